@@ -8,10 +8,10 @@
 #define TCC_CONCAT_INNER(a, b) a##b
 #define TCC_CONCAT(a, b) TCC_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                         \
-  do {                                                \
-    ::absl::Status tcc_status_ = (expr);              \
-    if (!tcc_status_.ok()) return tcc_status_;        \
+#define RETURN_IF_ERROR(expr)                  \
+  do {                                         \
+    ::absl::Status tcc_status_ = (expr);       \
+    if (!tcc_status_.ok()) return tcc_status_; \
   } while (false)
 
 #define ASSIGN_OR_RETURN(lhs, expr) \

@@ -1,0 +1,71 @@
+// The global transaction (GT) and its branches as the coordinator's domain
+// logic sees them: plain values, free of gRPC and SQL. Not thread-safe; the
+// engine guards the copies it keeps.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace tcc {
+
+enum class TxState : int {
+  kTrying = 1,
+  kCommitting = 2,
+  kCommitted = 3,
+  kRollingBack = 4,
+  kRolledBack = 5,
+};
+
+enum class BranchState : int {
+  kRegistered = 1,  // Try sent or about to be, outcome unknown.
+  kTried = 2,
+  kTryRefused = 3,
+  kConfirmed = 4,
+  kCancelled = 5,
+};
+
+// The participant-side operation a call performs.
+enum class Phase { kTry, kConfirm, kCancel };
+
+bool IsFinal(TxState state);
+bool IsValidTxState(int value);
+bool IsValidBranchState(int value);
+absl::string_view TxStateName(TxState state);
+absl::string_view BranchStateName(BranchState state);
+absl::string_view PhaseName(Phase phase);
+
+using Headers = std::map<std::string, std::string>;
+
+struct Branch {
+  std::string branch_id;
+  std::string target;
+  std::string action;
+  std::string payload;
+  Headers headers;
+  BranchState state = BranchState::kRegistered;
+  uint32_t attempts = 0;
+  std::string last_error;
+  int64_t next_retry_ms = 0;  // Unix ms; 0 means "due now / not scheduled".
+};
+
+struct GlobalTransaction {
+  std::string gid;
+  TxState state = TxState::kTrying;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  uint32_t timeout_ms = 0;
+  int64_t deadline_ms = 0;
+  std::string status_endpoint;
+  bool stuck = false;
+  // Why the GT was decided the way it was ("initiator", "timeout", ...).
+  std::string decision_reason;
+  std::vector<Branch> branches;
+
+  Branch* FindBranch(absl::string_view branch_id);
+};
+
+}  // namespace tcc

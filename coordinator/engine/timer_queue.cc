@@ -1,0 +1,67 @@
+#include "coordinator/engine/timer_queue.h"
+
+namespace tcc {
+namespace {
+
+// Upper bound of one wait, so that a simulated clock that moved without a
+// Poke() is still noticed.
+constexpr absl::Duration kMaxWait = absl::Milliseconds(200);
+
+}  // namespace
+
+TimerQueue::TimerQueue(const Clock* clock) : clock_(clock), thread_([this] { Loop(); }) {}
+
+TimerQueue::~TimerQueue() { Stop(); }
+
+void TimerQueue::Schedule(absl::Time when, std::function<void()> callback) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return;
+  bool earliest = timers_.empty() || when < timers_.top().when;
+  timers_.push({when, next_sequence_++, std::move(callback)});
+  if (earliest) poked_ = true;
+}
+
+void TimerQueue::Poke() {
+  absl::MutexLock lock(&mu_);
+  poked_ = true;
+}
+
+void TimerQueue::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+    timers_ = {};
+  }
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+size_t TimerQueue::pending() const {
+  absl::MutexLock lock(&mu_);
+  return timers_.size();
+}
+
+void TimerQueue::Loop() {
+  absl::MutexLock lock(&mu_);
+  while (!stopping_) {
+    absl::Time now = clock_->Now();
+    if (!timers_.empty() && timers_.top().when <= now) {
+      std::function<void()> callback = std::move(const_cast<Timer&>(timers_.top()).callback);
+      timers_.pop();
+      mu_.Unlock();
+      callback();
+      mu_.Lock();
+      continue;
+    }
+    absl::Duration wait = timers_.empty() ? kMaxWait : std::min(timers_.top().when - now, kMaxWait);
+    poked_ = false;
+    mu_.AwaitWithTimeout(absl::Condition(
+                             +[](TimerQueue* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                               return self->poked_ || self->stopping_;
+                             },
+                             this),
+                         wait);
+  }
+}
+
+}  // namespace tcc

@@ -1,0 +1,141 @@
+// The coordinator's engine: runs the TCC state machine for every global
+// transaction, persisting each change through the StoreQueue before acting
+// on it (write ahead) and before acknowledging it, and driving participant
+// calls through the ParticipantTransport with retries on the TimerQueue.
+//
+// Every GT that is not final lives in memory (bounded by the number of
+// unfinished GTs); final ones are read from the store on demand. Requests
+// never block: each method takes a completion callback, run once the
+// outcome is durable. Callbacks never run while the engine's lock is held.
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/random/random.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "coordinator/domain/clock.h"
+#include "coordinator/domain/retry_policy.h"
+#include "coordinator/domain/state_machine.h"
+#include "coordinator/domain/validation.h"
+#include "coordinator/engine/timer_queue.h"
+#include "coordinator/store/store_queue.h"
+#include "coordinator/transport/participant_transport.h"
+
+namespace tcc {
+
+struct EngineOptions {
+  Limits limits;
+  RetryPolicy retry;
+  StuckThreshold stuck;
+  absl::Duration default_timeout = absl::Seconds(30);
+  absl::Duration call_timeout = absl::Seconds(5);
+  absl::Duration query_timeout = absl::Seconds(3);
+};
+
+struct BeginParams {
+  std::string gid;  // Empty: generated.
+  uint32_t timeout_ms = 0;
+  std::string status_endpoint;
+};
+
+struct BeginResult {
+  std::string gid;
+  bool created = false;
+  TxState state = TxState::kTrying;
+};
+
+struct BranchTryOutcome {
+  std::string branch_id;
+  CallOutcome outcome = CallOutcome::kUnknown;
+  std::string detail;
+};
+
+class TransactionEngine {
+ public:
+  template <typename T>
+  using Callback = std::function<void(absl::StatusOr<T>)>;
+
+  TransactionEngine(EngineOptions options, StoreQueue* store, ParticipantTransport* transport,
+                    TimerQueue* timers, const Clock* clock);
+  ~TransactionEngine();
+
+  // Loads every unfinished GT and resumes it. Call once, before serving.
+  absl::Status Recover();
+
+  void Begin(BeginParams params, Callback<BeginResult> done);
+  void Try(std::string gid, std::vector<Branch> branches,
+           Callback<std::vector<BranchTryOutcome>> done);
+  // Commit or Rollback. Answers with the GT's state once the decision is
+  // durable.
+  void Decide(std::string gid, Decision decision, Callback<TxState> done);
+  // The durable state of a GT.
+  void Get(std::string gid, Callback<GlobalTransaction> done);
+
+  // Stops starting participant calls and waits (up to `grace`) for the
+  // ones in flight to finish and their results to be queued.
+  void Shutdown(absl::Duration grace);
+
+  size_t ActiveCount() const;
+
+ private:
+  struct Active;
+  struct TryOperation;
+  using After = std::vector<std::function<void()>>;
+  using WithFn = std::function<void(Active&, After&)>;
+
+  void WithTransaction(const std::string& gid, WithFn fn, std::function<void(absl::Status)> fail);
+  void OnLoaded(const std::string& gid, std::optional<GlobalTransaction> loaded, WithFn fn,
+                std::function<void(absl::Status)> fail);
+  Active& Install(GlobalTransaction gt, After& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnCreated(BeginParams params, GlobalTransaction created, bool inserted,
+                 Callback<BeginResult> done);
+
+  void ApplyDecision(Active& active, Decision decision, std::string reason,
+                     std::function<void(absl::Status)> durable, After& after)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Persist(Active& active, const std::vector<size_t>& added, const std::vector<size_t>& changed,
+               std::function<void(absl::Status)> durable) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Evict(const std::string& gid);
+
+  void Drive(const std::string& gid);
+  void DriveLocked(Active& active, After& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ScheduleDrive(Active& active, int64_t at_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StartCall(BranchCall call, std::function<void(CallResult)> done, After& after)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnPhaseResult(const std::string& gid, size_t index, Phase phase, CallResult result);
+
+  void StartTryCalls(std::shared_ptr<TryOperation> operation);
+  void OnTryResult(std::shared_ptr<TryOperation> operation, size_t slot, CallResult result);
+  void FinishTryCall(std::shared_ptr<TryOperation> operation, absl::Status status);
+
+  void ScheduleDeadline(const Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnDeadline(const std::string& gid);
+  void OnInitiatorAnswer(const std::string& gid, absl::StatusOr<InitiatorAnswer> answer);
+
+  BranchCall MakeCall(const GlobalTransaction& gt, const Branch& branch, Phase phase) const;
+  std::string NewGid() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Touch(Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static void Run(After& after);
+
+  const EngineOptions options_;
+  StoreQueue* const store_;
+  ParticipantTransport* const transport_;
+  TimerQueue* const timers_;
+  const Clock* const clock_;
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Active>> active_ ABSL_GUARDED_BY(mu_);
+  absl::BitGen random_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int calls_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace tcc

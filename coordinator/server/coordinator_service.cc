@@ -1,0 +1,80 @@
+#include "coordinator/server/coordinator_service.h"
+
+#include "coordinator/server/proto_convert.h"
+#include "tcc/common/grpc_status.h"
+
+namespace tcc {
+
+grpc::ServerUnaryReactor* CoordinatorService::Begin(grpc::CallbackServerContext* context,
+                                                    const v1::BeginRequest* request,
+                                                    v1::BeginReply* reply) {
+  auto* reactor = context->DefaultReactor();
+  BeginParams params{request->gid(), request->timeout_ms(), request->status_endpoint()};
+  engine_->Begin(std::move(params), [reactor, reply](absl::StatusOr<BeginResult> result) {
+    if (result.ok()) {
+      reply->set_gid(result->gid);
+      reply->set_created(result->created);
+      reply->set_state(ToProto(result->state));
+    }
+    reactor->Finish(ToGrpcStatus(result.status()));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::Try(grpc::CallbackServerContext* context,
+                                                  const v1::TryRequest* request,
+                                                  v1::TryReply* reply) {
+  auto* reactor = context->DefaultReactor();
+  std::vector<Branch> branches;
+  branches.reserve(request->branches_size());
+  for (const v1::BranchSpec& spec : request->branches()) branches.push_back(FromProto(spec));
+  engine_->Try(request->gid(), std::move(branches),
+               [reactor, reply](absl::StatusOr<std::vector<BranchTryOutcome>> outcomes) {
+                 if (outcomes.ok()) {
+                   for (const BranchTryOutcome& outcome : *outcomes) {
+                     v1::BranchTryResult* result = reply->add_results();
+                     result->set_branch_id(outcome.branch_id);
+                     result->set_result(ToProto(outcome.outcome));
+                     result->set_detail(outcome.detail);
+                   }
+                 }
+                 reactor->Finish(ToGrpcStatus(outcomes.status()));
+               });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::Commit(grpc::CallbackServerContext* context,
+                                                     const v1::DecideRequest* request,
+                                                     v1::DecideReply* reply) {
+  return Decide(context, request, reply, Decision::kCommit);
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::Rollback(grpc::CallbackServerContext* context,
+                                                       const v1::DecideRequest* request,
+                                                       v1::DecideReply* reply) {
+  return Decide(context, request, reply, Decision::kRollback);
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::Decide(grpc::CallbackServerContext* context,
+                                                     const v1::DecideRequest* request,
+                                                     v1::DecideReply* reply, Decision decision) {
+  auto* reactor = context->DefaultReactor();
+  engine_->Decide(request->gid(), decision, [reactor, reply](absl::StatusOr<TxState> state) {
+    if (state.ok()) reply->set_state(ToProto(*state));
+    reactor->Finish(ToGrpcStatus(state.status()));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::GetTransaction(
+    grpc::CallbackServerContext* context, const v1::GetTransactionRequest* request,
+    v1::Transaction* reply) {
+  auto* reactor = context->DefaultReactor();
+  engine_->Get(request->gid(), [reactor, reply](absl::StatusOr<GlobalTransaction> gt) {
+    if (gt.ok()) ToProto(*gt, *reply);
+    reactor->Finish(ToGrpcStatus(gt.status()));
+  });
+  return reactor;
+}
+
+}  // namespace tcc

@@ -1,0 +1,81 @@
+#include "coordinator/server/daemon.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "tcc/common/logging.h"
+#include "tcc/common/status_macros.h"
+
+namespace tcc {
+namespace {
+
+// A few requests with the largest allowed payload still fit.
+constexpr int kMaxMessageBytes = 16 << 20;
+
+absl::StatusOr<std::unique_ptr<TransactionStore>> OpenStore(const DaemonConfig& config) {
+  std::filesystem::path path(config.data_path);
+  std::error_code error;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), error);
+  if (error) {
+    return absl::UnavailableError(absl::StrCat("cannot create the data directory ",
+                                               path.parent_path().string(), ": ", error.message()));
+  }
+  if (config.sync != SyncMode::kFull) {
+    spdlog::warn(
+        "store synchronous mode is not FULL: acknowledged decisions may be lost on "
+        "power failure");
+  }
+  ASSIGN_OR_RETURN(auto store, SqliteStore::Open({config.data_path, config.sync}));
+  return std::unique_ptr<TransactionStore>(std::move(store));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
+  auto daemon = std::unique_ptr<Daemon>(new Daemon());
+  daemon->shutdown_grace_ = config.shutdown_grace;
+  std::unique_ptr<TransactionStore> store = std::move(config.store_override);
+  if (store == nullptr) {
+    ASSIGN_OR_RETURN(store, OpenStore(config));
+  }
+  daemon->queue_ = std::make_unique<StoreQueue>(std::move(store), config.queue);
+  daemon->timers_ = std::make_unique<TimerQueue>(&daemon->clock_);
+  daemon->transport_ = std::make_unique<GrpcParticipantTransport>();
+  daemon->engine_ = std::make_unique<TransactionEngine>(config.engine, daemon->queue_.get(),
+                                                        daemon->transport_.get(),
+                                                        daemon->timers_.get(), &daemon->clock_);
+  RETURN_IF_ERROR(daemon->engine_->Recover());
+  daemon->service_ = std::make_unique<CoordinatorService>(daemon->engine_.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &daemon->port_);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.RegisterService(daemon->service_.get());
+  daemon->server_ = builder.BuildAndStart();
+  if (daemon->server_ == nullptr || daemon->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
+  }
+  spdlog::info("tccd listening on {} (port {}), data {}", config.listen, daemon->port_,
+               config.data_path);
+  return daemon;
+}
+
+void Daemon::Shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  spdlog::info("tccd shutting down: refusing new calls, finishing those in flight");
+  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(shutdown_grace_));
+  engine_->Shutdown(shutdown_grace_);
+  timers_->Stop();
+  queue_->Stop();
+  spdlog::info("tccd stopped cleanly");
+}
+
+Daemon::~Daemon() { Shutdown(); }
+
+}  // namespace tcc

@@ -1,0 +1,55 @@
+// tccd assembled: store, queue, timers, transport, engine and gRPC server,
+// started and stopped in the right order. main() only parses flags and
+// waits for a signal; tests start a Daemon in-process on port 0.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "coordinator/engine/transaction_engine.h"
+#include "coordinator/server/coordinator_service.h"
+#include "coordinator/store/sqlite_store.h"
+#include "coordinator/store/store_queue.h"
+#include "coordinator/transport/grpc_participant_transport.h"
+
+namespace tcc {
+
+struct DaemonConfig {
+  std::string listen = "127.0.0.1:7420";
+  std::string data_path = "tccd-data/tccd.db";
+  SyncMode sync = SyncMode::kFull;
+  EngineOptions engine;
+  StoreQueueOptions queue;
+  absl::Duration shutdown_grace = absl::Seconds(10);
+  // For tests: use this store instead of opening `data_path`.
+  std::unique_ptr<TransactionStore> store_override;
+};
+
+class Daemon {
+ public:
+  static absl::StatusOr<std::unique_ptr<Daemon>> Start(DaemonConfig config);
+  ~Daemon();
+
+  int port() const { return port_; }
+  // Stops accepting calls, finishes what is in flight, flushes the store.
+  void Shutdown();
+
+ private:
+  Daemon() = default;
+
+  RealClock clock_;
+  std::unique_ptr<StoreQueue> queue_;
+  std::unique_ptr<TimerQueue> timers_;
+  std::unique_ptr<GrpcParticipantTransport> transport_;
+  std::unique_ptr<TransactionEngine> engine_;
+  std::unique_ptr<CoordinatorService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  absl::Duration shutdown_grace_;
+  int port_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace tcc

@@ -1,0 +1,111 @@
+// tccd: the coordinator daemon. Runs with no arguments on sensible
+// defaults; every setting is a flag, and --flagfile=FILE reads them from a
+// config file (one --flag=value per line).
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "coordinator/server/daemon.h"
+#include "tcc/common/logging.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7420",
+          "Address to serve the coordinator API on (host:port; port 0 picks a free one). "
+          "Loopback by default: there is no authentication yet.");
+ABSL_FLAG(std::string, data, "tccd-data/tccd.db", "SQLite database file (created if missing).");
+ABSL_FLAG(std::string, sync, "full",
+          "SQLite synchronous mode: full (durable, default), normal or off (benchmarks only).");
+ABSL_FLAG(int64_t, default_timeout_ms, 30000,
+          "How long a transaction may stay TRYING when Begin gives no timeout.");
+ABSL_FLAG(int64_t, call_timeout_ms, 5000, "Deadline of one participant call.");
+ABSL_FLAG(int64_t, retry_initial_ms, 100, "First retry delay of Confirm / Cancel.");
+ABSL_FLAG(int64_t, retry_max_ms, 30000, "Upper bound of the retry delay.");
+ABSL_FLAG(double, retry_multiplier, 2.0, "Growth factor of the retry delay.");
+ABSL_FLAG(double, retry_jitter, 0.5, "Randomized fraction of each delay (0..1).");
+ABSL_FLAG(uint32_t, stuck_after_attempts, 10,
+          "Flag a transaction as stuck once a branch failed this many times.");
+ABSL_FLAG(int64_t, stuck_after_s, 300, "Flag a transaction as stuck once it is this old.");
+ABSL_FLAG(uint32_t, max_payload_bytes, 1 << 20, "Largest branch payload accepted.");
+ABSL_FLAG(uint32_t, max_branches, 64, "Most branches one transaction may have.");
+ABSL_FLAG(uint64_t, max_pending_writes, 200000,
+          "Store operations that may wait for disk before requests get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error or off.");
+ABSL_FLAG(std::string, port_file, "", "If set, write the bound port to this file once serving.");
+
+namespace {
+
+absl::StatusOr<tcc::SyncMode> ParseSync(const std::string& value) {
+  if (value == "full") return tcc::SyncMode::kFull;
+  if (value == "normal") return tcc::SyncMode::kNormal;
+  if (value == "off") return tcc::SyncMode::kOff;
+  return absl::InvalidArgumentError("--sync must be full, normal or off, not \"" + value + "\"");
+}
+
+absl::StatusOr<tcc::DaemonConfig> ConfigFromFlags() {
+  tcc::DaemonConfig config;
+  config.listen = absl::GetFlag(FLAGS_listen);
+  config.data_path = absl::GetFlag(FLAGS_data);
+  absl::StatusOr<tcc::SyncMode> sync = ParseSync(absl::GetFlag(FLAGS_sync));
+  if (!sync.ok()) return sync.status();
+  config.sync = *sync;
+  tcc::EngineOptions& engine = config.engine;
+  engine.default_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_default_timeout_ms));
+  engine.call_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_call_timeout_ms));
+  engine.retry.initial_backoff = absl::Milliseconds(absl::GetFlag(FLAGS_retry_initial_ms));
+  engine.retry.max_backoff = absl::Milliseconds(absl::GetFlag(FLAGS_retry_max_ms));
+  engine.retry.multiplier = absl::GetFlag(FLAGS_retry_multiplier);
+  engine.retry.jitter = absl::GetFlag(FLAGS_retry_jitter);
+  engine.stuck.attempts = absl::GetFlag(FLAGS_stuck_after_attempts);
+  engine.stuck.age_ms = absl::GetFlag(FLAGS_stuck_after_s) * 1000;
+  engine.limits.max_payload_bytes = absl::GetFlag(FLAGS_max_payload_bytes);
+  engine.limits.max_branches_per_transaction = absl::GetFlag(FLAGS_max_branches);
+  config.queue.max_pending = absl::GetFlag(FLAGS_max_pending_writes);
+  if (engine.retry.multiplier < 1.0 || engine.retry.initial_backoff <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--retry_multiplier must be >= 1 and --retry_initial_ms > 0");
+  }
+  return config;
+}
+
+// Blocks SIGTERM and SIGINT in every thread (threads inherit the mask) so
+// that main can wait for them synchronously.
+sigset_t BlockStopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("tccd: the TCC transaction coordinator daemon");
+  absl::ParseCommandLine(argc, argv);
+  spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
+  sigset_t signals = BlockStopSignals();
+
+  absl::StatusOr<tcc::DaemonConfig> config = ConfigFromFlags();
+  if (!config.ok()) {
+    std::fprintf(stderr, "tccd: %s\n", std::string(config.status().message()).c_str());
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<tcc::Daemon>> daemon = tcc::Daemon::Start(std::move(*config));
+  if (!daemon.ok()) {
+    spdlog::critical("tccd cannot start: {}", daemon.status().ToString());
+    return 1;
+  }
+  if (std::string port_file = absl::GetFlag(FLAGS_port_file); !port_file.empty()) {
+    std::string temp = port_file + ".tmp";
+    std::ofstream(temp) << (*daemon)->port() << "\n";
+    std::rename(temp.c_str(), port_file.c_str());  // Readers never see a half-written file.
+  }
+  int received = 0;
+  sigwait(&signals, &received);
+  spdlog::info("received signal {}", received);
+  (*daemon)->Shutdown();
+  return 0;
+}

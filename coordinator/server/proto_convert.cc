@@ -1,0 +1,56 @@
+#include "coordinator/server/proto_convert.h"
+
+namespace tcc {
+
+v1::TransactionState ToProto(TxState state) {
+  return static_cast<v1::TransactionState>(static_cast<int>(state));
+}
+
+v1::BranchState ToProto(BranchState state) {
+  return static_cast<v1::BranchState>(static_cast<int>(state));
+}
+
+v1::TryResult ToProto(CallOutcome outcome) {
+  switch (outcome) {
+    case CallOutcome::kSuccess:
+      return v1::TRY_RESULT_SUCCEEDED;
+    case CallOutcome::kRefused:
+      return v1::TRY_RESULT_REFUSED;
+    case CallOutcome::kUnknown:
+      return v1::TRY_RESULT_UNKNOWN;
+  }
+  return v1::TRY_RESULT_UNSPECIFIED;
+}
+
+Branch FromProto(const v1::BranchSpec& spec) {
+  Branch branch;
+  branch.branch_id = spec.branch_id();
+  branch.target = spec.target();
+  branch.action = spec.action();
+  branch.payload = spec.payload();
+  for (const auto& [key, value] : spec.headers()) branch.headers.emplace(key, value);
+  return branch;
+}
+
+void ToProto(const GlobalTransaction& gt, v1::Transaction& out) {
+  out.set_gid(gt.gid);
+  out.set_state(ToProto(gt.state));
+  out.set_created_unix_ms(gt.created_ms);
+  out.set_updated_unix_ms(gt.updated_ms);
+  out.set_deadline_unix_ms(gt.deadline_ms);
+  out.set_status_endpoint(gt.status_endpoint);
+  out.set_stuck(gt.stuck);
+  for (const Branch& branch : gt.branches) {
+    v1::Branch* proto = out.add_branches();
+    proto->set_branch_id(branch.branch_id);
+    proto->set_target(branch.target);
+    proto->set_action(branch.action);
+    proto->set_state(ToProto(branch.state));
+    proto->set_attempts(branch.attempts);
+    proto->set_last_error(branch.last_error);
+    proto->set_next_retry_unix_ms(branch.next_retry_ms);
+    proto->set_payload_size(static_cast<uint32_t>(branch.payload.size()));
+  }
+}
+
+}  // namespace tcc

@@ -1,0 +1,59 @@
+#include "coordinator/store/memory_store.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace tcc {
+namespace {
+
+// Copies the header fields of `from` without touching branches.
+void CopyHeader(const GlobalTransaction& from, GlobalTransaction& to) {
+  std::vector<Branch> branches = std::move(to.branches);
+  to = from;
+  to.branches = std::move(branches);
+}
+
+}  // namespace
+
+absl::StatusOr<bool> MemoryStore::Create(const GlobalTransaction& gt) {
+  absl::MutexLock lock(&mu_);
+  return transactions_.emplace(gt.gid, gt).second;
+}
+
+absl::Status MemoryStore::Update(const TransactionUpdate& update) {
+  absl::MutexLock lock(&mu_);
+  auto it = transactions_.find(update.header->gid);
+  if (it == transactions_.end()) {
+    return absl::NotFoundError(absl::StrCat("no transaction ", update.header->gid));
+  }
+  GlobalTransaction& stored = it->second;
+  CopyHeader(*update.header, stored);
+  for (const Branch* branch : update.new_branches) stored.branches.push_back(*branch);
+  for (const Branch* changed : update.changed_branches) {
+    Branch* target = stored.FindBranch(changed->branch_id);
+    if (target == nullptr) {
+      return absl::NotFoundError(absl::StrCat("no branch ", changed->branch_id));
+    }
+    std::string payload = std::move(target->payload);
+    *target = *changed;
+    target->payload = std::move(payload);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<GlobalTransaction>> MemoryStore::Find(absl::string_view gid) {
+  absl::MutexLock lock(&mu_);
+  auto it = transactions_.find(gid);
+  if (it == transactions_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::StatusOr<std::vector<GlobalTransaction>> MemoryStore::LoadUnfinished() {
+  absl::MutexLock lock(&mu_);
+  std::vector<GlobalTransaction> unfinished;
+  for (const auto& [gid, gt] : transactions_) {
+    if (!IsFinal(gt.state)) unfinished.push_back(gt);
+  }
+  return unfinished;
+}
+
+}  // namespace tcc

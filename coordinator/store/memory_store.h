@@ -1,0 +1,32 @@
+// An in-memory TransactionStore for fast unit tests of the engine. Nothing
+// survives the process. AbortBatch cannot undo writes: this store never
+// fails a batch, so the engine never needs it to. Thread-safe.
+#pragma once
+
+#include <map>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "coordinator/store/transaction_store.h"
+
+namespace tcc {
+
+class MemoryStore final : public TransactionStore {
+ public:
+  absl::Status BeginBatch() override { return absl::OkStatus(); }
+  absl::Status CommitBatch() override { return absl::OkStatus(); }
+  void AbortBatch() override {}
+  absl::Status BeginOperation() override { return absl::OkStatus(); }
+  void EndOperation(bool keep) override {}
+
+  absl::StatusOr<bool> Create(const GlobalTransaction& gt) override;
+  absl::Status Update(const TransactionUpdate& update) override;
+  absl::StatusOr<std::optional<GlobalTransaction>> Find(absl::string_view gid) override;
+  absl::StatusOr<std::vector<GlobalTransaction>> LoadUnfinished() override;
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, GlobalTransaction, std::less<>> transactions_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace tcc

@@ -1,0 +1,283 @@
+#include "coordinator/store/sqlite_store.h"
+
+#include <array>
+
+#include "absl/strings/str_cat.h"
+#include "coordinator/store/headers_codec.h"
+#include "tcc/common/status_macros.h"
+
+namespace tcc {
+namespace {
+
+// Migration N (1-based) takes the schema from version N-1 to N. Append
+// only: a released migration is never edited. SQL stays portable to
+// PostgreSQL (no SQLite-only types; partial indexes and ON CONFLICT exist
+// in both).
+constexpr std::array<absl::string_view, 2> kMigrations = {
+    // 1: transactions and branches. `owner` is the seam for coordinators
+    // sharing one database (leases); a lone coordinator leaves it empty.
+    R"sql(
+CREATE TABLE global_transactions (
+  gid             TEXT PRIMARY KEY,
+  state           INTEGER NOT NULL,
+  finished        INTEGER NOT NULL,
+  created_ms      BIGINT NOT NULL,
+  updated_ms      BIGINT NOT NULL,
+  timeout_ms      BIGINT NOT NULL,
+  deadline_ms     BIGINT NOT NULL,
+  status_endpoint TEXT NOT NULL,
+  stuck           INTEGER NOT NULL,
+  owner           TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX global_transactions_unfinished
+  ON global_transactions (created_ms) WHERE finished = 0;
+CREATE TABLE branches (
+  gid           TEXT NOT NULL,
+  branch_id     TEXT NOT NULL,
+  position      INTEGER NOT NULL,
+  target        TEXT NOT NULL,
+  action        TEXT NOT NULL,
+  payload       BLOB NOT NULL,
+  headers       BLOB NOT NULL,
+  state         INTEGER NOT NULL,
+  attempts      INTEGER NOT NULL,
+  last_error    TEXT NOT NULL,
+  next_retry_ms BIGINT NOT NULL,
+  PRIMARY KEY (gid, branch_id)
+);
+)sql",
+    // 2: why a GT was decided (e.g. rolled back by timeout), for error
+    // messages and operators.
+    R"sql(
+ALTER TABLE global_transactions ADD COLUMN decision_reason TEXT NOT NULL DEFAULT '';
+)sql",
+};
+
+constexpr absl::string_view kHeaderColumns =
+    "gid, state, created_ms, updated_ms, timeout_ms, deadline_ms, status_endpoint, stuck, "
+    "decision_reason";
+
+absl::string_view SyncPragma(SyncMode mode) {
+  switch (mode) {
+    case SyncMode::kFull:
+      return "PRAGMA synchronous=FULL";
+    case SyncMode::kNormal:
+      return "PRAGMA synchronous=NORMAL";
+    case SyncMode::kOff:
+      return "PRAGMA synchronous=OFF";
+  }
+  return "PRAGMA synchronous=FULL";
+}
+
+// Rejects rows that no version of this program writes: a damaged or
+// foreign file must not be resumed as if it were a transaction.
+absl::Status CheckStates(const GlobalTransaction& gt, int64_t raw_state) {
+  if (!IsValidTxState(static_cast<int>(raw_state))) {
+    return absl::DataLossError(
+        absl::StrCat("stored transaction ", gt.gid, " has unknown state ", raw_state));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<GlobalTransaction> ReadHeader(const sqlite::Statement& row) {
+  GlobalTransaction gt;
+  gt.gid = row.Text(0);
+  RETURN_IF_ERROR(CheckStates(gt, row.Int(1)));
+  gt.state = static_cast<TxState>(row.Int(1));
+  gt.created_ms = row.Int(2);
+  gt.updated_ms = row.Int(3);
+  gt.timeout_ms = static_cast<uint32_t>(row.Int(4));
+  gt.deadline_ms = row.Int(5);
+  gt.status_endpoint = row.Text(6);
+  gt.stuck = row.Int(7) != 0;
+  gt.decision_reason = row.Text(8);
+  return gt;
+}
+
+}  // namespace
+
+int SqliteStore::LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions& options) {
+  ASSIGN_OR_RETURN(sqlite::Database db, sqlite::Database::Open(options.path));
+  auto store = std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db)));
+  RETURN_IF_ERROR(store->db_.Exec("PRAGMA journal_mode=WAL"));
+  RETURN_IF_ERROR(store->db_.Exec(SyncPragma(options.sync)));
+  RETURN_IF_ERROR(store->db_.Exec("PRAGMA busy_timeout=5000"));
+  RETURN_IF_ERROR(store->db_.Exec("PRAGMA foreign_keys=ON"));
+  int target = options.migrate_to_version > 0 ? options.migrate_to_version : LatestSchemaVersion();
+  RETURN_IF_ERROR(store->Migrate(target));
+  return store;
+}
+
+absl::StatusOr<int> SqliteStore::SchemaVersion() {
+  RETURN_IF_ERROR(db_.Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+  ASSIGN_OR_RETURN(auto stmt, db_.Prepare("SELECT MAX(version) FROM schema_version"));
+  ASSIGN_OR_RETURN(bool row, stmt->Step());
+  return row ? static_cast<int>(stmt->Int(0)) : 0;
+}
+
+absl::Status SqliteStore::Migrate(int target_version) {
+  ASSIGN_OR_RETURN(int version, SchemaVersion());
+  if (version > LatestSchemaVersion()) {
+    return absl::FailedPreconditionError(absl::StrCat("the database has schema version ", version,
+                                                      ", newer than this tccd (",
+                                                      LatestSchemaVersion(), "); upgrade tccd"));
+  }
+  for (int next = version + 1; next <= target_version; ++next) {
+    RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+    absl::Status applied = db_.Exec(kMigrations[next - 1]);
+    if (applied.ok()) {
+      applied = db_.Exec(absl::StrCat("INSERT INTO schema_version (version) VALUES (", next, ")"));
+    }
+    if (!applied.ok()) {
+      db_.Exec("ROLLBACK").IgnoreError();
+      return absl::InternalError(
+          absl::StrCat("migration to schema version ", next, " failed: ", applied.message()));
+    }
+    RETURN_IF_ERROR(db_.Exec("COMMIT"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::BeginBatch() { return db_.Exec("BEGIN IMMEDIATE"); }
+
+absl::Status SqliteStore::CommitBatch() { return db_.Exec("COMMIT"); }
+
+void SqliteStore::AbortBatch() {
+  if (!sqlite3_get_autocommit(db_.raw())) db_.Exec("ROLLBACK").IgnoreError();
+}
+
+absl::Status SqliteStore::BeginOperation() { return db_.Exec("SAVEPOINT operation"); }
+
+void SqliteStore::EndOperation(bool keep) {
+  if (!keep) db_.Exec("ROLLBACK TO operation").IgnoreError();
+  db_.Exec("RELEASE operation").IgnoreError();
+}
+
+absl::StatusOr<bool> SqliteStore::Create(const GlobalTransaction& gt) {
+  RETURN_IF_ERROR(InsertHeader(gt));
+  if (db_.Changes() == 0) return false;
+  for (size_t i = 0; i < gt.branches.size(); ++i) {
+    RETURN_IF_ERROR(InsertBranch(gt.gid, gt.branches[i], static_cast<int>(i)));
+  }
+  return true;
+}
+
+absl::Status SqliteStore::InsertHeader(const GlobalTransaction& gt) {
+  ASSIGN_OR_RETURN(auto stmt,
+                   db_.Prepare(absl::StrCat(
+                       "INSERT INTO global_transactions (", kHeaderColumns,
+                       ", finished) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (gid) DO NOTHING")));
+  stmt->Bind(1, gt.gid).Bind(2, static_cast<int64_t>(gt.state)).Bind(3, gt.created_ms);
+  stmt->Bind(4, gt.updated_ms).Bind(5, static_cast<int64_t>(gt.timeout_ms)).Bind(6, gt.deadline_ms);
+  stmt->Bind(7, gt.status_endpoint).Bind(8, static_cast<int64_t>(gt.stuck));
+  stmt->Bind(9, gt.decision_reason).Bind(10, static_cast<int64_t>(IsFinal(gt.state)));
+  return stmt->Run();
+}
+
+absl::Status SqliteStore::InsertBranch(absl::string_view gid, const Branch& branch, int position) {
+  ASSIGN_OR_RETURN(auto stmt,
+                   db_.Prepare("INSERT INTO branches (gid, branch_id, position, target, action, "
+                               "payload, headers, state, attempts, last_error, next_retry_ms) "
+                               "VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+  stmt->Bind(1, gid).Bind(2, branch.branch_id).Bind(3, static_cast<int64_t>(position));
+  stmt->Bind(4, branch.target).Bind(5, branch.action).BindBlob(6, branch.payload);
+  stmt->BindBlob(7, EncodeHeaders(branch.headers)).Bind(8, static_cast<int64_t>(branch.state));
+  stmt->Bind(9, static_cast<int64_t>(branch.attempts)).Bind(10, branch.last_error);
+  stmt->Bind(11, branch.next_retry_ms);
+  return stmt->Run();
+}
+
+absl::Status SqliteStore::UpdateBranch(absl::string_view gid, const Branch& branch) {
+  ASSIGN_OR_RETURN(auto stmt, db_.Prepare("UPDATE branches SET state=?, attempts=?, last_error=?, "
+                                          "next_retry_ms=? WHERE gid=? AND branch_id=?"));
+  stmt->Bind(1, static_cast<int64_t>(branch.state)).Bind(2, static_cast<int64_t>(branch.attempts));
+  stmt->Bind(3, branch.last_error).Bind(4, branch.next_retry_ms).Bind(5, gid);
+  stmt->Bind(6, branch.branch_id);
+  RETURN_IF_ERROR(stmt->Run());
+  if (db_.Changes() == 0) {
+    return absl::NotFoundError(absl::StrCat("no branch ", branch.branch_id, " in ", gid));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::Update(const TransactionUpdate& update) {
+  const GlobalTransaction& gt = *update.header;
+  ASSIGN_OR_RETURN(auto stmt,
+                   db_.Prepare("UPDATE global_transactions SET state=?, finished=?, updated_ms=?, "
+                               "stuck=?, decision_reason=? WHERE gid=?"));
+  stmt->Bind(1, static_cast<int64_t>(gt.state)).Bind(2, static_cast<int64_t>(IsFinal(gt.state)));
+  stmt->Bind(3, gt.updated_ms).Bind(4, static_cast<int64_t>(gt.stuck));
+  stmt->Bind(5, gt.decision_reason).Bind(6, gt.gid);
+  RETURN_IF_ERROR(stmt->Run());
+  if (db_.Changes() == 0) return absl::NotFoundError(absl::StrCat("no transaction ", gt.gid));
+  stmt.reset();
+  int position = static_cast<int>(update.first_new_position);
+  for (const Branch* branch : update.new_branches) {
+    RETURN_IF_ERROR(InsertBranch(gt.gid, *branch, position++));
+  }
+  for (const Branch* branch : update.changed_branches) {
+    RETURN_IF_ERROR(UpdateBranch(gt.gid, *branch));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::LoadBranches(GlobalTransaction& gt) {
+  ASSIGN_OR_RETURN(auto stmt,
+                   db_.Prepare("SELECT branch_id, target, action, payload, headers, state, "
+                               "attempts, last_error, next_retry_ms FROM branches WHERE gid=? "
+                               "ORDER BY position"));
+  stmt->Bind(1, gt.gid);
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) return absl::OkStatus();
+    Branch branch;
+    branch.branch_id = stmt->Text(0);
+    branch.target = stmt->Text(1);
+    branch.action = stmt->Text(2);
+    branch.payload = stmt->Text(3);
+    ASSIGN_OR_RETURN(branch.headers, DecodeHeaders(stmt->Text(4)));
+    if (!IsValidBranchState(static_cast<int>(stmt->Int(5)))) {
+      return absl::DataLossError(absl::StrCat("stored branch ", branch.branch_id, " of ", gt.gid,
+                                              " has unknown state ", stmt->Int(5)));
+    }
+    branch.state = static_cast<BranchState>(stmt->Int(5));
+    branch.attempts = static_cast<uint32_t>(stmt->Int(6));
+    branch.last_error = stmt->Text(7);
+    branch.next_retry_ms = stmt->Int(8);
+    gt.branches.push_back(std::move(branch));
+  }
+}
+
+absl::StatusOr<std::optional<GlobalTransaction>> SqliteStore::Find(absl::string_view gid) {
+  ASSIGN_OR_RETURN(auto stmt, db_.Prepare(absl::StrCat("SELECT ", kHeaderColumns,
+                                                       " FROM global_transactions WHERE gid=?")));
+  stmt->Bind(1, gid);
+  ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) return std::nullopt;
+  ASSIGN_OR_RETURN(GlobalTransaction gt, ReadHeader(*stmt));
+  stmt.reset();
+  RETURN_IF_ERROR(LoadBranches(gt));
+  return gt;
+}
+
+absl::StatusOr<std::vector<GlobalTransaction>> SqliteStore::LoadUnfinished() {
+  std::vector<GlobalTransaction> unfinished;
+  {
+    ASSIGN_OR_RETURN(auto stmt,
+                     db_.Prepare(absl::StrCat("SELECT ", kHeaderColumns,
+                                              " FROM global_transactions WHERE finished = 0 "
+                                              "ORDER BY created_ms")));
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) break;
+      ASSIGN_OR_RETURN(GlobalTransaction gt, ReadHeader(*stmt));
+      unfinished.push_back(std::move(gt));
+    }
+  }
+  for (GlobalTransaction& gt : unfinished) RETURN_IF_ERROR(LoadBranches(gt));
+  return unfinished;
+}
+
+}  // namespace tcc

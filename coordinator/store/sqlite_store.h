@@ -1,0 +1,55 @@
+// The embedded default store: one SQLite file in WAL mode. With
+// synchronous=FULL (the default) a committed batch survives kill -9 and
+// power loss. The schema is versioned; Open applies pending migrations.
+// Not thread-safe: the StoreQueue's writer thread is its only user.
+#pragma once
+
+#include <string>
+
+#include "coordinator/store/sqlite_db.h"
+#include "coordinator/store/transaction_store.h"
+
+namespace tcc {
+
+enum class SyncMode { kFull, kNormal, kOff };
+
+struct SqliteStoreOptions {
+  std::string path;
+  // FULL: fsync on every commit (durable against power loss). NORMAL and OFF
+  // trade that away; they exist for benchmarks and are logged loudly.
+  SyncMode sync = SyncMode::kFull;
+  // Migrate only up to this version (tests of the migration path); 0 = all.
+  int migrate_to_version = 0;
+};
+
+class SqliteStore final : public TransactionStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options);
+
+  static int LatestSchemaVersion();
+  absl::StatusOr<int> SchemaVersion();
+
+  absl::Status BeginBatch() override;
+  absl::Status CommitBatch() override;
+  void AbortBatch() override;
+  absl::Status BeginOperation() override;
+  void EndOperation(bool keep) override;
+
+  absl::StatusOr<bool> Create(const GlobalTransaction& gt) override;
+  absl::Status Update(const TransactionUpdate& update) override;
+  absl::StatusOr<std::optional<GlobalTransaction>> Find(absl::string_view gid) override;
+  absl::StatusOr<std::vector<GlobalTransaction>> LoadUnfinished() override;
+
+ private:
+  explicit SqliteStore(sqlite::Database db) : db_(std::move(db)) {}
+
+  absl::Status Migrate(int target_version);
+  absl::Status InsertHeader(const GlobalTransaction& gt);
+  absl::Status InsertBranch(absl::string_view gid, const Branch& branch, int position);
+  absl::Status UpdateBranch(absl::string_view gid, const Branch& branch);
+  absl::Status LoadBranches(GlobalTransaction& gt);
+
+  sqlite::Database db_;
+};
+
+}  // namespace tcc

@@ -1,0 +1,95 @@
+#include "coordinator/store/store_queue.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+
+namespace tcc {
+
+StoreQueue::StoreQueue(std::unique_ptr<TransactionStore> store, StoreQueueOptions options)
+    : options_(options), store_(std::move(store)), writer_([this] { WriterLoop(); }) {}
+
+StoreQueue::~StoreQueue() { Stop(); }
+
+absl::Status StoreQueue::Submit(Operation operation, Completion done) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return absl::UnavailableError("the coordinator is shutting down");
+  if (queue_.size() >= options_.max_pending) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the store queue is full (", options_.max_pending, " operations pending); retry later"));
+  }
+  queue_.push_back({std::move(operation), std::move(done)});
+  return absl::OkStatus();
+}
+
+absl::Status StoreQueue::RunAndWait(Operation operation) {
+  absl::Notification finished;
+  absl::Status result;
+  absl::Status submitted = Submit(std::move(operation), [&](absl::Status status) {
+    result = std::move(status);
+    finished.Notify();
+  });
+  if (!submitted.ok()) return submitted;
+  finished.WaitForNotification();
+  return result;
+}
+
+void StoreQueue::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (writer_.joinable()) writer_.join();
+}
+
+StoreQueue::Stats StoreQueue::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+void StoreQueue::WriterLoop() {
+  while (true) {
+    std::deque<Pending> batch;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](StoreQueue* self)
+               ABSL_NO_THREAD_SAFETY_ANALYSIS { return self->stopping_ || !self->queue_.empty(); },
+          this));
+      if (queue_.empty()) return;  // Stopping and drained.
+      size_t take = std::min(queue_.size(), options_.max_batch);
+      for (size_t i = 0; i < take; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      ++stats_.batches;
+      stats_.operations += take;
+    }
+    RunBatch(batch);
+  }
+}
+
+void StoreQueue::RunBatch(std::deque<Pending>& batch) {
+  std::vector<absl::Status> results;
+  results.reserve(batch.size());
+  absl::Status batch_status = store_->BeginBatch();
+  for (Pending& pending : batch) {
+    if (!batch_status.ok()) {
+      results.push_back(batch_status);
+      continue;
+    }
+    absl::Status result = store_->BeginOperation();
+    if (result.ok()) result = pending.operation(*store_);
+    store_->EndOperation(result.ok());
+    results.push_back(std::move(result));
+  }
+  if (batch_status.ok()) batch_status = store_->CommitBatch();
+  if (!batch_status.ok()) {
+    store_->AbortBatch();
+    for (absl::Status& result : results) result = batch_status;
+  }
+  for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+}
+
+}  // namespace tcc

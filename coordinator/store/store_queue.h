@@ -1,0 +1,75 @@
+// Group commit in front of a TransactionStore, in the manner of leveldb's
+// DBImpl::Write: callers queue operations without blocking; one writer
+// thread takes everything queued, runs it in one store batch (one SQLite
+// transaction, one fsync), then reports each operation's result. An
+// operation's completion runs only once its writes are durable.
+//
+// The queue is bounded: Submit refuses with RESOURCE_EXHAUSTED instead of
+// growing without limit. Completions run on the writer thread, never inline
+// in Submit, so callers may hold their own locks while submitting.
+// Thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "coordinator/store/transaction_store.h"
+
+namespace tcc {
+
+struct StoreQueueOptions {
+  size_t max_pending = 200000;
+  size_t max_batch = 2048;
+};
+
+class StoreQueue {
+ public:
+  // Runs inside a batch on the writer thread. Its status is the operation's
+  // own result; the batch commits even when one operation fails.
+  using Operation = std::function<absl::Status(TransactionStore&)>;
+  // Receives the operation's status, or the batch's commit error.
+  using Completion = std::function<void(absl::Status)>;
+
+  StoreQueue(std::unique_ptr<TransactionStore> store, StoreQueueOptions options = {});
+  ~StoreQueue();
+
+  absl::Status Submit(Operation operation, Completion done);
+
+  // Runs `operation` through the queue and waits for it: for start-up and
+  // tests, never on a request path.
+  absl::Status RunAndWait(Operation operation);
+
+  // Finishes everything queued, then stops the writer thread.
+  void Stop();
+
+  struct Stats {
+    uint64_t batches = 0;
+    uint64_t operations = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Pending {
+    Operation operation;
+    Completion done;
+  };
+
+  void WriterLoop();
+  void RunBatch(std::deque<Pending>& batch);
+
+  const StoreQueueOptions options_;
+  std::unique_ptr<TransactionStore> store_;  // Used by the writer thread only.
+  mutable absl::Mutex mu_;
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  Stats stats_ ABSL_GUARDED_BY(mu_);
+  std::thread writer_;
+};
+
+}  // namespace tcc

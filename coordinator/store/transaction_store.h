@@ -1,0 +1,56 @@
+// The coordinator's durable storage, behind one small interface so that the
+// embedded SQLite store, an in-memory store for unit tests, fault-injecting
+// wrappers and (later) PostgreSQL are interchangeable.
+//
+// A store is used from one thread at a time (the StoreQueue's writer
+// thread). Work between BeginBatch and CommitBatch is one atomic unit that
+// is durable once CommitBatch returns OK: that is how many transactions'
+// writes share one fsync (group commit).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "coordinator/domain/transaction.h"
+
+namespace tcc {
+
+// A change to one GT: its header fields (state, timestamps, flags), branches
+// registered for the first time (with payload), and branches whose progress
+// changed (state, attempts, error, retry time; payload is never rewritten).
+struct TransactionUpdate {
+  const GlobalTransaction* header = nullptr;  // Required.
+  // Appended after the stored ones; the first takes position
+  // `first_new_position` (its index in the GT's branch list).
+  std::vector<const Branch*> new_branches;
+  size_t first_new_position = 0;
+  std::vector<const Branch*> changed_branches;
+};
+
+class TransactionStore {
+ public:
+  virtual ~TransactionStore() = default;
+
+  virtual absl::Status BeginBatch() = 0;
+  virtual absl::Status CommitBatch() = 0;
+  // Discards the batch after a failure. Best effort.
+  virtual void AbortBatch() = 0;
+  // Brackets one operation inside a batch, so that an operation failing
+  // half-way leaves none of its writes while the rest of the batch commits.
+  virtual absl::Status BeginOperation() = 0;
+  virtual void EndOperation(bool keep) = 0;
+
+  // Inserts a new GT (header and branches). Returns false, writing nothing,
+  // when the gid already exists.
+  virtual absl::StatusOr<bool> Create(const GlobalTransaction& gt) = 0;
+  virtual absl::Status Update(const TransactionUpdate& update) = 0;
+  virtual absl::StatusOr<std::optional<GlobalTransaction>> Find(absl::string_view gid) = 0;
+  // Every GT that is not final, with its branches: what a restart resumes.
+  virtual absl::StatusOr<std::vector<GlobalTransaction>> LoadUnfinished() = 0;
+};
+
+}  // namespace tcc

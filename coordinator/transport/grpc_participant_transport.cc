@@ -1,0 +1,110 @@
+#include "coordinator/transport/grpc_participant_transport.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace tcc {
+namespace {
+
+// Everything one call needs to outlive the Call() frame; freed in the
+// completion.
+struct BranchCallState {
+  grpc::ClientContext context;
+  v1::BranchRequest request;
+  v1::BranchReply reply;
+  std::function<void(CallResult)> done;
+};
+
+struct QueryState {
+  grpc::ClientContext context;
+  v1::QueryStatusRequest request;
+  v1::QueryStatusReply reply;
+  std::function<void(absl::StatusOr<InitiatorAnswer>)> done;
+};
+
+CallResult ToCallResult(const grpc::Status& status, const v1::BranchReply& reply) {
+  if (!status.ok()) {
+    return {CallOutcome::kUnknown, absl::StrCat("gRPC ", static_cast<int>(status.error_code()),
+                                                ": ", status.error_message())};
+  }
+  switch (reply.outcome()) {
+    case v1::OUTCOME_SUCCESS:
+      return {CallOutcome::kSuccess, ""};
+    case v1::OUTCOME_REFUSED:
+      return {CallOutcome::kRefused, reply.reason()};
+    default:
+      return {CallOutcome::kUnknown,
+              absl::StrCat("participant answered with unknown outcome ", reply.outcome())};
+  }
+}
+
+absl::StatusOr<InitiatorAnswer> ToAnswer(const grpc::Status& status,
+                                         const v1::QueryStatusReply& reply) {
+  if (!status.ok()) {
+    return absl::UnavailableError(absl::StrCat("status endpoint: ", status.error_message()));
+  }
+  switch (reply.decision()) {
+    case v1::INITIATOR_DECISION_COMMITTED:
+      return InitiatorAnswer::kCommitted;
+    case v1::INITIATOR_DECISION_ROLLED_BACK:
+      return InitiatorAnswer::kRolledBack;
+    default:
+      return absl::UnknownError(
+          absl::StrCat("status endpoint answered with unknown decision ", reply.decision()));
+  }
+}
+
+}  // namespace
+
+const GrpcParticipantTransport::Peer& GrpcParticipantTransport::PeerFor(const std::string& target) {
+  absl::MutexLock lock(&mu_);
+  std::unique_ptr<Peer>& peer = peers_[target];
+  if (peer == nullptr) {
+    grpc::ChannelArguments args;
+    // Reconnect quickly once a participant comes back after an outage.
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    peer = std::make_unique<Peer>();
+    peer->channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+    peer->participant = v1::Participant::NewStub(peer->channel);
+    peer->initiator = v1::InitiatorStatus::NewStub(peer->channel);
+  }
+  return *peer;
+}
+
+void GrpcParticipantTransport::Call(BranchCall call, std::function<void(CallResult)> done) {
+  auto state = std::make_shared<BranchCallState>();
+  state->done = std::move(done);
+  state->context.set_deadline(absl::ToChronoTime(absl::Now() + call.timeout));
+  state->request.set_gid(std::move(call.gid));
+  state->request.set_branch_id(std::move(call.branch_id));
+  state->request.set_action(std::move(call.action));
+  state->request.set_payload(std::move(call.payload));
+  for (auto& [key, value] : call.headers) (*state->request.mutable_headers())[key] = value;
+
+  auto on_done = [state](grpc::Status status) { state->done(ToCallResult(status, state->reply)); };
+  auto* async = PeerFor(call.target).participant->async();
+  switch (call.phase) {
+    case Phase::kTry:
+      async->Try(&state->context, &state->request, &state->reply, std::move(on_done));
+      break;
+    case Phase::kConfirm:
+      async->Confirm(&state->context, &state->request, &state->reply, std::move(on_done));
+      break;
+    case Phase::kCancel:
+      async->Cancel(&state->context, &state->request, &state->reply, std::move(on_done));
+      break;
+  }
+}
+
+void GrpcParticipantTransport::QueryInitiator(
+    std::string endpoint, std::string gid, absl::Duration timeout,
+    std::function<void(absl::StatusOr<InitiatorAnswer>)> done) {
+  auto state = std::make_shared<QueryState>();
+  state->done = std::move(done);
+  state->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  state->request.set_gid(std::move(gid));
+  PeerFor(endpoint).initiator->async()->QueryStatus(
+      &state->context, &state->request, &state->reply,
+      [state](grpc::Status status) { state->done(ToAnswer(status, state->reply)); });
+}
+
+}  // namespace tcc

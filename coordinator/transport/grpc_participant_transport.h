@@ -1,0 +1,39 @@
+// ParticipantTransport over gRPC's callback client API: no thread per call,
+// one channel per target reused by every call to it. Thread-safe.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "coordinator/transport/participant_transport.h"
+#include "tcc/v1/initiator.grpc.pb.h"
+#include "tcc/v1/participant.grpc.pb.h"
+
+namespace tcc {
+
+class GrpcParticipantTransport final : public ParticipantTransport {
+ public:
+  void Call(BranchCall call, std::function<void(CallResult)> done) override;
+  void QueryInitiator(std::string endpoint, std::string gid, absl::Duration timeout,
+                      std::function<void(absl::StatusOr<InitiatorAnswer>)> done) override;
+
+ private:
+  // One channel per target, shared by every call; stubs are thread-safe.
+  struct Peer {
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<v1::Participant::Stub> participant;
+    std::unique_ptr<v1::InitiatorStatus::Stub> initiator;
+  };
+  const Peer& PeerFor(const std::string& target);
+
+  absl::Mutex mu_;
+  // Node-stable: references handed out stay valid while the map grows.
+  absl::flat_hash_map<std::string, std::unique_ptr<Peer>> peers_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace tcc

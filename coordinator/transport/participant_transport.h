@@ -1,0 +1,43 @@
+// How the engine reaches participants and initiators, free of gRPC: a call
+// is described by plain values and completes through a callback. The gRPC
+// implementation lives beside this; tests use in-process fakes. Calls never
+// complete inline inside Call, so callers may not rely on either order but
+// must not hold locks the completion takes.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "coordinator/domain/state_machine.h"
+#include "coordinator/domain/transaction.h"
+
+namespace tcc {
+
+struct BranchCall {
+  std::string target;
+  Phase phase = Phase::kTry;
+  std::string gid;
+  std::string branch_id;
+  std::string action;
+  std::string payload;
+  Headers headers;
+  absl::Duration timeout = absl::Seconds(5);
+};
+
+enum class InitiatorAnswer { kCommitted, kRolledBack };
+
+class ParticipantTransport {
+ public:
+  virtual ~ParticipantTransport() = default;
+
+  virtual void Call(BranchCall call, std::function<void(CallResult)> done) = 0;
+
+  // Asks the initiator's status endpoint how it decided `gid` (back-query).
+  // Any error (unreachable, timeout, unknown answer) is a non-OK status.
+  virtual void QueryInitiator(std::string endpoint, std::string gid, absl::Duration timeout,
+                              std::function<void(absl::StatusOr<InitiatorAnswer>)> done) = 0;
+};
+
+}  // namespace tcc

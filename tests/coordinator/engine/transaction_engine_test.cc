@@ -1,0 +1,334 @@
+// The state machine end to end through the engine, on the in-memory store
+// and an in-process fake transport: every allowed and refused transition.
+#include "coordinator/engine/transaction_engine.h"
+
+#include <gtest/gtest.h>
+
+#include "absl/synchronization/notification.h"
+#include "coordinator/fake_transport.h"
+#include "coordinator/store/memory_store.h"
+#include "coordinator/store/sqlite_store.h"
+#include "test_util/status_matchers.h"
+#include "test_util/temp_dir.h"
+#include "test_util/wait.h"
+
+namespace tcc {
+namespace {
+
+using ::tcc::testing::FakeTransport;
+using ::tcc::testing::StatusIs;
+using ::tcc::testing::WaitFor;
+using Code = absl::StatusCode;
+
+template <typename T>
+absl::StatusOr<T> Await(const std::function<void(TransactionEngine::Callback<T>)>& start) {
+  absl::Notification done;
+  absl::StatusOr<T> result = absl::UnknownError("not called");
+  start([&](absl::StatusOr<T> value) {
+    result = std::move(value);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
+}
+
+EngineOptions FastOptions() {
+  EngineOptions options;
+  options.retry = {absl::Milliseconds(2), absl::Milliseconds(20), 2.0, 0.5};
+  options.stuck = {.attempts = 3, .age_ms = 60000};
+  options.default_timeout = absl::Seconds(30);
+  return options;
+}
+
+// An engine over a store that outlives it, so tests can restart engines.
+class Harness {
+ public:
+  explicit Harness(std::unique_ptr<TransactionStore> store, EngineOptions options = FastOptions())
+      : queue_(std::move(store)),
+        timers_(&clock_),
+        engine_(std::make_unique<TransactionEngine>(options, &queue_, &transport_, &timers_,
+                                                    &clock_)) {}
+  ~Harness() {
+    engine_->Shutdown(absl::Seconds(5));
+    timers_.Stop();
+    queue_.Stop();
+  }
+
+  TransactionEngine& engine() { return *engine_; }
+  FakeTransport& transport() { return transport_; }
+
+  absl::StatusOr<BeginResult> Begin(BeginParams params) {
+    return Await<BeginResult>([&](auto done) { engine_->Begin(params, done); });
+  }
+  absl::StatusOr<std::vector<BranchTryOutcome>> Try(const std::string& gid,
+                                                    std::vector<Branch> branches) {
+    return Await<std::vector<BranchTryOutcome>>(
+        [&](auto done) { engine_->Try(gid, branches, done); });
+  }
+  absl::StatusOr<TxState> Decide(const std::string& gid, Decision decision) {
+    return Await<TxState>([&](auto done) { engine_->Decide(gid, decision, done); });
+  }
+  absl::StatusOr<GlobalTransaction> Get(const std::string& gid) {
+    return Await<GlobalTransaction>([&](auto done) { engine_->Get(gid, done); });
+  }
+  bool WaitForState(const std::string& gid, TxState state) {
+    return WaitFor([&] {
+      auto gt = Get(gid);
+      return gt.ok() && gt->state == state;
+    });
+  }
+
+ private:
+  RealClock clock_;
+  StoreQueue queue_;
+  FakeTransport transport_;
+  TimerQueue timers_;
+  std::unique_ptr<TransactionEngine> engine_;
+};
+
+Branch Spec(const std::string& id, const std::string& action = "points.freeze") {
+  return Branch{
+      .branch_id = id, .target = "127.0.0.1:7501", .action = action, .payload = "payload-" + id};
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  Harness harness_{std::make_unique<MemoryStore>()};
+
+  std::string BeginTx(const std::string& gid, uint32_t timeout_ms = 0,
+                      const std::string& endpoint = "") {
+    auto begun = harness_.Begin({gid, timeout_ms, endpoint});
+    EXPECT_OK(begun);
+    return begun.ok() ? begun->gid : "";
+  }
+  void TryAll(const std::string& gid, std::vector<Branch> branches) {
+    auto tried = harness_.Try(gid, std::move(branches));
+    ASSERT_OK(tried);
+    for (const auto& outcome : *tried) ASSERT_EQ(outcome.outcome, CallOutcome::kSuccess);
+  }
+};
+
+TEST_F(EngineTest, BeginIsIdempotentForTheSameParameters) {
+  auto first = harness_.Begin({"order-1", 5000, ""});
+  ASSERT_OK(first);
+  EXPECT_TRUE(first->created);
+  auto again = harness_.Begin({"order-1", 5000, ""});
+  ASSERT_OK(again);
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->state, TxState::kTrying);
+  EXPECT_THAT(harness_.Begin({"order-1", 6000, ""}),
+              StatusIs(Code::kAlreadyExists, "already exists with other parameters"));
+}
+
+TEST_F(EngineTest, BeginGeneratesAGidAndValidatesInput) {
+  auto generated = harness_.Begin({});
+  ASSERT_OK(generated);
+  EXPECT_OK(ValidateGid(generated->gid));
+  EXPECT_THAT(harness_.Begin({"bad gid"}), StatusIs(Code::kInvalidArgument, "gid"));
+  EXPECT_THAT(harness_.Begin({"g", 0, "not-an-address"}),
+              StatusIs(Code::kInvalidArgument, "status_endpoint"));
+  EXPECT_THAT(harness_.Begin({"g", 0xffffffff, ""}), StatusIs(Code::kInvalidArgument, "timeout"));
+}
+
+TEST_F(EngineTest, UnknownGidIsNotFoundEverywhere) {
+  EXPECT_THAT(harness_.Try("nope", {Spec("a")}), StatusIs(Code::kNotFound, "nope"));
+  EXPECT_THAT(harness_.Decide("nope", Decision::kCommit), StatusIs(Code::kNotFound));
+  EXPECT_THAT(harness_.Decide("nope", Decision::kRollback), StatusIs(Code::kNotFound));
+  EXPECT_THAT(harness_.Get("nope"), StatusIs(Code::kNotFound));
+}
+
+TEST_F(EngineTest, BranchesAreDurableBeforeTheParticipantSeesTry) {
+  std::string gid = BeginTx("g-wal");
+  std::atomic<bool> durable_before_call = true;
+  harness_.transport().SetBehavior([&](const BranchCall& call) {
+    auto stored = harness_.Get(call.gid);
+    if (!stored.ok() || stored->FindBranch(call.branch_id) == nullptr) durable_before_call = false;
+    return CallResult{CallOutcome::kSuccess, ""};
+  });
+  TryAll(gid, {Spec("a"), Spec("b")});
+  EXPECT_TRUE(durable_before_call);
+  auto stored = harness_.Get(gid);
+  ASSERT_OK(stored);
+  for (const Branch& branch : stored->branches) EXPECT_EQ(branch.state, BranchState::kTried);
+}
+
+TEST_F(EngineTest, CommitConfirmsEveryBranchWithTheTriedPayload) {
+  std::string gid = BeginTx("g-commit");
+  TryAll(gid, {Spec("a"), Spec("b"), Spec("c")});
+  auto committed = harness_.Decide(gid, Decision::kCommit);
+  ASSERT_OK(committed);
+  EXPECT_EQ(*committed, TxState::kCommitting);
+  ASSERT_TRUE(harness_.WaitForState(gid, TxState::kCommitted));
+  auto stored = harness_.Get(gid);
+  for (const Branch& branch : stored->branches) EXPECT_EQ(branch.state, BranchState::kConfirmed);
+  EXPECT_EQ(harness_.transport().CountCalls(Phase::kConfirm), 3);
+  for (const BranchCall& call : harness_.transport().calls()) {
+    EXPECT_EQ(call.payload, "payload-" + call.branch_id);
+  }
+  EXPECT_EQ(harness_.engine().ActiveCount(), 0u);
+}
+
+TEST_F(EngineTest, RefusedTryBlocksCommitAndRollbackCancelsEveryBranch) {
+  std::string gid = BeginTx("g-refuse");
+  harness_.transport().SetBehavior([](const BranchCall& call) {
+    if (call.phase == Phase::kTry && call.branch_id == "b") {
+      return CallResult{CallOutcome::kRefused, "not enough points"};
+    }
+    return CallResult{CallOutcome::kSuccess, ""};
+  });
+  auto tried = harness_.Try(gid, {Spec("a"), Spec("b")});
+  ASSERT_OK(tried);
+  EXPECT_EQ((*tried)[0].outcome, CallOutcome::kSuccess);
+  EXPECT_EQ((*tried)[1].outcome, CallOutcome::kRefused);
+  EXPECT_EQ((*tried)[1].detail, "not enough points");
+  EXPECT_THAT(harness_.Decide(gid, Decision::kCommit),
+              StatusIs(Code::kFailedPrecondition, "branch b is TRY_REFUSED"));
+  ASSERT_OK(harness_.Decide(gid, Decision::kRollback));
+  ASSERT_TRUE(harness_.WaitForState(gid, TxState::kRolledBack));
+  EXPECT_EQ(harness_.transport().CountCalls(Phase::kCancel), 2);
+  EXPECT_EQ(harness_.transport().CountCalls(Phase::kConfirm), 0);
+}
+
+TEST_F(EngineTest, UnknownTryOutcomeCanBeRetriedThenCommitted) {
+  std::string gid = BeginTx("g-unknown");
+  std::atomic<int> tries = 0;
+  harness_.transport().SetBehavior([&](const BranchCall& call) {
+    if (call.phase == Phase::kTry && tries++ == 0) {
+      return CallResult{CallOutcome::kUnknown, "deadline exceeded"};
+    }
+    return CallResult{CallOutcome::kSuccess, ""};
+  });
+  auto first = harness_.Try(gid, {Spec("a")});
+  ASSERT_OK(first);
+  EXPECT_EQ((*first)[0].outcome, CallOutcome::kUnknown);
+  EXPECT_THAT(harness_.Decide(gid, Decision::kCommit),
+              StatusIs(Code::kFailedPrecondition, "REGISTERED"));
+  TryAll(gid, {Spec("a")});  // Same branch again: re-driven, not duplicated.
+  ASSERT_OK(harness_.Decide(gid, Decision::kCommit));
+  ASSERT_TRUE(harness_.WaitForState(gid, TxState::kCommitted));
+  EXPECT_EQ(harness_.Get(gid)->branches.size(), 1u);
+}
+
+TEST_F(EngineTest, RepeatedTryOfATriedBranchDoesNotCallAgain) {
+  std::string gid = BeginTx("g-repeat");
+  TryAll(gid, {Spec("a")});
+  TryAll(gid, {Spec("a")});
+  EXPECT_EQ(harness_.transport().CountCalls(Phase::kTry), 1);
+  Branch conflicting = Spec("a");
+  conflicting.payload = "different";
+  EXPECT_THAT(harness_.Try(gid, {conflicting}), StatusIs(Code::kAlreadyExists, "branch a"));
+}
+
+TEST_F(EngineTest, DecisionsAreIdempotentAndTheOppositeIsRefused) {
+  std::string committed = BeginTx("g-c");
+  TryAll(committed, {Spec("a")});
+  ASSERT_OK(harness_.Decide(committed, Decision::kCommit));
+  EXPECT_OK(harness_.Decide(committed, Decision::kCommit));
+  EXPECT_THAT(harness_.Decide(committed, Decision::kRollback),
+              StatusIs(Code::kFailedPrecondition, "cannot be rolled back"));
+  ASSERT_TRUE(harness_.WaitForState(committed, TxState::kCommitted));
+  // Final GTs are no longer in memory: the answers come from the store.
+  EXPECT_EQ(*harness_.Decide(committed, Decision::kCommit), TxState::kCommitted);
+  EXPECT_THAT(harness_.Decide(committed, Decision::kRollback), StatusIs(Code::kFailedPrecondition));
+  EXPECT_THAT(harness_.Try(committed, {Spec("b")}),
+              StatusIs(Code::kFailedPrecondition, "only allowed while the transaction is TRYING"));
+
+  std::string rolled_back = BeginTx("g-r");
+  ASSERT_OK(harness_.Decide(rolled_back, Decision::kRollback));
+  EXPECT_OK(harness_.Decide(rolled_back, Decision::kRollback));
+  ASSERT_TRUE(harness_.WaitForState(rolled_back, TxState::kRolledBack));
+  EXPECT_EQ(*harness_.Decide(rolled_back, Decision::kRollback), TxState::kRolledBack);
+  EXPECT_THAT(harness_.Decide(rolled_back, Decision::kCommit),
+              StatusIs(Code::kFailedPrecondition, "rolled back by the initiator"));
+}
+
+TEST_F(EngineTest, FailingConfirmIsRetriedWithBackoffAndFlaggedStuck) {
+  std::string gid = BeginTx("g-retry");
+  TryAll(gid, {Spec("a")});
+  std::atomic<int> confirms = 0;
+  harness_.transport().SetBehavior([&](const BranchCall& call) {
+    if (call.phase == Phase::kConfirm && confirms++ < 4) {
+      return CallResult{CallOutcome::kUnknown, "participant down"};
+    }
+    return CallResult{CallOutcome::kSuccess, ""};
+  });
+  ASSERT_OK(harness_.Decide(gid, Decision::kCommit));
+  ASSERT_TRUE(WaitFor([&] {
+    auto gt = harness_.Get(gid);
+    return gt.ok() && gt->stuck;
+  })) << "stuck flag after 3 failed attempts";
+  auto stuck = harness_.Get(gid);
+  EXPECT_EQ(stuck->state, TxState::kCommitting);
+  EXPECT_NE(stuck->branches[0].last_error.find("participant down"), std::string::npos);
+  EXPECT_GT(stuck->branches[0].next_retry_ms, 0);
+  ASSERT_TRUE(harness_.WaitForState(gid, TxState::kCommitted));
+  auto done = harness_.Get(gid);
+  EXPECT_EQ(done->branches[0].attempts, 5u);
+  EXPECT_EQ(done->branches[0].state, BranchState::kConfirmed);
+}
+
+TEST_F(EngineTest, TimeoutWithoutStatusEndpointRollsBack) {
+  std::string gid = BeginTx("g-timeout", /*timeout_ms=*/50);
+  TryAll(gid, {Spec("a")});
+  ASSERT_TRUE(harness_.WaitForState(gid, TxState::kRolledBack));
+  EXPECT_EQ(harness_.transport().CountCalls(Phase::kCancel), 1);
+  EXPECT_THAT(harness_.Decide(gid, Decision::kCommit),
+              StatusIs(Code::kFailedPrecondition, "rolled back by timeout"));
+}
+
+TEST_F(EngineTest, TimeoutBackQueriesTheInitiatorAndFollowsItsAnswer) {
+  harness_.transport().SetInitiatorBehavior(
+      [](const std::string& gid) -> absl::StatusOr<InitiatorAnswer> {
+        if (gid == "g-yes") return InitiatorAnswer::kCommitted;
+        return InitiatorAnswer::kRolledBack;
+      });
+  std::string yes = BeginTx("g-yes", 50, "127.0.0.1:9999");
+  std::string no = BeginTx("g-no", 50, "127.0.0.1:9999");
+  TryAll(yes, {Spec("a")});
+  TryAll(no, {Spec("a")});
+  ASSERT_TRUE(harness_.WaitForState(yes, TxState::kCommitted));
+  ASSERT_TRUE(harness_.WaitForState(no, TxState::kRolledBack));
+}
+
+TEST_F(EngineTest, UnreachableStatusEndpointNeverResolvesByGuessing) {
+  std::atomic<bool> reachable = false;
+  harness_.transport().SetInitiatorBehavior(
+      [&](const std::string&) -> absl::StatusOr<InitiatorAnswer> {
+        if (!reachable) return absl::UnavailableError("connection refused");
+        return InitiatorAnswer::kCommitted;
+      });
+  std::string gid = BeginTx("g-down", 20, "127.0.0.1:9999");
+  TryAll(gid, {Spec("a")});
+  ASSERT_TRUE(WaitFor([&] { return harness_.transport().queries() >= 4; }));
+  EXPECT_EQ(harness_.Get(gid)->state, TxState::kTrying);
+  EXPECT_TRUE(harness_.Get(gid)->stuck);
+  reachable = true;
+  ASSERT_TRUE(harness_.WaitForState(gid, TxState::kCommitted));
+}
+
+TEST(EngineRecovery, ARestartedEngineResumesUnfinishedTransactions) {
+  ::tcc::testing::TempDir dir;
+  std::string path = dir.File("tccd.db");
+  auto open = [&] {
+    auto store = SqliteStore::Open({.path = path});
+    EXPECT_OK(store);
+    return std::unique_ptr<TransactionStore>(std::move(*store));
+  };
+  {
+    Harness first(open());
+    ASSERT_OK(first.Begin({"g-resume"}));
+    auto tried = first.Try("g-resume", {Spec("a"), Spec("b")});
+    ASSERT_OK(tried);
+    first.transport().SetBehavior([](const BranchCall&) {
+      return CallResult{CallOutcome::kUnknown, "down"};
+    });
+    ASSERT_OK(first.Decide("g-resume", Decision::kCommit));
+  }
+  Harness second(open());
+  ASSERT_OK(second.engine().Recover());
+  ASSERT_TRUE(second.WaitForState("g-resume", TxState::kCommitted));
+  EXPECT_EQ(second.transport().CountCalls(Phase::kConfirm), 2);
+}
+
+}  // namespace
+}  // namespace tcc

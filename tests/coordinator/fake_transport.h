@@ -1,0 +1,110 @@
+// An in-process ParticipantTransport for engine unit tests: answers each
+// call from a scriptable behaviour on a worker thread (never inline, like
+// the real transport) and records every call.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "coordinator/transport/participant_transport.h"
+
+namespace tcc::testing {
+
+class FakeTransport final : public ParticipantTransport {
+ public:
+  using Behavior = std::function<CallResult(const BranchCall&)>;
+  using InitiatorBehavior = std::function<absl::StatusOr<InitiatorAnswer>(const std::string&)>;
+
+  FakeTransport() : worker_([this] { Loop(); }) {}
+  ~FakeTransport() override {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    worker_.join();
+  }
+
+  void SetBehavior(Behavior behavior) {
+    absl::MutexLock lock(&mu_);
+    behavior_ = std::move(behavior);
+  }
+  void SetInitiatorBehavior(InitiatorBehavior behavior) {
+    absl::MutexLock lock(&mu_);
+    initiator_ = std::move(behavior);
+  }
+
+  void Call(BranchCall call, std::function<void(CallResult)> done) override {
+    absl::MutexLock lock(&mu_);
+    calls_.push_back(call);
+    work_.push_back([this, call = std::move(call), done = std::move(done)] {
+      Behavior behavior;
+      {
+        absl::MutexLock lock(&mu_);
+        behavior = behavior_;
+      }
+      done(behavior ? behavior(call) : CallResult{CallOutcome::kSuccess, ""});
+    });
+  }
+
+  void QueryInitiator(std::string endpoint, std::string gid, absl::Duration timeout,
+                      std::function<void(absl::StatusOr<InitiatorAnswer>)> done) override {
+    absl::MutexLock lock(&mu_);
+    ++queries_;
+    work_.push_back([this, gid = std::move(gid), done = std::move(done)] {
+      InitiatorBehavior behavior;
+      {
+        absl::MutexLock lock(&mu_);
+        behavior = initiator_;
+      }
+      done(behavior ? behavior(gid) : absl::UnavailableError("no initiator behaviour set"));
+    });
+  }
+
+  std::vector<BranchCall> calls() const {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  int CountCalls(Phase phase) const {
+    absl::MutexLock lock(&mu_);
+    int count = 0;
+    for (const BranchCall& call : calls_) count += call.phase == phase;
+    return count;
+  }
+  int queries() const {
+    absl::MutexLock lock(&mu_);
+    return queries_;
+  }
+
+ private:
+  void Loop() {
+    while (true) {
+      std::function<void()> next;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](FakeTransport* self)
+                 ABSL_NO_THREAD_SAFETY_ANALYSIS { return self->stopping_ || !self->work_.empty(); },
+            this));
+        if (work_.empty()) return;
+        next = std::move(work_.front());
+        work_.pop_front();
+      }
+      next();
+    }
+  }
+
+  mutable absl::Mutex mu_;
+  Behavior behavior_ ABSL_GUARDED_BY(mu_);
+  InitiatorBehavior initiator_ ABSL_GUARDED_BY(mu_);
+  std::vector<BranchCall> calls_ ABSL_GUARDED_BY(mu_);
+  int queries_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<std::function<void()>> work_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread worker_;
+};
+
+}  // namespace tcc::testing

@@ -1,0 +1,195 @@
+#include "coordinator/store/sqlite_store.h"
+
+#include <gtest/gtest.h>
+
+#include "coordinator/store/headers_codec.h"
+#include "test_util/status_matchers.h"
+#include "test_util/temp_dir.h"
+
+namespace tcc {
+namespace {
+
+using ::tcc::testing::StatusIs;
+using ::tcc::testing::TempDir;
+
+GlobalTransaction SampleTransaction(const std::string& gid) {
+  GlobalTransaction gt;
+  gt.gid = gid;
+  gt.created_ms = 1000;
+  gt.updated_ms = 1001;
+  gt.timeout_ms = 5000;
+  gt.deadline_ms = 6000;
+  gt.status_endpoint = "127.0.0.1:9000";
+  Branch branch{.branch_id = "b1", .target = "127.0.0.1:7501", .action = "points.freeze"};
+  branch.payload = std::string("\0binary\xff", 8);
+  branch.headers = {{"trace", "abc"}, {"tenant", ""}};
+  gt.branches.push_back(branch);
+  return gt;
+}
+
+std::unique_ptr<SqliteStore> OpenAt(const std::string& path, int version = 0) {
+  auto store = SqliteStore::Open({.path = path, .migrate_to_version = version});
+  EXPECT_OK(store);
+  return std::move(*store);
+}
+
+absl::Status InBatch(TransactionStore& store, const std::function<absl::Status()>& work) {
+  if (absl::Status begun = store.BeginBatch(); !begun.ok()) return begun;
+  absl::Status result = work();
+  if (!result.ok()) {
+    store.AbortBatch();
+    return result;
+  }
+  return store.CommitBatch();
+}
+
+TEST(SqliteStore, WritesSurviveReopen) {
+  TempDir dir;
+  std::string path = dir.File("tccd.db");
+  GlobalTransaction gt = SampleTransaction("g1");
+  {
+    auto store = OpenAt(path);
+    ASSERT_OK(InBatch(*store, [&] { return store->Create(gt).status(); }));
+    gt.state = TxState::kCommitting;
+    gt.decision_reason = "committed by the initiator";
+    gt.branches[0].state = BranchState::kTried;
+    gt.branches[0].attempts = 2;
+    gt.branches[0].last_error = "Confirm failed: unavailable";
+    gt.branches[0].next_retry_ms = 7777;
+    Branch added{.branch_id = "b2", .target = "127.0.0.1:7502", .action = "log.write"};
+    gt.branches.push_back(added);
+    TransactionUpdate update{.header = &gt,
+                             .new_branches = {&gt.branches[1]},
+                             .first_new_position = 1,
+                             .changed_branches = {&gt.branches[0]}};
+    ASSERT_OK(InBatch(*store, [&] { return store->Update(update); }));
+  }
+  auto reopened = OpenAt(path);
+  auto found = reopened->Find("g1");
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  const GlobalTransaction& read = **found;
+  EXPECT_EQ(read.state, TxState::kCommitting);
+  EXPECT_EQ(read.decision_reason, "committed by the initiator");
+  EXPECT_EQ(read.deadline_ms, 6000);
+  EXPECT_EQ(read.status_endpoint, "127.0.0.1:9000");
+  ASSERT_EQ(read.branches.size(), 2u);
+  EXPECT_EQ(read.branches[0].payload, gt.branches[0].payload);
+  EXPECT_EQ(read.branches[0].headers, gt.branches[0].headers);
+  EXPECT_EQ(read.branches[0].attempts, 2u);
+  EXPECT_EQ(read.branches[0].last_error, "Confirm failed: unavailable");
+  EXPECT_EQ(read.branches[0].next_retry_ms, 7777);
+  EXPECT_EQ(read.branches[1].branch_id, "b2");
+  EXPECT_EQ(*reopened->Find("missing"), std::nullopt);
+}
+
+TEST(SqliteStore, CreateRefusesAnExistingGidWithoutOverwriting) {
+  TempDir dir;
+  auto store = OpenAt(dir.File("tccd.db"));
+  GlobalTransaction first = SampleTransaction("g1");
+  GlobalTransaction second = SampleTransaction("g1");
+  second.timeout_ms = 1;
+  absl::StatusOr<bool> created;
+  ASSERT_OK(InBatch(*store, [&] {
+    created = store->Create(first);
+    return created.status();
+  }));
+  EXPECT_TRUE(*created);
+  ASSERT_OK(InBatch(*store, [&] {
+    created = store->Create(second);
+    return created.status();
+  }));
+  EXPECT_FALSE(*created);
+  EXPECT_EQ((*store->Find("g1"))->timeout_ms, 5000u);
+}
+
+TEST(SqliteStore, LoadUnfinishedSkipsFinalTransactions) {
+  TempDir dir;
+  auto store = OpenAt(dir.File("tccd.db"));
+  ASSERT_OK(InBatch(*store, [&]() -> absl::Status {
+    for (auto [gid, state] :
+         {std::pair{"open", TxState::kTrying}, std::pair{"committing", TxState::kCommitting},
+          std::pair{"done", TxState::kCommitted}, std::pair{"undone", TxState::kRolledBack}}) {
+      GlobalTransaction gt = SampleTransaction(gid);
+      gt.state = state;
+      if (absl::Status s = store->Create(gt).status(); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }));
+  auto unfinished = store->LoadUnfinished();
+  ASSERT_OK(unfinished);
+  std::vector<std::string> gids;
+  for (const auto& gt : *unfinished) gids.push_back(gt.gid);
+  std::sort(gids.begin(), gids.end());
+  EXPECT_EQ(gids, (std::vector<std::string>{"committing", "open"}));
+  EXPECT_EQ((*unfinished)[0].branches.size(), 1u);
+}
+
+TEST(SqliteStore, MigratesAnOldSchemaKeepingItsData) {
+  TempDir dir;
+  std::string path = dir.File("tccd.db");
+  {
+    auto old_store = OpenAt(path, /*version=*/1);
+    EXPECT_EQ(*old_store->SchemaVersion(), 1);
+  }
+  {
+    // A version-1 row written the way version-1 code wrote it.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "INSERT INTO global_transactions (gid, state, finished, created_ms, "
+                           "updated_ms, timeout_ms, deadline_ms, status_endpoint, stuck) VALUES "
+                           "('old', 2, 0, 1, 1, 1000, 1001, '', 0)",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = OpenAt(path);
+  EXPECT_EQ(*store->SchemaVersion(), SqliteStore::LatestSchemaVersion());
+  auto found = store->Find("old");
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->state, TxState::kCommitting);
+  EXPECT_EQ((*found)->decision_reason, "");
+}
+
+TEST(SqliteStore, RefusesADatabaseFromANewerVersion) {
+  TempDir dir;
+  std::string path = dir.File("tccd.db");
+  { OpenAt(path); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_exec(db, "INSERT INTO schema_version VALUES (999)", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  EXPECT_THAT(SqliteStore::Open({.path = path}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "schema version 999"));
+}
+
+TEST(SqliteStore, ReportsDamagedRowsInsteadOfResumingThem) {
+  TempDir dir;
+  std::string path = dir.File("tccd.db");
+  auto store = OpenAt(path);
+  ASSERT_OK(InBatch(*store, [&] { return store->Create(SampleTransaction("g1")).status(); }));
+  ASSERT_OK(InBatch(*store, [&] { return store->Create(SampleTransaction("g2")).status(); }));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_exec(db, "UPDATE global_transactions SET state = 42 WHERE gid = 'g1'", nullptr, nullptr,
+               nullptr);
+  sqlite3_exec(db, "UPDATE branches SET headers = x'ffffff7f' WHERE gid = 'g2'", nullptr, nullptr,
+               nullptr);
+  sqlite3_close(db);
+  EXPECT_THAT(store->Find("g1"), StatusIs(absl::StatusCode::kDataLoss, "unknown state 42"));
+  EXPECT_THAT(store->Find("g2"), StatusIs(absl::StatusCode::kDataLoss, "stored headers"));
+}
+
+TEST(HeadersCodec, RoundTripsAndRejectsTruncation) {
+  Headers headers{{"k", "v"}, {"", ""}, {"bin", std::string("\0\1", 2)}};
+  std::string encoded = EncodeHeaders(headers);
+  EXPECT_EQ(*DecodeHeaders(encoded), headers);
+  EXPECT_THAT(DecodeHeaders(encoded.substr(0, encoded.size() - 1)),
+              StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(DecodeHeaders("ab"), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+}  // namespace
+}  // namespace tcc

@@ -1,0 +1,108 @@
+#include "coordinator/store/store_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/notification.h"
+#include "coordinator/store/memory_store.h"
+#include "coordinator/store/sqlite_store.h"
+#include "test_util/status_matchers.h"
+#include "test_util/temp_dir.h"
+
+namespace tcc {
+namespace {
+
+using ::tcc::testing::StatusIs;
+
+GlobalTransaction Tx(const std::string& gid) {
+  GlobalTransaction gt;
+  gt.gid = gid;
+  return gt;
+}
+
+TEST(StoreQueue, ConcurrentWritersShareBatchesAndAllBecomeDurable) {
+  ::tcc::testing::TempDir dir;
+  std::string path = dir.File("tccd.db");
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 250;
+  StoreQueue::Stats stats;
+  {
+    auto store = SqliteStore::Open({.path = path});
+    ASSERT_OK(store);
+    StoreQueue queue(std::move(*store));
+    absl::BlockingCounter done(kThreads * kPerThread);
+    std::atomic<int> failures = 0;
+    std::vector<std::thread> writers;
+    for (int t = 0; t < kThreads; ++t) {
+      writers.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          std::string gid = "g" + std::to_string(t) + "-" + std::to_string(i);
+          absl::Status submitted =
+              queue.Submit([gid](TransactionStore& s) { return s.Create(Tx(gid)).status(); },
+                           [&](absl::Status status) {
+                             if (!status.ok()) ++failures;
+                             done.DecrementCount();
+                           });
+          if (!submitted.ok()) ++failures, done.DecrementCount();
+        }
+      });
+    }
+    for (auto& writer : writers) writer.join();
+    done.Wait();
+    EXPECT_EQ(failures, 0);
+    stats = queue.stats();
+  }
+  EXPECT_EQ(stats.operations, static_cast<uint64_t>(kThreads * kPerThread));
+  // Group commit: many operations per batch (one fsync each).
+  EXPECT_LT(stats.batches, stats.operations);
+  auto reopened = SqliteStore::Open({.path = path});
+  ASSERT_OK(reopened);
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_TRUE((*(*reopened)->Find("g" + std::to_string(t) + "-" + std::to_string(kPerThread - 1)))
+                    .has_value());
+  }
+}
+
+TEST(StoreQueue, AFailingOperationLeavesNoWritesAndDoesNotSinkTheBatch) {
+  ::tcc::testing::TempDir dir;
+  auto store = SqliteStore::Open({.path = dir.File("tccd.db")});
+  ASSERT_OK(store);
+  SqliteStore* raw = store->get();
+  StoreQueue queue(std::move(*store));
+  absl::Status failed = queue.RunAndWait([](TransactionStore& s) -> absl::Status {
+    if (absl::Status created = s.Create(Tx("half")).status(); !created.ok()) return created;
+    return absl::InternalError("fails after writing");
+  });
+  EXPECT_THAT(failed, StatusIs(absl::StatusCode::kInternal));
+  ASSERT_OK(queue.RunAndWait([](TransactionStore& s) { return s.Create(Tx("whole")).status(); }));
+  queue.Stop();
+  EXPECT_FALSE((*raw->Find("half")).has_value());
+  EXPECT_TRUE((*raw->Find("whole")).has_value());
+}
+
+TEST(StoreQueue, RefusesWorkBeyondItsBound) {
+  StoreQueue queue(std::make_unique<MemoryStore>(), {.max_pending = 2, .max_batch = 1});
+  absl::Notification release;
+  absl::Notification blocked;
+  // The first operation blocks the writer so that the queue fills up.
+  ASSERT_OK(queue.Submit(
+      [&](TransactionStore&) {
+        blocked.Notify();
+        release.WaitForNotification();
+        return absl::OkStatus();
+      },
+      [](absl::Status) {}));
+  blocked.WaitForNotification();
+  auto noop = [](TransactionStore&) { return absl::OkStatus(); };
+  EXPECT_OK(queue.Submit(noop, [](absl::Status) {}));
+  EXPECT_OK(queue.Submit(noop, [](absl::Status) {}));
+  EXPECT_THAT(queue.Submit(noop, [](absl::Status) {}),
+              StatusIs(absl::StatusCode::kResourceExhausted, "store queue is full"));
+  release.Notify();
+}
+
+}  // namespace
+}  // namespace tcc
