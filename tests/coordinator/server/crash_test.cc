@@ -1,0 +1,100 @@
+// A real tccd process is killed with SIGKILL after acknowledging Commits but
+// before the Confirms finish; after a restart on the same data file every
+// branch of every acknowledged transaction must be confirmed.
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "coordinator/coordinator_client.h"
+#include "coordinator/fake_participant.h"
+#include "test_util/status_matchers.h"
+#include "test_util/subprocess.h"
+#include "test_util/temp_dir.h"
+#include "test_util/wait.h"
+
+namespace tcc {
+namespace {
+
+using ::tcc::testing::CoordinatorClient;
+using ::tcc::testing::FakeParticipant;
+using ::tcc::testing::MakeTry;
+using ::tcc::testing::Subprocess;
+using ::tcc::testing::WaitFor;
+
+constexpr int kTransactions = 10;
+
+std::unique_ptr<Subprocess> StartTccd(const ::tcc::testing::TempDir& dir, int* port) {
+  std::string port_file = dir.File("port");
+  std::remove(port_file.c_str());
+  auto tccd = std::make_unique<Subprocess>(
+      std::vector<std::string>{TCCD_PATH, "--listen=127.0.0.1:0", "--data=" + dir.File("tccd.db"),
+                               "--port_file=" + port_file, "--retry_initial_ms=10",
+                               "--retry_max_ms=50", "--log_level=warn"});
+  if (!tccd->Start()) return nullptr;
+  *port = ::tcc::testing::WaitForPortFile(port_file);
+  return tccd;
+}
+
+TEST(CrashTest, AcknowledgedCommitsSurviveKill9BeforeConfirmsFinish) {
+  ::tcc::testing::TempDir dir;
+  std::atomic<bool> accept_confirms = false;
+  auto hold_confirms = [&](const auto& call, v1::BranchReply&) {
+    if (call.phase == "Confirm" && !accept_confirms) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "holding confirms");
+    }
+    return grpc::Status::OK;
+  };
+  FakeParticipant participants[3];
+  for (auto& participant : participants) {
+    participant.SetBehavior(hold_confirms);
+    participant.Start();
+  }
+
+  int port = 0;
+  auto tccd = StartTccd(dir, &port);
+  ASSERT_TRUE(tccd && port > 0) << "tccd did not start";
+  {
+    CoordinatorClient client(absl::StrCat("127.0.0.1:", port));
+    for (int i = 0; i < kTransactions; ++i) {
+      std::string gid = absl::StrCat("crash-", i);
+      ASSERT_OK(client.Begin(gid));
+      ASSERT_OK(client.Try(MakeTry(gid, {{"a", participants[0].address()},
+                                         {"b", participants[1].address()},
+                                         {"c", participants[2].address()}})));
+      auto committed = client.Commit(gid);
+      ASSERT_OK(committed);  // Acknowledged: it must survive what follows.
+    }
+    // Confirms have started (and are being refused) when the crash comes.
+    ASSERT_TRUE(WaitFor([&] { return participants[2].Count("Confirm") >= kTransactions; }));
+  }
+  int status = tccd->Kill(SIGKILL);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+  int confirms_before_restart[3];
+  for (int i = 0; i < 3; ++i) confirms_before_restart[i] = participants[i].Count("Confirm");
+  accept_confirms = true;
+  tccd = StartTccd(dir, &port);
+  ASSERT_TRUE(tccd && port > 0) << "tccd did not restart";
+  CoordinatorClient client(absl::StrCat("127.0.0.1:", port));
+  for (int i = 0; i < kTransactions; ++i) {
+    std::string gid = absl::StrCat("crash-", i);
+    ASSERT_TRUE(WaitFor([&] {
+      auto gt = client.Get(gid);
+      return gt.ok() && gt->state() == v1::TRANSACTION_STATE_COMMITTED;
+    })) << gid
+        << " was not committed after the restart";
+    auto gt = client.Get(gid);
+    ASSERT_EQ(gt->branches_size(), 3);
+    for (const auto& branch : gt->branches()) {
+      EXPECT_EQ(branch.state(), v1::BRANCH_STATE_CONFIRMED) << gid << " " << branch.branch_id();
+    }
+  }
+  for (int i = 0; i < 3; ++i) {
+    // The restarted daemon, not the killed one, delivered the Confirms.
+    EXPECT_GE(participants[i].Count("Confirm") - confirms_before_restart[i], kTransactions);
+    EXPECT_EQ(participants[i].Count("Cancel"), 0);
+  }
+  tccd->Kill(SIGTERM);
+}
+
+}  // namespace
+}  // namespace tcc

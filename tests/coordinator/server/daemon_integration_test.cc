@@ -1,0 +1,201 @@
+// tccd in-process on a loopback port with a real SQLite file, driving fake
+// participants that are real gRPC servers on ephemeral ports.
+#include <grpcpp/generic/generic_stub.h>
+#include <gtest/gtest.h>
+
+#include "absl/synchronization/notification.h"
+#include "coordinator/coordinator_client.h"
+#include "coordinator/fake_participant.h"
+#include "coordinator/server/daemon.h"
+#include "test_util/status_matchers.h"
+#include "test_util/temp_dir.h"
+#include "test_util/wait.h"
+
+namespace tcc {
+namespace {
+
+using ::tcc::testing::CoordinatorClient;
+using ::tcc::testing::FakeParticipant;
+using ::tcc::testing::MakeTry;
+using ::tcc::testing::StatusIs;
+using ::tcc::testing::WaitFor;
+using Code = absl::StatusCode;
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    DaemonConfig config;
+    config.listen = "127.0.0.1:0";
+    config.data_path = dir_.File("tccd.db");
+    config.engine.retry = {absl::Milliseconds(20), absl::Milliseconds(100), 2.0, 0.2};
+    config.engine.limits.max_payload_bytes = 1024;
+    config.engine.limits.max_branches_per_transaction = 4;
+    config.engine.stuck.attempts = 3;
+    auto daemon = Daemon::Start(std::move(config));
+    ASSERT_OK(daemon);
+    daemon_ = std::move(*daemon);
+    client_ = std::make_unique<CoordinatorClient>(absl::StrCat("127.0.0.1:", daemon_->port()));
+    points_.Start();
+    log_.Start();
+  }
+
+  bool WaitForState(const std::string& gid, v1::TransactionState state) {
+    return WaitFor([&] {
+      auto gt = client_->Get(gid);
+      return gt.ok() && gt->state() == state;
+    });
+  }
+
+  ::tcc::testing::TempDir dir_;
+  std::unique_ptr<Daemon> daemon_;
+  std::unique_ptr<CoordinatorClient> client_;
+  FakeParticipant points_;
+  FakeParticipant log_;
+};
+
+TEST_F(DaemonTest, CommitPathConfirmsEveryParticipant) {
+  ASSERT_OK(client_->Begin("order-1"));
+  auto tried =
+      client_->Try(MakeTry("order-1", {{"points", points_.address()}, {"log", log_.address()}}));
+  ASSERT_OK(tried);
+  ASSERT_EQ(tried->results_size(), 2);
+  for (const auto& result : tried->results()) EXPECT_EQ(result.result(), v1::TRY_RESULT_SUCCEEDED);
+  auto committed = client_->Commit("order-1");
+  ASSERT_OK(committed);
+  EXPECT_EQ(committed->state(), v1::TRANSACTION_STATE_COMMITTING);
+  ASSERT_TRUE(WaitForState("order-1", v1::TRANSACTION_STATE_COMMITTED));
+  EXPECT_EQ(points_.Count("Confirm", "order-1"), 1);
+  EXPECT_EQ(log_.Count("Confirm", "order-1"), 1);
+  for (const auto& call : points_.calls()) EXPECT_EQ(call.payload, "payload-points");
+  auto gt = client_->Get("order-1");
+  for (const auto& branch : gt->branches()) {
+    EXPECT_EQ(branch.state(), v1::BRANCH_STATE_CONFIRMED);
+  }
+}
+
+TEST_F(DaemonTest, BusinessRefusalLeadsToRollbackOfEveryBranch) {
+  log_.SetBehavior([](const auto& call, v1::BranchReply& reply) {
+    if (call.phase == "Try") {
+      reply.set_outcome(v1::OUTCOME_REFUSED);
+      reply.set_reason("order already paid");
+    }
+    return grpc::Status::OK;
+  });
+  ASSERT_OK(client_->Begin("order-2"));
+  auto tried =
+      client_->Try(MakeTry("order-2", {{"points", points_.address()}, {"log", log_.address()}}));
+  ASSERT_OK(tried);
+  EXPECT_EQ(tried->results(1).result(), v1::TRY_RESULT_REFUSED);
+  EXPECT_EQ(tried->results(1).detail(), "order already paid");
+  EXPECT_THAT(client_->Commit("order-2"),
+              StatusIs(Code::kFailedPrecondition, "branch log is TRY_REFUSED"));
+  ASSERT_OK(client_->Rollback("order-2"));
+  ASSERT_TRUE(WaitForState("order-2", v1::TRANSACTION_STATE_ROLLED_BACK));
+  EXPECT_EQ(points_.Count("Cancel", "order-2"), 1);
+  EXPECT_EQ(log_.Count("Cancel", "order-2"), 1);
+  EXPECT_EQ(points_.Count("Confirm"), 0);
+}
+
+TEST_F(DaemonTest, ParticipantDownThenBackIsEventuallyConfirmed) {
+  ASSERT_OK(client_->Begin("order-3"));
+  ASSERT_OK(client_->Try(MakeTry("order-3", {{"points", points_.address()}})));
+  int port = points_.port();
+  points_.Stop();
+  ASSERT_OK(client_->Commit("order-3"));
+  ASSERT_TRUE(WaitFor([&] {
+    auto gt = client_->Get("order-3");
+    return gt.ok() && gt->branches(0).attempts() >= 3 && gt->stuck();
+  }));
+  auto down = client_->Get("order-3");
+  EXPECT_EQ(down->state(), v1::TRANSACTION_STATE_COMMITTING);
+  EXPECT_FALSE(down->branches(0).last_error().empty());
+  EXPECT_GT(down->branches(0).next_retry_unix_ms(), 0);
+
+  ASSERT_EQ(points_.Start(port), port);
+  ASSERT_TRUE(WaitForState("order-3", v1::TRANSACTION_STATE_COMMITTED));
+  auto done = client_->Get("order-3");
+  EXPECT_EQ(done->branches(0).state(), v1::BRANCH_STATE_CONFIRMED);
+  EXPECT_GE(done->branches(0).attempts(), 4u);
+  EXPECT_EQ(points_.Count("Confirm", "order-3"), 1);  // Only the attempt that reached it.
+}
+
+TEST_F(DaemonTest, BadInputGetsClearCodesAndChangesNothing) {
+  ASSERT_OK(client_->Begin("order-4"));
+  ASSERT_OK(client_->Try(MakeTry("order-4", {{"points", points_.address()}})));
+  auto before = client_->Get("order-4");
+  ASSERT_OK(before);
+
+  EXPECT_THAT(client_->Begin(std::string(129, 'x')),
+              StatusIs(Code::kInvalidArgument, "the limit is 128"));
+  EXPECT_THAT(client_->Begin("has space"), StatusIs(Code::kInvalidArgument, "[A-Za-z0-9._:-]"));
+  EXPECT_THAT(client_->Begin("order-4", 999), StatusIs(Code::kAlreadyExists, "order-4"));
+  EXPECT_THAT(client_->Get("missing"), StatusIs(Code::kNotFound, "missing"));
+  EXPECT_THAT(client_->Commit("missing"), StatusIs(Code::kNotFound));
+
+  EXPECT_THAT(client_->Try(MakeTry("order-4", {{"empty-target", ""}})),
+              StatusIs(Code::kInvalidArgument, "target is empty"));
+  EXPECT_THAT(client_->Try(MakeTry("order-4", {{"bad", "no port"}})),
+              StatusIs(Code::kInvalidArgument, "whitespace"));
+  v1::TryRequest big = MakeTry("order-4", {{"big", points_.address()}});
+  big.mutable_branches(0)->set_payload(std::string(1025, 'p'));
+  EXPECT_THAT(client_->Try(big), StatusIs(Code::kInvalidArgument, "payload is 1025 bytes"));
+  v1::TryRequest many = MakeTry("order-4", {{"a", points_.address()},
+                                            {"b", points_.address()},
+                                            {"c", points_.address()},
+                                            {"d", points_.address()}});
+  EXPECT_THAT(client_->Try(many), StatusIs(Code::kInvalidArgument, "the limit is 4"));
+  v1::TryRequest changed = MakeTry("order-4", {{"points", points_.address()}});
+  changed.mutable_branches(0)->set_payload("other");
+  EXPECT_THAT(client_->Try(changed), StatusIs(Code::kAlreadyExists, "different target"));
+
+  auto after = client_->Get("order-4");
+  ASSERT_OK(after);
+  EXPECT_EQ(after->SerializeAsString(), before->SerializeAsString());
+}
+
+TEST_F(DaemonTest, CommitNeedsSuccessfulTriesAndDecisionsDoNotFlip) {
+  points_.SetBehavior([](const auto& call, v1::BranchReply&) {
+    if (call.phase == "Try") return grpc::Status(grpc::StatusCode::UNAVAILABLE, "flaky");
+    return grpc::Status::OK;
+  });
+  ASSERT_OK(client_->Begin("order-5"));
+  auto tried = client_->Try(MakeTry("order-5", {{"points", points_.address()}}));
+  ASSERT_OK(tried);
+  EXPECT_EQ(tried->results(0).result(), v1::TRY_RESULT_UNKNOWN);
+  EXPECT_THAT(client_->Commit("order-5"), StatusIs(Code::kFailedPrecondition, "REGISTERED"));
+  ASSERT_OK(client_->Rollback("order-5"));
+  EXPECT_OK(client_->Rollback("order-5"));
+  EXPECT_THAT(client_->Commit("order-5"),
+              StatusIs(Code::kFailedPrecondition, "cannot be committed"));
+  ASSERT_TRUE(WaitForState("order-5", v1::TRANSACTION_STATE_ROLLED_BACK));
+  EXPECT_THAT(client_->Try(MakeTry("order-5", {{"late", points_.address()}})),
+              StatusIs(Code::kFailedPrecondition, "TRYING"));
+}
+
+TEST_F(DaemonTest, ServesTheStandardHealthCheck) {
+  auto channel = client_->channel();
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::Slice empty("");  // An empty HealthCheckRequest asks about the whole server.
+  grpc::ByteBuffer request(&empty, 1);
+  grpc::ByteBuffer response;
+  absl::Notification done;
+  grpc::Status status;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
+                   status = s;
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& slice : slices)
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
+}
+
+}  // namespace
+}  // namespace tcc
