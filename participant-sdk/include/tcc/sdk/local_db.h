@@ -1,0 +1,110 @@
+// The participant's (or initiator's) own database, as the SDK sees it: one
+// write transaction at a time per call, with statements that take bound
+// parameters. Handlers write their business rows through the same LocalTx
+// that the SDK uses for its barrier or decision row, so that both commit or
+// roll back together.
+//
+// Database is an adapter interface: SQLite is provided here; a PostgreSQL
+// adapter can be added later without touching handlers, because handlers and
+// the SDK only use portable SQL (`INSERT ... ON CONFLICT DO NOTHING`,
+// `SAVEPOINT`) with '?' placeholders (an adapter for another engine rewrites
+// them, e.g. to $1, $2, ...).
+//
+// Thread-safety: a Database is safe to use from many threads; each
+// RunInTransaction call gets a connection of its own. A LocalTx belongs to
+// the one call that received it and must not escape it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+
+namespace tcc::sdk {
+
+// One bound parameter or one column value.
+class SqlValue {
+ public:
+  enum class Type { kNull, kInt, kReal, kText, kBlob };
+
+  SqlValue() = default;
+  SqlValue(std::nullptr_t) {}
+  SqlValue(int v) : type_(Type::kInt), int_(v) {}
+  SqlValue(int64_t v) : type_(Type::kInt), int_(v) {}
+  SqlValue(double v) : type_(Type::kReal), real_(v) {}
+  SqlValue(const char* v) : type_(Type::kText), bytes_(v) {}
+  SqlValue(std::string_view v) : type_(Type::kText), bytes_(v) {}
+  SqlValue(std::string v) : type_(Type::kText), bytes_(std::move(v)) {}
+  // Raw bytes (e.g. a branch payload) stored as a BLOB.
+  static SqlValue Blob(std::string bytes);
+
+  Type type() const { return type_; }
+  bool is_null() const { return type_ == Type::kNull; }
+  // Integer value; a REAL is truncated, anything else reads as 0.
+  int64_t AsInt() const;
+  double AsReal() const;
+  // TEXT or BLOB bytes; numbers are formatted; NULL reads as "".
+  std::string AsText() const;
+  // TEXT or BLOB bytes without a copy; empty for other types.
+  std::string_view bytes() const { return bytes_; }
+
+ private:
+  Type type_ = Type::kNull;
+  int64_t int_ = 0;
+  double real_ = 0;
+  std::string bytes_;
+};
+
+using Row = std::vector<SqlValue>;
+
+// The open local transaction handed to a handler. Statements take '?'
+// placeholders bound in order from `params`.
+class LocalTx {
+ public:
+  virtual ~LocalTx() = default;
+
+  // Runs one statement and returns how many rows it changed.
+  virtual absl::StatusOr<int64_t> Exec(std::string_view sql,
+                                       absl::Span<const SqlValue> params = {}) = 0;
+  // Runs one query and returns every row.
+  virtual absl::StatusOr<std::vector<Row>> Query(std::string_view sql,
+                                                 absl::Span<const SqlValue> params = {}) = 0;
+};
+
+// Adapter over one database. Errors map onto absl codes: lock contention
+// and I/O trouble -> UNAVAILABLE (retry), unique key violation ->
+// ALREADY_EXISTS, other constraint violation -> FAILED_PRECONDITION,
+// anything else -> INTERNAL.
+class Database {
+ public:
+  virtual ~Database() = default;
+
+  // Runs fn inside one write transaction (SQLite: BEGIN IMMEDIATE). Commits
+  // when fn returns OK; otherwise rolls back every write, the SDK's and the
+  // handler's, and returns fn's status.
+  virtual absl::Status RunInTransaction(absl::FunctionRef<absl::Status(LocalTx&)> fn) = 0;
+};
+
+struct SqliteOptions {
+  // How long a writer waits for another connection's write lock before the
+  // call fails with UNAVAILABLE.
+  absl::Duration busy_timeout = absl::Seconds(5);
+  // FULL fsyncs every commit (the default: an acknowledged Try survives power
+  // loss). NORMAL is durable against process crashes only; tests use it.
+  bool synchronous_full = true;
+  // Connections kept open for concurrent callers; callers beyond that wait.
+  int max_connections = 8;
+};
+
+// Opens (creating if needed) a SQLite database in WAL mode.
+absl::StatusOr<std::unique_ptr<Database>> OpenSqliteDatabase(const std::string& path,
+                                                             const SqliteOptions& options = {});
+
+}  // namespace tcc::sdk

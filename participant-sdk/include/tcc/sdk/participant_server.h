@@ -1,0 +1,75 @@
+// ParticipantServer: makes a service a TCC participant. Register named
+// actions (e.g. "points.freeze"), each with Try / Confirm / Cancel handlers,
+// then Start: the server serves tcc.v1.Participant over gRPC (callback API)
+// and runs every call through the barrier (see barrier.h), in one local
+// transaction of your database together with the handler's writes.
+//
+//   auto db = tcc::sdk::OpenSqliteDatabase("points.db");
+//   tcc::sdk::ParticipantServer server(*std::move(db));
+//   server.AddAction("points.freeze", {.on_try = ..., .on_confirm = ...,
+//                                      .on_cancel = ...});
+//   absl::Status started = server.Start("0.0.0.0:50051");
+//
+// Answers on the wire: handler success -> OUTCOME_SUCCESS; a Try refusal ->
+// OUTCOME_REFUSED with its reason; a handler error -> that non-OK gRPC
+// status (the coordinator treats it as "outcome unknown" and retries or
+// cancels); an unknown action -> UNIMPLEMENTED naming it; a malformed gid or
+// branch id -> INVALID_ARGUMENT; a full work queue -> RESOURCE_EXHAUSTED.
+//
+// Threading: gRPC's callback threads never block. Each call is queued to a
+// small bounded pool of worker threads that run the handler and finish the
+// call. Handlers therefore run concurrently with each other and must only
+// share state through the database or their own synchronization.
+//
+// Thread-safety: AddAction before Start, from one thread. After Start the
+// server is safe to use from any thread; Shutdown is idempotent and is also
+// done by the destructor.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "tcc/sdk/barrier.h"
+#include "tcc/sdk/local_db.h"
+
+namespace tcc::sdk {
+
+struct ParticipantServerOptions {
+  // Threads running handlers (each holds one database connection while busy).
+  int worker_threads = 4;
+  // Calls waiting for a worker before new ones get RESOURCE_EXHAUSTED.
+  int max_queued_calls = 256;
+};
+
+class ParticipantServer {
+ public:
+  explicit ParticipantServer(std::shared_ptr<Database> db, ParticipantServerOptions options = {});
+  ~ParticipantServer();
+  ParticipantServer(const ParticipantServer&) = delete;
+  ParticipantServer& operator=(const ParticipantServer&) = delete;
+
+  // INVALID_ARGUMENT for an empty name or a missing handler, ALREADY_EXISTS
+  // for a name registered twice, FAILED_PRECONDITION after Start.
+  absl::Status AddAction(std::string_view name, ActionHandlers handlers);
+
+  // Creates the barrier table, binds `address` ("host:port"; port 0 picks a
+  // free one) and starts serving.
+  absl::Status Start(std::string_view address);
+
+  // The bound port, once started.
+  int port() const;
+
+  // Stops accepting calls, lets the calls in flight finish, stops workers.
+  void Shutdown();
+
+  // Blocks until Shutdown is called from another thread.
+  void Wait();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tcc::sdk

@@ -1,0 +1,246 @@
+#include "tcc/sdk/initiator_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <functional>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl_compat.h"
+#include "ids.h"
+#include "tcc/common/grpc_status.h"
+#include "tcc/common/status_macros.h"
+
+namespace tcc::sdk {
+namespace {
+
+using tcc::v1::TransactionState;
+
+bool IsTransient(const absl::Status& status) {
+  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status);
+}
+
+// Uniform in [d/2, d]: spreads the retries of many clients.
+absl::Duration Jitter(absl::Duration d) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  std::uniform_real_distribution<double> factor(0.5, 1.0);
+  return d * factor(rng);
+}
+
+absl::Status Annotate(const absl::Status& status, std::string_view method, int attempts) {
+  return absl::Status(status.code(), absl::StrCat("coordinator ", internal::ToAbsl(method), " (",
+                                                  attempts, " attempt(s)): ", status.message()));
+}
+
+bool HasAllBranchIds(const std::vector<tcc::v1::BranchSpec>& branches) {
+  return std::all_of(branches.begin(), branches.end(),
+                     [](const tcc::v1::BranchSpec& b) { return !b.branch_id().empty(); });
+}
+
+// What CommitWithLocalTransaction needs before it commits locally.
+absl::Status CheckCommittable(const tcc::v1::Transaction& gt) {
+  if (gt.state() == tcc::v1::TRANSACTION_STATE_COMMITTING ||
+      gt.state() == tcc::v1::TRANSACTION_STATE_COMMITTED) {
+    return absl::OkStatus();  // A repeated call: the decision stands.
+  }
+  if (gt.state() != tcc::v1::TRANSACTION_STATE_TRYING) {
+    return absl::FailedPreconditionError(absl::StrCat("transaction ", gt.gid(), " is ",
+                                                      TransactionState_Name(gt.state()),
+                                                      "; it can no longer commit"));
+  }
+  if (gt.status_endpoint().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "transaction ", gt.gid(),
+        " has no status endpoint: a local commit could not be fenced against the coordinator's "
+        "timeout rollback; Begin it with status_endpoint"));
+  }
+  for (const tcc::v1::Branch& b : gt.branches()) {
+    if (b.state() != tcc::v1::BRANCH_STATE_TRIED) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("transaction ", gt.gid(), ": branch ", b.branch_id(), " is ",
+                       tcc::v1::BranchState_Name(b.state()), ", not TRIED; roll back instead"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool AllTriesSucceeded(const tcc::v1::TryReply& reply) {
+  return std::all_of(reply.results().begin(), reply.results().end(),
+                     [](const tcc::v1::BranchTryResult& r) {
+                       return r.result() == tcc::v1::TRY_RESULT_SUCCEEDED;
+                     });
+}
+
+class InitiatorClient::Impl {
+ public:
+  Impl(std::shared_ptr<grpc::Channel> channel, InitiatorClientOptions options)
+      : stub_(tcc::v1::Coordinator::NewStub(std::move(channel))), options_(options) {}
+
+  const InitiatorClientOptions& options() const { return options_; }
+
+  absl::StatusOr<tcc::v1::BeginReply> Begin(const tcc::v1::BeginRequest& request) {
+    return Call<tcc::v1::BeginRequest, tcc::v1::BeginReply>(
+        "Begin", request, true, [this](auto* ctx, auto* req, auto* reply, auto done) {
+          stub_->async()->Begin(ctx, req, reply, std::move(done));
+        });
+  }
+
+  absl::StatusOr<tcc::v1::TryReply> Try(const tcc::v1::TryRequest& request, bool retryable) {
+    return Call<tcc::v1::TryRequest, tcc::v1::TryReply>(
+        "Try", request, retryable, [this](auto* ctx, auto* req, auto* reply, auto done) {
+          stub_->async()->Try(ctx, req, reply, std::move(done));
+        });
+  }
+
+  absl::StatusOr<tcc::v1::DecideReply> Commit(const tcc::v1::DecideRequest& request) {
+    return Call<tcc::v1::DecideRequest, tcc::v1::DecideReply>(
+        "Commit", request, true, [this](auto* ctx, auto* req, auto* reply, auto done) {
+          stub_->async()->Commit(ctx, req, reply, std::move(done));
+        });
+  }
+
+  absl::StatusOr<tcc::v1::DecideReply> Rollback(const tcc::v1::DecideRequest& request) {
+    return Call<tcc::v1::DecideRequest, tcc::v1::DecideReply>(
+        "Rollback", request, true, [this](auto* ctx, auto* req, auto* reply, auto done) {
+          stub_->async()->Rollback(ctx, req, reply, std::move(done));
+        });
+  }
+
+  absl::StatusOr<tcc::v1::Transaction> Get(const tcc::v1::GetTransactionRequest& request) {
+    return Call<tcc::v1::GetTransactionRequest, tcc::v1::Transaction>(
+        "GetTransaction", request, true, [this](auto* ctx, auto* req, auto* reply, auto done) {
+          stub_->async()->GetTransaction(ctx, req, reply, std::move(done));
+        });
+  }
+
+ private:
+  template <typename Request, typename Reply>
+  using Starter = std::function<void(grpc::ClientContext*, const Request*, Reply*,
+                                     std::function<void(grpc::Status)>)>;
+
+  template <typename Request, typename Reply>
+  absl::StatusOr<Reply> Call(std::string_view method, const Request& request, bool retryable,
+                             Starter<Request, Reply> start) {
+    absl::Duration backoff = options_.initial_backoff;
+    for (int attempt = 1;; ++attempt) {
+      Reply reply;
+      absl::Status status = Attempt<Request, Reply>(request, &reply, start);
+      if (status.ok()) return reply;
+      if (!retryable || !IsTransient(status) || attempt >= options_.max_attempts) {
+        return Annotate(status, method, attempt);
+      }
+      absl::SleepFor(Jitter(backoff));
+      backoff = std::min(backoff * 2, options_.max_backoff);
+    }
+  }
+
+  template <typename Request, typename Reply>
+  absl::Status Attempt(const Request& request, Reply* reply, const Starter<Request, Reply>& start) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
+    absl::Notification done;
+    grpc::Status status;
+    start(&ctx, &request, reply, [&](grpc::Status s) {
+      status = std::move(s);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return FromGrpcStatus(status);
+  }
+
+  std::unique_ptr<tcc::v1::Coordinator::Stub> stub_;
+  const InitiatorClientOptions options_;
+};
+
+InitiatorClient::InitiatorClient(std::shared_ptr<grpc::Channel> channel,
+                                 InitiatorClientOptions options)
+    : impl_(std::make_unique<Impl>(std::move(channel), options)) {}
+
+InitiatorClient::~InitiatorClient() = default;
+
+absl::StatusOr<tcc::v1::BeginReply> InitiatorClient::Begin(const BeginParams& params) {
+  tcc::v1::BeginRequest request;
+  // A gid chosen here, not by the coordinator, keeps a retried Begin from
+  // creating a second GT.
+  request.set_gid(params.gid.empty() ? internal::NewGid() : params.gid);
+  RETURN_IF_ERROR(internal::ValidateGid(request.gid()));
+  if (params.timeout < absl::ZeroDuration() || params.timeout > absl::Hours(24 * 30)) {
+    return absl::InvalidArgumentError("BeginParams.timeout must be between 0 and 30 days");
+  }
+  request.set_timeout_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(params.timeout)));
+  request.set_status_endpoint(params.status_endpoint);
+  return impl_->Begin(request);
+}
+
+absl::StatusOr<TransactionGuard> InitiatorClient::BeginGuarded(const BeginParams& params) {
+  ASSIGN_OR_RETURN(tcc::v1::BeginReply reply, Begin(params));
+  return TransactionGuard(*this, reply.gid());
+}
+
+absl::StatusOr<tcc::v1::TryReply> InitiatorClient::Try(std::string_view gid,
+                                                       std::vector<tcc::v1::BranchSpec> branches) {
+  RETURN_IF_ERROR(internal::ValidateGid(gid));
+  if (branches.empty()) return absl::InvalidArgumentError("Try needs at least one branch");
+  bool retryable = HasAllBranchIds(branches);
+  tcc::v1::TryRequest request;
+  request.set_gid(std::string(gid));
+  for (tcc::v1::BranchSpec& b : branches) *request.add_branches() = std::move(b);
+  return impl_->Try(request, retryable);
+}
+
+absl::StatusOr<TransactionState> InitiatorClient::Commit(std::string_view gid) {
+  RETURN_IF_ERROR(internal::ValidateGid(gid));
+  tcc::v1::DecideRequest request;
+  request.set_gid(std::string(gid));
+  ASSIGN_OR_RETURN(tcc::v1::DecideReply reply, impl_->Commit(request));
+  return reply.state();
+}
+
+absl::StatusOr<TransactionState> InitiatorClient::Rollback(std::string_view gid) {
+  RETURN_IF_ERROR(internal::ValidateGid(gid));
+  tcc::v1::DecideRequest request;
+  request.set_gid(std::string(gid));
+  ASSIGN_OR_RETURN(tcc::v1::DecideReply reply, impl_->Rollback(request));
+  return reply.state();
+}
+
+absl::StatusOr<tcc::v1::Transaction> InitiatorClient::Get(std::string_view gid) {
+  RETURN_IF_ERROR(internal::ValidateGid(gid));
+  tcc::v1::GetTransactionRequest request;
+  request.set_gid(std::string(gid));
+  return impl_->Get(request);
+}
+
+absl::StatusOr<LocalCommitResult> InitiatorClient::CommitWithLocalTransaction(
+    Database& db, std::string_view gid, absl::FunctionRef<absl::Status(LocalTx&)> fn) {
+  bool committed_locally = false;
+  return CommitLocallyThenCommit(db, gid, fn, &committed_locally);
+}
+
+absl::StatusOr<LocalCommitResult> InitiatorClient::CommitLocallyThenCommit(
+    Database& db, std::string_view gid, absl::FunctionRef<absl::Status(LocalTx&)> fn,
+    bool* committed_locally) {
+  ASSIGN_OR_RETURN(tcc::v1::Transaction gt, Get(gid));
+  RETURN_IF_ERROR(CheckCommittable(gt));
+  const HookRegistry* hooks = impl_->options().hooks;
+  LocalCommitResult result;
+  ASSIGN_OR_RETURN(result.local, CommitLocally(db, gid, fn, hooks));
+  *committed_locally = true;
+  RETURN_IF_ERROR(RunHook(hooks, kHookAfterLocalCommit, gid));
+  absl::StatusOr<TransactionState> state = Commit(gid);
+  if (!state.ok()) {
+    return absl::Status(state.status().code(),
+                        absl::StrCat("committed locally, but ", state.status().message(),
+                                     "; call again to re-send Commit (the status endpoint also "
+                                     "tells the coordinator)"));
+  }
+  result.state = *state;
+  return result;
+}
+
+}  // namespace tcc::sdk

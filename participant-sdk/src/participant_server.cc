@@ -1,0 +1,191 @@
+#include "tcc/sdk/participant_server.h"
+
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+#include <exception>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl_compat.h"
+#include "ids.h"
+#include "server_host.h"
+#include "tcc/common/grpc_status.h"
+#include "tcc/common/status_macros.h"
+#include "tcc/v1/participant.grpc.pb.h"
+
+namespace tcc::sdk {
+namespace {
+
+enum class Phase { kTry, kConfirm, kCancel };
+
+using ActionMap = std::map<std::string, ActionHandlers, std::less<>>;
+
+absl::Status ValidateHandlers(std::string_view name, const ActionHandlers& h) {
+  if (name.empty()) return absl::InvalidArgumentError("action name is empty");
+  if (!h.on_try || !h.on_confirm || !h.on_cancel) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("action ", internal::ToAbsl(name),
+                     " needs all three handlers (on_try, on_confirm, on_cancel)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<BarrierAnswer> RunBarrier(Database& db, Phase phase, const BranchRequest& request,
+                                         const ActionHandlers& handlers) {
+  switch (phase) {
+    case Phase::kTry:
+      return RunTry(db, request, handlers.on_try);
+    case Phase::kConfirm:
+      return RunConfirm(db, request, handlers.on_confirm);
+    case Phase::kCancel:
+      return RunCancel(db, request, handlers.on_cancel);
+  }
+  return absl::InternalError("unknown phase");
+}
+
+// A handler that throws must not take the worker thread (and the process)
+// down: the call fails like any other handler error and is retried.
+absl::StatusOr<BarrierAnswer> RunGuarded(Database& db, Phase phase, const BranchRequest& request,
+                                         const ActionHandlers& handlers) {
+  try {
+    return RunBarrier(db, phase, request, handlers);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("handler threw: ", e.what()));
+  } catch (...) {
+    return absl::InternalError("handler threw a non-std exception");
+  }
+}
+
+class ParticipantService final : public tcc::v1::Participant::CallbackService {
+ public:
+  ParticipantService(Database& db, const ActionMap& actions, internal::WorkerPool& pool)
+      : db_(db), actions_(actions), pool_(pool) {}
+
+  grpc::ServerUnaryReactor* Try(grpc::CallbackServerContext* ctx, const BranchRequest* request,
+                                tcc::v1::BranchReply* reply) override {
+    return Dispatch(ctx, Phase::kTry, request, reply);
+  }
+  grpc::ServerUnaryReactor* Confirm(grpc::CallbackServerContext* ctx, const BranchRequest* request,
+                                    tcc::v1::BranchReply* reply) override {
+    return Dispatch(ctx, Phase::kConfirm, request, reply);
+  }
+  grpc::ServerUnaryReactor* Cancel(grpc::CallbackServerContext* ctx, const BranchRequest* request,
+                                   tcc::v1::BranchReply* reply) override {
+    return Dispatch(ctx, Phase::kCancel, request, reply);
+  }
+
+ private:
+  // Validates on the callback thread (cheap), then queues the blocking part.
+  grpc::ServerUnaryReactor* Dispatch(grpc::CallbackServerContext* ctx, Phase phase,
+                                     const BranchRequest* request, tcc::v1::BranchReply* reply) {
+    absl::StatusOr<const ActionHandlers*> handlers = Lookup(*request);
+    if (!handlers.ok()) {
+      grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+      reactor->Finish(ToGrpcStatus(handlers.status()));
+      return reactor;
+    }
+    return internal::FinishOnPool(ctx, pool_, [this, phase, request, reply, h = *handlers] {
+      return Answer(phase, *request, *h, reply);
+    });
+  }
+
+  absl::StatusOr<const ActionHandlers*> Lookup(const BranchRequest& request) const {
+    RETURN_IF_ERROR(internal::ValidateGid(request.gid()));
+    RETURN_IF_ERROR(internal::ValidateBranchId(request.branch_id()));
+    auto it = actions_.find(request.action());
+    if (it != actions_.end()) return &it->second;
+    std::vector<std::string> known;
+    for (const auto& [name, unused] : actions_) known.push_back(name);
+    return absl::UnimplementedError(
+        absl::StrCat("unknown action \"", request.action(),
+                     "\"; this participant serves: ", absl::StrJoin(known, ", ")));
+  }
+
+  grpc::Status Answer(Phase phase, const BranchRequest& request, const ActionHandlers& handlers,
+                      tcc::v1::BranchReply* reply) {
+    absl::StatusOr<BarrierAnswer> answer = RunGuarded(db_, phase, request, handlers);
+    if (!answer.ok()) {
+      spdlog::warn("tcc participant: {} {}/{} failed: {}", request.action(), request.gid(),
+                   request.branch_id(), internal::ToStd(answer.status().message()));
+      return ToGrpcStatus(answer.status());
+    }
+    reply->set_outcome(answer->refused ? tcc::v1::OUTCOME_REFUSED : tcc::v1::OUTCOME_SUCCESS);
+    reply->set_reason(answer->reason);
+    return grpc::Status::OK;
+  }
+
+  Database& db_;
+  const ActionMap& actions_;
+  internal::WorkerPool& pool_;
+};
+
+}  // namespace
+
+class ParticipantServer::Impl {
+ public:
+  Impl(std::shared_ptr<Database> db, ParticipantServerOptions options)
+      : db_(std::move(db)), host_(options.worker_threads, options.max_queued_calls) {}
+
+  absl::Status AddAction(std::string_view name, ActionHandlers handlers) {
+    RETURN_IF_ERROR(ValidateHandlers(name, handlers));
+    if (service_ != nullptr) {
+      return absl::FailedPreconditionError("AddAction after Start: register every action first");
+    }
+    if (!actions_.emplace(std::string(name), std::move(handlers)).second) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("action ", internal::ToAbsl(name), " is already registered"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Start(std::string_view address) {
+    if (service_ != nullptr) return absl::FailedPreconditionError("server already started");
+    if (db_ == nullptr) return absl::InvalidArgumentError("ParticipantServer needs a database");
+    if (actions_.empty()) return absl::FailedPreconditionError("no action registered");
+    RETURN_IF_ERROR(CreateBarrierTable(*db_));
+    // From here on actions_ is read-only: the service reads it unlocked.
+    service_ = std::make_unique<ParticipantService>(*db_, actions_, host_.pool());
+    absl::Status started = host_.Start(address, service_.get());
+    if (!started.ok()) {
+      return absl::Status(started.code(), absl::StrCat("participant server: ", started.message()));
+    }
+    spdlog::info("tcc participant serving {} action(s) on port {}", actions_.size(), port());
+    return absl::OkStatus();
+  }
+
+  int port() const { return host_.port(); }
+  void Shutdown() { host_.Shutdown(); }
+  void Wait() { host_.Wait(); }
+
+ private:
+  const std::shared_ptr<Database> db_;
+  ActionMap actions_;
+  std::unique_ptr<ParticipantService> service_;
+  // Declared last: destroyed (shut down) first, while service_ still exists.
+  internal::ServerHost host_;
+};
+
+}  // namespace tcc::sdk
+
+namespace tcc::sdk {
+
+ParticipantServer::ParticipantServer(std::shared_ptr<Database> db, ParticipantServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(db), options)) {}
+
+ParticipantServer::~ParticipantServer() = default;
+
+absl::Status ParticipantServer::AddAction(std::string_view name, ActionHandlers handlers) {
+  return impl_->AddAction(name, std::move(handlers));
+}
+
+absl::Status ParticipantServer::Start(std::string_view address) { return impl_->Start(address); }
+
+int ParticipantServer::port() const { return impl_->port(); }
+
+void ParticipantServer::Shutdown() { impl_->Shutdown(); }
+
+void ParticipantServer::Wait() { impl_->Wait(); }
+
+}  // namespace tcc::sdk

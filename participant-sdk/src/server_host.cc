@@ -1,0 +1,71 @@
+#include "server_host.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl_compat.h"
+
+namespace tcc::sdk::internal {
+
+ServerHost::ServerHost(int worker_threads, int max_queued)
+    : pool_(std::make_unique<WorkerPool>(worker_threads, max_queued)) {}
+
+ServerHost::~ServerHost() { Shutdown(); }
+
+absl::Status ServerHost::Start(std::string_view address, grpc::Service* service) {
+  absl::MutexLock lock(&mu_);
+  if (server_ != nullptr || stopped_) return absl::FailedPreconditionError("already started");
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(std::string(address), grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(service);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    server_.reset();
+    return absl::UnavailableError(absl::StrCat("could not listen on ", ToAbsl(address)));
+  }
+  return absl::OkStatus();
+}
+
+int ServerHost::port() const {
+  absl::MutexLock lock(&mu_);
+  return port_;
+}
+
+bool ServerHost::started() const {
+  absl::MutexLock lock(&mu_);
+  return server_ != nullptr;
+}
+
+void ServerHost::Shutdown() {
+  grpc::Server* server;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    server = server_.get();
+  }
+  // Outside the lock: Shutdown waits for the calls in flight, which the
+  // workers finish; the pool goes only once no reactor can submit to it.
+  if (server != nullptr) server->Shutdown();
+  pool_.reset();
+}
+
+void ServerHost::Wait() {
+  grpc::Server* server;
+  {
+    absl::MutexLock lock(&mu_);
+    server = server_.get();
+  }
+  if (server != nullptr) server->Wait();
+}
+
+grpc::ServerUnaryReactor* FinishOnPool(grpc::CallbackServerContext* ctx, WorkerPool& pool,
+                                       std::function<grpc::Status()> work) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  bool queued = pool.TrySubmit([reactor, work = std::move(work)] { reactor->Finish(work()); });
+  if (!queued) {
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "work queue is full; retry later"));
+  }
+  return reactor;
+}
+
+}  // namespace tcc::sdk::internal

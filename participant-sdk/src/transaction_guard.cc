@@ -1,0 +1,53 @@
+#include <spdlog/spdlog.h>
+
+#include "absl_compat.h"
+#include "tcc/sdk/initiator_client.h"
+
+namespace tcc::sdk {
+
+TransactionGuard::TransactionGuard(InitiatorClient& client, std::string gid)
+    : client_(&client), gid_(std::move(gid)) {}
+
+TransactionGuard::TransactionGuard(TransactionGuard&& other) noexcept
+    : client_(other.client_), gid_(std::move(other.gid_)), decided_(other.decided_) {
+  other.client_ = nullptr;
+}
+
+TransactionGuard::~TransactionGuard() {
+  if (client_ == nullptr || decided_) return;
+  absl::StatusOr<tcc::v1::TransactionState> state = client_->Rollback(gid_);
+  if (!state.ok()) {
+    spdlog::warn(
+        "tcc: rollback of undecided transaction {} failed ({}); the coordinator's "
+        "timeout will resolve it",
+        gid_, internal::ToStd(state.status().message()));
+  }
+}
+
+absl::StatusOr<tcc::v1::TryReply> TransactionGuard::Try(std::vector<tcc::v1::BranchSpec> branches) {
+  return client_->Try(gid_, std::move(branches));
+}
+
+absl::StatusOr<tcc::v1::TransactionState> TransactionGuard::Commit() {
+  absl::StatusOr<tcc::v1::TransactionState> state = client_->Commit(gid_);
+  if (state.ok()) decided_ = true;
+  return state;
+}
+
+absl::StatusOr<tcc::v1::TransactionState> TransactionGuard::Rollback() {
+  absl::StatusOr<tcc::v1::TransactionState> state = client_->Rollback(gid_);
+  if (state.ok()) decided_ = true;
+  return state;
+}
+
+absl::StatusOr<LocalCommitResult> TransactionGuard::CommitWithLocalTransaction(
+    Database& db, absl::FunctionRef<absl::Status(LocalTx&)> fn) {
+  bool committed_locally = false;
+  absl::StatusOr<LocalCommitResult> result =
+      client_->CommitLocallyThenCommit(db, gid_, fn, &committed_locally);
+  // Once committed locally, a rollback would contradict the local writes.
+  if (committed_locally) decided_ = true;
+  return result;
+}
+
+}  // namespace tcc::sdk

@@ -1,0 +1,205 @@
+// ParticipantServer over real gRPC on 127.0.0.1:0: action dispatch, the
+// mapping of handler results onto the wire, and its error answers.
+#include "tcc/sdk/participant_server.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "participant-sdk/points_service.h"
+#include "participant-sdk/test_util.h"
+#include "tcc/v1/participant.grpc.pb.h"
+
+namespace tcc::sdk::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ParticipantServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = OpenTestDb(dir_.File("points.db"));
+    ASSERT_NE(db_, nullptr);
+    TCC_ASSERT_OK(points_.Setup(*db_, "alice", 100));
+  }
+
+  void Start(ParticipantServerOptions options = {}) {
+    server_ = std::make_unique<ParticipantServer>(db_, options);
+    TCC_ASSERT_OK(server_->AddAction("points.freeze", points_.Handlers()));
+    TCC_ASSERT_OK(server_->AddAction(
+        "noop", {
+                    .on_try = [](LocalTx&, const BranchRequest&) -> TryResult {
+                      return TryOutcome::Reserved();
+                    },
+                    .on_confirm = [](LocalTx&, const BranchRequest&) { return absl::OkStatus(); },
+                    .on_cancel = [](LocalTx&, const BranchRequest&) { return absl::OkStatus(); },
+                }));
+    TCC_ASSERT_OK(server_->Start("127.0.0.1:0"));
+    ASSERT_GT(server_->port(), 0);
+    stub_ = tcc::v1::Participant::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+  }
+
+  grpc::Status Call(const std::string& phase, const BranchRequest& request,
+                    tcc::v1::BranchReply* reply) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (phase == "try") return stub_->Try(&ctx, request, reply);
+    if (phase == "confirm") return stub_->Confirm(&ctx, request, reply);
+    return stub_->Cancel(&ctx, request, reply);
+  }
+
+  TempDir dir_;
+  std::shared_ptr<Database> db_;
+  PointsService points_;
+  std::unique_ptr<ParticipantServer> server_;
+  std::unique_ptr<tcc::v1::Participant::Stub> stub_;
+};
+
+TEST_F(ParticipantServerTest, DispatchesEachPhaseToTheNamedAction) {
+  Start();
+  tcc::v1::BranchReply reply;
+  BranchRequest r = PointsService::Request("gid-1", "b1", "alice", 30);
+  ASSERT_TRUE(Call("try", r, &reply).ok());
+  EXPECT_EQ(reply.outcome(), tcc::v1::OUTCOME_SUCCESS);
+  ASSERT_TRUE(Call("confirm", r, &reply).ok());
+  EXPECT_EQ(reply.outcome(), tcc::v1::OUTCOME_SUCCESS);
+  EXPECT_EQ(Balance(*db_, "alice"), 70);
+  EXPECT_EQ(points_.try_runs, 1);
+  EXPECT_EQ(points_.confirm_runs, 1);
+
+  BranchRequest other = PointsService::Request("gid-1", "b2", "alice", 30);
+  other.set_action("noop");
+  ASSERT_TRUE(Call("try", other, &reply).ok());
+  EXPECT_EQ(points_.try_runs, 1) << "the noop action has its own handlers";
+}
+
+TEST_F(ParticipantServerTest, RefusalIsOutcomeRefusedWithItsReason) {
+  Start();
+  tcc::v1::BranchReply reply;
+  BranchRequest r = PointsService::Request("gid-1", "b1", "alice", 500);
+  grpc::Status status = Call("try", r, &reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(reply.outcome(), tcc::v1::OUTCOME_REFUSED);
+  EXPECT_EQ(reply.reason(), "not enough points for alice");
+
+  tcc::v1::BranchReply again;
+  ASSERT_TRUE(Call("try", r, &again).ok());
+  EXPECT_EQ(again.outcome(), tcc::v1::OUTCOME_REFUSED);
+  EXPECT_EQ(again.reason(), reply.reason());
+}
+
+TEST_F(ParticipantServerTest, CancelBeforeTryThenLateTryIsRefused) {
+  Start();
+  tcc::v1::BranchReply reply;
+  BranchRequest r = PointsService::Request("gid-1", "b1", "alice", 30);
+  ASSERT_TRUE(Call("cancel", r, &reply).ok());
+  EXPECT_EQ(reply.outcome(), tcc::v1::OUTCOME_SUCCESS);
+  ASSERT_TRUE(Call("try", r, &reply).ok());
+  EXPECT_EQ(reply.outcome(), tcc::v1::OUTCOME_REFUSED);
+  EXPECT_EQ(Frozen(*db_, "alice"), 0);
+}
+
+TEST_F(ParticipantServerTest, HandlerErrorIsANonOkStatusNotARefusal) {
+  Start();
+  points_.fail_try = true;
+  tcc::v1::BranchReply reply;
+  grpc::Status status = Call("try", PointsService::Request("gid-1", "b1", "alice", 30), &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(status.error_message(), HasSubstr("injected try failure"));
+  EXPECT_EQ(Frozen(*db_, "alice"), 0);
+}
+
+TEST_F(ParticipantServerTest, UnknownActionIsUnimplementedNamingIt) {
+  Start();
+  BranchRequest r = PointsService::Request("gid-1", "b1", "alice", 30);
+  r.set_action("points.teleport");
+  tcc::v1::BranchReply reply;
+  grpc::Status status = Call("try", r, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("points.teleport"));
+  EXPECT_THAT(status.error_message(), HasSubstr("points.freeze"));
+}
+
+TEST_F(ParticipantServerTest, MalformedGidIsInvalidArgument) {
+  Start();
+  tcc::v1::BranchReply reply;
+  grpc::Status status =
+      Call("confirm", PointsService::Request("no spaces allowed", "b1", "alice", 1), &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("gid"));
+}
+
+TEST_F(ParticipantServerTest, RegistrationErrors) {
+  ParticipantServer server(db_);
+  EXPECT_TRUE(absl::IsInvalidArgument(server.AddAction("", points_.Handlers())));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(server.AddAction("half", {.on_try = points_.Handlers().on_try})));
+  TCC_EXPECT_OK(server.AddAction("points.freeze", points_.Handlers()));
+  EXPECT_TRUE(absl::IsAlreadyExists(server.AddAction("points.freeze", points_.Handlers())));
+  TCC_EXPECT_OK(server.Start("127.0.0.1:0"));
+  EXPECT_TRUE(absl::IsFailedPrecondition(server.AddAction("late", points_.Handlers())));
+}
+
+// One worker busy, one call queued: the next call is refused at once rather
+// than queued without bound.
+TEST_F(ParticipantServerTest, FullQueueIsResourceExhausted) {
+  absl::Notification entered, release;
+  server_ = std::make_unique<ParticipantServer>(
+      db_, ParticipantServerOptions{.worker_threads = 1, .max_queued_calls = 1});
+  TCC_ASSERT_OK(server_->AddAction(
+      "slow", {
+                  .on_try = [&](LocalTx&, const BranchRequest&) -> TryResult {
+                    if (!entered.HasBeenNotified()) entered.Notify();
+                    release.WaitForNotification();
+                    return TryOutcome::Reserved();
+                  },
+                  .on_confirm = [](LocalTx&, const BranchRequest&) { return absl::OkStatus(); },
+                  .on_cancel = [](LocalTx&, const BranchRequest&) { return absl::OkStatus(); },
+              }));
+  TCC_ASSERT_OK(server_->Start("127.0.0.1:0"));
+  stub_ = tcc::v1::Participant::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+
+  auto request = [](const std::string& branch) {
+    BranchRequest r = PointsService::Request("gid-1", branch, "alice", 1);
+    r.set_action("slow");
+    return r;
+  };
+  grpc::Status first_status;
+  tcc::v1::BranchReply first_reply;
+  std::thread first([&] { first_status = Call("try", request("b1"), &first_reply); });
+  entered.WaitForNotification();
+  // The worker is held: of three more calls exactly one fits in the queue,
+  // and the other two are refused at once.
+  constexpr int kMore = 3;
+  std::atomic<int> exhausted{0}, ok{0};
+  std::vector<std::thread> more;
+  for (int i = 0; i < kMore; ++i) {
+    more.emplace_back([&, i] {
+      tcc::v1::BranchReply reply;
+      grpc::Status status = Call("try", request(absl::StrCat("b", 2 + i)), &reply);
+      if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) ++exhausted;
+      if (status.ok()) ++ok;
+    });
+  }
+  absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (exhausted < kMore - 1 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(5));
+  release.Notify();
+  first.join();
+  for (std::thread& t : more) t.join();
+  EXPECT_TRUE(first_status.ok());
+  EXPECT_EQ(exhausted, kMore - 1);
+  EXPECT_EQ(ok, 1);
+}
+
+}  // namespace
+}  // namespace tcc::sdk::testing
