@@ -52,6 +52,17 @@ struct Branch {
   int64_t next_retry_ms = 0;  // Unix ms; 0 means "due now / not scheduled".
 };
 
+// One entry of a GT's timeline: a state change, a branch outcome, the stuck
+// flag, or an operator action.
+struct TimelineEvent {
+  int64_t at_ms = 0;
+  std::string kind;  // "begin", "state", "branch", "stuck", "operator".
+  std::string detail;
+  std::string actor;  // "tccd", or the operator's name.
+};
+
+inline constexpr char kCoordinatorActor[] = "tccd";
+
 struct GlobalTransaction {
   std::string gid;
   TxState state = TxState::kTrying;

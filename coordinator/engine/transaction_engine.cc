@@ -17,6 +17,7 @@ struct TransactionEngine::Active {
   int64_t drive_at_ms = std::numeric_limits<int64_t>::max();  // Earliest scheduled Drive.
   bool querying = false;                                      // A back-query is outstanding.
   uint32_t query_failures = 0;
+  bool stuck_recorded = false;  // The timeline already says "stuck".
 };
 
 // One Try request: the branches it asked for and what each answered.
@@ -125,6 +126,7 @@ absl::Status TransactionEngine::Recover() {
 TransactionEngine::Active& TransactionEngine::Install(GlobalTransaction gt, After& after) {
   auto active = std::make_unique<Active>();
   active->in_flight.assign(gt.branches.size(), false);
+  active->stuck_recorded = gt.stuck;
   active->gt = std::move(gt);
   Active& installed = *active;
   active_[installed.gt.gid] = std::move(active);
@@ -232,10 +234,15 @@ void TransactionEngine::Begin(BeginParams params, Callback<BeginResult> done) {
   // Insert-if-absent in the store decides between concurrent Begins of one
   // gid; an existing GT is read back in the same operation.
   auto result = std::make_shared<std::pair<bool, GlobalTransaction>>(false, gt);
+  TimelineEvent begun =
+      Event("begin", absl::StrCat("begun with timeout ", gt.timeout_ms, "ms",
+                                  gt.status_endpoint.empty()
+                                      ? ", no status endpoint"
+                                      : absl::StrCat(", status endpoint ", gt.status_endpoint)));
   absl::Status submitted = store_->Submit(
-      [result](TransactionStore& store) -> absl::Status {
+      [result, begun](TransactionStore& store) -> absl::Status {
         ASSIGN_OR_RETURN(result->first, store.Create(result->second));
-        if (result->first) return absl::OkStatus();
+        if (result->first) return store.AppendEvents(result->second.gid, {begun});
         ASSIGN_OR_RETURN(std::optional<GlobalTransaction> existing, store.Find(result->second.gid));
         if (!existing) return absl::InternalError("transaction vanished during Begin");
         result->second = std::move(*existing);
@@ -300,7 +307,7 @@ void TransactionEngine::Decide(std::string gid, Decision decision, Callback<TxSt
         std::string reason = decision == Decision::kCommit ? "committed by the initiator"
                                                            : "rolled back by the initiator";
         ApplyDecision(
-            active, decision, std::move(reason),
+            active, decision, std::move(reason), kCoordinatorActor,
             [done, decision](absl::Status status) {
               if (!status.ok()) return done(status);
               done(decision == Decision::kCommit ? TxState::kCommitting : TxState::kRollingBack);
@@ -311,27 +318,43 @@ void TransactionEngine::Decide(std::string gid, Decision decision, Callback<TxSt
 }
 
 void TransactionEngine::ApplyDecision(Active& active, Decision decision, std::string reason,
-                                      std::function<void(absl::Status)> durable, After& after) {
+                                      std::string actor, std::function<void(absl::Status)> durable,
+                                      After& after) {
   active.gt.state = decision == Decision::kCommit ? TxState::kCommitting : TxState::kRollingBack;
   active.gt.decision_reason = std::move(reason);
   Touch(active);
   const std::string gid = active.gt.gid;
   spdlog::info("gid={} {} ({})", gid, TxStateName(active.gt.state), active.gt.decision_reason);
-  Persist(active, {}, {}, [this, gid, durable](absl::Status status) {
-    if (!status.ok()) {
-      Evict(gid);
-      return durable(Unavailable(status, "recording the decision failed"));
-    }
-    durable(absl::OkStatus());
-    Drive(gid);  // Confirms / Cancels start only once the decision is durable.
-  });
+  TimelineEvent event = Event(
+      "state", absl::StrCat(TxStateName(active.gt.state), " (", active.gt.decision_reason, ")"),
+      std::move(actor));
+  Persist(active, {}, {},
+          [this, gid, durable](absl::Status status) {
+            if (!status.ok()) {
+              Evict(gid);
+              return durable(Unavailable(status, "recording the decision failed"));
+            }
+            durable(absl::OkStatus());
+            Drive(gid);  // Confirms / Cancels start only once the decision is durable.
+          },
+          {std::move(event)});
+}
+
+TimelineEvent TransactionEngine::Event(std::string kind, std::string detail,
+                                       std::string actor) const {
+  return {clock_->NowMs(), std::move(kind), std::move(detail), std::move(actor)};
 }
 
 // ----------------------------------------------------------------- persist
 
 void TransactionEngine::Persist(Active& active, const std::vector<size_t>& added,
                                 const std::vector<size_t>& changed,
-                                std::function<void(absl::Status)> durable) {
+                                std::function<void(absl::Status)> durable,
+                                std::vector<TimelineEvent> events) {
+  if (active.gt.stuck && !active.stuck_recorded) {
+    active.stuck_recorded = true;
+    events.push_back(Event("stuck", "flagged stuck: still retrying; an operator should look"));
+  }
   // The write runs later on the store thread: it gets its own copy of what
   // changed, taken now under the lock, so later changes cannot leak in.
   struct Snapshot {
@@ -339,12 +362,14 @@ void TransactionEngine::Persist(Active& active, const std::vector<size_t>& added
     std::vector<Branch> added;
     std::vector<Branch> changed;
     size_t first_new_position = 0;
+    std::vector<TimelineEvent> events;
   };
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->header = HeaderOf(active.gt);
   if (!added.empty()) snapshot->first_new_position = added.front();
   for (size_t index : added) snapshot->added.push_back(active.gt.branches[index]);
   for (size_t index : changed) snapshot->changed.push_back(ProgressOf(active.gt.branches[index]));
+  snapshot->events = std::move(events);
   absl::Status submitted = store_->Submit(
       [snapshot](TransactionStore& store) {
         TransactionUpdate update;
@@ -352,6 +377,7 @@ void TransactionEngine::Persist(Active& active, const std::vector<size_t>& added
         update.first_new_position = snapshot->first_new_position;
         for (const Branch& branch : snapshot->added) update.new_branches.push_back(&branch);
         for (const Branch& branch : snapshot->changed) update.changed_branches.push_back(&branch);
+        update.events = std::move(snapshot->events);
         return store.Update(update);
       },
       std::move(durable));
@@ -428,17 +454,34 @@ void TransactionEngine::DriveLocked(Active& active, After& after) {
   if (std::optional<TxState> final_state = FinalStateIfDone(gt);
       final_state &&
       std::find(active.in_flight.begin(), active.in_flight.end(), true) == active.in_flight.end()) {
-    gt.state = *final_state;
-    Touch(active);
-    const std::string gid = gt.gid;
-    Persist(active, {}, {}, [this, gid](absl::Status status) {
-      if (!status.ok()) return Evict(gid);
-      absl::MutexLock lock(&mu_);
-      auto it = active_.find(gid);
-      if (it != active_.end() && IsFinal(it->second->gt.state)) active_.erase(it);
-    });
-    spdlog::info("gid={} {}", gid, TxStateName(gt.state));
+    Finalize(active, *final_state, {}, [](absl::Status) {});
   }
+}
+
+void TransactionEngine::Finalize(Active& active, TxState final_state,
+                                 std::vector<TimelineEvent> events,
+                                 std::function<void(absl::Status)> durable) {
+  active.gt.state = final_state;
+  Touch(active);
+  const std::string gid = active.gt.gid;
+  spdlog::info("gid={} {}", gid, TxStateName(final_state));
+  events.push_back(Event("state", std::string(TxStateName(final_state))));
+  // Once durable the GT leaves memory; later reads come from the store.
+  Persist(
+      active, {}, {},
+      [this, gid, durable](absl::Status status) {
+        if (!status.ok()) {
+          Evict(gid);
+          return durable(Unavailable(status, "recording the outcome failed"));
+        }
+        {
+          absl::MutexLock lock(&mu_);
+          auto it = active_.find(gid);
+          if (it != active_.end() && IsFinal(it->second->gt.state)) active_.erase(it);
+        }
+        durable(absl::OkStatus());
+      },
+      std::move(events));
 }
 
 void TransactionEngine::ScheduleDrive(Active& active, int64_t at_ms) {
@@ -486,14 +529,28 @@ void TransactionEngine::OnPhaseResult(const std::string& gid, size_t index, Phas
     if (PendingPhase(active.gt.state, branch.state) != phase) return;
     absl::Duration delay = options_.retry.DelayAfter(branch.attempts + 1, random_);
     ApplyPhaseResult(branch, phase, result, absl::ToUnixMillis(clock_->Now() + delay));
-    if (result.outcome != CallOutcome::kSuccess) {
+    std::vector<TimelineEvent> events;
+    if (result.outcome == CallOutcome::kSuccess) {
+      events.push_back(Event(
+          "branch", absl::StrCat("branch ", branch.branch_id, ": ", BranchStateName(branch.state),
+                                 " after ", branch.attempts, " attempt(s)")));
+    } else {
       spdlog::warn("gid={} branch={} {} (attempt {}); retry in {}", gid, branch.branch_id,
                    branch.last_error, branch.attempts, absl::FormatDuration(delay));
+      // Only the first failure goes to the timeline: attempts are counted
+      // on the branch, and a long outage must not flood the history.
+      if (branch.attempts == 1) {
+        events.push_back(Event("branch", absl::StrCat("branch ", branch.branch_id, ": ",
+                                                      branch.last_error, "; retrying")));
+      }
     }
     Touch(active);
-    Persist(active, {}, {index}, [this, gid](absl::Status status) {
-      if (!status.ok()) Evict(gid);
-    });
+    Persist(
+        active, {}, {index},
+        [this, gid](absl::Status status) {
+          if (!status.ok()) Evict(gid);
+        },
+        std::move(events));
     DriveLocked(active, after);
   }
   Run(after);
@@ -596,15 +653,21 @@ void TransactionEngine::OnTryResult(std::shared_ptr<TryOperation> operation, siz
     if (it != active_.end() && it->second->gt.state == TxState::kTrying) {
       Active& active = *it->second;
       size_t index = operation->to_call[call];
+      const Branch& branch = active.gt.branches[index];
       ApplyTryResult(active.gt.branches[index], result);
+      std::string detail = absl::StrCat("branch ", branch.branch_id, " on ", branch.target, ": ",
+                                        BranchStateName(branch.state));
+      if (!branch.last_error.empty()) absl::StrAppend(&detail, " (", branch.last_error, ")");
       Touch(active);
       // Durable before the initiator sees it: a Commit can then rely on
       // every TRIED branch being on disk.
-      Persist(active, {}, {index}, [this, operation](absl::Status status) {
-        FinishTryCall(operation, status.ok()
-                                     ? status
-                                     : Unavailable(status, "recording the Try result failed"));
-      });
+      Persist(active, {}, {index},
+              [this, operation](absl::Status status) {
+                FinishTryCall(
+                    operation,
+                    status.ok() ? status : Unavailable(status, "recording the Try result failed"));
+              },
+              {Event("branch", std::move(detail))});
       recorded = true;
     }
   }
@@ -643,7 +706,7 @@ void TransactionEngine::OnDeadline(const std::string& gid) {
       ApplyDecision(
           active, Decision::kRollback,
           absl::StrCat("rolled back by timeout: no decision within ", active.gt.timeout_ms, "ms"),
-          [](absl::Status) {}, after);
+          kCoordinatorActor, [](absl::Status) {}, after);
     } else {
       active.querying = true;
       after.push_back([this, gid, endpoint = active.gt.status_endpoint] {
@@ -672,7 +735,7 @@ void TransactionEngine::OnInitiatorAnswer(const std::string& gid,
       ApplyDecision(
           active, Decision::kRollback,
           "rolled back by timeout: the initiator's status endpoint answered ROLLED_BACK",
-          [](absl::Status) {}, after);
+          kCoordinatorActor, [](absl::Status) {}, after);
     } else if (answer.ok()) {
       absl::StatusOr<DecisionCheck> check = CheckDecision(active.gt, Decision::kCommit);
       outcome = check.status();
@@ -681,7 +744,7 @@ void TransactionEngine::OnInitiatorAnswer(const std::string& gid,
             active, Decision::kCommit,
             "committed after timeout: the initiator's status endpoint answered "
             "COMMITTED",
-            [](absl::Status) {}, after);
+            kCoordinatorActor, [](absl::Status) {}, after);
       }
     }
     if (!outcome.ok()) {
@@ -698,6 +761,150 @@ void TransactionEngine::OnInitiatorAnswer(const std::string& gid,
     }
   }
   Run(after);
+}
+
+// --------------------------------------------------------------- operators
+
+void TransactionEngine::Resolve(std::string gid, Resolution resolution, std::string reason,
+                                std::string actor, Callback<TxState> done) {
+  if (absl::Status valid = ValidateGid(gid); !valid.ok()) return done(valid);
+  if (reason.empty()) {
+    return done(absl::InvalidArgumentError(
+        "a reason is required to resolve a transaction by hand; it is kept in the timeline"));
+  }
+  if (reason.size() > 1024 || actor.size() > 128) {
+    return done(absl::InvalidArgumentError(
+        "the reason may be at most 1024 characters and the operator name at most 128"));
+  }
+  if (actor.empty()) actor = "unknown";
+  WithTransaction(
+      gid,
+      [=, this](Active& active, After& after) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        absl::Status refused = ApplyResolution(active, resolution, reason, actor, done, after);
+        if (!refused.ok()) after.push_back([done, refused] { done(refused); });
+      },
+      [done](absl::Status status) { done(status); });
+}
+
+absl::Status TransactionEngine::ApplyResolution(Active& active, Resolution resolution,
+                                                const std::string& reason, const std::string& actor,
+                                                Callback<TxState> done, After& after) {
+  GlobalTransaction& gt = active.gt;
+  if (IsFinal(gt.state)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("transaction ", gt.gid, " is already ", TxStateName(gt.state),
+                     "; only unfinished transactions can be resolved"));
+  }
+  std::string why = absl::StrCat("resolved by ", actor, ": ", reason);
+  auto reply = [done](TxState state) {
+    return [done, state](absl::Status status) {
+      if (!status.ok()) return done(status);
+      done(state);
+    };
+  };
+  bool commit_side = resolution == Resolution::kCommit;
+  if (resolution == Resolution::kCommit || resolution == Resolution::kRollback) {
+    TxState driving = commit_side ? TxState::kCommitting : TxState::kRollingBack;
+    TxState opposite = commit_side ? TxState::kRollingBack : TxState::kCommitting;
+    if (gt.state == opposite) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "transaction ", gt.gid, " is ", TxStateName(gt.state), ": ",
+          commit_side ? "Cancels" : "Confirms",
+          " may already have run, so it cannot be driven the other way; drive it to its own end, "
+          "or mark it by hand after fixing the participants"));
+    }
+    if (gt.state == driving) {  // Already on that side: just push it now.
+      ClearBackoff(active, "", actor);
+      after.push_back([done, driving] { done(driving); });
+      return absl::OkStatus();
+    }
+    if (commit_side) {
+      std::vector<size_t> taken_as_tried;
+      for (size_t i = 0; i < gt.branches.size(); ++i) {
+        Branch& branch = gt.branches[i];
+        if (branch.state == BranchState::kTryRefused) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "branch ", branch.branch_id, " of ", gt.gid, " was refused by its participant (",
+              branch.last_error, "); a refused branch cannot be committed"));
+        }
+        if (branch.state == BranchState::kRegistered) {
+          branch.state = BranchState::kTried;  // On the operator's word.
+          taken_as_tried.push_back(i);
+        }
+      }
+      // Queued before the decision, so durable no later than it.
+      if (!taken_as_tried.empty()) Persist(active, {}, taken_as_tried, [](absl::Status) {});
+    }
+    ApplyDecision(active, commit_side ? Decision::kCommit : Decision::kRollback, std::move(why),
+                  actor, reply(driving), after);
+    return absl::OkStatus();
+  }
+  TxState final_state =
+      resolution == Resolution::kMarkCommitted ? TxState::kCommitted : TxState::kRolledBack;
+  gt.decision_reason = std::move(why);
+  Finalize(active, final_state,
+           {Event("operator",
+                  absl::StrCat("marked ", TxStateName(final_state),
+                               " by hand, without calling participants: ", reason),
+                  actor)},
+           reply(final_state));
+  return absl::OkStatus();
+}
+
+bool TransactionEngine::ClearBackoff(Active& active, absl::string_view target,
+                                     const std::string& actor) {
+  GlobalTransaction& gt = active.gt;
+  std::vector<size_t> changed;
+  for (size_t i = 0; i < gt.branches.size(); ++i) {
+    Branch& branch = gt.branches[i];
+    bool matches = target.empty() || branch.target == target;
+    if (matches && PendingPhase(gt.state, branch.state) && branch.next_retry_ms > 0) {
+      branch.next_retry_ms = 0;
+      changed.push_back(i);
+    }
+  }
+  bool query_again = gt.state == TxState::kTrying && !active.querying &&
+                     active.query_failures > 0 && target.empty();
+  if (changed.empty() && !query_again) return false;
+  std::string what = target.empty() ? "retry now requested"
+                                    : absl::StrCat("retry now requested for target ", target);
+  Persist(active, {}, changed, [](absl::Status) {}, {Event("operator", what, actor)});
+  spdlog::info("gid={} {} by {}", gt.gid, what, actor);
+  if (query_again) timers_->Schedule(clock_->Now(), [this, gid = gt.gid] { OnDeadline(gid); });
+  active.drive_at_ms = std::numeric_limits<int64_t>::max();
+  timers_->Schedule(clock_->Now(), [this, gid = gt.gid] { Drive(gid); });
+  return true;
+}
+
+void TransactionEngine::RetryNow(std::string gid, std::string target, std::string actor,
+                                 Callback<uint32_t> done) {
+  if (gid.empty() == target.empty()) {
+    return done(absl::InvalidArgumentError("RetryNow needs exactly one of gid and target"));
+  }
+  if (actor.empty()) actor = "unknown";
+  if (!gid.empty()) {
+    if (absl::Status valid = ValidateGid(gid); !valid.ok()) return done(valid);
+    return WithTransaction(
+        gid,
+        [=, this](Active& active, After& after) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          if (IsFinal(active.gt.state)) {
+            absl::Status final = absl::FailedPreconditionError(
+                absl::StrCat("transaction ", active.gt.gid, " is already ",
+                             TxStateName(active.gt.state), "; there is nothing to retry"));
+            return after.push_back([done, final] { done(final); });
+          }
+          uint32_t count = ClearBackoff(active, "", actor) ? 1 : 0;
+          after.push_back([done, count] { done(count); });
+        },
+        [done](absl::Status status) { done(status); });
+  }
+  if (absl::Status valid = ValidateTarget(target, "target"); !valid.ok()) return done(valid);
+  uint32_t count = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [unused, active] : active_) count += ClearBackoff(*active, target, actor) ? 1 : 0;
+  }
+  done(count);
 }
 
 // ---------------------------------------------------------------- shutdown

@@ -79,6 +79,15 @@ class TransactionEngine {
   // The durable state of a GT.
   void Get(std::string gid, Callback<GlobalTransaction> done);
 
+  // Operator actions (the admin API). Both are recorded in the timeline
+  // with `actor` and refused on final GTs.
+  enum class Resolution { kCommit, kRollback, kMarkCommitted, kMarkRolledBack };
+  void Resolve(std::string gid, Resolution resolution, std::string reason, std::string actor,
+               Callback<TxState> done);
+  // Clears the backoff of one GT (by gid) or of every unfinished GT with a
+  // failing branch on `target`; answers how many were rescheduled.
+  void RetryNow(std::string gid, std::string target, std::string actor, Callback<uint32_t> done);
+
   // Stops starting participant calls and waits (up to `grace`) for the
   // ones in flight to finish and their results to be queued.
   void Shutdown(absl::Duration grace);
@@ -98,11 +107,21 @@ class TransactionEngine {
   void OnCreated(BeginParams params, GlobalTransaction created, bool inserted,
                  Callback<BeginResult> done);
 
-  void ApplyDecision(Active& active, Decision decision, std::string reason,
+  void ApplyDecision(Active& active, Decision decision, std::string reason, std::string actor,
                      std::function<void(absl::Status)> durable, After& after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Persist(Active& active, const std::vector<size_t>& added, const std::vector<size_t>& changed,
-               std::function<void(absl::Status)> durable) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+               std::function<void(absl::Status)> durable, std::vector<TimelineEvent> events = {})
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  TimelineEvent Event(std::string kind, std::string detail,
+                      std::string actor = kCoordinatorActor) const;
+  absl::Status ApplyResolution(Active& active, Resolution resolution, const std::string& reason,
+                               const std::string& actor, Callback<TxState> done, After& after)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool ClearBackoff(Active& active, absl::string_view target, const std::string& actor)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Finalize(Active& active, TxState final_state, std::vector<TimelineEvent> events,
+                std::function<void(absl::Status)> durable) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Evict(const std::string& gid);
 
   void Drive(const std::string& gid);

@@ -41,6 +41,12 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   if (store == nullptr) {
     ASSIGN_OR_RETURN(store, OpenStore(config));
   }
+  absl::StatusOr<std::unique_ptr<TransactionQueries>> queries = store->OpenQueries();
+  if (!queries.ok()) {
+    spdlog::warn("admin queries are unavailable: {}", queries.status().message());
+  } else {
+    daemon->queries_ = std::make_unique<QueryExecutor>(std::move(*queries));
+  }
   daemon->queue_ = std::make_unique<StoreQueue>(std::move(store), config.queue);
   daemon->timers_ = std::make_unique<TimerQueue>(&daemon->clock_);
   daemon->transport_ = std::make_unique<GrpcParticipantTransport>();
@@ -49,6 +55,10 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
                                                         daemon->timers_.get(), &daemon->clock_);
   RETURN_IF_ERROR(daemon->engine_->Recover());
   daemon->service_ = std::make_unique<CoordinatorService>(daemon->engine_.get());
+  if (daemon->queries_) {
+    daemon->admin_ = std::make_unique<AdminService>(daemon->engine_.get(), daemon->queries_.get(),
+                                                    &daemon->clock_);
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -56,6 +66,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &daemon->port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.RegisterService(daemon->service_.get());
+  if (daemon->admin_) builder.RegisterService(daemon->admin_.get());
   daemon->server_ = builder.BuildAndStart();
   if (daemon->server_ == nullptr || daemon->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
@@ -72,6 +83,7 @@ void Daemon::Shutdown() {
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(shutdown_grace_));
   engine_->Shutdown(shutdown_grace_);
   timers_->Stop();
+  if (queries_) queries_->Stop();
   queue_->Stop();
   spdlog::info("tccd stopped cleanly");
 }

@@ -10,7 +10,9 @@
 
 #include "absl/status/statusor.h"
 #include "coordinator/engine/transaction_engine.h"
+#include "coordinator/server/admin_service.h"
 #include "coordinator/server/coordinator_service.h"
+#include "coordinator/server/query_executor.h"
 #include "coordinator/store/sqlite_store.h"
 #include "coordinator/store/store_queue.h"
 #include "coordinator/transport/grpc_participant_transport.h"
@@ -46,6 +48,8 @@ class Daemon {
   std::unique_ptr<GrpcParticipantTransport> transport_;
   std::unique_ptr<TransactionEngine> engine_;
   std::unique_ptr<CoordinatorService> service_;
+  std::unique_ptr<QueryExecutor> queries_;
+  std::unique_ptr<AdminService> admin_;
   std::unique_ptr<grpc::Server> server_;
   absl::Duration shutdown_grace_;
   int port_ = 0;

@@ -40,6 +40,8 @@ void ToProto(const GlobalTransaction& gt, v1::Transaction& out) {
   out.set_deadline_unix_ms(gt.deadline_ms);
   out.set_status_endpoint(gt.status_endpoint);
   out.set_stuck(gt.stuck);
+  out.set_decision_reason(gt.decision_reason);
+  out.set_timeout_ms(gt.timeout_ms);
   for (const Branch& branch : gt.branches) {
     v1::Branch* proto = out.add_branches();
     proto->set_branch_id(branch.branch_id);

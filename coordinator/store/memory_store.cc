@@ -37,7 +37,23 @@ absl::Status MemoryStore::Update(const TransactionUpdate& update) {
     *target = *changed;
     target->payload = std::move(payload);
   }
+  auto& timeline = events_[stored.gid];
+  timeline.insert(timeline.end(), update.events.begin(), update.events.end());
   return absl::OkStatus();
+}
+
+absl::Status MemoryStore::AppendEvents(absl::string_view gid,
+                                       const std::vector<TimelineEvent>& events) {
+  absl::MutexLock lock(&mu_);
+  auto& timeline = events_[std::string(gid)];
+  timeline.insert(timeline.end(), events.begin(), events.end());
+  return absl::OkStatus();
+}
+
+std::vector<TimelineEvent> MemoryStore::Events(absl::string_view gid) {
+  absl::MutexLock lock(&mu_);
+  auto it = events_.find(gid);
+  return it == events_.end() ? std::vector<TimelineEvent>() : it->second;
 }
 
 absl::StatusOr<std::optional<GlobalTransaction>> MemoryStore::Find(absl::string_view gid) {

@@ -23,10 +23,14 @@ class MemoryStore final : public TransactionStore {
   absl::Status Update(const TransactionUpdate& update) override;
   absl::StatusOr<std::optional<GlobalTransaction>> Find(absl::string_view gid) override;
   absl::StatusOr<std::vector<GlobalTransaction>> LoadUnfinished() override;
+  absl::Status AppendEvents(absl::string_view gid,
+                            const std::vector<TimelineEvent>& events) override;
+  std::vector<TimelineEvent> Events(absl::string_view gid);
 
  private:
   absl::Mutex mu_;
   std::map<std::string, GlobalTransaction, std::less<>> transactions_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::vector<TimelineEvent>, std::less<>> events_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tcc

@@ -4,16 +4,22 @@
 
 #include "absl/strings/str_cat.h"
 #include "coordinator/store/headers_codec.h"
+#include "coordinator/store/sqlite_queries.h"
+#include "coordinator/store/sqlite_rows.h"
 #include "tcc/common/status_macros.h"
 
 namespace tcc {
 namespace {
 
+using sqlite::kHeaderColumns;
+using sqlite::LoadBranches;
+using sqlite::ReadHeader;
+
 // Migration N (1-based) takes the schema from version N-1 to N. Append
 // only: a released migration is never edited. SQL stays portable to
 // PostgreSQL (no SQLite-only types; partial indexes and ON CONFLICT exist
 // in both).
-constexpr std::array<absl::string_view, 2> kMigrations = {
+constexpr std::array<absl::string_view, 3> kMigrations = {
     // 1: transactions and branches. `owner` is the seam for coordinators
     // sharing one database (leases); a lone coordinator leaves it empty.
     R"sql(
@@ -51,11 +57,21 @@ CREATE TABLE branches (
     R"sql(
 ALTER TABLE global_transactions ADD COLUMN decision_reason TEXT NOT NULL DEFAULT '';
 )sql",
+    // 3: the timeline operators read (state changes, branch outcomes,
+    // operator actions), and an index for listing by age.
+    R"sql(
+CREATE TABLE transaction_events (
+  seq    INTEGER PRIMARY KEY,
+  gid    TEXT NOT NULL,
+  at_ms  BIGINT NOT NULL,
+  kind   TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  actor  TEXT NOT NULL
+);
+CREATE INDEX transaction_events_gid ON transaction_events (gid, seq);
+CREATE INDEX global_transactions_created ON global_transactions (created_ms, gid);
+)sql",
 };
-
-constexpr absl::string_view kHeaderColumns =
-    "gid, state, created_ms, updated_ms, timeout_ms, deadline_ms, status_endpoint, stuck, "
-    "decision_reason";
 
 absl::string_view SyncPragma(SyncMode mode) {
   switch (mode) {
@@ -69,38 +85,13 @@ absl::string_view SyncPragma(SyncMode mode) {
   return "PRAGMA synchronous=FULL";
 }
 
-// Rejects rows that no version of this program writes: a damaged or
-// foreign file must not be resumed as if it were a transaction.
-absl::Status CheckStates(const GlobalTransaction& gt, int64_t raw_state) {
-  if (!IsValidTxState(static_cast<int>(raw_state))) {
-    return absl::DataLossError(
-        absl::StrCat("stored transaction ", gt.gid, " has unknown state ", raw_state));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<GlobalTransaction> ReadHeader(const sqlite::Statement& row) {
-  GlobalTransaction gt;
-  gt.gid = row.Text(0);
-  RETURN_IF_ERROR(CheckStates(gt, row.Int(1)));
-  gt.state = static_cast<TxState>(row.Int(1));
-  gt.created_ms = row.Int(2);
-  gt.updated_ms = row.Int(3);
-  gt.timeout_ms = static_cast<uint32_t>(row.Int(4));
-  gt.deadline_ms = row.Int(5);
-  gt.status_endpoint = row.Text(6);
-  gt.stuck = row.Int(7) != 0;
-  gt.decision_reason = row.Text(8);
-  return gt;
-}
-
 }  // namespace
 
 int SqliteStore::LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions& options) {
   ASSIGN_OR_RETURN(sqlite::Database db, sqlite::Database::Open(options.path));
-  auto store = std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db)));
+  auto store = std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), options.path));
   RETURN_IF_ERROR(store->db_.Exec("PRAGMA journal_mode=WAL"));
   RETURN_IF_ERROR(store->db_.Exec(SyncPragma(options.sync)));
   RETURN_IF_ERROR(store->db_.Exec("PRAGMA busy_timeout=5000"));
@@ -220,46 +211,28 @@ absl::Status SqliteStore::Update(const TransactionUpdate& update) {
   for (const Branch* branch : update.changed_branches) {
     RETURN_IF_ERROR(UpdateBranch(gt.gid, *branch));
   }
+  return AppendEvents(gt.gid, update.events);
+}
+
+absl::Status SqliteStore::AppendEvents(absl::string_view gid,
+                                       const std::vector<TimelineEvent>& events) {
+  for (const TimelineEvent& event : events) {
+    ASSIGN_OR_RETURN(auto stmt, db_.Prepare("INSERT INTO transaction_events (gid, at_ms, kind, "
+                                            "detail, actor) VALUES (?,?,?,?,?)"));
+    stmt->Bind(1, gid).Bind(2, event.at_ms).Bind(3, event.kind).Bind(4, event.detail);
+    stmt->Bind(5, event.actor);
+    RETURN_IF_ERROR(stmt->Run());
+  }
   return absl::OkStatus();
 }
 
-absl::Status SqliteStore::LoadBranches(GlobalTransaction& gt) {
-  ASSIGN_OR_RETURN(auto stmt,
-                   db_.Prepare("SELECT branch_id, target, action, payload, headers, state, "
-                               "attempts, last_error, next_retry_ms FROM branches WHERE gid=? "
-                               "ORDER BY position"));
-  stmt->Bind(1, gt.gid);
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
-    if (!row) return absl::OkStatus();
-    Branch branch;
-    branch.branch_id = stmt->Text(0);
-    branch.target = stmt->Text(1);
-    branch.action = stmt->Text(2);
-    branch.payload = stmt->Text(3);
-    ASSIGN_OR_RETURN(branch.headers, DecodeHeaders(stmt->Text(4)));
-    if (!IsValidBranchState(static_cast<int>(stmt->Int(5)))) {
-      return absl::DataLossError(absl::StrCat("stored branch ", branch.branch_id, " of ", gt.gid,
-                                              " has unknown state ", stmt->Int(5)));
-    }
-    branch.state = static_cast<BranchState>(stmt->Int(5));
-    branch.attempts = static_cast<uint32_t>(stmt->Int(6));
-    branch.last_error = stmt->Text(7);
-    branch.next_retry_ms = stmt->Int(8);
-    gt.branches.push_back(std::move(branch));
-  }
+absl::StatusOr<std::unique_ptr<TransactionQueries>> SqliteStore::OpenQueries() {
+  ASSIGN_OR_RETURN(auto queries, SqliteQueries::Open(path_));
+  return std::unique_ptr<TransactionQueries>(std::move(queries));
 }
 
 absl::StatusOr<std::optional<GlobalTransaction>> SqliteStore::Find(absl::string_view gid) {
-  ASSIGN_OR_RETURN(auto stmt, db_.Prepare(absl::StrCat("SELECT ", kHeaderColumns,
-                                                       " FROM global_transactions WHERE gid=?")));
-  stmt->Bind(1, gid);
-  ASSIGN_OR_RETURN(bool row, stmt->Step());
-  if (!row) return std::nullopt;
-  ASSIGN_OR_RETURN(GlobalTransaction gt, ReadHeader(*stmt));
-  stmt.reset();
-  RETURN_IF_ERROR(LoadBranches(gt));
-  return gt;
+  return FindTransaction(db_, gid);
 }
 
 absl::StatusOr<std::vector<GlobalTransaction>> SqliteStore::LoadUnfinished() {
@@ -276,7 +249,7 @@ absl::StatusOr<std::vector<GlobalTransaction>> SqliteStore::LoadUnfinished() {
       unfinished.push_back(std::move(gt));
     }
   }
-  for (GlobalTransaction& gt : unfinished) RETURN_IF_ERROR(LoadBranches(gt));
+  for (GlobalTransaction& gt : unfinished) RETURN_IF_ERROR(LoadBranches(db_, gt));
   return unfinished;
 }
 

@@ -39,17 +39,20 @@ class SqliteStore final : public TransactionStore {
   absl::Status Update(const TransactionUpdate& update) override;
   absl::StatusOr<std::optional<GlobalTransaction>> Find(absl::string_view gid) override;
   absl::StatusOr<std::vector<GlobalTransaction>> LoadUnfinished() override;
+  absl::Status AppendEvents(absl::string_view gid,
+                            const std::vector<TimelineEvent>& events) override;
+  absl::StatusOr<std::unique_ptr<TransactionQueries>> OpenQueries() override;
 
  private:
-  explicit SqliteStore(sqlite::Database db) : db_(std::move(db)) {}
+  SqliteStore(sqlite::Database db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
 
   absl::Status Migrate(int target_version);
   absl::Status InsertHeader(const GlobalTransaction& gt);
   absl::Status InsertBranch(absl::string_view gid, const Branch& branch, int position);
   absl::Status UpdateBranch(absl::string_view gid, const Branch& branch);
-  absl::Status LoadBranches(GlobalTransaction& gt);
 
   sqlite::Database db_;
+  std::string path_;
 };
 
 }  // namespace tcc

@@ -8,6 +8,7 @@
 // writes share one fsync (group commit).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "coordinator/domain/transaction.h"
+#include "coordinator/store/transaction_queries.h"
 
 namespace tcc {
 
@@ -29,6 +31,7 @@ struct TransactionUpdate {
   std::vector<const Branch*> new_branches;
   size_t first_new_position = 0;
   std::vector<const Branch*> changed_branches;
+  std::vector<TimelineEvent> events;
 };
 
 class TransactionStore {
@@ -51,6 +54,14 @@ class TransactionStore {
   virtual absl::StatusOr<std::optional<GlobalTransaction>> Find(absl::string_view gid) = 0;
   // Every GT that is not final, with its branches: what a restart resumes.
   virtual absl::StatusOr<std::vector<GlobalTransaction>> LoadUnfinished() = 0;
+  virtual absl::Status AppendEvents(absl::string_view gid,
+                                    const std::vector<TimelineEvent>& events) = 0;
+
+  // A separate read-only view for operators' queries, usable from another
+  // thread while this store writes.
+  virtual absl::StatusOr<std::unique_ptr<TransactionQueries>> OpenQueries() {
+    return absl::UnimplementedError("this store offers no admin queries");
+  }
 };
 
 }  // namespace tcc

@@ -1,0 +1,49 @@
+// The tcc.v1.Admin gRPC service for operators (tccctl): lists, timelines
+// and statistics come from the store's read-only queries on their own
+// thread; RetryNow and Resolve go through the engine. Thread-safe.
+#pragma once
+
+#include "coordinator/domain/clock.h"
+#include "coordinator/engine/transaction_engine.h"
+#include "coordinator/server/query_executor.h"
+#include "tcc/v1/admin.grpc.pb.h"
+
+namespace tcc {
+
+class AdminService final : public v1::Admin::CallbackService {
+ public:
+  AdminService(TransactionEngine* engine, QueryExecutor* queries, const Clock* clock)
+      : engine_(engine), queries_(queries), clock_(clock) {}
+
+  grpc::ServerUnaryReactor* ListTransactions(grpc::CallbackServerContext* context,
+                                             const v1::ListTransactionsRequest* request,
+                                             v1::ListTransactionsReply* reply) override;
+  grpc::ServerUnaryReactor* DescribeTransaction(grpc::CallbackServerContext* context,
+                                                const v1::DescribeTransactionRequest* request,
+                                                v1::TransactionDetail* reply) override;
+  grpc::ServerUnaryReactor* RetryNow(grpc::CallbackServerContext* context,
+                                     const v1::RetryNowRequest* request,
+                                     v1::RetryNowReply* reply) override;
+  grpc::ServerUnaryReactor* Resolve(grpc::CallbackServerContext* context,
+                                    const v1::ResolveRequest* request,
+                                    v1::ResolveReply* reply) override;
+  grpc::ServerUnaryReactor* Stats(grpc::CallbackServerContext* context,
+                                  const v1::StatsRequest* request, v1::StatsReply* reply) override;
+
+ private:
+  // Runs `query` on the query thread and finishes `reactor` with its status.
+  void RunQuery(grpc::ServerUnaryReactor* reactor,
+                std::function<absl::Status(TransactionQueries&)> query);
+
+  TransactionEngine* engine_;
+  QueryExecutor* queries_;
+  const Clock* clock_;
+};
+
+// Parses and checks a ListTransactions request (exposed for tests).
+absl::StatusOr<ListQuery> ListQueryFromProto(const v1::ListTransactionsRequest& request,
+                                             int64_t now_ms);
+std::string EncodePageToken(const ListCursor& cursor);
+absl::StatusOr<ListCursor> DecodePageToken(absl::string_view token);
+
+}  // namespace tcc

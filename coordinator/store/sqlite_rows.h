@@ -1,0 +1,24 @@
+// Reading GT rows from the SQLite schema, shared by the store (writer
+// connection) and the admin queries (reader connection). Rows that no
+// version of tccd writes are reported as DATA_LOSS, never resumed.
+#pragma once
+
+#include <optional>
+
+#include "absl/status/statusor.h"
+#include "coordinator/domain/transaction.h"
+#include "coordinator/store/sqlite_db.h"
+
+namespace tcc::sqlite {
+
+// The header columns, in the order ReadHeader expects them.
+inline constexpr absl::string_view kHeaderColumns =
+    "gid, state, created_ms, updated_ms, timeout_ms, deadline_ms, status_endpoint, stuck, "
+    "decision_reason";
+
+absl::StatusOr<GlobalTransaction> ReadHeader(const Statement& row);
+absl::Status LoadBranches(Database& db, GlobalTransaction& gt);
+absl::StatusOr<std::optional<GlobalTransaction>> FindTransaction(Database& db,
+                                                                 absl::string_view gid);
+
+}  // namespace tcc::sqlite

@@ -1,0 +1,60 @@
+// Read-only queries for operators (the admin API): filtered, paged lists,
+// timelines and statistics. Kept apart from TransactionStore so that they
+// run on their own connection and thread and never stall the writer.
+// An implementation is used from one thread at a time.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "coordinator/domain/transaction.h"
+
+namespace tcc {
+
+// Position after the last row of a page: (created_ms, gid) is unique.
+struct ListCursor {
+  int64_t created_ms = 0;
+  std::string gid;
+};
+
+struct ListQuery {
+  std::vector<TxState> states;  // Empty: every state.
+  bool stuck_only = false;
+  int64_t created_at_or_before_ms = 0;  // 0: no age filter.
+  std::string gid_prefix;
+  std::string target;
+  bool oldest_first = false;
+  uint32_t limit = 50;
+  std::optional<ListCursor> after;
+};
+
+struct TargetFailures {
+  std::string target;
+  uint32_t failing_branches = 0;
+  uint64_t failed_attempts = 0;
+  std::string last_error;
+};
+
+struct StoreStats {
+  std::map<TxState, uint64_t> by_state;
+  uint64_t stuck = 0;
+  int64_t oldest_unfinished_created_ms = 0;  // 0: none.
+  std::vector<TargetFailures> failing_targets;
+};
+
+class TransactionQueries {
+ public:
+  virtual ~TransactionQueries() = default;
+
+  // Headers and branches of up to query.limit GTs.
+  virtual absl::StatusOr<std::vector<GlobalTransaction>> List(const ListQuery& query) = 0;
+  virtual absl::StatusOr<std::optional<GlobalTransaction>> Find(absl::string_view gid) = 0;
+  // Oldest first.
+  virtual absl::StatusOr<std::vector<TimelineEvent>> Timeline(absl::string_view gid) = 0;
+  virtual absl::StatusOr<StoreStats> Stats() = 0;
+};
+
+}  // namespace tcc
