@@ -3,92 +3,15 @@
 // status endpoint (orders plus the decision table, on another file).
 // Covers the commit path, a business refusal, and the back-query after an
 // initiator that stopped before or after its local commit.
-#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include "absl/strings/str_cat.h"
-#include "participant-sdk/points_service.h"
-#include "participant-sdk/test_util.h"
-#include "tcc/common/status_macros.h"
+#include "participant-sdk/tccd_fixture.h"
 #include "tcc/sdk/decision.h"
-#include "tcc/sdk/initiator_client.h"
-#include "tcc/sdk/participant_server.h"
-#include "tcc/sdk/status_endpoint.h"
-#include "test_util/subprocess.h"
-#include "test_util/wait.h"
 
 namespace tcc::sdk::testing {
 namespace {
 
-using ::tcc::testing::Subprocess;
-using ::tcc::testing::WaitFor;
-
-class TccdEndToEndTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string port_file = dir_.File("tccd.port");
-    tccd_ = std::make_unique<Subprocess>(std::vector<std::string>{
-        TCCD_PATH, "--listen=127.0.0.1:0", "--data=" + dir_.File("tccd.db"),
-        "--port_file=" + port_file, "--retry_initial_ms=20", "--retry_max_ms=200",
-        "--log_level=warn"});
-    ASSERT_TRUE(tccd_->Start());
-    int port = ::tcc::testing::WaitForPortFile(port_file);
-    ASSERT_GT(port, 0) << "tccd did not start";
-    client_ = std::make_unique<InitiatorClient>(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
-
-    points_db_ = OpenTestDb(dir_.File("points.db"));
-    TCC_ASSERT_OK(points_.Setup(*points_db_, "alice", 100));
-    participant_ = std::make_unique<ParticipantServer>(points_db_);
-    TCC_ASSERT_OK(participant_->AddAction("points.freeze", points_.Handlers()));
-    TCC_ASSERT_OK(participant_->Start("127.0.0.1:0"));
-
-    shop_db_ = OpenTestDb(dir_.File("shop.db"));
-    TCC_ASSERT_OK(shop_db_->RunInTransaction([](LocalTx& tx) {
-      return tx.Exec("CREATE TABLE orders (id TEXT PRIMARY KEY, gid TEXT)").status();
-    }));
-    status_endpoint_ = std::make_unique<StatusEndpoint>(shop_db_);
-    TCC_ASSERT_OK(status_endpoint_->Start("127.0.0.1:0"));
-  }
-
-  void TearDown() override {
-    if (participant_) participant_->Shutdown();
-    if (status_endpoint_) status_endpoint_->Shutdown();
-    if (tccd_) tccd_->Kill(SIGTERM);
-  }
-
-  tcc::v1::BranchSpec Freeze(int64_t amount) {
-    tcc::v1::BranchSpec spec;
-    spec.set_branch_id("points");
-    spec.set_target(absl::StrCat("127.0.0.1:", participant_->port()));
-    spec.set_action("points.freeze");
-    spec.set_payload(absl::StrCat("alice:", amount));
-    return spec;
-  }
-  BeginParams Params(const std::string& gid, absl::Duration timeout = absl::Seconds(30)) {
-    return {.gid = gid,
-            .timeout = timeout,
-            .status_endpoint = absl::StrCat("127.0.0.1:", status_endpoint_->port())};
-  }
-  bool WaitForState(const std::string& gid, tcc::v1::TransactionState state) {
-    return WaitFor([&] {
-      auto gt = client_->Get(gid);
-      return gt.ok() && gt->state() == state;
-    });
-  }
-  absl::Status InsertOrder(LocalTx& tx, const std::string& gid) {
-    return tx.Exec("INSERT INTO orders VALUES ('order-1', ?)", {gid}).status();
-  }
-
-  TempDir dir_;
-  std::unique_ptr<Subprocess> tccd_;
-  std::unique_ptr<InitiatorClient> client_;
-  PointsService points_;
-  std::shared_ptr<Database> points_db_;
-  std::unique_ptr<ParticipantServer> participant_;
-  std::shared_ptr<Database> shop_db_;
-  std::unique_ptr<StatusEndpoint> status_endpoint_;
-};
+using TccdEndToEndTest = TccdFixture;
 
 TEST_F(TccdEndToEndTest, PaymentCommitsLocallyAndEverywhere) {
   auto gt = client_->BeginGuarded(Params("pay-1"));
