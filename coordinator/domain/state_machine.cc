@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "coordinator/domain/saga.h"
 #include "tcc/common/status_macros.h"
 
 namespace tcc {
@@ -53,6 +54,11 @@ absl::StatusOr<DecisionCheck> CheckDecision(const GlobalTransaction& gt, Decisio
     case TxState::kRolledBack:
       if (!commit) return DecisionCheck::kAlreadyDecided;
       return Precondition(gt, "it was rolled back and cannot be committed");
+    case TxState::kRunning:
+    case TxState::kCompensating:
+      return Precondition(gt,
+                          "it is a saga, which decides by itself; Commit and Rollback are "
+                          "for TCC transactions");
   }
   return absl::InternalError("unknown transaction state");
 }
@@ -164,7 +170,12 @@ bool IsStuck(const GlobalTransaction& gt, const StuckThreshold& threshold, int64
   if (IsFinal(gt.state)) return false;
   if (now_ms - gt.created_ms >= threshold.age_ms) return true;
   for (const Branch& branch : gt.branches) {
-    if (PendingPhase(gt.state, branch.state) && branch.attempts >= threshold.attempts) return true;
+    bool pending = PendingPhase(gt.state, branch.state).has_value();
+    if (gt.mode == TxMode::kSaga) {
+      pending = gt.state == TxState::kRunning ? branch.state == BranchState::kRegistered
+                                              : NeedsCompensation(branch);
+    }
+    if (pending && branch.attempts >= threshold.attempts) return true;
   }
   return false;
 }

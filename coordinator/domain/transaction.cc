@@ -8,7 +8,7 @@ bool IsFinal(TxState state) {
 
 bool IsValidTxState(int value) {
   return value >= static_cast<int>(TxState::kTrying) &&
-         value <= static_cast<int>(TxState::kRolledBack);
+         value <= static_cast<int>(TxState::kCompensating);
 }
 
 bool IsValidBranchState(int value) {
@@ -28,6 +28,10 @@ absl::string_view TxStateName(TxState state) {
       return "ROLLING_BACK";
     case TxState::kRolledBack:
       return "ROLLED_BACK";
+    case TxState::kRunning:
+      return "RUNNING";
+    case TxState::kCompensating:
+      return "COMPENSATING";
   }
   return "UNKNOWN";
 }

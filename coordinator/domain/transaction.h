@@ -18,7 +18,13 @@ enum class TxState : int {
   kCommitted = 3,
   kRollingBack = 4,
   kRolledBack = 5,
+  // Saga mode: steps are running / completed steps are being compensated.
+  kRunning = 6,
+  kCompensating = 7,
 };
+
+// TCC reserves then confirms; a saga runs actions and compensates them.
+enum class TxMode : int { kTcc = 0, kSaga = 1 };
 
 enum class BranchState : int {
   kRegistered = 1,  // Try sent or about to be, outcome unknown.
@@ -50,6 +56,12 @@ struct Branch {
   uint32_t attempts = 0;
   std::string last_error;
   int64_t next_retry_ms = 0;  // Unix ms; 0 means "due now / not scheduled".
+  // Saga steps only: the steps that must complete first, the most attempts
+  // of the action on transport errors (0: the coordinator's default), and
+  // the call timeout (0: default).
+  std::vector<std::string> depends_on;
+  uint32_t max_attempts = 0;
+  uint32_t timeout_ms = 0;
 };
 
 // One entry of a GT's timeline: a state change, a branch outcome, the stuck
@@ -65,6 +77,7 @@ inline constexpr char kCoordinatorActor[] = "tccd";
 
 struct GlobalTransaction {
   std::string gid;
+  TxMode mode = TxMode::kTcc;
   TxState state = TxState::kTrying;
   int64_t created_ms = 0;
   int64_t updated_ms = 0;

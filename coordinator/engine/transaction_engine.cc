@@ -5,20 +5,12 @@
 #include "absl/random/distributions.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "coordinator/domain/saga.h"
+#include "coordinator/engine/transaction_engine_internal.h"
 #include "tcc/common/logging.h"
 #include "tcc/common/status_macros.h"
 
 namespace tcc {
-
-// A GT that is not final, as the engine keeps it between store writes.
-struct TransactionEngine::Active {
-  GlobalTransaction gt;
-  std::vector<bool> in_flight;  // Per branch: a Confirm/Cancel call is outstanding.
-  int64_t drive_at_ms = std::numeric_limits<int64_t>::max();  // Earliest scheduled Drive.
-  bool querying = false;                                      // A back-query is outstanding.
-  uint32_t query_failures = 0;
-  bool stuck_recorded = false;  // The timeline already says "stuck".
-};
 
 // One Try request: the branches it asked for and what each answered.
 struct TransactionEngine::TryOperation {
@@ -38,6 +30,7 @@ namespace {
 GlobalTransaction HeaderOf(const GlobalTransaction& gt) {
   GlobalTransaction header;
   header.gid = gt.gid;
+  header.mode = gt.mode;
   header.state = gt.state;
   header.created_ms = gt.created_ms;
   header.updated_ms = gt.updated_ms;
@@ -71,11 +64,6 @@ BranchTryOutcome OutcomeFromState(const Branch& branch) {
     default:
       return {branch.branch_id, CallOutcome::kUnknown, branch.last_error};
   }
-}
-
-absl::Status Unavailable(const absl::Status& cause, absl::string_view what) {
-  if (cause.code() == absl::StatusCode::kResourceExhausted) return cause;
-  return absl::UnavailableError(absl::StrCat(what, ": ", cause.message()));
 }
 
 }  // namespace
@@ -126,6 +114,7 @@ absl::Status TransactionEngine::Recover() {
 TransactionEngine::Active& TransactionEngine::Install(GlobalTransaction gt, After& after) {
   auto active = std::make_unique<Active>();
   active->in_flight.assign(gt.branches.size(), false);
+  active->operator_retry.assign(gt.branches.size(), false);
   active->stuck_recorded = gt.stuck;
   active->gt = std::move(gt);
   Active& installed = *active;
@@ -433,6 +422,7 @@ void TransactionEngine::DriveLocked(Active& active, After& after) {
   int64_t now = clock_->NowMs();
   if (active.drive_at_ms <= now) active.drive_at_ms = std::numeric_limits<int64_t>::max();
   int64_t next_due = std::numeric_limits<int64_t>::max();
+  if (gt.mode == TxMode::kSaga) return DriveSagaLocked(active, now, next_due, after);
   for (size_t i = 0; i < gt.branches.size(); ++i) {
     const Branch& branch = gt.branches[i];
     std::optional<Phase> phase = PendingPhase(gt.state, branch.state);
@@ -442,8 +432,10 @@ void TransactionEngine::DriveLocked(Active& active, After& after) {
       continue;
     }
     active.in_flight[i] = true;
+    BranchCall call = MakeCall(gt, branch, *phase);
+    call.wait_for_ready = TakeFlag(active.operator_retry, i);
     StartCall(
-        MakeCall(gt, branch, *phase),
+        std::move(call),
         [this, gid = gt.gid, i, phase = *phase](CallResult result) {
           OnPhaseResult(gid, i, phase, std::move(result));
         },
@@ -474,10 +466,17 @@ void TransactionEngine::Finalize(Active& active, TxState final_state,
           Evict(gid);
           return durable(Unavailable(status, "recording the outcome failed"));
         }
+        std::unique_ptr<Active> finished;
         {
           absl::MutexLock lock(&mu_);
           auto it = active_.find(gid);
-          if (it != active_.end() && IsFinal(it->second->gt.state)) active_.erase(it);
+          if (it != active_.end() && IsFinal(it->second->gt.state)) {
+            finished = std::move(it->second);
+            active_.erase(it);
+          }
+        }
+        if (finished) {
+          for (auto& waiter : finished->waiters) waiter(finished->gt);
         }
         durable(absl::OkStatus());
       },
@@ -526,7 +525,7 @@ void TransactionEngine::OnPhaseResult(const std::string& gid, size_t index, Phas
     Active& active = *it->second;
     active.in_flight[index] = false;
     Branch& branch = active.gt.branches[index];
-    if (PendingPhase(active.gt.state, branch.state) != phase) return;
+    if (PhaseNeeded(active.gt, branch) != phase) return;
     absl::Duration delay = options_.retry.DelayAfter(branch.attempts + 1, random_);
     ApplyPhaseResult(branch, phase, result, absl::ToUnixMillis(clock_->Now() + delay));
     std::vector<TimelineEvent> events;
@@ -576,6 +575,7 @@ void TransactionEngine::Try(std::string gid, std::vector<Branch> branches,
           return;
         }
         active.in_flight.resize(active.gt.branches.size(), false);
+        active.operator_retry.resize(active.gt.branches.size(), false);
         for (size_t index : plan->requested) {
           operation->outcomes.push_back(OutcomeFromState(active.gt.branches[index]));
         }
@@ -802,6 +802,11 @@ absl::Status TransactionEngine::ApplyResolution(Active& active, Resolution resol
       done(state);
     };
   };
+  bool drive = resolution == Resolution::kCommit || resolution == Resolution::kRollback;
+  if (gt.mode == TxMode::kSaga && drive) {
+    return ResolveSaga(active, resolution == Resolution::kCommit, std::move(why), actor, done,
+                       after);
+  }
   bool commit_side = resolution == Resolution::kCommit;
   if (resolution == Resolution::kCommit || resolution == Resolution::kRollback) {
     TxState driving = commit_side ? TxState::kCommitting : TxState::kRollingBack;
@@ -851,6 +856,35 @@ absl::Status TransactionEngine::ApplyResolution(Active& active, Resolution resol
   return absl::OkStatus();
 }
 
+absl::Status TransactionEngine::ResolveSaga(Active& active, bool forward, std::string why,
+                                            const std::string& actor, Callback<TxState> done,
+                                            After& after) {
+  TxState state = active.gt.state;
+  if (forward && state == TxState::kCompensating) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("saga ", active.gt.gid,
+                     " is COMPENSATING: completed steps are being undone, "
+                     "so it cannot run forward; let it finish, or mark it by hand"));
+  }
+  if (forward || state == TxState::kCompensating) {  // Push it on the side it is on.
+    ClearBackoff(active, "", actor);
+    after.push_back([done, state] { done(state); });
+    return absl::OkStatus();
+  }
+  std::vector<TimelineEvent> events;
+  StartCompensating(active, std::move(why), actor, events);
+  Touch(active);
+  Persist(
+      active, {}, {},
+      [this, gid = active.gt.gid, done](absl::Status status) {
+        if (!status.ok()) return done(Unavailable(status, "recording the resolution failed"));
+        done(TxState::kCompensating);
+        Drive(gid);
+      },
+      std::move(events));
+  return absl::OkStatus();
+}
+
 bool TransactionEngine::ClearBackoff(Active& active, absl::string_view target,
                                      const std::string& actor) {
   GlobalTransaction& gt = active.gt;
@@ -858,9 +892,11 @@ bool TransactionEngine::ClearBackoff(Active& active, absl::string_view target,
   for (size_t i = 0; i < gt.branches.size(); ++i) {
     Branch& branch = gt.branches[i];
     bool matches = target.empty() || branch.target == target;
-    if (matches && PendingPhase(gt.state, branch.state) && branch.next_retry_ms > 0) {
+    if (matches && PhaseNeeded(gt, branch) && branch.next_retry_ms > 0) {
       branch.next_retry_ms = 0;
       changed.push_back(i);
+      active.operator_retry[i] = true;
+      transport_->ResetBackoff(branch.target);
     }
   }
   bool query_again = gt.state == TxState::kTrying && !active.querying &&

@@ -38,6 +38,9 @@ struct EngineOptions {
   absl::Duration default_timeout = absl::Seconds(30);
   absl::Duration call_timeout = absl::Seconds(5);
   absl::Duration query_timeout = absl::Seconds(3);
+  // Attempts of a saga action on transport errors before the saga
+  // compensates (a step may set its own).
+  uint32_t saga_max_attempts = 5;
 };
 
 struct BeginParams {
@@ -50,6 +53,21 @@ struct BeginResult {
   std::string gid;
   bool created = false;
   TxState state = TxState::kTrying;
+};
+
+struct SagaParams {
+  std::string gid;  // Empty: generated.
+  std::vector<Branch> steps;
+  bool concurrent = false;  // false: in the order given; true: a DAG by depends_on.
+  bool wait_for_result = false;
+  absl::Duration wait_timeout = absl::Seconds(30);
+};
+
+struct SagaResult {
+  std::string gid;
+  bool created = false;
+  TxState state = TxState::kRunning;
+  std::string reason;  // Why it compensated, once it did.
 };
 
 struct BranchTryOutcome {
@@ -78,6 +96,11 @@ class TransactionEngine {
   void Decide(std::string gid, Decision decision, Callback<TxState> done);
   // The durable state of a GT.
   void Get(std::string gid, Callback<GlobalTransaction> done);
+
+  // Persists a saga, then runs it. Answers once it is durable, or once it
+  // is final when params.wait_for_result (at most params.wait_timeout; then
+  // with the state it is in).
+  void SubmitSaga(SagaParams params, Callback<SagaResult> done);
 
   // Operator actions (the admin API). Both are recorded in the timeline
   // with `actor` and refused on final GTs.
@@ -118,6 +141,8 @@ class TransactionEngine {
   absl::Status ApplyResolution(Active& active, Resolution resolution, const std::string& reason,
                                const std::string& actor, Callback<TxState> done, After& after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ResolveSaga(Active& active, bool forward, std::string why, const std::string& actor,
+                           Callback<TxState> done, After& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool ClearBackoff(Active& active, absl::string_view target, const std::string& actor)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Finalize(Active& active, TxState final_state, std::vector<TimelineEvent> events,
@@ -130,6 +155,19 @@ class TransactionEngine {
   void StartCall(BranchCall call, std::function<void(CallResult)> done, After& after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnPhaseResult(const std::string& gid, size_t index, Phase phase, CallResult result);
+
+  void OnSagaCreated(SagaParams params, GlobalTransaction saga, bool inserted,
+                     Callback<SagaResult> done);
+  void DriveSagaLocked(Active& active, int64_t now, int64_t& next_due, After& after)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SendSagaAction(const std::string& gid, size_t index);
+  void OnSagaActionResult(const std::string& gid, size_t index, CallResult result);
+  void StartCompensating(Active& active, std::string reason, std::string actor,
+                         std::vector<TimelineEvent>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AwaitFinal(Active& active, absl::Duration timeout, Callback<SagaResult> done, bool created)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The call a branch still needs, in either mode.
+  std::optional<Phase> PhaseNeeded(const GlobalTransaction& gt, const Branch& branch) const;
 
   void StartTryCalls(std::shared_ptr<TryOperation> operation);
   void OnTryResult(std::shared_ptr<TryOperation> operation, size_t slot, CallResult result);

@@ -77,4 +77,28 @@ grpc::ServerUnaryReactor* CoordinatorService::GetTransaction(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* CoordinatorService::SubmitSaga(grpc::CallbackServerContext* context,
+                                                         const v1::SubmitSagaRequest* request,
+                                                         v1::SubmitSagaReply* reply) {
+  auto* reactor = context->DefaultReactor();
+  SagaParams params;
+  params.gid = request->gid();
+  params.concurrent = request->concurrent();
+  params.wait_for_result = request->wait_for_result();
+  if (request->wait_timeout_ms() > 0) {
+    params.wait_timeout = absl::Milliseconds(request->wait_timeout_ms());
+  }
+  for (const v1::SagaStep& step : request->steps()) params.steps.push_back(FromProto(step));
+  engine_->SubmitSaga(std::move(params), [reactor, reply](absl::StatusOr<SagaResult> result) {
+    if (result.ok()) {
+      reply->set_gid(result->gid);
+      reply->set_created(result->created);
+      reply->set_state(ToProto(result->state));
+      reply->set_reason(result->reason);
+    }
+    reactor->Finish(ToGrpcStatus(result.status()));
+  });
+  return reactor;
+}
+
 }  // namespace tcc

@@ -25,6 +25,9 @@ class CoordinatorService final : public v1::Coordinator::CallbackService {
   grpc::ServerUnaryReactor* GetTransaction(grpc::CallbackServerContext* context,
                                            const v1::GetTransactionRequest* request,
                                            v1::Transaction* reply) override;
+  grpc::ServerUnaryReactor* SubmitSaga(grpc::CallbackServerContext* context,
+                                       const v1::SubmitSagaRequest* request,
+                                       v1::SubmitSagaReply* reply) override;
 
  private:
   grpc::ServerUnaryReactor* Decide(grpc::CallbackServerContext* context,

@@ -22,6 +22,19 @@ v1::TryResult ToProto(CallOutcome outcome) {
   return v1::TRY_RESULT_UNSPECIFIED;
 }
 
+Branch FromProto(const v1::SagaStep& step) {
+  Branch branch;
+  branch.branch_id = step.step_id();
+  branch.target = step.target();
+  branch.action = step.action();
+  branch.payload = step.payload();
+  for (const auto& [key, value] : step.headers()) branch.headers.emplace(key, value);
+  branch.depends_on.assign(step.depends_on().begin(), step.depends_on().end());
+  branch.max_attempts = step.max_attempts();
+  branch.timeout_ms = step.timeout_ms();
+  return branch;
+}
+
 Branch FromProto(const v1::BranchSpec& spec) {
   Branch branch;
   branch.branch_id = spec.branch_id();
@@ -42,6 +55,7 @@ void ToProto(const GlobalTransaction& gt, v1::Transaction& out) {
   out.set_stuck(gt.stuck);
   out.set_decision_reason(gt.decision_reason);
   out.set_timeout_ms(gt.timeout_ms);
+  out.set_mode(gt.mode == TxMode::kSaga ? "SAGA" : "TCC");
   for (const Branch& branch : gt.branches) {
     v1::Branch* proto = out.add_branches();
     proto->set_branch_id(branch.branch_id);
@@ -52,6 +66,7 @@ void ToProto(const GlobalTransaction& gt, v1::Transaction& out) {
     proto->set_last_error(branch.last_error);
     proto->set_next_retry_unix_ms(branch.next_retry_ms);
     proto->set_payload_size(static_cast<uint32_t>(branch.payload.size()));
+    for (const std::string& dependency : branch.depends_on) proto->add_depends_on(dependency);
   }
 }
 

@@ -11,6 +11,7 @@ v1::TransactionState ToProto(TxState state);
 v1::BranchState ToProto(BranchState state);
 v1::TryResult ToProto(CallOutcome outcome);
 Branch FromProto(const v1::BranchSpec& spec);
+Branch FromProto(const v1::SagaStep& step);
 void ToProto(const GlobalTransaction& gt, v1::Transaction& out);
 
 }  // namespace tcc

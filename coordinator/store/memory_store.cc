@@ -33,9 +33,11 @@ absl::Status MemoryStore::Update(const TransactionUpdate& update) {
     if (target == nullptr) {
       return absl::NotFoundError(absl::StrCat("no branch ", changed->branch_id));
     }
-    std::string payload = std::move(target->payload);
-    *target = *changed;
-    target->payload = std::move(payload);
+    // Progress only, as the SQLite store does: the rest never changes.
+    target->state = changed->state;
+    target->attempts = changed->attempts;
+    target->last_error = changed->last_error;
+    target->next_retry_ms = changed->next_retry_ms;
   }
   auto& timeline = events_[stored.gid];
   timeline.insert(timeline.end(), update.events.begin(), update.events.end());

@@ -138,7 +138,11 @@ absl::StatusOr<StoreStats> SqliteQueries::Stats() {
       value(TxState::kCommitting), " AND b.state = ", value(BranchState::kTried),
       ") OR (g.state = ", value(TxState::kRollingBack),
       " AND b.state != ", value(BranchState::kCancelled),
-      ")) GROUP BY b.target ORDER BY SUM(b.attempts) DESC LIMIT 50");
+      ") OR (g.state = ", value(TxState::kRunning),
+      " AND b.state = ", value(BranchState::kRegistered),
+      ") OR (g.state = ", value(TxState::kCompensating), " AND b.state IN (",
+      value(BranchState::kRegistered), ",", value(BranchState::kTried),
+      "))) GROUP BY b.target ORDER BY SUM(b.attempts) DESC LIMIT 50");
   ASSIGN_OR_RETURN(auto stmt, db_.Prepare(failing));
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());

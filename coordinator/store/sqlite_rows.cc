@@ -1,10 +1,21 @@
 #include "coordinator/store/sqlite_rows.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "coordinator/store/headers_codec.h"
 #include "tcc/common/status_macros.h"
 
 namespace tcc::sqlite {
+
+std::string JoinDependencies(const std::vector<std::string>& depends_on) {
+  return absl::StrJoin(depends_on, ",");
+}
+
+std::vector<std::string> SplitDependencies(absl::string_view joined) {
+  if (joined.empty()) return {};
+  return absl::StrSplit(joined, ',');
+}
 
 absl::StatusOr<GlobalTransaction> ReadHeader(const Statement& row) {
   GlobalTransaction gt;
@@ -21,14 +32,15 @@ absl::StatusOr<GlobalTransaction> ReadHeader(const Statement& row) {
   gt.status_endpoint = row.Text(6);
   gt.stuck = row.Int(7) != 0;
   gt.decision_reason = row.Text(8);
+  gt.mode = row.Int(9) == static_cast<int>(TxMode::kSaga) ? TxMode::kSaga : TxMode::kTcc;
   return gt;
 }
 
 absl::Status LoadBranches(Database& db, GlobalTransaction& gt) {
   ASSIGN_OR_RETURN(auto stmt,
                    db.Prepare("SELECT branch_id, target, action, payload, headers, state, "
-                              "attempts, last_error, next_retry_ms FROM branches WHERE gid=? "
-                              "ORDER BY position"));
+                              "attempts, last_error, next_retry_ms, depends_on, max_attempts, "
+                              "timeout_ms FROM branches WHERE gid=? ORDER BY position"));
   stmt->Bind(1, gt.gid);
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());
@@ -47,6 +59,9 @@ absl::Status LoadBranches(Database& db, GlobalTransaction& gt) {
     branch.attempts = static_cast<uint32_t>(stmt->Int(6));
     branch.last_error = stmt->Text(7);
     branch.next_retry_ms = stmt->Int(8);
+    branch.depends_on = SplitDependencies(stmt->Text(9));
+    branch.max_attempts = static_cast<uint32_t>(stmt->Int(10));
+    branch.timeout_ms = static_cast<uint32_t>(stmt->Int(11));
     gt.branches.push_back(std::move(branch));
   }
 }

@@ -14,7 +14,12 @@ namespace tcc::sqlite {
 // The header columns, in the order ReadHeader expects them.
 inline constexpr absl::string_view kHeaderColumns =
     "gid, state, created_ms, updated_ms, timeout_ms, deadline_ms, status_endpoint, stuck, "
-    "decision_reason";
+    "decision_reason, mode";
+
+// Saga dependencies are stored as one comma-separated string: step ids
+// cannot contain commas.
+std::string JoinDependencies(const std::vector<std::string>& depends_on);
+std::vector<std::string> SplitDependencies(absl::string_view joined);
 
 absl::StatusOr<GlobalTransaction> ReadHeader(const Statement& row);
 absl::Status LoadBranches(Database& db, GlobalTransaction& gt);

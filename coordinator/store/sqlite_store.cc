@@ -19,7 +19,7 @@ using sqlite::ReadHeader;
 // only: a released migration is never edited. SQL stays portable to
 // PostgreSQL (no SQLite-only types; partial indexes and ON CONFLICT exist
 // in both).
-constexpr std::array<absl::string_view, 3> kMigrations = {
+constexpr std::array<absl::string_view, 4> kMigrations = {
     // 1: transactions and branches. `owner` is the seam for coordinators
     // sharing one database (leases); a lone coordinator leaves it empty.
     R"sql(
@@ -70,6 +70,14 @@ CREATE TABLE transaction_events (
 );
 CREATE INDEX transaction_events_gid ON transaction_events (gid, seq);
 CREATE INDEX global_transactions_created ON global_transactions (created_ms, gid);
+)sql",
+    // 4: saga mode: the GT's mode, and per step its dependencies, retry
+    // limit and call timeout.
+    R"sql(
+ALTER TABLE global_transactions ADD COLUMN mode INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE branches ADD COLUMN depends_on TEXT NOT NULL DEFAULT '';
+ALTER TABLE branches ADD COLUMN max_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE branches ADD COLUMN timeout_ms INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 
@@ -159,24 +167,28 @@ absl::Status SqliteStore::InsertHeader(const GlobalTransaction& gt) {
   ASSIGN_OR_RETURN(auto stmt,
                    db_.Prepare(absl::StrCat(
                        "INSERT INTO global_transactions (", kHeaderColumns,
-                       ", finished) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (gid) DO NOTHING")));
+                       ", finished) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (gid) DO NOTHING")));
   stmt->Bind(1, gt.gid).Bind(2, static_cast<int64_t>(gt.state)).Bind(3, gt.created_ms);
   stmt->Bind(4, gt.updated_ms).Bind(5, static_cast<int64_t>(gt.timeout_ms)).Bind(6, gt.deadline_ms);
   stmt->Bind(7, gt.status_endpoint).Bind(8, static_cast<int64_t>(gt.stuck));
-  stmt->Bind(9, gt.decision_reason).Bind(10, static_cast<int64_t>(IsFinal(gt.state)));
+  stmt->Bind(9, gt.decision_reason).Bind(10, static_cast<int64_t>(gt.mode));
+  stmt->Bind(11, static_cast<int64_t>(IsFinal(gt.state)));
   return stmt->Run();
 }
 
 absl::Status SqliteStore::InsertBranch(absl::string_view gid, const Branch& branch, int position) {
   ASSIGN_OR_RETURN(auto stmt,
                    db_.Prepare("INSERT INTO branches (gid, branch_id, position, target, action, "
-                               "payload, headers, state, attempts, last_error, next_retry_ms) "
-                               "VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+                               "payload, headers, state, attempts, last_error, next_retry_ms, "
+                               "depends_on, max_attempts, timeout_ms) "
+                               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   stmt->Bind(1, gid).Bind(2, branch.branch_id).Bind(3, static_cast<int64_t>(position));
   stmt->Bind(4, branch.target).Bind(5, branch.action).BindBlob(6, branch.payload);
   stmt->BindBlob(7, EncodeHeaders(branch.headers)).Bind(8, static_cast<int64_t>(branch.state));
   stmt->Bind(9, static_cast<int64_t>(branch.attempts)).Bind(10, branch.last_error);
-  stmt->Bind(11, branch.next_retry_ms);
+  stmt->Bind(11, branch.next_retry_ms).Bind(12, sqlite::JoinDependencies(branch.depends_on));
+  stmt->Bind(13, static_cast<int64_t>(branch.max_attempts));
+  stmt->Bind(14, static_cast<int64_t>(branch.timeout_ms));
   return stmt->Run();
 }
 

@@ -74,6 +74,7 @@ void GrpcParticipantTransport::Call(BranchCall call, std::function<void(CallResu
   auto state = std::make_shared<BranchCallState>();
   state->done = std::move(done);
   state->context.set_deadline(absl::ToChronoTime(absl::Now() + call.timeout));
+  state->context.set_wait_for_ready(call.wait_for_ready);
   state->request.set_gid(std::move(call.gid));
   state->request.set_branch_id(std::move(call.branch_id));
   state->request.set_action(std::move(call.action));
@@ -105,6 +106,10 @@ void GrpcParticipantTransport::QueryInitiator(
   PeerFor(endpoint).initiator->async()->QueryStatus(
       &state->context, &state->request, &state->reply,
       [state](grpc::Status status) { state->done(ToAnswer(status, state->reply)); });
+}
+
+void GrpcParticipantTransport::ResetBackoff(const std::string& target) {
+  grpc::experimental::ChannelResetConnectionBackoff(PeerFor(target).channel.get());
 }
 
 }  // namespace tcc

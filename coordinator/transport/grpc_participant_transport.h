@@ -21,6 +21,7 @@ class GrpcParticipantTransport final : public ParticipantTransport {
   void Call(BranchCall call, std::function<void(CallResult)> done) override;
   void QueryInitiator(std::string endpoint, std::string gid, absl::Duration timeout,
                       std::function<void(absl::StatusOr<InitiatorAnswer>)> done) override;
+  void ResetBackoff(const std::string& target) override;
 
  private:
   // One channel per target, shared by every call; stubs are thread-safe.

@@ -24,6 +24,9 @@ struct BranchCall {
   std::string payload;
   Headers headers;
   absl::Duration timeout = absl::Seconds(5);
+  // Wait (within `timeout`) for a connection instead of failing fast while
+  // the channel is reconnecting: for an operator's "retry now".
+  bool wait_for_ready = false;
 };
 
 enum class InitiatorAnswer { kCommitted, kRolledBack };
@@ -38,6 +41,10 @@ class ParticipantTransport {
   // Any error (unreachable, timeout, unknown answer) is a non-OK status.
   virtual void QueryInitiator(std::string endpoint, std::string gid, absl::Duration timeout,
                               std::function<void(absl::StatusOr<InitiatorAnswer>)> done) = 0;
+
+  // Forgets any reconnect backoff toward `target`, so that an operator's
+  // "retry now" after an outage reaches the participant at once.
+  virtual void ResetBackoff(const std::string& target) {}
 };
 
 }  // namespace tcc

@@ -182,4 +182,16 @@ absl::StatusOr<BarrierAnswer> RunCancel(Database& db, const BranchRequest& reque
   return RunPhase(db, request, handler, CancelInTx);
 }
 
+ActionHandlers SagaStepHandlers(TryHandler action, PhaseHandler compensation) {
+  return {.on_try = std::move(action),
+          .on_confirm =
+              [](LocalTx&, const BranchRequest& request) {
+                return absl::FailedPreconditionError(
+                    absl::StrCat("branch ", request.branch_id(),
+                                 " is a saga step; saga steps are never "
+                                 "confirmed"));
+              },
+          .on_cancel = std::move(compensation)};
+}
+
 }  // namespace tcc::sdk

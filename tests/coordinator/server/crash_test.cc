@@ -96,5 +96,51 @@ TEST(CrashTest, AcknowledgedCommitsSurviveKill9BeforeConfirmsFinish) {
   tccd->Kill(SIGTERM);
 }
 
+TEST(CrashTest, ASagaKilledMidwayResumesWhereItStopped) {
+  ::tcc::testing::TempDir dir;
+  std::atomic<bool> second_step_works = false;
+  FakeParticipant participants[3];
+  participants[1].SetBehavior([&](const auto& call, v1::BranchReply&) {
+    if (!second_step_works) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "holding");
+    return grpc::Status::OK;
+  });
+  v1::SubmitSagaRequest saga;
+  saga.set_gid("saga-crash");
+  for (int i = 0; i < 3; ++i) {
+    participants[i].Start();
+    v1::SagaStep* step = saga.add_steps();
+    step->set_step_id(absl::StrCat("s", i));
+    step->set_target(participants[i].address());
+    step->set_action("step");
+    step->set_max_attempts(1000);  // Keep retrying across the crash.
+  }
+  int port = 0;
+  auto tccd = StartTccd(dir, &port);
+  ASSERT_TRUE(tccd && port > 0) << "tccd did not start";
+  {
+    CoordinatorClient client(absl::StrCat("127.0.0.1:", port));
+    auto stub = v1::Coordinator::NewStub(client.channel());
+    grpc::ClientContext context;
+    v1::SubmitSagaReply reply;
+    ASSERT_TRUE(stub->SubmitSaga(&context, saga, &reply).ok());
+    // Step 0 done, step 1 failing and being retried: now crash.
+    ASSERT_TRUE(WaitFor([&] { return participants[1].Count("Try") >= 2; }));
+  }
+  tccd->Kill(SIGKILL);
+  int first_step_runs = participants[0].Count("Try");
+  second_step_works = true;
+  tccd = StartTccd(dir, &port);
+  ASSERT_TRUE(tccd && port > 0) << "tccd did not restart";
+  CoordinatorClient client(absl::StrCat("127.0.0.1:", port));
+  ASSERT_TRUE(WaitFor([&] {
+    auto gt = client.Get("saga-crash");
+    return gt.ok() && gt->state() == v1::TRANSACTION_STATE_COMMITTED;
+  }));
+  EXPECT_EQ(participants[0].Count("Try"), first_step_runs);  // Completed: not run again.
+  EXPECT_EQ(participants[2].Count("Try"), 1);
+  for (auto& participant : participants) EXPECT_EQ(participant.Count("Cancel"), 0);
+  tccd->Kill(SIGTERM);
+}
+
 }  // namespace
 }  // namespace tcc

@@ -75,6 +75,13 @@ struct ActionHandlers {
   PhaseHandler on_cancel;
 };
 
+// A saga step's handlers: the coordinator sends the step's action as Try
+// and its compensation as Cancel, and never sends Confirm, so the barrier
+// gives a saga the same guarantees (a compensation with no action before it
+// is empty and blocks the late action; duplicates have one effect). The
+// action may refuse (TryOutcome::Refused) to make the saga compensate.
+ActionHandlers SagaStepHandlers(TryHandler action, PhaseHandler compensation);
+
 // The answer to one delivery of one phase.
 struct BarrierAnswer {
   bool refused = false;

@@ -1,0 +1,207 @@
+// Saga mode through the engine on the in-memory store and a fake transport:
+// order, refusal and compensation, retries, DAG order, in-doubt steps,
+// refused submits, and resuming after a restart.
+#include <gtest/gtest.h>
+
+#include "coordinator/engine/engine_harness.h"
+#include "coordinator/store/memory_store.h"
+#include "coordinator/store/sqlite_store.h"
+#include "test_util/temp_dir.h"
+
+namespace tcc {
+namespace {
+
+using ::tcc::testing::Harness;
+using ::tcc::testing::StatusIs;
+using ::tcc::testing::WaitFor;
+using Code = absl::StatusCode;
+
+Branch Step(const std::string& id, std::vector<std::string> depends_on = {}) {
+  Branch step{
+      .branch_id = id, .target = "127.0.0.1:7501", .action = "act-" + id, .payload = "p-" + id};
+  step.depends_on = std::move(depends_on);
+  return step;
+}
+
+// "Try:a", "Cancel:b", ... in the order the fake transport saw them.
+std::vector<std::string> CallLog(Harness& harness) {
+  std::vector<std::string> log;
+  for (const BranchCall& call : harness.transport().calls()) {
+    log.push_back(absl::StrCat(PhaseName(call.phase), ":", call.branch_id));
+  }
+  return log;
+}
+
+class SagaTest : public ::testing::Test {
+ protected:
+  Harness harness_{std::make_unique<MemoryStore>()};
+
+  SagaResult Run(const std::string& gid, std::vector<Branch> steps, bool concurrent = false) {
+    auto result = harness_.Submit(
+        {.gid = gid, .steps = std::move(steps), .concurrent = concurrent, .wait_for_result = true});
+    EXPECT_OK(result);
+    return result.ok() ? *result : SagaResult{};
+  }
+};
+
+TEST_F(SagaTest, HappyPathRunsStepsInOrder) {
+  SagaResult result = Run("saga-1", {Step("a"), Step("b"), Step("c")});
+  EXPECT_EQ(result.state, TxState::kCommitted);
+  EXPECT_TRUE(result.created);
+  EXPECT_EQ(CallLog(harness_), (std::vector<std::string>{"Try:a", "Try:b", "Try:c"}));
+  auto stored = harness_.Get("saga-1");
+  ASSERT_OK(stored);
+  EXPECT_EQ(stored->mode, TxMode::kSaga);
+  for (const Branch& step : stored->branches) EXPECT_EQ(step.state, BranchState::kTried);
+}
+
+TEST_F(SagaTest, RefusalAtStepKCompensatesEarlierStepsInReverseAndSkipsLaterOnes) {
+  harness_.transport().SetBehavior([](const BranchCall& call) {
+    if (call.phase == Phase::kTry && call.branch_id == "c") {
+      return CallResult{CallOutcome::kRefused, "not enough points"};
+    }
+    return CallResult{CallOutcome::kSuccess, ""};
+  });
+  SagaResult result = Run("saga-2", {Step("a"), Step("b"), Step("c"), Step("d")});
+  EXPECT_EQ(result.state, TxState::kRolledBack);
+  EXPECT_EQ(result.reason, "step c refused: not enough points");
+  EXPECT_EQ(CallLog(harness_),
+            (std::vector<std::string>{"Try:a", "Try:b", "Try:c", "Cancel:b", "Cancel:a"}));
+  auto stored = harness_.Get("saga-2");
+  EXPECT_EQ(stored->branches[0].state, BranchState::kCancelled);
+  EXPECT_EQ(stored->branches[2].state, BranchState::kTryRefused);
+  EXPECT_EQ(stored->branches[3].state, BranchState::kRegistered);
+  EXPECT_EQ(stored->branches[3].attempts, 0u);
+}
+
+TEST_F(SagaTest, TransportErrorsAreRetriedThenSucceed) {
+  std::atomic<int> failures = 0;
+  harness_.transport().SetBehavior([&](const BranchCall& call) {
+    if (call.branch_id == "b" && failures++ < 2) return CallResult{CallOutcome::kUnknown, "down"};
+    return CallResult{CallOutcome::kSuccess, ""};
+  });
+  SagaResult result = Run("saga-3", {Step("a"), Step("b")});
+  EXPECT_EQ(result.state, TxState::kCommitted);
+  EXPECT_EQ(harness_.Get("saga-3")->branches[1].attempts, 3u);
+}
+
+TEST_F(SagaTest, AStepFailingPastItsLimitIsCompensatedAsInDoubt) {
+  harness_.transport().SetBehavior([](const BranchCall& call) {
+    if (call.phase == Phase::kTry && call.branch_id == "b") {
+      return CallResult{CallOutcome::kUnknown, "timeout"};
+    }
+    return CallResult{CallOutcome::kSuccess, ""};
+  });
+  Branch limited = Step("b");
+  limited.max_attempts = 2;
+  SagaResult result = Run("saga-4", {Step("a"), limited, Step("c")});
+  EXPECT_EQ(result.state, TxState::kRolledBack);
+  EXPECT_EQ(result.reason, "step b failed 2 times: timeout");
+  // b may have acted before its replies were lost: it is compensated too.
+  EXPECT_EQ(CallLog(harness_),
+            (std::vector<std::string>{"Try:a", "Try:b", "Try:b", "Cancel:b", "Cancel:a"}));
+}
+
+TEST_F(SagaTest, ConcurrentStepsRespectTheirDependencies) {
+  // a -> (b, c) -> d, and e independent.
+  SagaResult result = Run(
+      "saga-5", {Step("a"), Step("b", {"a"}), Step("c", {"a"}), Step("d", {"b", "c"}), Step("e")},
+      /*concurrent=*/true);
+  EXPECT_EQ(result.state, TxState::kCommitted);
+  std::vector<std::string> log = CallLog(harness_);
+  auto at = [&](const std::string& call) {
+    return std::find(log.begin(), log.end(), call) - log.begin();
+  };
+  ASSERT_EQ(log.size(), 5u);
+  EXPECT_LT(at("Try:a"), at("Try:b"));
+  EXPECT_LT(at("Try:a"), at("Try:c"));
+  EXPECT_LT(at("Try:b"), at("Try:d"));
+  EXPECT_LT(at("Try:c"), at("Try:d"));
+}
+
+TEST_F(SagaTest, ConcurrentCompensationWaitsForDependents) {
+  harness_.transport().SetBehavior([](const BranchCall& call) {
+    if (call.phase == Phase::kTry && call.branch_id == "d") {
+      return CallResult{CallOutcome::kRefused, "no"};
+    }
+    return CallResult{CallOutcome::kSuccess, ""};
+  });
+  SagaResult result =
+      Run("saga-6", {Step("a"), Step("b", {"a"}), Step("c", {"a"}), Step("d", {"b", "c"})}, true);
+  EXPECT_EQ(result.state, TxState::kRolledBack);
+  std::vector<std::string> log = CallLog(harness_);
+  auto at = [&](const std::string& call) {
+    return std::find(log.begin(), log.end(), call) - log.begin();
+  };
+  EXPECT_LT(at("Cancel:b"), at("Cancel:a"));
+  EXPECT_LT(at("Cancel:c"), at("Cancel:a"));
+  EXPECT_EQ(std::count(log.begin(), log.end(), "Cancel:d"), 0);
+}
+
+TEST_F(SagaTest, RefusesMalformedSagasAndStoresNothing) {
+  EXPECT_THAT(harness_.Submit({.gid = "bad-1"}), StatusIs(Code::kInvalidArgument, "at least one"));
+  EXPECT_THAT(
+      harness_.Submit(
+          {.gid = "bad-2", .steps = {Step("a", {"b"}), Step("b", {"a"})}, .concurrent = true}),
+      StatusIs(Code::kInvalidArgument, "cycle"));
+  EXPECT_THAT(harness_.Submit({.gid = "bad-3", .steps = {Step("a", {"zz"})}, .concurrent = true}),
+              StatusIs(Code::kInvalidArgument, "unknown step zz"));
+  EXPECT_THAT(harness_.Submit({.gid = "bad-4", .steps = {Step("a"), Step("a")}}),
+              StatusIs(Code::kInvalidArgument, "used twice"));
+  EXPECT_THAT(harness_.Submit({.gid = "bad-5", .steps = {Step("a"), Step("b", {"a"})}}),
+              StatusIs(Code::kInvalidArgument, "needs concurrent mode"));
+  std::vector<Branch> many;
+  for (int i = 0; i < 65; ++i) many.push_back(Step(absl::StrCat("s", i)));
+  EXPECT_THAT(harness_.Submit({.gid = "bad-6", .steps = many}),
+              StatusIs(Code::kInvalidArgument, "65 steps; the limit is 64"));
+  for (const char* gid : {"bad-1", "bad-2", "bad-3", "bad-4", "bad-5", "bad-6"}) {
+    EXPECT_THAT(harness_.Get(gid), StatusIs(Code::kNotFound));
+  }
+}
+
+TEST_F(SagaTest, ResubmitIsIdempotentAndConflictsAreRefused) {
+  Run("saga-7", {Step("a")});
+  auto again = harness_.Submit({.gid = "saga-7", .steps = {Step("a")}});
+  ASSERT_OK(again);
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->state, TxState::kCommitted);
+  EXPECT_THAT(harness_.Submit({.gid = "saga-7", .steps = {Step("b")}}),
+              StatusIs(Code::kAlreadyExists, "other steps"));
+  EXPECT_THAT(harness_.Decide("saga-7", Decision::kRollback), StatusIs(Code::kFailedPrecondition));
+}
+
+TEST_F(SagaTest, SubmitWithoutWaitingAnswersOnceDurable) {
+  auto submitted = harness_.Submit({.gid = "saga-8", .steps = {Step("a"), Step("b")}});
+  ASSERT_OK(submitted);
+  EXPECT_TRUE(submitted->created);
+  ASSERT_TRUE(harness_.WaitForState("saga-8", TxState::kCommitted));
+}
+
+TEST(SagaRecovery, ARestartedEngineResumesWhereTheSagaStopped) {
+  ::tcc::testing::TempDir dir;
+  std::string path = dir.File("tccd.db");
+  auto open = [&] {
+    auto store = SqliteStore::Open({.path = path});
+    EXPECT_OK(store);
+    return std::unique_ptr<TransactionStore>(std::move(*store));
+  };
+  {
+    Harness first(open());
+    first.transport().SetBehavior([](const BranchCall& call) {
+      if (call.branch_id == "b") return CallResult{CallOutcome::kUnknown, "participant down"};
+      return CallResult{CallOutcome::kSuccess, ""};
+    });
+    ASSERT_OK(first.Submit({.gid = "saga-r", .steps = {Step("a"), Step("b"), Step("c")}}));
+    ASSERT_TRUE(WaitFor([&] { return first.transport().CountCalls(Phase::kTry) >= 2; }));
+  }
+  Harness second(open());
+  ASSERT_OK(second.engine().Recover());
+  ASSERT_TRUE(second.WaitForState("saga-r", TxState::kCommitted));
+  // a had completed and is not run again; b (in doubt) and c run now.
+  std::vector<std::string> log = CallLog(second);
+  EXPECT_EQ(std::count(log.begin(), log.end(), "Try:a"), 0);
+  EXPECT_EQ(std::count(log.begin(), log.end(), "Try:c"), 1);
+}
+
+}  // namespace
+}  // namespace tcc
