@@ -1,0 +1,356 @@
+// The whole CLI in process against FakeAdmin: argument parsing, the
+// requests it builds, usage errors (exit 2, nothing sent), failed calls
+// (exit 1, one line on stderr) and the human and JSON output.
+#include "tools/tccctl/cli.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tools/tccctl/fake_admin.h"
+#include "tools/tccctl/samples.h"
+
+namespace tcc::tccctl {
+namespace {
+
+using ::tcc::tccctl::testing::FakeAdmin;
+using ::tcc::tccctl::testing::SampleNow;
+using ::tcc::tccctl::testing::StuckDetail;
+using ::tcc::tccctl::testing::StuckTransaction;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+class CliTest : public ::testing::Test {
+ protected:
+  // Runs tccctl with `args`; the fake serves the calls.
+  int Run(std::vector<std::string> args) {
+    out_.str("");
+    err_.str("");
+    args.insert(args.begin(), "tccctl");
+    std::vector<const char*> argv;
+    for (const std::string& arg : args) argv.push_back(arg.c_str());
+    Environment env;
+    env.out = &out_;
+    env.err = &err_;
+    env.tcc_addr = tcc_addr_;
+    env.user = "alice";
+    env.color = color_;
+    env.now = SampleNow();
+    env.zone = absl::UTCTimeZone();
+    env.connect = [this](const std::string& address, absl::Duration timeout) {
+      address_ = address;
+      timeout_ = timeout;
+      return std::make_unique<Forwarder>(admin_);
+    };
+    return RunCli(static_cast<int>(argv.size()), argv.data(), env);
+  }
+
+  // Hands calls to the test's FakeAdmin, which outlives the CLI run.
+  class Forwarder final : public AdminApi {
+   public:
+    explicit Forwarder(FakeAdmin& admin) : admin_(admin) {}
+    absl::StatusOr<v1::ListTransactionsReply> List(
+        const v1::ListTransactionsRequest& request) override {
+      return admin_.List(request);
+    }
+    absl::StatusOr<v1::TransactionDetail> Describe(const std::string& gid) override {
+      return admin_.Describe(gid);
+    }
+    absl::StatusOr<v1::RetryNowReply> RetryNow(const v1::RetryNowRequest& request) override {
+      return admin_.RetryNow(request);
+    }
+    absl::StatusOr<v1::ResolveReply> Resolve(const v1::ResolveRequest& request) override {
+      return admin_.Resolve(request);
+    }
+    absl::StatusOr<v1::StatsReply> Stats() override { return admin_.Stats(); }
+
+   private:
+    FakeAdmin& admin_;
+  };
+
+  // Runs a command that must be refused locally: exit 2, one line, no call.
+  void ExpectUsageError(std::vector<std::string> args, const std::string& message) {
+    EXPECT_EQ(Run(args), kExitUsage) << err_.str();
+    std::string err = err_.str();
+    EXPECT_THAT(err, AllOf(StartsWith("tccctl: "), HasSubstr(message), EndsWith("\n")));
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    EXPECT_EQ(admin_.calls(), 0);
+  }
+
+  std::string out() const { return out_.str(); }
+  std::string err() const { return err_.str(); }
+
+  FakeAdmin admin_;
+  std::string tcc_addr_;
+  bool color_ = false;
+  std::string address_;
+  absl::Duration timeout_;
+  std::ostringstream out_;
+  std::ostringstream err_;
+};
+
+v1::ListTransactionsReply Page(std::vector<std::string> gids, std::string next = "") {
+  v1::ListTransactionsReply reply;
+  for (const std::string& gid : gids) *reply.add_transactions() = StuckTransaction(gid);
+  reply.set_next_page_token(next);
+  return reply;
+}
+
+TEST_F(CliTest, ListBuildsTheRequestFromEveryFilter) {
+  admin_.list_replies.push_back(Page({"pay-42"}));
+  ASSERT_EQ(Run({"list", "--state", "committing", "--state", "ROLLING_BACK,rolled-back", "--stuck",
+                 "--older-than", "1h30m", "--gid-prefix", "pay-", "--target", "h:1",
+                 "--oldest-first", "--limit", "20", "--page-token", "t1"}),
+            kExitOk)
+      << err();
+  ASSERT_EQ(admin_.list_requests.size(), 1u);
+  const v1::ListTransactionsRequest& request = admin_.list_requests[0];
+  EXPECT_THAT(request.states(),
+              ElementsAre(v1::TRANSACTION_STATE_COMMITTING, v1::TRANSACTION_STATE_ROLLING_BACK,
+                          v1::TRANSACTION_STATE_ROLLED_BACK));
+  EXPECT_TRUE(request.stuck_only());
+  EXPECT_EQ(request.older_than_ms(), 90 * 60 * 1000);
+  EXPECT_EQ(request.gid_prefix(), "pay-");
+  EXPECT_EQ(request.target(), "h:1");
+  EXPECT_EQ(request.order(), v1::LIST_ORDER_OLDEST_FIRST);
+  EXPECT_EQ(request.page_size(), 20u);
+  EXPECT_EQ(request.page_token(), "t1");
+}
+
+TEST_F(CliTest, ListTableShowsAgeStuckProgressAndTheFailingTarget) {
+  admin_.list_replies.push_back(Page({"pay-42"}, "next-token"));
+  ASSERT_EQ(Run({"list"}), kExitOk) << err();
+  EXPECT_EQ(out(),
+            "GID     STATE       AGE    STUCK  BRANCHES  LAST ERROR\n"
+            "pay-42  COMMITTING  3m12s  stuck  1/2       127.0.0.1:9002: UNAVAILABLE: failed to "
+            "connect to all add...\n"
+            "\n"
+            "more transactions: repeat with --page-token next-token (or use --all)\n");
+  EXPECT_EQ(admin_.list_requests[0].order(), v1::LIST_ORDER_NEWEST_FIRST);
+  EXPECT_EQ(admin_.list_requests[0].page_size(), 0u);  // The server's default.
+}
+
+TEST_F(CliTest, ListAllFollowsEveryPage) {
+  admin_.list_replies.push_back(Page({"a", "b"}, "t2"));
+  admin_.list_replies.push_back(Page({"c"}, "t3"));
+  admin_.list_replies.push_back(Page({"d"}));
+  ASSERT_EQ(Run({"list", "--all", "--json"}), kExitOk) << err();
+  ASSERT_EQ(admin_.list_requests.size(), 3u);
+  EXPECT_EQ(admin_.list_requests[1].page_token(), "t2");
+  EXPECT_EQ(admin_.list_requests[2].page_token(), "t3");
+  nlohmann::json json = nlohmann::json::parse(out());
+  EXPECT_EQ(json["transactions"].size(), 4u);
+  EXPECT_EQ(json["next_page_token"], "");
+}
+
+TEST_F(CliTest, ListWithNothingToShowSaysSo) {
+  ASSERT_EQ(Run({"list", "--stuck"}), kExitOk);
+  EXPECT_EQ(out(), "no matching transactions\n");
+}
+
+TEST_F(CliTest, ColourOnlyWhenTheEnvironmentAllowsItAndNeverInJson) {
+  admin_.list_replies.push_back(Page({"pay-42"}));
+  admin_.list_replies.push_back(Page({"pay-42"}));
+  ASSERT_EQ(Run({"list"}), kExitOk);
+  EXPECT_THAT(out(), Not(HasSubstr("\033[")));
+  color_ = true;
+  ASSERT_EQ(Run({"list"}), kExitOk);
+  EXPECT_THAT(out(), HasSubstr("\033[31mstuck\033[0m"));
+  admin_.list_replies.push_back(Page({"pay-42"}));
+  ASSERT_EQ(Run({"list", "--json"}), kExitOk);
+  EXPECT_THAT(out(), Not(HasSubstr("\033[")));
+}
+
+TEST_F(CliTest, ShowPrintsHeaderBranchesTimelineAndNextSteps) {
+  admin_.detail = StuckDetail();
+  ASSERT_EQ(Run({"show", "pay-42"}), kExitOk) << err();
+  EXPECT_THAT(admin_.described, ElementsAre("pay-42"));
+  std::string text = out();
+  EXPECT_THAT(text, HasSubstr("Transaction pay-42\n"));
+  EXPECT_THAT(text, HasSubstr("  State:            COMMITTING\n"
+                              "  Mode:             TCC\n"));
+  EXPECT_THAT(text, HasSubstr("  Decision:         committed by the initiator\n"));
+  EXPECT_THAT(text, HasSubstr("  Stuck:            yes, for 1m (since 2024-05-01 12:02:04.000)\n"));
+  EXPECT_THAT(text, HasSubstr("  Created:          2024-05-01 11:59:52.000 (3m12s ago)\n"));
+  EXPECT_THAT(text, HasSubstr("  Age:              3m12s\n"));
+  EXPECT_THAT(text, HasSubstr("  Deadline:         2024-05-01 12:00:22.000 (decided; applies only "
+                              "while TRYING)\n"));
+  EXPECT_THAT(text, HasSubstr("  Timeout:          30s\n"));
+  EXPECT_THAT(text, HasSubstr("  Status endpoint:  -\n"));
+  EXPECT_THAT(text, HasSubstr("Branches (1/2 done)\n"
+                              "BRANCH  TARGET          ACTION         STATE      ATTEMPTS  "
+                              "NEXT RETRY  LAST ERROR\n"
+                              "points  127.0.0.1:9001  points.freeze  CONFIRMED  1         -\n"
+                              "stock   127.0.0.1:9002  stock.reserve  TRIED      7         in 2s  "
+                              "     UNAVAILABLE: failed to connect to all addresses\n"));
+  EXPECT_THAT(text, HasSubstr("Timeline\nTIME                     ACTOR  KIND    DETAIL\n"
+                              "2024-05-01 11:59:52.000  tccd   begin   timeout 30000ms\n"));
+  EXPECT_THAT(text, HasSubstr("2024-05-01 12:02:04.000  tccd   stuck   branch stock failed 3 "
+                              "times\n"));
+  EXPECT_THAT(text, HasSubstr("fix or restart the participant at 127.0.0.1:9002"));
+  EXPECT_THAT(text, HasSubstr("tccctl retry pay-42"));
+}
+
+TEST_F(CliTest, ShowJsonHasTransactionAndTimeline) {
+  admin_.detail = StuckDetail();
+  ASSERT_EQ(Run({"--json", "show", "pay-42"}), kExitOk) << err();
+  nlohmann::json json = nlohmann::json::parse(out());
+  EXPECT_EQ(json["transaction"]["gid"], "pay-42");
+  EXPECT_EQ(json["timeline"].size(), 4u);
+}
+
+TEST_F(CliTest, RetryByGidOrTargetWithTheOperator) {
+  admin_.retry_reply = v1::RetryNowReply();
+  admin_.retry_reply->set_transactions(1);
+  ASSERT_EQ(Run({"retry", "pay-42"}), kExitOk) << err();
+  EXPECT_EQ(out(), "rescheduled 1 transaction (pay-42) for an immediate retry\n");
+  admin_.retry_reply->set_transactions(3);
+  ASSERT_EQ(Run({"retry", "--target", "127.0.0.1:9002", "--operator", "bob"}), kExitOk);
+  EXPECT_EQ(out(),
+            "rescheduled 3 transactions with a failing branch on 127.0.0.1:9002 for an immediate "
+            "retry\n");
+  ASSERT_EQ(admin_.retry_requests.size(), 2u);
+  EXPECT_EQ(admin_.retry_requests[0].gid(), "pay-42");
+  EXPECT_EQ(admin_.retry_requests[0].target(), "");
+  EXPECT_EQ(admin_.retry_requests[0].operator_(), "alice");
+  EXPECT_EQ(admin_.retry_requests[1].target(), "127.0.0.1:9002");
+  EXPECT_EQ(admin_.retry_requests[1].operator_(), "bob");
+}
+
+TEST_F(CliTest, ResolveSendsTheActionReasonAndOperator) {
+  admin_.resolve_reply->set_state(v1::TRANSACTION_STATE_ROLLED_BACK);
+  ASSERT_EQ(Run({"resolve", "pay-42", "--mark-rolled-back", "--reason", "refunded by hand"}),
+            kExitOk)
+      << err();
+  EXPECT_EQ(out(), "resolved pay-42 (mark-rolled-back): now ROLLED_BACK\n");
+  const v1::ResolveRequest& request = admin_.resolve_requests.at(0);
+  EXPECT_EQ(request.gid(), "pay-42");
+  EXPECT_EQ(request.action(), v1::RESOLVE_ACTION_MARK_ROLLED_BACK);
+  EXPECT_EQ(request.reason(), "refunded by hand");
+  EXPECT_EQ(request.operator_(), "alice");
+  for (auto [flag, action] : std::vector<std::pair<std::string, v1::ResolveAction>>{
+           {"--commit", v1::RESOLVE_ACTION_COMMIT},
+           {"--rollback", v1::RESOLVE_ACTION_ROLLBACK},
+           {"--mark-committed", v1::RESOLVE_ACTION_MARK_COMMITTED}}) {
+    ASSERT_EQ(Run({"resolve", "g", flag, "--reason", "r", "--json"}), kExitOk) << err();
+    EXPECT_EQ(admin_.resolve_requests.back().action(), action);
+    EXPECT_EQ(nlohmann::json::parse(out())["action"], flag.substr(2));
+  }
+}
+
+TEST_F(CliTest, StatsTablesAndJson) {
+  v1::StatsReply stats;
+  (*stats.mutable_transactions_by_state())["COMMITTING"] = 2;
+  (*stats.mutable_transactions_by_state())["COMMITTED"] = 40;
+  stats.set_stuck(1);
+  stats.set_oldest_unfinished_age_ms(192000);
+  v1::TargetFailures* target = stats.add_failing_targets();
+  target->set_target("127.0.0.1:9002");
+  target->set_failing_branches(2);
+  target->set_failed_attempts(14);
+  target->set_last_error("connection refused");
+  admin_.stats_reply = stats;
+  ASSERT_EQ(Run({"stats"}), kExitOk) << err();
+  EXPECT_EQ(out(),
+            "STATE         TRANSACTIONS\n"
+            "TRYING        0\n"
+            "COMMITTING    2\n"
+            "COMMITTED     40\n"
+            "ROLLING_BACK  0\n"
+            "ROLLED_BACK   0\n"
+            "RUNNING       0\n"
+            "COMPENSATING  0\n"
+            "\n"
+            "  Stuck:              1\n"
+            "  Oldest unfinished:  3m12s\n"
+            "\n"
+            "FAILING TARGET  BRANCHES  FAILED ATTEMPTS  LAST ERROR\n"
+            "127.0.0.1:9002  2         14               connection refused\n");
+  ASSERT_EQ(Run({"stats", "--json"}), kExitOk);
+  EXPECT_EQ(nlohmann::json::parse(out())["transactions_by_state"]["COMMITTED"], 40);
+}
+
+TEST_F(CliTest, GlobalOptionsAddressAndTimeout) {
+  ASSERT_EQ(Run({"stats"}), kExitOk);
+  EXPECT_EQ(address_, "127.0.0.1:7420");
+  EXPECT_EQ(timeout_, absl::Seconds(5));
+  tcc_addr_ = "10.0.0.5:7420";
+  ASSERT_EQ(Run({"stats"}), kExitOk);
+  EXPECT_EQ(address_, "10.0.0.5:7420");
+  ASSERT_EQ(Run({"--addr", "h:1", "stats", "--timeout", "0.5"}), kExitOk);
+  EXPECT_EQ(address_, "h:1");
+  EXPECT_EQ(timeout_, absl::Milliseconds(500));
+}
+
+TEST_F(CliTest, UsageErrorsExitTwoBeforeAnyCall) {
+  ExpectUsageError({}, "missing command");
+  ExpectUsageError({"frobnicate"}, "unknown command \"frobnicate\"");
+  ExpectUsageError({"--addr", "h:1", "frobnicate"}, "unknown command \"frobnicate\"");
+  ExpectUsageError({"list", "--state", "pending"}, "unknown state \"pending\" (valid: trying,");
+  ExpectUsageError({"list", "--older-than", "5"}, "malformed duration \"5\"");
+  ExpectUsageError({"list", "--older-than", "soon"}, "malformed duration");
+  ExpectUsageError({"list", "--limit", "0"}, "--limit");
+  ExpectUsageError({"list", "--limit", "501"}, "--limit");
+  ExpectUsageError({"list", "--gid-prefix", "a b"}, "--gid-prefix");
+  ExpectUsageError({"show"}, "gid");
+  ExpectUsageError({"show", "bad gid!"}, "malformed gid \"bad gid!\"");
+  ExpectUsageError({"show", std::string(129, 'a')}, "malformed gid");
+  ExpectUsageError({"retry"}, "exactly one of GID and --target");
+  ExpectUsageError({"retry", "g", "--target", "h:1"}, "exactly one of GID and --target");
+  ExpectUsageError({"resolve", "g", "--reason", "r"}, "exactly one of --commit");
+  ExpectUsageError({"resolve", "g", "--commit", "--rollback", "--reason", "r"},
+                   "exactly one of --commit");
+  ExpectUsageError({"resolve", "g", "--commit"}, "resolve needs --reason");
+  ExpectUsageError({"resolve", "g", "--commit", "--reason", "  "}, "resolve needs --reason");
+  ExpectUsageError({"resolve", "g", "--commit", "--reason", std::string(1025, 'r')}, "1024");
+  ExpectUsageError({"resolve", "bad/gid", "--commit", "--reason", "r"}, "malformed gid");
+  ExpectUsageError({"stats", "--timeout", "0"}, "malformed --timeout \"0\"");
+  ExpectUsageError({"stats", "--timeout", "abc"}, "malformed --timeout \"abc\"");
+  ExpectUsageError({"--addr", "", "stats"}, "malformed --addr");
+  ExpectUsageError({"stats", "extra"}, "extra");
+}
+
+TEST_F(CliTest, HelpExitsZeroAndExplainsTheActions) {
+  EXPECT_EQ(Run({"--help"}), kExitOk);
+  EXPECT_THAT(out(), HasSubstr("tccctl list --stuck"));
+  EXPECT_EQ(Run({"resolve", "--help"}), kExitOk);
+  EXPECT_THAT(out(), AllOf(HasSubstr("--mark-rolled-back"), HasSubstr("refused once COMMITTING"),
+                           HasSubstr("without calling any participant")));
+  EXPECT_THAT(err(), IsEmpty());
+  EXPECT_EQ(admin_.calls(), 0);
+}
+
+TEST_F(CliTest, FailedCallsExitOneWithOneLine) {
+  admin_.detail = absl::NotFoundError("transaction pay-9 not found");
+  EXPECT_EQ(Run({"show", "pay-9"}), kExitFailed);
+  EXPECT_EQ(err(), "tccctl: no transaction with gid pay-9\n");
+  EXPECT_THAT(out(), IsEmpty());
+
+  admin_.resolve_reply = absl::FailedPreconditionError("pay-42 is COMMITTED: final");
+  EXPECT_EQ(Run({"resolve", "pay-42", "--rollback", "--reason", "r"}), kExitFailed);
+  EXPECT_EQ(err(), "tccctl: pay-42 is COMMITTED: final\n");
+
+  admin_.stats_reply = MarkUnreachable(absl::UnavailableError("failed to connect"));
+  EXPECT_EQ(Run({"stats", "--addr", "127.0.0.1:1"}), kExitFailed);
+  EXPECT_EQ(err(),
+            "tccctl: cannot reach the coordinator at 127.0.0.1:1 (is tccd running? set --addr or "
+            "TCC_ADDR)\n");
+
+  admin_.stats_reply = absl::UnavailableError("shutting down\nnow");
+  EXPECT_EQ(Run({"stats"}), kExitFailed);
+  EXPECT_EQ(err(), "tccctl: shutting down now\n");
+
+  admin_.stats_reply = absl::UnimplementedError("");
+  EXPECT_EQ(Run({"stats"}), kExitFailed);
+  EXPECT_THAT(err(), HasSubstr("does not serve the Admin API"));
+}
+
+}  // namespace
+}  // namespace tcc::tccctl

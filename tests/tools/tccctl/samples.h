@@ -1,0 +1,59 @@
+// Sample Admin replies for tccctl's unit tests: a transaction stuck
+// committing because one of its two participants is down.
+#pragma once
+
+#include "absl/time/time.h"
+#include "tcc/v1/admin.pb.h"
+
+namespace tcc::tccctl::testing {
+
+// "Now" in the samples: 2024-05-01 12:03:04 UTC.
+inline absl::Time SampleNow() { return absl::FromUnixSeconds(1714564984); }
+inline int64_t SampleNowMs() { return absl::ToUnixMillis(SampleNow()); }
+
+inline v1::Transaction StuckTransaction(const std::string& gid = "pay-42") {
+  v1::Transaction gt;
+  gt.set_gid(gid);
+  gt.set_state(v1::TRANSACTION_STATE_COMMITTING);
+  gt.set_created_unix_ms(SampleNowMs() - 192000);  // 3m12s ago
+  gt.set_updated_unix_ms(SampleNowMs() - 2000);
+  gt.set_deadline_unix_ms(SampleNowMs() - 162000);
+  gt.set_timeout_ms(30000);
+  gt.set_stuck(true);
+  gt.set_decision_reason("committed by the initiator");
+  v1::Branch* points = gt.add_branches();
+  points->set_branch_id("points");
+  points->set_target("127.0.0.1:9001");
+  points->set_action("points.freeze");
+  points->set_state(v1::BRANCH_STATE_CONFIRMED);
+  points->set_attempts(1);
+  v1::Branch* stock = gt.add_branches();
+  stock->set_branch_id("stock");
+  stock->set_target("127.0.0.1:9002");
+  stock->set_action("stock.reserve");
+  stock->set_state(v1::BRANCH_STATE_TRIED);
+  stock->set_attempts(7);
+  stock->set_last_error("UNAVAILABLE: failed to connect to all addresses");
+  stock->set_next_retry_unix_ms(SampleNowMs() + 2000);
+  stock->set_payload_size(12);
+  return gt;
+}
+
+inline v1::TransactionDetail StuckDetail() {
+  v1::TransactionDetail detail;
+  *detail.mutable_transaction() = StuckTransaction();
+  auto add = [&](int64_t ago_ms, const char* actor, const char* kind, const char* text) {
+    v1::TimelineEvent* event = detail.add_timeline();
+    event->set_unix_ms(SampleNowMs() - ago_ms);
+    event->set_actor(actor);
+    event->set_kind(kind);
+    event->set_detail(text);
+  };
+  add(192000, "tccd", "begin", "timeout 30000ms");
+  add(191000, "tccd", "state", "COMMITTING (committed by the initiator)");
+  add(190000, "tccd", "branch", "branch points: CONFIRMED after 1 attempt");
+  add(60000, "tccd", "stuck", "branch stock failed 3 times");
+  return detail;
+}
+
+}  // namespace tcc::tccctl::testing

@@ -1,0 +1,62 @@
+// tccctl's parsed command line and its validation into Admin requests. Every
+// check that needs no server happens here, so a usage error (exit 2) never
+// reaches the network: state names, durations, gids, exactly-one-of rules,
+// the mandatory reason. Each error is INVALID_ARGUMENT with a message for
+// the operator. Stateless functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tcc/v1/admin.pb.h"
+#include "tools/tccctl/commands.h"
+
+namespace tcc::tccctl {
+
+// Every option of every command, as typed; only the chosen command's are set.
+struct Arguments {
+  // Global.
+  std::string addr;
+  bool json = false;
+  std::string timeout = "5";
+  // list (target also for retry --target).
+  std::vector<std::string> states;
+  bool stuck = false;
+  std::string older_than;
+  std::string gid_prefix;
+  std::string target;
+  bool oldest_first = false;
+  uint32_t limit = 0;
+  std::string page_token;
+  bool all = false;
+  // show, retry, resolve.
+  std::string gid;
+  std::string operator_name;
+  bool commit = false;
+  bool rollback = false;
+  bool mark_committed = false;
+  bool mark_rolled_back = false;
+  std::string reason;
+};
+
+inline constexpr size_t kMaxReasonLength = 1024;
+
+// OK for a well-formed gid (1..128 characters of [A-Za-z0-9._:-]).
+absl::Status CheckGid(const std::string& gid);
+
+// --addr: not empty, no spaces (gRPC resolves the rest).
+absl::Status CheckAddress(const std::string& address);
+
+// --timeout: a positive number of seconds, at most a day.
+absl::StatusOr<absl::Duration> ParseTimeout(const std::string& seconds);
+
+absl::StatusOr<ListOptions> BuildList(const Arguments& args);
+// `default_operator` is used when --operator is not given.
+absl::StatusOr<v1::RetryNowRequest> BuildRetry(const Arguments& args,
+                                               const std::string& default_operator);
+absl::StatusOr<v1::ResolveRequest> BuildResolve(const Arguments& args,
+                                                const std::string& default_operator);
+
+}  // namespace tcc::tccctl

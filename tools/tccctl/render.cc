@@ -1,0 +1,193 @@
+#include "tools/tccctl/render.h"
+
+#include <map>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "tools/tccctl/format.h"
+#include "tools/tccctl/states.h"
+#include "tools/tccctl/summary.h"
+#include "tools/tccctl/table.h"
+
+namespace tcc::tccctl {
+namespace {
+
+using Fields = std::vector<std::pair<std::string, Cell>>;
+
+// Long cells: cut to the terminal by the table, or to a fixed width when
+// the terminal width is unknown.
+std::string FitCell(const std::string& text, const Output& output) {
+  return output.width == 0 ? Truncate(OneLine(text), kDefaultCellWidth) : text;
+}
+
+void RenderTable(Table& table, const Output& output) {
+  if (output.width != 0) table.SetMaxWidth(output.width);
+  table.Render(*output.out, output.color);
+}
+
+// "label:  value" lines with the values aligned.
+void RenderFields(const Fields& fields, const Output& output) {
+  size_t width = 0;
+  for (const auto& [label, value] : fields) width = std::max(width, label.size());
+  for (const auto& [label, value] : fields) {
+    *output.out << "  " << label << ":" << std::string(width - label.size() + 2, ' ')
+                << Paint(value.text, value.color, output.color) << "\n";
+  }
+}
+
+Cell StateCell(v1::TransactionState state) { return Cell(StateName(state), StateColor(state)); }
+
+std::string LastErrorText(const v1::Transaction& gt) {
+  const v1::Branch* branch = FirstFailingBranch(gt);
+  if (branch == nullptr) return "";
+  return absl::StrCat(branch->target(), ": ", branch->last_error());
+}
+
+std::string StuckText(const v1::TransactionDetail& detail, const Output& output) {
+  const v1::Transaction& gt = detail.transaction();
+  if (!gt.stuck()) return "no";
+  int64_t since = StuckSinceMillis(detail);
+  if (since == 0) return absl::StrCat("yes (age ", HumanMillis(AgeMillis(gt, output.now)), ")");
+  return absl::StrCat("yes, for ", HumanDuration(output.now - absl::FromUnixMillis(since)),
+                      " (since ", FormatTime(since, output.zone), ")");
+}
+
+// The deadline matters only until the decision.
+std::string DeadlineText(const v1::Transaction& gt, const Output& output) {
+  if (gt.state() == v1::TRANSACTION_STATE_TRYING || gt.deadline_unix_ms() == 0) {
+    return FormatTimeWithAge(gt.deadline_unix_ms(), output.now, output.zone);
+  }
+  return FormatTime(gt.deadline_unix_ms(), output.zone) + " (decided; applies only while TRYING)";
+}
+
+void RenderHeader(const v1::TransactionDetail& detail, const Output& output) {
+  const v1::Transaction& gt = detail.transaction();
+  *output.out << "Transaction " << Paint(gt.gid(), Color::kBold, output.color) << "\n";
+  Fields fields = {
+      {"State", StateCell(gt.state())},
+      {"Mode", gt.mode().empty() ? "TCC" : gt.mode()},
+      {"Decision", gt.decision_reason().empty() ? "-" : gt.decision_reason()},
+      {"Stuck", Cell(StuckText(detail, output), gt.stuck() ? Color::kRed : Color::kNone)},
+      {"Created", FormatTimeWithAge(gt.created_unix_ms(), output.now, output.zone)},
+      {"Updated", FormatTimeWithAge(gt.updated_unix_ms(), output.now, output.zone)},
+      {"Age", HumanMillis(AgeMillis(gt, output.now))},
+      {"Deadline", DeadlineText(gt, output)},
+      {"Timeout", gt.timeout_ms() == 0 ? "-" : HumanMillis(gt.timeout_ms())},
+      {"Status endpoint", gt.status_endpoint().empty() ? "-" : gt.status_endpoint()}};
+  RenderFields(fields, output);
+}
+
+std::string NextRetryText(const v1::Branch& branch, const Output& output) {
+  if (branch.next_retry_unix_ms() == 0) return "-";
+  absl::Duration wait = absl::FromUnixMillis(branch.next_retry_unix_ms()) - output.now;
+  if (wait <= absl::ZeroDuration()) return "due now";
+  return "in " + HumanDuration(wait);
+}
+
+void RenderBranches(const v1::Transaction& gt, const Output& output) {
+  *output.out << "\nBranches (" << BranchesDone(gt) << "/" << gt.branches_size() << " done)\n";
+  Table table({"BRANCH", "TARGET", "ACTION", "STATE", "ATTEMPTS", "NEXT RETRY", "LAST ERROR"});
+  for (const v1::Branch& branch : gt.branches()) {
+    table.AddRow({branch.branch_id(), branch.target(), branch.action(),
+                  Cell(StateName(branch.state()), StateColor(branch.state())),
+                  std::to_string(branch.attempts()), NextRetryText(branch, output),
+                  Cell(FitCell(branch.last_error(), output), Color::kRed)});
+  }
+  RenderTable(table, output);
+}
+
+void RenderTimeline(const v1::TransactionDetail& detail, const Output& output) {
+  *output.out << "\nTimeline\n";
+  Table table({"TIME", "ACTOR", "KIND", "DETAIL"});
+  for (const v1::TimelineEvent& event : detail.timeline()) {
+    Color color = event.kind() == "stuck" ? Color::kRed : Color::kNone;
+    if (event.kind() == "operator") color = Color::kMagenta;
+    table.AddRow({FormatTime(event.unix_ms(), output.zone), event.actor(),
+                  Cell(event.kind(), color), event.detail()});
+  }
+  table.Render(*output.out, output.color);  // Details are never cut: they are the story.
+}
+
+// For a transaction that is not final and is failing: what to do next.
+void RenderNextSteps(const v1::Transaction& gt, const Output& output) {
+  const v1::Branch* failing = FirstFailingBranch(gt);
+  if (IsFinal(gt.state()) || (failing == nullptr && !gt.stuck())) return;
+  *output.out << "\nNext steps:\n";
+  if (failing != nullptr) {
+    *output.out << "  fix or restart the participant at " << failing->target() << ", then\n";
+  }
+  *output.out << "  tccctl retry " << gt.gid() << "        retry now instead of after the backoff\n"
+              << "  tccctl resolve " << gt.gid()
+              << " ...  last resort (see tccctl resolve --help)\n";
+}
+
+Cell StuckCell(bool stuck) { return stuck ? Cell("stuck", Color::kRed) : Cell(""); }
+
+// Every known state in the protocol's order (zero when absent), then any state
+// name a newer tccd reports that this tccctl does not know.
+void RenderStateCounts(const v1::StatsReply& stats, const Output& output) {
+  Table table({"STATE", "TRANSACTIONS"});
+  std::set<std::string> shown;
+  for (v1::TransactionState state : AllTransactionStates()) {
+    auto it = stats.transactions_by_state().find(StateName(state));
+    uint64_t count = it == stats.transactions_by_state().end() ? 0 : it->second;
+    table.AddRow({StateCell(state), std::to_string(count)});
+    shown.insert(StateName(state));
+  }
+  std::map<std::string, uint64_t> others;
+  for (const auto& [name, count] : stats.transactions_by_state()) {
+    if (!shown.contains(name)) others[name] = count;
+  }
+  for (const auto& [name, count] : others) table.AddRow({name, std::to_string(count)});
+  table.Render(*output.out, output.color);
+}
+
+void RenderFailingTargets(const v1::StatsReply& stats, const Output& output) {
+  if (stats.failing_targets().empty()) return;
+  *output.out << "\n";
+  Table table({"FAILING TARGET", "BRANCHES", "FAILED ATTEMPTS", "LAST ERROR"});
+  for (const v1::TargetFailures& target : stats.failing_targets()) {
+    table.AddRow({target.target(), std::to_string(target.failing_branches()),
+                  std::to_string(target.failed_attempts()),
+                  Cell(FitCell(target.last_error(), output), Color::kRed)});
+  }
+  RenderTable(table, output);
+}
+
+}  // namespace
+
+void RenderList(const std::vector<v1::Transaction>& transactions, const Output& output) {
+  if (transactions.empty()) {
+    *output.out << "no matching transactions\n";
+    return;
+  }
+  Table table({"GID", "STATE", "AGE", "STUCK", "BRANCHES", "LAST ERROR"});
+  for (const v1::Transaction& gt : transactions) {
+    table.AddRow({gt.gid(), StateCell(gt.state()), HumanMillis(AgeMillis(gt, output.now)),
+                  StuckCell(gt.stuck()), absl::StrCat(BranchesDone(gt), "/", gt.branches_size()),
+                  Cell(FitCell(LastErrorText(gt), output), Color::kRed)});
+  }
+  RenderTable(table, output);
+}
+
+void RenderDetail(const v1::TransactionDetail& detail, const Output& output) {
+  RenderHeader(detail, output);
+  RenderBranches(detail.transaction(), output);
+  RenderTimeline(detail, output);
+  RenderNextSteps(detail.transaction(), output);
+}
+
+void RenderStats(const v1::StatsReply& stats, const Output& output) {
+  RenderStateCounts(stats, output);
+  *output.out << "\n";
+  RenderFields({{"Stuck", Cell(std::to_string(stats.stuck()),
+                               stats.stuck() > 0 ? Color::kRed : Color::kNone)},
+                {"Oldest unfinished", stats.oldest_unfinished_age_ms() == 0
+                                          ? "-"
+                                          : HumanMillis(stats.oldest_unfinished_age_ms())}},
+               output);
+  RenderFailingTargets(stats, output);
+}
+
+}  // namespace tcc::tccctl

@@ -1,0 +1,100 @@
+#include "tools/tccctl/states.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tools/tccctl/format.h"
+
+namespace tcc::tccctl {
+namespace {
+
+constexpr absl::string_view kStatePrefix = "TRANSACTION_STATE_";
+
+// "rolling-back" -> "ROLLING_BACK".
+std::string Normalize(const std::string& text) {
+  std::string name = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(text));
+  std::replace(name.begin(), name.end(), '-', '_');
+  std::replace(name.begin(), name.end(), ' ', '_');
+  return name;
+}
+
+// Drops the enum prefix: "TRANSACTION_STATE_COMMITTING" -> "COMMITTING".
+std::string ShortName(const std::string& full, absl::string_view prefix) {
+  if (!absl::StartsWith(full, prefix)) return "UNSPECIFIED";
+  return full.substr(prefix.size());
+}
+
+std::vector<v1::TransactionState> StatesFromDescriptor() {
+  std::vector<v1::TransactionState> states;
+  const google::protobuf::EnumDescriptor* descriptor = v1::TransactionState_descriptor();
+  for (int i = 0; i < descriptor->value_count(); ++i) {
+    int number = descriptor->value(i)->number();
+    if (number != v1::TRANSACTION_STATE_UNSPECIFIED) {
+      states.push_back(static_cast<v1::TransactionState>(number));
+    }
+  }
+  return states;
+}
+
+bool IsSaga(const v1::Transaction& gt) { return absl::AsciiStrToUpper(gt.mode()) == "SAGA"; }
+
+}  // namespace
+
+const std::vector<v1::TransactionState>& AllTransactionStates() {
+  static const std::vector<v1::TransactionState>* const kStates =
+      new std::vector<v1::TransactionState>(StatesFromDescriptor());
+  return *kStates;
+}
+
+absl::StatusOr<v1::TransactionState> ParseTransactionState(const std::string& text) {
+  std::string name = Normalize(text);
+  if (absl::StartsWith(name, kStatePrefix)) name = ShortName(name, kStatePrefix);
+  for (v1::TransactionState state : AllTransactionStates()) {
+    if (StateName(state) == name) return state;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown state \"", OneLine(text),
+                                                 "\" (valid: ", ValidTransactionStateNames(), ")"));
+}
+
+std::string ValidTransactionStateNames() {
+  std::string names;
+  for (v1::TransactionState state : AllTransactionStates()) {
+    std::string name = absl::AsciiStrToLower(StateName(state));
+    std::replace(name.begin(), name.end(), '_', '-');
+    absl::StrAppend(&names, names.empty() ? "" : ", ", name);
+  }
+  return names;
+}
+
+std::string StateName(v1::TransactionState state) {
+  return ShortName(v1::TransactionState_Name(state), kStatePrefix);
+}
+
+std::string StateName(v1::BranchState state) {
+  return ShortName(v1::BranchState_Name(state), "BRANCH_STATE_");
+}
+
+bool IsFinal(v1::TransactionState state) {
+  return state == v1::TRANSACTION_STATE_COMMITTED || state == v1::TRANSACTION_STATE_ROLLED_BACK;
+}
+
+bool IsBranchDone(const v1::Transaction& gt, const v1::Branch& branch) {
+  switch (gt.state()) {
+    case v1::TRANSACTION_STATE_TRYING:
+    case v1::TRANSACTION_STATE_RUNNING:
+      return branch.state() == v1::BRANCH_STATE_TRIED;
+    case v1::TRANSACTION_STATE_COMMITTING:
+    case v1::TRANSACTION_STATE_COMMITTED:
+      return branch.state() == (IsSaga(gt) ? v1::BRANCH_STATE_TRIED : v1::BRANCH_STATE_CONFIRMED);
+    case v1::TRANSACTION_STATE_ROLLING_BACK:
+    case v1::TRANSACTION_STATE_ROLLED_BACK:
+    case v1::TRANSACTION_STATE_COMPENSATING:
+      return branch.state() == v1::BRANCH_STATE_CANCELLED;
+    default:
+      return false;
+  }
+}
+
+}  // namespace tcc::tccctl
