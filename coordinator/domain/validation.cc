@@ -58,6 +58,44 @@ bool IsHostPort(absl::string_view address) {
 
 }  // namespace
 
+bool IsValidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    unsigned char lead = static_cast<unsigned char>(text[i]);
+    size_t length = lead < 0x80           ? 1
+                    : (lead >> 5) == 0x6  ? 2
+                    : (lead >> 4) == 0xe  ? 3
+                    : (lead >> 3) == 0x1e ? 4
+                                          : 0;
+    if (length == 0 || i + length > text.size()) return false;
+    uint32_t code_point = length == 1 ? lead : lead & (0x7f >> length);
+    for (size_t k = 1; k < length; ++k) {
+      unsigned char next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xc0) != 0x80) return false;
+      code_point = (code_point << 6) | (next & 0x3f);
+    }
+    // Overlong forms, UTF-16 surrogates and values past U+10FFFF are invalid.
+    static constexpr uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code_point < kMinimum[length] || code_point > 0x10ffff ||
+        (code_point >= 0xd800 && code_point <= 0xdfff)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+absl::Status ValidateText(absl::string_view text, absl::string_view field, size_t max_bytes) {
+  if (text.size() > max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " is ", text.size(), " bytes long; the limit is ", max_bytes));
+  }
+  if (!IsValidUtf8(text)) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is not valid UTF-8"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateGid(absl::string_view gid) { return ValidateId(gid, "gid", kMaxGidLength); }
 
 absl::Status ValidateBranchId(absl::string_view branch_id) {
@@ -95,9 +133,8 @@ absl::Status ValidateBranch(const Branch& branch, const Limits& limits) {
   std::string where = absl::StrCat("branch ", branch.branch_id, ": ");
   absl::Status target = ValidateTarget(branch.target, "target");
   if (!target.ok()) return absl::InvalidArgumentError(absl::StrCat(where, target.message()));
-  if (branch.action.size() > kMaxActionLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, "action is longer than ", kMaxActionLength, " characters"));
+  if (absl::Status action = ValidateText(branch.action, "action", kMaxActionLength); !action.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(where, action.message()));
   }
   if (branch.payload.size() > limits.max_payload_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(where, "payload is ", branch.payload.size(),
@@ -109,7 +146,13 @@ absl::Status ValidateBranch(const Branch& branch, const Limits& limits) {
         where, branch.headers.size(), " headers; the limit is ", limits.max_headers_per_branch));
   }
   size_t header_bytes = 0;
-  for (const auto& [key, value] : branch.headers) header_bytes += key.size() + value.size();
+  for (const auto& [key, value] : branch.headers) {
+    header_bytes += key.size() + value.size();
+    if (!IsValidUtf8(value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "the value of header ", Quoted(key), " is not valid UTF-8"));
+    }
+  }
   if (header_bytes > limits.max_header_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         where, "headers total ", header_bytes, " bytes; the limit is ", limits.max_header_bytes));

@@ -28,5 +28,9 @@ absl::Status ValidateGid(absl::string_view gid);
 absl::Status ValidateBranchId(absl::string_view branch_id);
 absl::Status ValidateTarget(absl::string_view target, absl::string_view field);
 absl::Status ValidateBranch(const Branch& branch, const Limits& limits);
+// Free text a caller sends and operators read back (actions, header
+// values, reasons, operator names): valid UTF-8 of at most `max_bytes`.
+absl::Status ValidateText(absl::string_view text, absl::string_view field, size_t max_bytes);
+bool IsValidUtf8(absl::string_view text);
 
 }  // namespace tcc

@@ -772,10 +772,8 @@ void TransactionEngine::Resolve(std::string gid, Resolution resolution, std::str
     return done(absl::InvalidArgumentError(
         "a reason is required to resolve a transaction by hand; it is kept in the timeline"));
   }
-  if (reason.size() > 1024 || actor.size() > 128) {
-    return done(absl::InvalidArgumentError(
-        "the reason may be at most 1024 characters and the operator name at most 128"));
-  }
+  if (absl::Status valid = ValidateText(reason, "reason", 1024); !valid.ok()) return done(valid);
+  if (absl::Status valid = ValidateText(actor, "operator", 128); !valid.ok()) return done(valid);
   if (actor.empty()) actor = "unknown";
   WithTransaction(
       gid,
@@ -917,6 +915,7 @@ void TransactionEngine::RetryNow(std::string gid, std::string target, std::strin
   if (gid.empty() == target.empty()) {
     return done(absl::InvalidArgumentError("RetryNow needs exactly one of gid and target"));
   }
+  if (absl::Status valid = ValidateText(actor, "operator", 128); !valid.ok()) return done(valid);
   if (actor.empty()) actor = "unknown";
   if (!gid.empty()) {
     if (absl::Status valid = ValidateGid(gid); !valid.ok()) return done(valid);
