@@ -202,7 +202,7 @@ TEST_F(EngineTest, FailingConfirmIsRetriedWithBackoffAndFlaggedStuck) {
 }
 
 TEST_F(EngineTest, TimeoutWithoutStatusEndpointRollsBack) {
-  std::string gid = BeginTx("g-timeout", /*timeout_ms=*/50);
+  std::string gid = BeginTx("g-timeout", /*timeout_ms=*/300);
   TryAll(gid, {Spec("a")});
   ASSERT_TRUE(harness_.WaitForState(gid, TxState::kRolledBack));
   EXPECT_EQ(harness_.transport().CountCalls(Phase::kCancel), 1);
@@ -216,8 +216,8 @@ TEST_F(EngineTest, TimeoutBackQueriesTheInitiatorAndFollowsItsAnswer) {
         if (gid == "g-yes") return InitiatorAnswer::kCommitted;
         return InitiatorAnswer::kRolledBack;
       });
-  std::string yes = BeginTx("g-yes", 50, "127.0.0.1:9999");
-  std::string no = BeginTx("g-no", 50, "127.0.0.1:9999");
+  std::string yes = BeginTx("g-yes", 300, "127.0.0.1:9999");
+  std::string no = BeginTx("g-no", 300, "127.0.0.1:9999");
   TryAll(yes, {Spec("a")});
   TryAll(no, {Spec("a")});
   ASSERT_TRUE(harness_.WaitForState(yes, TxState::kCommitted));
@@ -231,7 +231,7 @@ TEST_F(EngineTest, UnreachableStatusEndpointNeverResolvesByGuessing) {
         if (!reachable) return absl::UnavailableError("connection refused");
         return InitiatorAnswer::kCommitted;
       });
-  std::string gid = BeginTx("g-down", 20, "127.0.0.1:9999");
+  std::string gid = BeginTx("g-down", 300, "127.0.0.1:9999");
   TryAll(gid, {Spec("a")});
   ASSERT_TRUE(WaitFor([&] { return harness_.transport().queries() >= 4; }));
   EXPECT_EQ(harness_.Get(gid)->state, TxState::kTrying);
