@@ -7,7 +7,7 @@
 
 #include "coordinator/coordinator_client.h"
 #include "coordinator/fake_participant.h"
-#include "coordinator/server/daemon.h"
+#include "coordinator/server/test_daemon.h"
 #include "test_util/status_matchers.h"
 #include "test_util/temp_dir.h"
 #include "test_util/wait.h"
@@ -25,17 +25,14 @@ using Code = absl::StatusCode;
 class AdminTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    DaemonConfig config;
-    config.listen = "127.0.0.1:0";
-    config.data_path = dir_.File("tccd.db");
-    // Slow retries: only RetryNow can make a failed branch go again soon.
-    config.engine.retry = {absl::Seconds(30), absl::Seconds(60), 2.0, 0.0};
-    config.engine.stuck.attempts = 1;
-    auto daemon = Daemon::Start(std::move(config));
-    ASSERT_OK(daemon);
-    daemon_ = std::move(*daemon);
-    std::string address = absl::StrCat("127.0.0.1:", daemon_->port());
-    client_ = std::make_unique<CoordinatorClient>(address);
+    auto [daemon, client] = ::tcc::testing::StartTestDaemon(dir_, [](DaemonConfig& config) {
+      // Slow retries: only RetryNow can make a failed branch go again soon.
+      config.engine.retry = {absl::Seconds(30), absl::Seconds(60), 2.0, 0.0};
+      config.engine.stuck.attempts = 1;
+    });
+    ASSERT_NE(daemon, nullptr);
+    daemon_ = std::move(daemon);
+    client_ = std::move(client);
     admin_ = v1::Admin::NewStub(client_->channel());
     up_.Start();
     // "down_" accepts Try but fails Confirm and Cancel while `failing_`.

@@ -6,7 +6,7 @@
 #include "absl/synchronization/notification.h"
 #include "coordinator/coordinator_client.h"
 #include "coordinator/fake_participant.h"
-#include "coordinator/server/daemon.h"
+#include "coordinator/server/test_daemon.h"
 #include "test_util/status_matchers.h"
 #include "test_util/temp_dir.h"
 #include "test_util/wait.h"
@@ -24,17 +24,15 @@ using Code = absl::StatusCode;
 class DaemonTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    DaemonConfig config;
-    config.listen = "127.0.0.1:0";
-    config.data_path = dir_.File("tccd.db");
-    config.engine.retry = {absl::Milliseconds(20), absl::Milliseconds(100), 2.0, 0.2};
-    config.engine.limits.max_payload_bytes = 1024;
-    config.engine.limits.max_branches_per_transaction = 4;
-    config.engine.stuck.attempts = 3;
-    auto daemon = Daemon::Start(std::move(config));
-    ASSERT_OK(daemon);
-    daemon_ = std::move(*daemon);
-    client_ = std::make_unique<CoordinatorClient>(absl::StrCat("127.0.0.1:", daemon_->port()));
+    auto [daemon, client] = ::tcc::testing::StartTestDaemon(dir_, [](DaemonConfig& config) {
+      config.engine.retry = {absl::Milliseconds(20), absl::Milliseconds(100), 2.0, 0.2};
+      config.engine.limits.max_payload_bytes = 1024;
+      config.engine.limits.max_branches_per_transaction = 4;
+      config.engine.stuck.attempts = 3;
+    });
+    ASSERT_NE(daemon, nullptr);
+    daemon_ = std::move(daemon);
+    client_ = std::move(client);
     points_.Start();
     log_.Start();
   }

@@ -8,7 +8,7 @@
 
 #include "coordinator/coordinator_client.h"
 #include "coordinator/fake_participant.h"
-#include "coordinator/server/daemon.h"
+#include "coordinator/server/test_daemon.h"
 #include "tcc/v1/admin.grpc.pb.h"
 #include "test_util/status_matchers.h"
 #include "test_util/temp_dir.h"
@@ -28,14 +28,12 @@ const std::string kInvalidUtf8("bad\xff\xfe", 5);
 class HostileInputTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    DaemonConfig config;
-    config.listen = "127.0.0.1:0";
-    config.data_path = dir_.File("tccd.db");
-    config.engine.retry = {absl::Seconds(30), absl::Seconds(60), 2.0, 0.0};
-    auto daemon = Daemon::Start(std::move(config));
-    ASSERT_OK(daemon);
-    daemon_ = std::move(*daemon);
-    client_ = std::make_unique<CoordinatorClient>(absl::StrCat("127.0.0.1:", daemon_->port()));
+    auto [daemon, client] = ::tcc::testing::StartTestDaemon(dir_, [](DaemonConfig& config) {
+      config.engine.retry = {absl::Seconds(30), absl::Seconds(60), 2.0, 0.0};
+    });
+    ASSERT_NE(daemon, nullptr);
+    daemon_ = std::move(daemon);
+    client_ = std::move(client);
     coordinator_ = v1::Coordinator::NewStub(client_->channel());
     admin_ = v1::Admin::NewStub(client_->channel());
     participant_.Start();
