@@ -146,8 +146,10 @@ void ApplyTryResult(Branch& branch, const CallResult& result) {
 void ApplyPhaseResult(Branch& branch, Phase phase, const CallResult& result, int64_t retry_at_ms) {
   ++branch.attempts;
   if (result.outcome == CallOutcome::kSuccess) {
+    // A refused branch keeps its refusal reason: it explains the rollback.
+    bool refused = branch.state == BranchState::kTryRefused;
     branch.state = phase == Phase::kConfirm ? BranchState::kConfirmed : BranchState::kCancelled;
-    branch.last_error.clear();
+    if (!refused) branch.last_error.clear();
     branch.next_retry_ms = 0;
     return;
   }

@@ -60,7 +60,7 @@ absl::StatusOr<BarrierAnswer> RunGuarded(Database& db, Phase phase, const Branch
 
 class ParticipantService final : public tcc::v1::Participant::CallbackService {
  public:
-  ParticipantService(Database& db, const ActionMap& actions, internal::WorkerPool& pool)
+  ParticipantService(Database& db, const ActionMap& actions, WorkerPool& pool)
       : db_(db), actions_(actions), pool_(pool) {}
 
   grpc::ServerUnaryReactor* Try(grpc::CallbackServerContext* ctx, const BranchRequest* request,
@@ -118,7 +118,7 @@ class ParticipantService final : public tcc::v1::Participant::CallbackService {
 
   Database& db_;
   const ActionMap& actions_;
-  internal::WorkerPool& pool_;
+  WorkerPool& pool_;
 };
 
 }  // namespace

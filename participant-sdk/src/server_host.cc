@@ -1,5 +1,7 @@
 #include "server_host.h"
 
+#include <chrono>
+
 #include "absl/strings/str_cat.h"
 #include "absl_compat.h"
 
@@ -44,7 +46,11 @@ void ServerHost::Shutdown() {
   }
   // Outside the lock: Shutdown waits for the calls in flight, which the
   // workers finish; the pool goes only once no reactor can submit to it.
-  if (server != nullptr) server->Shutdown();
+  // With a deadline: without one gRPC also waits for idle client
+  // connections to go away, which can take seconds.
+  if (server != nullptr) {
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  }
   pool_.reset();
 }
 

@@ -14,7 +14,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "worker_pool.h"
+#include "tcc/sdk/worker_pool.h"
 
 namespace tcc::sdk::internal {
 

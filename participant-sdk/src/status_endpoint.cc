@@ -15,7 +15,7 @@ namespace {
 
 class StatusService final : public tcc::v1::InitiatorStatus::CallbackService {
  public:
-  StatusService(Database& db, const HookRegistry* hooks, internal::WorkerPool& pool)
+  StatusService(Database& db, const HookRegistry* hooks, WorkerPool& pool)
       : db_(db), hooks_(hooks), pool_(pool) {}
 
   grpc::ServerUnaryReactor* QueryStatus(grpc::CallbackServerContext* ctx,
@@ -41,7 +41,7 @@ class StatusService final : public tcc::v1::InitiatorStatus::CallbackService {
 
   Database& db_;
   const HookRegistry* hooks_;
-  internal::WorkerPool& pool_;
+  WorkerPool& pool_;
 };
 
 }  // namespace

@@ -1,8 +1,8 @@
-#include "worker_pool.h"
+#include "tcc/sdk/worker_pool.h"
 
 #include <utility>
 
-namespace tcc::sdk::internal {
+namespace tcc::sdk {
 
 WorkerPool::WorkerPool(int threads, int max_queued)
     : max_queued_(static_cast<size_t>(max_queued < 1 ? 1 : max_queued)) {
@@ -41,4 +41,4 @@ void WorkerPool::Loop() {
   }
 }
 
-}  // namespace tcc::sdk::internal
+}  // namespace tcc::sdk

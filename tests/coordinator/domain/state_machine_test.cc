@@ -139,6 +139,11 @@ TEST(ApplyResults, TryOutcomesAndPhaseRetries) {
   EXPECT_EQ(tried.state, BranchState::kConfirmed);
   EXPECT_EQ(tried.attempts, 2u);
   EXPECT_TRUE(tried.last_error.empty());
+
+  // Cancelling a refused branch keeps the reason the rollback happened.
+  ApplyPhaseResult(branch, Phase::kCancel, {CallOutcome::kSuccess, ""}, 0);
+  EXPECT_EQ(branch.state, BranchState::kCancelled);
+  EXPECT_EQ(branch.last_error, "not enough points");
 }
 
 TEST(FinalStateIfDone, OnlyWhenEveryBranchReachedItsEnd) {

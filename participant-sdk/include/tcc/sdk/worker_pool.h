@@ -1,7 +1,8 @@
 // A fixed set of threads running queued tasks, with a bounded queue. The
 // gRPC reactors hand their blocking database work here so that a callback
 // thread never blocks; a full queue is refused at once (the caller answers
-// RESOURCE_EXHAUSTED) instead of growing memory without bound. Internal.
+// RESOURCE_EXHAUSTED) instead of growing memory without bound. Services use
+// it the same way for their own blocking work behind callback handlers.
 //
 // Thread-safety: TrySubmit may be called from any thread. The destructor
 // runs every task already queued, then joins the threads.
@@ -15,7 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 
-namespace tcc::sdk::internal {
+namespace tcc::sdk {
 
 class WorkerPool {
  public:
@@ -38,4 +39,4 @@ class WorkerPool {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace tcc::sdk::internal
+}  // namespace tcc::sdk

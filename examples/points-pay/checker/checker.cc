@@ -1,0 +1,41 @@
+#include "checker/checker.h"
+
+#include "common/schema.h"
+#include "tcc/common/status_macros.h"
+
+namespace pointspay {
+
+absl::StatusOr<CheckReport> RunChecker(const CheckerPaths& paths) {
+  ASSIGN_OR_RETURN(Snapshot snapshot, LoadSnapshot(paths));
+  CheckReport report;
+  for (const OrderRecord& o : snapshot.orders) {
+    ++report.orders;
+    report.unpaid += o.status == kUnpaid;
+    report.paid += o.status == kPaid;
+    report.refunded += o.status == kRefunded;
+  }
+  for (const auto& [gid, state] : snapshot.gt_states) {
+    ++report.transactions;
+    report.committed += state == kGtCommitted;
+    report.rolled_back += state == kGtRolledBack;
+  }
+  report.violations = CheckInvariants(snapshot);
+  return report;
+}
+
+void PrintReport(const CheckReport& report, std::ostream& out) {
+  out << "checker: " << report.orders << " orders (" << report.paid << " paid, " << report.refunded
+      << " refunded, " << report.unpaid << " unpaid), " << report.transactions << " transactions ("
+      << report.committed << " committed, " << report.rolled_back << " rolled back): ";
+  if (report.clean()) {
+    out << "CLEAN, every invariant holds\n";
+    return;
+  }
+  out << report.violations.size() << " VIOLATION(S)\n";
+  for (const Violation& v : report.violations) {
+    out << "  VIOLATION order=" << (v.order_no.empty() ? "-" : v.order_no)
+        << " gid=" << (v.gid.empty() ? "-" : v.gid) << ": " << v.what << "\n";
+  }
+}
+
+}  // namespace pointspay

@@ -1,0 +1,98 @@
+#include "checker/snapshot.h"
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/sqlite_file.h"
+#include "tcc/common/status_macros.h"
+
+namespace pointspay {
+namespace {
+
+int64_t Int(const std::string& text) {
+  int64_t value = 0;
+  (void)absl::SimpleAtoi(text, &value);
+  return value;
+}
+
+absl::StatusOr<std::vector<TextRow>> ReadAll(const std::string& path, std::string_view sql) {
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteFile> db, SqliteFile::Open(path));
+  return db->Query(sql);
+}
+
+absl::StatusOr<std::vector<LogRecord>> ReadLog(const std::string& path, const char* table) {
+  ASSIGN_OR_RETURN(
+      std::vector<TextRow> rows,
+      ReadAll(path, absl::StrCat("SELECT gid, order_no, user, amount, status FROM ", table)));
+  std::vector<LogRecord> records;
+  for (const TextRow& r : rows) records.push_back({r[0], r[1], r[2], Int(r[3]), r[4]});
+  return records;
+}
+
+absl::StatusOr<int64_t> ReadInitialTotal(const std::string& seed_file) {
+  std::ifstream in(seed_file);
+  if (!in) return absl::NotFoundError(absl::StrCat("no seed file ", seed_file));
+  nlohmann::json seed = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (seed.is_discarded() || !seed.contains("initial_total")) {
+    return absl::DataLossError(absl::StrCat(seed_file, " has no initial_total"));
+  }
+  return seed["initial_total"].get<int64_t>();
+}
+
+absl::Status LoadCoordinator(const std::string& path, Snapshot& s) {
+  ASSIGN_OR_RETURN(std::vector<TextRow> rows,
+                   ReadAll(path, "SELECT gid, state FROM global_transactions"));
+  for (const TextRow& r : rows) s.gt_states[r[0]] = static_cast<int>(Int(r[1]));
+  return absl::OkStatus();
+}
+
+absl::Status LoadPoints(const std::string& path, Snapshot& s) {
+  ASSIGN_OR_RETURN(std::vector<TextRow> accounts,
+                   ReadAll(path, "SELECT user, balance, frozen FROM accounts"));
+  for (const TextRow& r : accounts) s.accounts.push_back({r[0], Int(r[1]), Int(r[2])});
+  ASSIGN_OR_RETURN(std::vector<TextRow> ledger,
+                   ReadAll(path, "SELECT order_no, op_type, user, amount, gid FROM account_log"));
+  for (const TextRow& r : ledger) s.ledger.push_back({r[0], r[1], r[2], Int(r[3]), r[4]});
+  ASSIGN_OR_RETURN(s.pending_refunds, ReadLog(path, "pending_refunds"));
+  return absl::OkStatus();
+}
+
+absl::Status LoadOrders(const std::string& path, Snapshot& s) {
+  ASSIGN_OR_RETURN(
+      std::vector<TextRow> orders,
+      ReadAll(path, "SELECT order_no, user, amount, status, pay_gid, refund_gid FROM orders"));
+  for (const TextRow& r : orders) s.orders.push_back({r[0], r[1], Int(r[2]), r[3], r[4], r[5]});
+  // The SDK creates tcc_decision with the status endpoint; a run that never
+  // started the order service has none.
+  absl::StatusOr<std::vector<TextRow>> decisions =
+      ReadAll(path, "SELECT gid, decision FROM tcc_decision");
+  if (decisions.ok()) {
+    for (const TextRow& r : *decisions) s.decisions[r[0]] = r[1];
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+CheckerPaths CheckerPaths::InDataDir(const std::string& dir) {
+  std::filesystem::path d(dir);
+  return {(d / "tccd.db").string(), (d / "points.db").string(), (d / "paylog.db").string(),
+          (d / "orders.db").string(), (d / "seed.json").string()};
+}
+
+absl::StatusOr<Snapshot> LoadSnapshot(const CheckerPaths& paths) {
+  Snapshot s;
+  ASSIGN_OR_RETURN(s.initial_total, ReadInitialTotal(paths.seed_file));
+  RETURN_IF_ERROR(LoadCoordinator(paths.tccd_db, s));
+  RETURN_IF_ERROR(LoadPoints(paths.points_db, s));
+  ASSIGN_OR_RETURN(s.pay_log, ReadLog(paths.paylog_db, "pay_log"));
+  ASSIGN_OR_RETURN(s.refund_log, ReadLog(paths.paylog_db, "refund_log"));
+  RETURN_IF_ERROR(LoadOrders(paths.orders_db, s));
+  return s;
+}
+
+}  // namespace pointspay

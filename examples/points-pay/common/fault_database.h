@@ -1,0 +1,44 @@
+// A Database decorator that lets a participant's handlers inject the faults
+// that happen AFTER the local commit, which a handler cannot do itself (it
+// runs inside the transaction the SDK commits after it returns):
+//
+//   - crash after commit: the barrier row and the business rows are durable,
+//     then the process dies with SIGKILL before it can answer;
+//   - drop the reply: the transaction commits, then the call fails with
+//     UNAVAILABLE, so the coordinator cannot know it worked and retries (the
+//     barrier answers the retry from the stored result).
+//
+// A handler asks for one with RequestAfterCommit(); the request is kept per
+// thread (the SDK runs a handler on the thread that called RunInTransaction)
+// and applies only to the transaction in progress: it is dropped when that
+// transaction rolls back. The decorator also adds the configured latency
+// before each transaction, outside any database lock.
+//
+// Thread-safety: as the wrapped Database.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "common/faults.h"
+#include "tcc/sdk/local_db.h"
+
+namespace pointspay {
+
+// Called from a handler: once the current transaction has committed, inject
+// `fault` (kCrashAfterTry / kCrashAfterConfirm crash, kDropReply fails).
+void RequestAfterCommit(Fault fault, std::string_view gid);
+
+class FaultDatabase : public tcc::sdk::Database {
+ public:
+  // `faults` must outlive the decorator.
+  FaultDatabase(std::shared_ptr<tcc::sdk::Database> inner, FaultInjector& faults);
+
+  absl::Status RunInTransaction(absl::FunctionRef<absl::Status(tcc::sdk::LocalTx&)> fn) override;
+
+ private:
+  const std::shared_ptr<tcc::sdk::Database> inner_;
+  FaultInjector& faults_;
+};
+
+}  // namespace pointspay

@@ -1,0 +1,36 @@
+// What every process of the example needs around its main(): a clean stop on
+// SIGTERM / SIGINT, a port file for the launcher, logging, and gRPC channels
+// that reconnect quickly to a peer that was restarted (the default reconnect
+// backoff grows to minutes, far too slow for a service that is back after a
+// crash within a second).
+//
+// Thread-safety: BlockStopSignals must run in main before any thread starts;
+// the rest may be called from any thread.
+#pragma once
+
+#include <grpcpp/channel.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace pointspay {
+
+// Blocks SIGTERM and SIGINT here and in every thread created afterwards, so
+// that WaitForStopSignal is the only place they are received.
+void BlockStopSignals();
+// Waits for SIGTERM or SIGINT; returns the signal number.
+int WaitForStopSignal();
+
+// Writes the port to `path` atomically (a temp file, then rename), so that a
+// reader never sees a partial number. Nothing when `path` is empty.
+absl::Status WritePortFile(const std::string& path, int port);
+
+// Logs to stderr with the service's name; `level` as spdlog ("info", ...).
+void SetUpLogging(const std::string& service, const std::string& level);
+
+// An insecure channel with a short reconnect backoff (100 ms .. 1 s).
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target);
+
+}  // namespace pointspay

@@ -1,0 +1,205 @@
+#include "launcher/cluster.h"
+
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/sqlite_file.h"
+#include "tcc/common/status_macros.h"
+
+namespace pointspay {
+namespace {
+
+constexpr absl::Duration kStartTimeout = absl::Seconds(30);
+constexpr absl::Duration kStopGrace = absl::Seconds(10);
+
+enum class Kind { kTccd, kPoints, kPaylog, kOrder };
+
+int ReadPort(const std::string& path) {
+  std::ifstream in(path);
+  int port = 0;
+  return (in >> port) ? port : 0;
+}
+
+std::string Loopback(int port) { return absl::StrCat("127.0.0.1:", port); }
+
+// The last lines of a log, to say why a process did not come up.
+std::string Tail(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    lines.push_back(line);
+    if (lines.size() > 5) lines.erase(lines.begin());
+  }
+  return absl::StrJoin(lines, "\n    ");
+}
+
+}  // namespace
+
+struct Cluster::Process {
+  Kind kind;
+  std::string name;
+  std::unique_ptr<ChildProcess> child;
+  int port = 0;         // 0 until the first start reported it
+  int status_port = 0;  // order service only
+  int restarts = 0;
+};
+
+Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
+  std::filesystem::create_directories(log_dir());
+  std::filesystem::create_directories(Path("run"));
+  for (auto [kind, name] : {std::pair{Kind::kTccd, "tccd"},
+                            {Kind::kPoints, "points_service"},
+                            {Kind::kPaylog, "paylog_service"},
+                            {Kind::kOrder, "order_service"}}) {
+    auto p = std::make_unique<Process>();
+    p->kind = kind;
+    p->name = name;
+    p->child = std::make_unique<ChildProcess>(
+        (std::filesystem::path(log_dir()) / absl::StrCat(name, ".log")).string());
+    processes_.push_back(std::move(p));
+  }
+}
+
+Cluster::~Cluster() { (void)Stop(); }
+
+std::string Cluster::Path(const std::string& name) const {
+  return (std::filesystem::path(options_.data_dir) / name).string();
+}
+
+std::string Cluster::log_dir() const { return Path("logs"); }
+
+std::string Cluster::order_address() const { return Loopback(processes_[3]->port); }
+
+std::vector<std::string> Cluster::Argv(const Process& p) const {
+  std::string port_file = Path(absl::StrCat("run/", p.name, ".port"));
+  if (p.kind == Kind::kTccd) {
+    return {options_.binaries.tccd, absl::StrCat("--listen=", Loopback(p.port)),
+            absl::StrCat("--port_file=", port_file), absl::StrCat("--data=", Path("tccd.db")),
+            absl::StrCat("--sync=", options_.sync),
+            // Quick retries: a restarted participant is back within a second.
+            "--retry_initial_ms=50", "--retry_max_ms=1000",
+            absl::StrCat("--default_timeout_ms=", options_.gt_timeout_ms),
+            absl::StrCat("--log_level=", options_.log_level)};
+  }
+  return ServiceArgv(p);
+}
+
+std::vector<std::string> Cluster::ServiceArgv(const Process& p) const {
+  const FaultConfig* faults = p.kind == Kind::kPoints   ? &options_.faults.points
+                              : p.kind == Kind::kPaylog ? &options_.faults.paylog
+                                                        : &options_.faults.order;
+  const char* binary = p.kind == Kind::kPoints   ? options_.binaries.points_service.c_str()
+                       : p.kind == Kind::kPaylog ? options_.binaries.paylog_service.c_str()
+                                                 : options_.binaries.order_service.c_str();
+  const char* db = p.kind == Kind::kPoints   ? "points.db"
+                   : p.kind == Kind::kPaylog ? "paylog.db"
+                                             : "orders.db";
+  std::vector<std::string> argv = {
+      binary,
+      absl::StrCat("--listen=", Loopback(p.port)),
+      absl::StrCat("--port_file=", Path(absl::StrCat("run/", p.name, ".port"))),
+      absl::StrCat("--db=", Path(db)),
+      absl::StrCat("--sync=", options_.sync),
+      absl::StrCat("--log_level=", options_.log_level)};
+  if (p.kind == Kind::kOrder) {
+    argv.push_back(absl::StrCat("--status_listen=", Loopback(p.status_port)));
+    argv.push_back(absl::StrCat("--status_port_file=", Path("run/order_status.port")));
+    argv.push_back(absl::StrCat("--coordinator=", Loopback(processes_[0]->port)));
+    argv.push_back(absl::StrCat("--points=", Loopback(processes_[1]->port)));
+    argv.push_back(absl::StrCat("--paylog=", Loopback(processes_[2]->port)));
+    argv.push_back(absl::StrCat("--gt_timeout_ms=", options_.gt_timeout_ms));
+  }
+  FaultConfig seeded = *faults;
+  // A different dice sequence per service and per restart.
+  seeded.seed = options_.fault_seed * 1000 + static_cast<int>(p.kind) * 100 + p.restarts + 1;
+  if (faults->any()) {
+    for (std::string& flag : FaultFlags(seeded)) argv.push_back(std::move(flag));
+  }
+  return argv;
+}
+
+absl::Status Cluster::StartProcess(Process& p) {
+  std::string port_file = Path(absl::StrCat("run/", p.name, ".port"));
+  std::string status_file = Path("run/order_status.port");
+  std::filesystem::remove(port_file);
+  if (p.kind == Kind::kOrder) std::filesystem::remove(status_file);
+  RETURN_IF_ERROR(p.child->Start(Argv(p)));
+  absl::Time deadline = absl::Now() + kStartTimeout;
+  while (absl::Now() < deadline) {
+    if (std::optional<int> exit = p.child->PollExit()) {
+      return absl::UnavailableError(absl::StrCat(p.name, " exited at start (",
+                                                 DescribeWaitStatus(*exit), "); its log:\n    ",
+                                                 Tail(p.child->log_path())));
+    }
+    int port = ReadPort(port_file);
+    int status_port = p.kind == Kind::kOrder ? ReadPort(status_file) : 1;
+    if (port > 0 && status_port > 0) {
+      p.port = port;
+      if (p.kind == Kind::kOrder) p.status_port = status_port;
+      return absl::OkStatus();
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  p.child->Stop(absl::Seconds(1));
+  return absl::DeadlineExceededError(
+      absl::StrCat(p.name, " did not start serving within ", absl::FormatDuration(kStartTimeout)));
+}
+
+absl::Status Cluster::Start() {
+  for (auto& p : processes_) RETURN_IF_ERROR(StartProcess(*p));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> Cluster::Supervise() {
+  int restarted = 0;
+  for (auto& p : processes_) {
+    if (!p->child->PollExit().has_value()) continue;
+    ++p->restarts;
+    ++restarted;
+    // The port may stay busy for a moment after a crash; try a few times.
+    absl::Status started;
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      started = StartProcess(*p);
+      if (started.ok()) break;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    RETURN_IF_ERROR(started);
+  }
+  return restarted;
+}
+
+absl::Status Cluster::Stop() {
+  std::vector<std::string> unclean;
+  for (auto it = processes_.rbegin(); it != processes_.rend(); ++it) {
+    std::optional<int> status = (*it)->child->Stop(kStopGrace);
+    if (status.has_value() && !(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)) {
+      unclean.push_back(absl::StrCat((*it)->name, ": ", DescribeWaitStatus(*status)));
+    }
+  }
+  if (unclean.empty()) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("not stopped cleanly: ", absl::StrJoin(unclean, "; ")));
+}
+
+absl::StatusOr<int64_t> Cluster::UnfinishedTransactions() const {
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteFile> db, SqliteFile::Open(Path("tccd.db")));
+  return db->QueryInt("SELECT COUNT(*) FROM global_transactions WHERE state NOT IN (3, 5)");
+}
+
+std::map<std::string, int> Cluster::restarts() const {
+  std::map<std::string, int> counts;
+  for (const auto& p : processes_) counts[p->name] = p->restarts;
+  return counts;
+}
+
+int Cluster::total_restarts() const {
+  int total = 0;
+  for (const auto& p : processes_) total += p->restarts;
+  return total;
+}
+
+}  // namespace pointspay

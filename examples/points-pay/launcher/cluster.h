@@ -1,0 +1,77 @@
+// The four processes of the example on one machine: tccd, points_service,
+// paylog_service and order_service, each with its own SQLite file in the data
+// directory and its own loopback port. The first start uses port 0 and a port
+// file; the port is then kept, so that a restarted service is found again at
+// the address the coordinator stored in its branches and in each GT's status
+// endpoint. Logs go to DIR/logs/<name>.log (appended across restarts).
+//
+// Supervise() restarts any service that died (a crash fault, an OOM kill) on
+// the same port and data file, and counts restarts. It is meant to be called
+// in a loop by the thread that called Start (see child_process.h on why).
+//
+// Thread-safety: not thread-safe; one owner thread for every method.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "launcher/binaries.h"
+#include "launcher/child_process.h"
+#include "launcher/fault_profile.h"
+
+namespace pointspay {
+
+struct ClusterOptions {
+  std::string data_dir;
+  Binaries binaries = DefaultBinaries();
+  ServiceFaults faults;
+  uint64_t fault_seed = 1;
+  int gt_timeout_ms = 5000;
+  std::string sync = "full";  // SQLite synchronous of every process
+  std::string log_level = "info";
+};
+
+class Cluster {
+ public:
+  explicit Cluster(ClusterOptions options);
+  ~Cluster();
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  // Starts tccd, then the participants, then the order service, each once
+  // its port file says it serves.
+  absl::Status Start();
+  // Restarts every service that exited. Returns how many it restarted.
+  absl::StatusOr<int> Supervise();
+  // SIGTERM to every process (order service first, tccd last); SIGKILL after
+  // a grace period. An error names any that did not exit cleanly.
+  absl::Status Stop();
+
+  // Global transactions of tccd not yet COMMITTED or ROLLED_BACK.
+  absl::StatusOr<int64_t> UnfinishedTransactions() const;
+
+  std::string order_address() const;
+  const std::string& data_dir() const { return options_.data_dir; }
+  std::string log_dir() const;
+  std::map<std::string, int> restarts() const;
+  int total_restarts() const;
+
+ private:
+  struct Process;
+
+  absl::Status StartProcess(Process& p);
+  std::vector<std::string> Argv(const Process& p) const;
+  std::vector<std::string> ServiceArgv(const Process& p) const;
+  std::string Path(const std::string& name) const;
+
+  const ClusterOptions options_;
+  // tccd, points, paylog, order: started in this order, stopped in reverse.
+  std::vector<std::unique_ptr<Process>> processes_;
+};
+
+}  // namespace pointspay

@@ -1,0 +1,203 @@
+// points_pay: runs the whole points-payment example and proves it correct.
+// Starts tccd and the three services on free loopback ports, seeds users and
+// orders, runs the payment load (with refunds and duplicated requests, and
+// with faults if asked), restarts any service that crashes, waits until
+// every global transaction is final, stops everything with SIGTERM, runs the
+// invariant checker and prints a summary. Exit code 0 only when the checker
+// is clean and nothing unexpected failed.
+//
+//   points_pay                       # 1,000 payments, 100 users, 20 clients
+//   points_pay --faults              # the same with every fault switch on
+//   points_pay --payments 200 --fault points.crash_after_confirm=0.05
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "launcher/cluster.h"
+#include "launcher/load_generator.h"
+#include "launcher/progress.h"
+#include "launcher/seed.h"
+#include "launcher/summary.h"
+#include "tcc/common/status_macros.h"
+
+namespace pointspay {
+namespace {
+
+struct Flags {
+  int payments = 1000;
+  int users = 100;
+  int orders = 0;
+  int concurrency = 20;
+  double refund_ratio = 0.1;
+  double duplicate_ratio = 0.05;
+  uint64_t seed = 1;
+  std::string data_dir;
+  std::string tccd;
+  bool faults = false;
+  std::vector<std::string> fault_overrides;
+  bool keep = false;
+  int gt_timeout_ms = 5000;
+  int settle_timeout_s = 120;
+  std::string sync = "full";
+  std::string log_level = "info";
+};
+
+void AddFlags(CLI::App& app, Flags& f) {
+  app.add_option("--payments", f.payments, "payments to make")->check(CLI::Range(1, 10000000));
+  app.add_option("--users", f.users, "users to seed")->check(CLI::Range(1, 1000000));
+  app.add_option("--orders", f.orders, "orders to seed (default: --payments)");
+  app.add_option("--concurrency", f.concurrency, "concurrent clients")->check(CLI::Range(1, 1000));
+  app.add_option("--refund-ratio", f.refund_ratio, "share of paid orders refunded")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--duplicate-ratio", f.duplicate_ratio,
+                 "share of payments sent twice at once with the same request id")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--seed", f.seed, "seed of the data, the load and the fault dice");
+  app.add_option("--data-dir", f.data_dir,
+                 "empty directory for the run (default: a fresh temp dir)");
+  app.add_option("--tccd", f.tccd, "tccd binary (default: the one built with this launcher)");
+  app.add_flag("--faults", f.faults, "turn on every fault switch with modest probabilities");
+  app.add_option("--fault", f.fault_overrides,
+                 "set one switch: [points.|paylog.|order.]<switch>=<value>, repeatable");
+  app.add_flag("--keep", f.keep, "keep the data directory (always kept when a check fails)");
+  app.add_option("--gt-timeout-ms", f.gt_timeout_ms,
+                 "how long a GT may stay undecided before tccd asks the order service");
+  app.add_option("--settle-timeout-s", f.settle_timeout_s, "bound on the wait for final GTs");
+  app.add_option("--sync", f.sync, "SQLite synchronous of every process: full or normal")
+      ->check(CLI::IsMember({"full", "normal"}));
+  app.add_option("--log-level", f.log_level, "log level of tccd and the services");
+}
+
+absl::StatusOr<std::string> PrepareDataDir(const Flags& f, bool* created) {
+  if (!f.data_dir.empty()) {
+    std::filesystem::create_directories(f.data_dir);
+    *created = false;
+    return std::filesystem::absolute(f.data_dir).string();
+  }
+  std::string pattern = (std::filesystem::temp_directory_path() / "points-pay-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) return absl::UnavailableError("mkdtemp failed");
+  *created = true;
+  return pattern;
+}
+
+absl::StatusOr<ServiceFaults> Faults(const Flags& f) {
+  ServiceFaults faults = f.faults ? DefaultFaultProfile() : ServiceFaults{};
+  for (const std::string& spec : f.fault_overrides)
+    RETURN_IF_ERROR(ApplyFaultOverride(spec, faults));
+  return faults;
+}
+
+std::string ProgressLine(const char* phase, const LoadStats& s, int payments, absl::Duration t,
+                         int restarts) {
+  int64_t ops = s.payments_done + s.refunds_requested;
+  return absl::StrFormat(
+      "[%5.1fs] %s %d/%d | paid %d refused %d refunded %d | dup %d | retries %d | errors %d | "
+      "restarts %d | %.0f tx/s",
+      absl::ToDoubleSeconds(t), phase, s.payments_done.load(), payments, s.paid.load(),
+      s.refused.load(), s.refunded.load(), s.duplicates_sent.load(), s.retries.load(),
+      s.errors.load(), restarts, ops / std::max(absl::ToDoubleSeconds(t), 1e-3));
+}
+
+// Runs the load while supervising; then waits for every GT to be final.
+absl::Status Drive(const Flags& f, Cluster& cluster, LoadGenerator& load, RunSummary& summary) {
+  Progress progress(std::cout, isatty(STDOUT_FILENO) != 0);
+  absl::Time start = absl::Now();
+  load.Start();
+  while (!load.done()) {
+    RETURN_IF_ERROR(cluster.Supervise().status());
+    progress.Update(ProgressLine("paying", load.stats(), f.payments, absl::Now() - start,
+                                 cluster.total_restarts()));
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  load.Join();
+  summary.load_time = absl::Now() - start;
+  progress.Update(
+      ProgressLine("paid", load.stats(), f.payments, summary.load_time, cluster.total_restarts()),
+      true);
+  absl::Time settle_start = absl::Now();
+  absl::Time give_up = settle_start + absl::Seconds(f.settle_timeout_s);
+  while (true) {
+    RETURN_IF_ERROR(cluster.Supervise().status());
+    absl::StatusOr<int64_t> unfinished = cluster.UnfinishedTransactions();
+    summary.unfinished = unfinished.ok() ? *unfinished : -1;
+    if (summary.unfinished == 0 || absl::Now() > give_up) break;
+    progress.Update(absl::StrFormat("[%5.1fs] waiting for %d global transaction(s) to finish",
+                                    absl::ToDoubleSeconds(absl::Now() - start),
+                                    summary.unfinished));
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  summary.settle_time = absl::Now() - settle_start;
+  progress.Done();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> Run(const Flags& f) {
+  bool created = false;
+  ASSIGN_OR_RETURN(std::string dir, PrepareDataDir(f, &created));
+  std::cout << "data dir: " << dir << std::endl;
+  int orders = f.orders > 0 ? f.orders : f.payments;
+  if (orders < f.payments) return absl::InvalidArgumentError("--orders must be >= --payments");
+  ASSIGN_OR_RETURN(SeedResult seeded,
+                   SeedDataDir(dir, {.users = f.users, .orders = orders, .seed = f.seed}));
+  ClusterOptions options{.data_dir = dir,
+                         .fault_seed = f.seed,
+                         .gt_timeout_ms = f.gt_timeout_ms,
+                         .sync = f.sync,
+                         .log_level = f.log_level};
+  if (!f.tccd.empty()) options.binaries.tccd = f.tccd;
+  ASSIGN_OR_RETURN(options.faults, Faults(f));
+  Cluster cluster(options);
+  RETURN_IF_ERROR(cluster.Start());
+  std::cout << "tccd and 3 services up (logs in " << cluster.log_dir() << "); order service at "
+            << cluster.order_address() << std::endl;
+
+  auto client = std::make_unique<OrderClient>(cluster.order_address());
+  LoadGenerator load(*client, seeded.orders,
+                     {.payments = f.payments,
+                      .concurrency = f.concurrency,
+                      .refund_ratio = f.refund_ratio,
+                      .duplicate_ratio = f.duplicate_ratio,
+                      .seed = f.seed});
+  RunSummary summary{.payments = f.payments,
+                     .concurrency = f.concurrency,
+                     .faults = f.faults || !f.fault_overrides.empty(),
+                     .stats = &load.stats(),
+                     .data_dir = dir};
+  RETURN_IF_ERROR(Drive(f, cluster, load, summary));
+  summary.error_samples = load.error_samples();
+  // Close our connection first: the order service's stop waits for it.
+  client.reset();
+  summary.stop_status = cluster.Stop();
+  summary.restarts = cluster.restarts();
+  summary.fault_counts = CountFaults(cluster.log_dir());
+  absl::StatusOr<CheckReport> check = RunChecker(CheckerPaths::InDataDir(dir));
+  if (check.ok()) summary.check = *check;
+  summary.check_status = check.status();
+  bool remove = created && !f.keep && summary.success();
+  if (remove) summary.data_dir += " (removed; --keep keeps it)";
+  PrintSummary(summary, std::cout);
+  if (remove) std::filesystem::remove_all(dir);
+  return summary.success() ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace pointspay
+
+int main(int argc, char** argv) {
+  pointspay::Flags flags;
+  CLI::App app("Runs the points-payment example end to end and checks its invariants",
+               "points_pay");
+  pointspay::AddFlags(app, flags);
+  CLI11_PARSE(app, argc, argv);
+  absl::StatusOr<int> code = pointspay::Run(flags);
+  if (!code.ok()) {
+    std::cerr << "points_pay: " << code.status().message() << std::endl;
+    return 2;
+  }
+  return *code;
+}

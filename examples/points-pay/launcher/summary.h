@@ -1,0 +1,49 @@
+// The launcher's closing report: what the load did, what the faults and the
+// supervisor did, how fast it went, and the checker's verdict. Fault counts
+// come from the services' logs, where every fault that fires leaves one
+// "FAULT <switch> service=<name> ..." line (see common/faults.h).
+//
+// Thread-safety: plain values and functions.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "checker/checker.h"
+#include "launcher/load_generator.h"
+
+namespace pointspay {
+
+// service -> switch -> times fired.
+using FaultCounts = std::map<std::string, std::map<std::string, int>>;
+
+FaultCounts CountFaults(const std::string& log_dir);
+
+struct RunSummary {
+  int payments = 0;
+  int concurrency = 0;
+  bool faults = false;
+  const LoadStats* stats = nullptr;
+  std::vector<std::string> error_samples;
+  absl::Duration load_time;
+  absl::Duration settle_time;
+  int64_t unfinished = 0;  // GTs not final when the wait ended
+  std::map<std::string, int> restarts;
+  FaultCounts fault_counts;
+  absl::Status stop_status;
+  std::optional<CheckReport> check;  // nullopt: the checker could not run
+  absl::Status check_status;
+  std::string data_dir;
+
+  // Exit code 0 only when this holds.
+  bool success() const;
+};
+
+void PrintSummary(const RunSummary& summary, std::ostream& out);
+
+}  // namespace pointspay

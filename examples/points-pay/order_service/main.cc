@@ -1,0 +1,129 @@
+// order_service: the initiator of the points-payment example. Serves
+// pointspay.v1.OrderService (PayWithPoints, Refund, GetOrder) and the SDK's
+// status endpoint for the coordinator's back-query, both on the same SQLite
+// file as its orders.
+//
+//   order_service --listen=127.0.0.1:0 --port_file=order.port
+//                 --status_listen=127.0.0.1:0 --status_port_file=status.port
+//                 --db=orders.db --coordinator=127.0.0.1:7420
+//                 --points=127.0.0.1:P --paylog=127.0.0.1:Q [fault flags]
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "common/faults.h"
+#include "common/schema.h"
+#include "common/service_util.h"
+#include "order_service/order_server.h"
+#include "order_service/order_store.h"
+#include "order_service/transaction_flow.h"
+#include "tcc/common/logging.h"
+#include "tcc/common/status_macros.h"
+#include "tcc/sdk/hooks.h"
+#include "tcc/sdk/initiator_client.h"
+#include "tcc/sdk/status_endpoint.h"
+
+namespace pointspay {
+namespace {
+
+struct Flags {
+  std::string listen = "127.0.0.1:0";
+  std::string port_file;
+  std::string status_listen = "127.0.0.1:0";
+  std::string status_port_file;
+  std::string status_host = "127.0.0.1";
+  std::string db;
+  std::string coordinator = "127.0.0.1:7420";
+  std::string points;
+  std::string paylog;
+  int gt_timeout_ms = 10000;
+  int workers = 64;
+  std::string sync = "full";
+  std::string log_level = "info";
+  FaultConfig faults;
+};
+
+// The faults at the initiator's "confirm" step: after the local commit,
+// before Commit reaches the coordinator (the back-query then decides).
+void SetCommitFaults(tcc::sdk::HookRegistry& hooks, FaultInjector& faults) {
+  hooks.Set(tcc::sdk::kHookAfterLocalCommit, [&faults](std::string_view gid) -> absl::Status {
+    if (faults.Fires(Fault::kCrashAfterConfirm)) faults.Crash(Fault::kCrashAfterConfirm, gid);
+    if (faults.Roll(Fault::kFailConfirm, gid)) {
+      return absl::UnavailableError("injected fault fail_confirm: Commit not sent");
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Serve(const Flags& flags) {
+  tcc::sdk::SqliteOptions options;
+  options.synchronous_full = flags.sync == "full";
+  options.max_connections = 16;
+  ASSIGN_OR_RETURN(std::shared_ptr<tcc::sdk::Database> db,
+                   tcc::sdk::OpenSqliteDatabase(flags.db, options));
+  RETURN_IF_ERROR(CreateOrdersSchema(*db));
+
+  tcc::sdk::StatusEndpoint status(db, {.worker_threads = 4, .max_queued_calls = 1024});
+  RETURN_IF_ERROR(status.Start(flags.status_listen));
+  RETURN_IF_ERROR(WritePortFile(flags.status_port_file, status.port()));
+
+  FaultInjector faults("order_service", flags.faults);
+  if (flags.faults.any()) spdlog::warn("fault injection is ON");
+  tcc::sdk::HookRegistry hooks;
+  SetCommitFaults(hooks, faults);
+  tcc::sdk::InitiatorClient client(MakeChannel(flags.coordinator),
+                                   {.call_timeout = absl::Seconds(5), .hooks = &hooks});
+  OrderStore store(db);
+  TransactionFlow flow(store, client, faults,
+                       {.points_target = flags.points,
+                        .paylog_target = flags.paylog,
+                        .status_endpoint = absl::StrCat(flags.status_host, ":", status.port()),
+                        .gt_timeout = absl::Milliseconds(flags.gt_timeout_ms)});
+  OrderServer server(store, flow, flags.workers, 4096);
+  RETURN_IF_ERROR(server.Start(flags.listen));
+  RETURN_IF_ERROR(WritePortFile(flags.port_file, server.port()));
+  spdlog::info("order_service on port {} (status endpoint {}), db {}", server.port(), status.port(),
+               flags.db);
+  int signal = WaitForStopSignal();
+  spdlog::info("signal {}: stopping", signal);
+  server.Shutdown();
+  status.Shutdown();
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace pointspay
+
+int main(int argc, char** argv) {
+  pointspay::BlockStopSignals();
+  pointspay::Flags flags;
+  CLI::App app("Order service: pays orders with points and refunds them (TCC initiator)",
+               "order_service");
+  app.add_option("--listen", flags.listen, "host:port of the order API (port 0: pick one)");
+  app.add_option("--port_file", flags.port_file, "write the API port here once serving");
+  app.add_option("--status_listen", flags.status_listen, "host:port of the status endpoint");
+  app.add_option("--status_port_file", flags.status_port_file, "write its port here");
+  app.add_option("--status_host", flags.status_host, "host the coordinator uses to reach us");
+  app.add_option("--db", flags.db, "SQLite file of orders and decisions")->required();
+  app.add_option("--coordinator", flags.coordinator, "host:port of tccd");
+  app.add_option("--points", flags.points, "host:port of points_service")->required();
+  app.add_option("--paylog", flags.paylog, "host:port of paylog_service")->required();
+  app.add_option("--gt_timeout_ms", flags.gt_timeout_ms,
+                 "how long a transaction may stay undecided before the back-query")
+      ->check(CLI::Range(100, 3600000));
+  app.add_option("--workers", flags.workers, "requests in progress at once")
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--sync", flags.sync, "SQLite synchronous: full or normal")
+      ->check(CLI::IsMember({"full", "normal"}));
+  app.add_option("--log_level", flags.log_level, "trace, debug, info, warn, error, off");
+  pointspay::AddFaultFlags(app, &flags.faults);
+  CLI11_PARSE(app, argc, argv);
+  pointspay::SetUpLogging("order_service", flags.log_level);
+  absl::Status status = pointspay::Serve(flags);
+  if (!status.ok()) {
+    spdlog::error("order_service: {}", status.message());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,171 @@
+#include "points_service/points_actions.h"
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/fault_database.h"
+#include "common/payload.h"
+#include "common/schema.h"
+#include "tcc/common/status_macros.h"
+
+namespace pointspay {
+namespace {
+
+using tcc::sdk::BranchRequest;
+using tcc::sdk::LocalTx;
+using tcc::sdk::TryOutcome;
+using tcc::sdk::TryResult;
+
+int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
+
+absl::Status Injected(Fault fault, const BranchRequest& r) {
+  return absl::UnavailableError(
+      absl::StrCat("injected fault ", FaultName(fault), " on ", r.action(), " ", r.gid()));
+}
+
+// After a successful Try / Confirm: maybe die or drop the reply once the
+// transaction has committed (see fault_database.h).
+void MaybeFailAfterCommit(FaultInjector& faults, Fault crash, const BranchRequest& r) {
+  if (faults.Fires(crash)) {
+    RequestAfterCommit(crash, r.gid());
+  } else if (faults.Fires(Fault::kDropReply)) {
+    RequestAfterCommit(Fault::kDropReply, r.gid());
+  }
+}
+
+absl::StatusOr<std::string> Shortfall(LocalTx& tx, const BranchPayload& p) {
+  ASSIGN_OR_RETURN(std::vector<tcc::sdk::Row> rows,
+                   tx.Query("SELECT balance - frozen FROM accounts WHERE user = ?", {p.user}));
+  if (rows.empty()) return absl::StrCat("no points account for user ", p.user);
+  return absl::StrCat("not enough points: ", p.user, " has ", rows[0][0].AsInt(),
+                      " available, order ", p.order_no, " needs ", p.amount);
+}
+
+TryResult FreezeTry(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
+  if (faults.Roll(Fault::kFailTry, r.gid())) return Injected(Fault::kFailTry, r);
+  ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
+  ASSIGN_OR_RETURN(int64_t changed, tx.Exec("UPDATE accounts SET frozen = frozen + ?1"
+                                            " WHERE user = ?2 AND balance - frozen >= ?1",
+                                            {p.amount, p.user}));
+  if (changed == 0) {
+    ASSIGN_OR_RETURN(std::string why, Shortfall(tx, p));
+    return TryOutcome::Refused(why);
+  }
+  MaybeFailAfterCommit(faults, Fault::kCrashAfterTry, r);
+  return TryOutcome::Reserved();
+}
+
+absl::Status FreezeConfirm(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
+  if (faults.Roll(Fault::kFailConfirm, r.gid())) return Injected(Fault::kFailConfirm, r);
+  ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
+  absl::StatusOr<int64_t> logged = tx.Exec(
+      "INSERT INTO account_log (order_no, op_type, user, amount, gid, created_unix_ms)"
+      " VALUES (?, ?, ?, ?, ?, ?)",
+      {p.order_no, kOpPay, p.user, p.amount, r.gid(), NowMs()});
+  if (absl::IsAlreadyExists(logged.status())) {
+    // Only one transaction per order can commit at the order service, so
+    // this is a bug or a restored backup: fail loudly (the coordinator keeps
+    // retrying, tccctl shows it stuck) rather than deduct twice.
+    return absl::FailedPreconditionError(absl::StrCat("order ", p.order_no,
+                                                      " was already paid by another transaction; ",
+                                                      r.gid(), " must not deduct again"));
+  }
+  RETURN_IF_ERROR(logged.status());
+  ASSIGN_OR_RETURN(int64_t changed,
+                   tx.Exec("UPDATE accounts SET balance = balance - ?1, frozen = frozen - ?1"
+                           " WHERE user = ?2",
+                           {p.amount, p.user}));
+  if (changed != 1) return absl::InternalError(absl::StrCat("no account for user ", p.user));
+  MaybeFailAfterCommit(faults, Fault::kCrashAfterConfirm, r);
+  return absl::OkStatus();
+}
+
+absl::Status FreezeCancel(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
+  if (faults.Roll(Fault::kFailCancel, r.gid())) return Injected(Fault::kFailCancel, r);
+  ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
+  return tx.Exec("UPDATE accounts SET frozen = frozen - ?1 WHERE user = ?2", {p.amount, p.user})
+      .status();
+}
+
+// Why a refund of `p` cannot be reserved, or "" when it can.
+absl::StatusOr<std::string> RefundObstacle(LocalTx& tx, const BranchPayload& p) {
+  ASSIGN_OR_RETURN(
+      std::vector<tcc::sdk::Row> rows,
+      tx.Query("SELECT op_type, user, amount FROM account_log WHERE order_no = ?", {p.order_no}));
+  bool paid = false;
+  for (const tcc::sdk::Row& row : rows) {
+    if (row[0].AsText() == kOpRefund) return absl::StrCat("order ", p.order_no, " was refunded");
+    paid = paid ||
+           (row[0].AsText() == kOpPay && row[1].AsText() == p.user && row[2].AsInt() == p.amount);
+  }
+  if (!paid) return absl::StrCat("order ", p.order_no, " has no matching points payment");
+  return std::string();
+}
+
+TryResult RefundTry(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
+  if (faults.Roll(Fault::kFailTry, r.gid())) return Injected(Fault::kFailTry, r);
+  ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
+  ASSIGN_OR_RETURN(std::string obstacle, RefundObstacle(tx, p));
+  if (!obstacle.empty()) return TryOutcome::Refused(obstacle);
+  // The partial unique index allows one PENDING refund per order.
+  ASSIGN_OR_RETURN(int64_t inserted,
+                   tx.Exec("INSERT INTO pending_refunds (gid, order_no, user, amount, status)"
+                           " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                           {r.gid(), p.order_no, p.user, p.amount, kPending}));
+  if (inserted == 0) {
+    // Another refund transaction holds the order: usually an aborted one
+    // whose Cancel is on its way. Not a business "no": retry shortly (if
+    // that one commits instead, the retry is refused as refunded).
+    return absl::UnavailableError(
+        absl::StrCat("another refund of order ", p.order_no, " is still pending; retry"));
+  }
+  MaybeFailAfterCommit(faults, Fault::kCrashAfterTry, r);
+  return TryOutcome::Reserved();
+}
+
+absl::Status RefundConfirm(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
+  if (faults.Roll(Fault::kFailConfirm, r.gid())) return Injected(Fault::kFailConfirm, r);
+  ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
+  ASSIGN_OR_RETURN(
+      int64_t logged,
+      tx.Exec("INSERT INTO account_log (order_no, op_type, user, amount, gid, created_unix_ms)"
+              " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+              {p.order_no, kOpRefund, p.user, p.amount, r.gid(), NowMs()}));
+  if (logged == 1) {
+    RETURN_IF_ERROR(
+        tx.Exec("UPDATE accounts SET balance = balance + ?1 WHERE user = ?2", {p.amount, p.user})
+            .status());
+  } else {
+    // The unique key did its job: these points went back once already.
+    spdlog::warn("refund {} of order {}: already refunded, points not returned twice", r.gid(),
+                 p.order_no);
+  }
+  RETURN_IF_ERROR(
+      tx.Exec("UPDATE pending_refunds SET status = ? WHERE gid = ?", {kFinal, r.gid()}).status());
+  MaybeFailAfterCommit(faults, Fault::kCrashAfterConfirm, r);
+  return absl::OkStatus();
+}
+
+absl::Status RefundCancel(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
+  if (faults.Roll(Fault::kFailCancel, r.gid())) return Injected(Fault::kFailCancel, r);
+  return tx.Exec("UPDATE pending_refunds SET status = ? WHERE gid = ?", {kVoid, r.gid()}).status();
+}
+
+}  // namespace
+
+absl::Status AddPointsActions(tcc::sdk::ParticipantServer& server, FaultInjector& faults) {
+  FaultInjector* f = &faults;
+  RETURN_IF_ERROR(server.AddAction(
+      kFreezeAction,
+      {.on_try = [f](LocalTx& tx, const BranchRequest& r) { return FreezeTry(*f, tx, r); },
+       .on_confirm = [f](LocalTx& tx, const BranchRequest& r) { return FreezeConfirm(*f, tx, r); },
+       .on_cancel = [f](LocalTx& tx, const BranchRequest& r) { return FreezeCancel(*f, tx, r); }}));
+  return server.AddAction(
+      kRefundPointsAction,
+      {.on_try = [f](LocalTx& tx, const BranchRequest& r) { return RefundTry(*f, tx, r); },
+       .on_confirm = [f](LocalTx& tx, const BranchRequest& r) { return RefundConfirm(*f, tx, r); },
+       .on_cancel = [f](LocalTx& tx, const BranchRequest& r) { return RefundCancel(*f, tx, r); }});
+}
+
+}  // namespace pointspay

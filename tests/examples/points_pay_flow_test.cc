@@ -1,0 +1,177 @@
+// The order service's API against a real cluster (tccd and the three
+// services as processes, each with its own SQLite file): the same request id
+// sent twice at once pays once (S5); not enough points is a refusal that
+// leaves nothing behind (S1); a second refund returns nothing (S2). Each test
+// ends with the invariant checker on the stopped cluster's databases.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "checker/checker.h"
+#include "common/sqlite_file.h"
+#include "launcher/cluster.h"
+#include "launcher/order_client.h"
+#include "launcher/seed.h"
+#include "test_util/temp_dir.h"
+#include "test_util/wait.h"
+
+namespace pointspay::testing {
+namespace {
+
+using ::tcc::testing::TempDir;
+using ::tcc::testing::WaitFor;
+
+// Three users with 1,000 points each, except u0002 who has 5; order o00000i
+// belongs to user i % 3.
+constexpr char kPoorUser[] = "u0002";
+constexpr char kPoorUsersOrder[] = "o000002";
+
+class PointsPayFlowTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<SeedResult> seeded =
+        SeedDataDir(dir_.path().string(),
+                    {.users = 3, .orders = 12, .poor_ratio = 0, .balances = {{kPoorUser, 5}}});
+    ASSERT_TRUE(seeded.ok()) << seeded.status();
+    orders_ = seeded->orders;
+    cluster_ = std::make_unique<Cluster>(ClusterOptions{.data_dir = dir_.path().string()});
+    absl::Status started = cluster_->Start();
+    ASSERT_TRUE(started.ok()) << started;
+    client_ = std::make_unique<OrderClient>(cluster_->order_address());
+  }
+
+  void TearDown() override {
+    if (cluster_ == nullptr) return;
+    EXPECT_TRUE(WaitUntilAllFinal());
+    client_.reset();
+    EXPECT_TRUE(cluster_->Stop().ok());
+    absl::StatusOr<CheckReport> report = RunChecker(CheckerPaths::InDataDir(dir_.path().string()));
+    ASSERT_TRUE(report.ok()) << report.status();
+    std::ostringstream text;
+    PrintReport(*report, text);
+    EXPECT_TRUE(report->clean()) << text.str();
+  }
+
+  bool WaitUntilAllFinal() {
+    return WaitFor(
+        [&] {
+          absl::StatusOr<int64_t> n = cluster_->UnfinishedTransactions();
+          return n.ok() && *n == 0;
+        },
+        std::chrono::seconds(30));
+  }
+
+  int64_t Query(const std::string& db_name, const std::string& sql,
+                const std::vector<std::string>& params = {}) {
+    auto db = SqliteFile::Open(dir_.File(db_name));
+    EXPECT_TRUE(db.ok()) << db.status();
+    if (!db.ok()) return -1;
+    absl::StatusOr<int64_t> value = (*db)->QueryInt(sql, params);
+    EXPECT_TRUE(value.ok()) << value.status();
+    return value.ok() ? *value : -1;
+  }
+
+  int64_t Balance(const std::string& user) {
+    return Query("points.db", "SELECT balance FROM accounts WHERE user = ?", {user});
+  }
+  int64_t Frozen(const std::string& user) {
+    return Query("points.db", "SELECT frozen FROM accounts WHERE user = ?", {user});
+  }
+  int64_t Ledger(const std::string& order, const std::string& op) {
+    return Query("points.db", "SELECT COUNT(*) FROM account_log WHERE order_no = ? AND op_type = ?",
+                 {order, op});
+  }
+  int64_t LiveLogRows(const std::string& table, const std::string& order) {
+    return Query("paylog.db",
+                 "SELECT COUNT(*) FROM " + table + " WHERE order_no = ? AND status != 'VOID'",
+                 {order});
+  }
+  std::string OrderStatus(const std::string& order) {
+    pointspay::v1::Order o;
+    grpc::Status status = client_->GetOrder(order, &o);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return pointspay::v1::OrderStatus_Name(o.status());
+  }
+
+  TempDir dir_;
+  std::vector<SeededOrder> orders_;
+  std::unique_ptr<Cluster> cluster_;
+  std::unique_ptr<OrderClient> client_;
+};
+
+TEST_F(PointsPayFlowTest, SameRequestIdTwiceConcurrentlyPaysOnce) {
+  // Several orders, each paid by 4 concurrent deliveries of one request.
+  for (int i : {0, 1, 3}) {
+    const SeededOrder& order = orders_[static_cast<size_t>(i)];
+    int64_t before = Balance(order.user);
+    std::vector<CallResult> results(4);
+    std::vector<std::thread> senders;
+    for (CallResult& r : results) {
+      senders.emplace_back([&] { r = client_->Pay(order.order_no, "dup-" + order.order_no); });
+    }
+    for (std::thread& t : senders) t.join();
+    for (const CallResult& r : results) {
+      ASSERT_TRUE(r.ok) << r.last_error;
+      EXPECT_EQ(r.reply.outcome(), pointspay::v1::OUTCOME_DONE) << r.reply.ShortDebugString();
+      EXPECT_EQ(r.reply.gid(), "pay-dup-" + order.order_no);
+    }
+    ASSERT_TRUE(WaitUntilAllFinal());
+    EXPECT_EQ(Balance(order.user), before - order.amount) << order.order_no;
+    EXPECT_EQ(Frozen(order.user), 0);
+    EXPECT_EQ(Ledger(order.order_no, "pay"), 1);
+    EXPECT_EQ(LiveLogRows("pay_log", order.order_no), 1);
+    EXPECT_EQ(
+        Query("paylog.db", "SELECT COUNT(*) FROM pay_log WHERE order_no = ?", {order.order_no}), 1);
+    EXPECT_EQ(OrderStatus(order.order_no), "ORDER_STATUS_PAID");
+  }
+  // A late duplicate is answered from what was done.
+  CallResult late = client_->Pay(orders_[0].order_no, "dup-" + orders_[0].order_no);
+  ASSERT_TRUE(late.ok) << late.last_error;
+  EXPECT_EQ(late.reply.outcome(), pointspay::v1::OUTCOME_DONE);
+  EXPECT_TRUE(late.reply.replayed());
+  EXPECT_EQ(Ledger(orders_[0].order_no, "pay"), 1);
+}
+
+TEST_F(PointsPayFlowTest, InsufficientPointsIsARefusalThatLeavesNothingBehind) {
+  CallResult r = client_->Pay(kPoorUsersOrder, "poor-1");
+  ASSERT_TRUE(r.ok) << r.last_error;
+  EXPECT_EQ(r.reply.outcome(), pointspay::v1::OUTCOME_REFUSED);
+  EXPECT_NE(r.reply.detail().find("not enough points"), std::string::npos) << r.reply.detail();
+  EXPECT_EQ(r.reply.order_status(), pointspay::v1::ORDER_STATUS_UNPAID);
+  ASSERT_TRUE(WaitUntilAllFinal());
+  EXPECT_EQ(OrderStatus(kPoorUsersOrder), "ORDER_STATUS_UNPAID");
+  EXPECT_EQ(Balance(kPoorUser), 5);
+  EXPECT_EQ(Frozen(kPoorUser), 0);
+  EXPECT_EQ(Ledger(kPoorUsersOrder, "pay"), 0);
+  EXPECT_EQ(LiveLogRows("pay_log", kPoorUsersOrder), 0);
+  // The same request again gets the same answer, and still changes nothing.
+  CallResult again = client_->Pay(kPoorUsersOrder, "poor-1");
+  ASSERT_TRUE(again.ok) << again.last_error;
+  EXPECT_EQ(again.reply.outcome(), pointspay::v1::OUTCOME_REFUSED);
+  EXPECT_NE(again.reply.detail().find("not enough points"), std::string::npos);
+}
+
+TEST_F(PointsPayFlowTest, RefundReturnsPointsOnceEvenWhenAskedTwice) {
+  const SeededOrder& order = orders_[4];
+  int64_t before = Balance(order.user);
+  CallResult paid = client_->Pay(order.order_no, "pay-then-refund");
+  ASSERT_TRUE(paid.ok) << paid.last_error;
+  ASSERT_EQ(paid.reply.outcome(), pointspay::v1::OUTCOME_DONE);
+  CallResult refund = client_->Refund(order.order_no, "refund-1");
+  ASSERT_TRUE(refund.ok) << refund.last_error;
+  EXPECT_EQ(refund.reply.outcome(), pointspay::v1::OUTCOME_DONE) << refund.reply.detail();
+  CallResult second = client_->Refund(order.order_no, "refund-2");
+  ASSERT_TRUE(second.ok) << second.last_error;
+  EXPECT_EQ(second.reply.outcome(), pointspay::v1::OUTCOME_REFUSED);
+  ASSERT_TRUE(WaitUntilAllFinal());
+  EXPECT_EQ(Balance(order.user), before);
+  EXPECT_EQ(Ledger(order.order_no, "refund"), 1);
+  EXPECT_EQ(LiveLogRows("refund_log", order.order_no), 1);
+  EXPECT_EQ(OrderStatus(order.order_no), "ORDER_STATUS_REFUNDED");
+}
+
+}  // namespace
+}  // namespace pointspay::testing

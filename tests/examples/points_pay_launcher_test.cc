@@ -1,0 +1,114 @@
+// The points-payment launcher end to end, as a user runs it: tccd and the
+// three services as real processes, a payment load with refunds and
+// duplicated requests, then the invariant checker. With faults off and with
+// every fault switch on (each must fire at least once), the run must end
+// with every global transaction final, a clean checker and exit code 0.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "examples/run_command.h"
+#include "test_util/temp_dir.h"
+
+namespace pointspay::testing {
+namespace {
+
+using ::tcc::testing::TempDir;
+
+// The count of `fault` in the summary line "faults fired <service> a=1 b=2".
+int FaultCount(const std::string& output, const std::string& service, const std::string& fault) {
+  for (absl::string_view line : absl::StrSplit(output, '\n')) {
+    if (!absl::StrContains(line, "faults fired") || !absl::StrContains(line, service)) continue;
+    for (absl::string_view word : absl::StrSplit(line, ' ', absl::SkipEmpty())) {
+      std::pair<std::string, std::string> kv = absl::StrSplit(word, absl::MaxSplits('=', 1));
+      int count = 0;
+      if (kv.first == fault && absl::SimpleAtoi(kv.second, &count)) return count;
+    }
+  }
+  return 0;
+}
+
+CommandResult RunLauncher(const TempDir& dir, std::vector<std::string> flags) {
+  std::vector<std::string> argv = {POINTS_PAY_PATH, "--data-dir", dir.File("run"), "--keep"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  return RunCommand(argv, dir.File("launcher.out"));
+}
+
+TEST(PointsPayLauncherTest, FaultsOffEveryTransactionFinalAndCheckerClean) {
+  TempDir dir;
+  CommandResult run =
+      RunLauncher(dir, {"--payments", "200", "--users", "40", "--concurrency", "10",
+                        "--refund-ratio", "0.2", "--duplicate-ratio", "0.1", "--seed", "7"});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "CLEAN, every invariant holds")) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "RESULT: OK")) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "errors              0")) << run.output;
+  EXPECT_FALSE(absl::StrContains(run.output, "NOT FINAL")) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "faults              off")) << run.output;
+}
+
+TEST(PointsPayLauncherTest, FaultsOnEverySwitchFiresAndCheckerStaysClean) {
+  TempDir dir;
+  // Probabilities high enough that, in 200 payments, every switch of every
+  // service fires (expected counts >= 6 each), low enough to finish quickly.
+  CommandResult run = RunLauncher(dir, {"--payments",
+                                        "200",
+                                        "--users",
+                                        "40",
+                                        "--concurrency",
+                                        "10",
+                                        "--refund-ratio",
+                                        "0.2",
+                                        "--duplicate-ratio",
+                                        "0.1",
+                                        "--seed",
+                                        "11",
+                                        "--gt-timeout-ms",
+                                        "2000",
+                                        "--faults",
+                                        "--fault",
+                                        "fail_try=0.04",
+                                        "--fault",
+                                        "fail_cancel=0.3",
+                                        "--fault",
+                                        "crash_after_try=0.03",
+                                        "--fault",
+                                        "crash_after_confirm=0.03",
+                                        "--fault",
+                                        "drop_reply=0.05",
+                                        "--fault",
+                                        "fail_confirm=0.05"});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "CLEAN, every invariant holds")) << run.output;
+  EXPECT_FALSE(absl::StrContains(run.output, "NOT FINAL")) << run.output;
+  std::vector<std::string> common = {"fail_try",        "fail_confirm",
+                                     "crash_after_try", "crash_after_confirm",
+                                     "drop_reply",      "latency"};
+  for (const char* service : {"points_service", "paylog_service", "order_service"}) {
+    std::vector<std::string> switches = common;
+    if (std::string(service) != "order_service") switches.push_back("fail_cancel");
+    for (const std::string& fault : switches) {
+      EXPECT_GT(FaultCount(run.output, service, fault), 0)
+          << service << " " << fault << " never fired:\n"
+          << run.output;
+    }
+  }
+  EXPECT_TRUE(absl::StrContains(run.output, "restarts")) << run.output;
+}
+
+TEST(PointsPayLauncherTest, RejectsADataDirWithAPreviousRun) {
+  TempDir dir;
+  CommandResult first = RunLauncher(dir, {"--payments", "5", "--users", "2", "--concurrency", "1"});
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  CommandResult second =
+      RunLauncher(dir, {"--payments", "5", "--users", "2", "--concurrency", "1"});
+  EXPECT_EQ(second.exit_code, 2) << second.output;
+  EXPECT_TRUE(absl::StrContains(second.output, "already holds a run")) << second.output;
+}
+
+}  // namespace
+}  // namespace pointspay::testing
