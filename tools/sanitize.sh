@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Runs the unit and integration tests under ASan+UBSan, and the concurrency
-# tests (no gRPC inside, which Debian does not build with TSan) under TSan.
-# Each sanitizer has its own build directory. Called by tools/test.sh.
+# Runs the unit and integration tests under ASan+UBSan in build-asan/.
+# Called by tools/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS="${JOBS:-$(nproc)}"
@@ -13,8 +12,6 @@ ASAN_TESTS=(coordinator_domain_test coordinator_store_test coordinator_engine_te
             sdk_barrier_concurrency_test sdk_decision_fence_test sdk_participant_server_test
             sdk_status_endpoint_test sdk_initiator_client_test sdk_tccd_end_to_end_test
             sdk_back_query_test validation_fuzzer store_records_fuzzer)
-TSAN_TESTS=(coordinator_store_test coordinator_engine_test sdk_barrier_concurrency_test
-            sdk_decision_fence_test)
 
 # Builds TARGETS... with sanitizer FLAGS in DIR, then runs the ctest tests
 # matching REGEX there.
@@ -32,6 +29,9 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 echo "== ASan+UBSan: unit and integration tests"
 run_sanitized build-asan address,undefined "^(coordinator_|sdk_|fuzz_)" "${ASAN_TESTS[@]}"
 
-export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
-echo "== TSan: concurrency tests"
-run_sanitized build-tsan thread "^($(IFS='|'; echo "${TSAN_TESTS[*]}"))$" "${TSAN_TESTS[@]}"
+# No TSan run: Debian's Abseil (and gRPC) libraries are not built with TSan,
+# so TSan cannot see absl::Mutex lock and unlock and reports every access
+# guarded by one as a race (tried: coordinator_store_test, engine, fence).
+# The TSan configuration stays (-DTCC_SANITIZE=thread) for a toolchain with
+# instrumented Abseil; meanwhile clang's -Wthread-safety checks every
+# ABSL_GUARDED_BY statically in every build.

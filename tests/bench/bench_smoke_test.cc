@@ -1,0 +1,57 @@
+// Runs tcc_bench for about two seconds in a tiny configuration (it starts
+// its own tccd and null participants) and checks that it exits 0 and prints
+// every figure. It checks that the tool works, not how fast tccd is.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace {
+
+struct Output {
+  int exit_code = -1;
+  std::string text;
+};
+
+Output RunBench(const std::string& args) {
+  Output output;
+  std::string command = absl::StrCat(TCC_BENCH_PATH, " ", args, " 2>&1");
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return output;
+  char buffer[4096];
+  size_t read = 0;
+  while ((read = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.text.append(buffer, read);
+  int status = pclose(pipe);
+  output.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return output;
+}
+
+TEST(BenchSmokeTest, TccRunPrintsEveryFigure) {
+  Output output =
+      RunBench("run --branches 3 --concurrency 4 --seconds 1 --warmup 0.3 --ceiling_seconds 0.5");
+  ASSERT_EQ(output.exit_code, 0) << output.text;
+  for (const char* figure :
+       {"ceiling:", "throughput:", "latency_ms: p50", "tccd_cpu:", "tccd_peak_rss:",
+        "ratio: GT/s / (ceiling RPC/s / RPCs per GT)", "/ 9) =", "csv: tcc,3,4,", "[tcc "}) {
+    EXPECT_NE(output.text.find(figure), std::string::npos) << figure << "\n" << output.text;
+  }
+  EXPECT_EQ(output.text.find(" 0 GTs in"), std::string::npos) << output.text;
+}
+
+TEST(BenchSmokeTest, OpenLoopSagaRuns) {
+  Output output = RunBench("run --mode saga --rate 50 --seconds 1 --warmup 0.3 --no_ceiling");
+  ASSERT_EQ(output.exit_code, 0) << output.text;
+  EXPECT_NE(output.text.find("open loop 50/s"), std::string::npos) << output.text;
+  EXPECT_NE(output.text.find("from the scheduled send time"), std::string::npos) << output.text;
+}
+
+TEST(BenchSmokeTest, PointsPayIsAReservedSeam) {
+  Output output = RunBench("run --mode points-pay --seconds 1 --no_ceiling");
+  EXPECT_EQ(output.exit_code, 1) << output.text;
+  EXPECT_NE(output.text.find("points-pay"), std::string::npos) << output.text;
+}
+
+}  // namespace

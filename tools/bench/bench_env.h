@@ -1,0 +1,60 @@
+// What every benchmark command sets up: a scratch directory, the null
+// participants, and tccd (started here, or an existing one at --addr).
+// Not thread-safe; owned by one command.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tools/bench/null_participant.h"
+#include "tools/bench/options.h"
+#include "tools/bench/tccd_process.h"
+
+namespace tcc::bench {
+
+// A fresh directory under $TMPDIR (or /tmp), removed on destruction unless
+// kept.
+class ScratchDir {
+ public:
+  static absl::StatusOr<std::unique_ptr<ScratchDir>> Create(bool keep);
+  ~ScratchDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  ScratchDir(std::string path, bool keep) : path_(std::move(path)), keep_(keep) {}
+  std::string path_;
+  bool keep_;
+};
+
+class BenchEnv {
+ public:
+  // Starts `participants` null participants and, unless options.addr is
+  // set, tccd on options.data (or a fresh file in the scratch dir).
+  static absl::StatusOr<std::unique_ptr<BenchEnv>> Start(const TccdOptions& options,
+                                                         int participants, bool fail_second_phase,
+                                                         bool keep);
+
+  const std::string& coordinator_address() const { return address_; }
+  std::vector<std::string> participant_targets() const;
+  NullParticipant& participant(size_t i) { return *participants_[i]; }
+  // Null when tccd runs elsewhere (--addr): no CPU or memory figures then.
+  TccdProcess* tccd() { return tccd_.get(); }
+  const std::string& scratch() const { return scratch_->path(); }
+  const std::string& data_path() const { return options_.data; }
+
+  void set_tccd_log_level(std::string level) { options_.log_level = std::move(level); }
+  // (Re)starts tccd on the same data file, e.g. after Kill().
+  absl::Status StartTccd();
+
+ private:
+  TccdOptions options_;
+  std::unique_ptr<ScratchDir> scratch_;
+  std::vector<std::unique_ptr<NullParticipant>> participants_;
+  std::unique_ptr<TccdProcess> tccd_;
+  std::string address_;
+};
+
+}  // namespace tcc::bench

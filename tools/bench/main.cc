@@ -1,0 +1,97 @@
+// tcc_bench: load generator and measuring tool for tccd (see
+// docs/benchmarks.md). Subcommands: run (default shape: 3-branch TCC, closed
+// loop), unfinished (recovery of many unfinished GTs), prefill (a large
+// store of finished GTs).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <map>
+
+#include "tools/bench/options.h"
+#include "tools/bench/prefill_command.h"
+#include "tools/bench/run_command.h"
+#include "tools/bench/unfinished_command.h"
+
+namespace tcc::bench {
+namespace {
+
+void AddTccdFlags(CLI::App& command, TccdOptions& tccd) {
+  command.add_option("--addr", tccd.addr, "use the tccd at host:port instead of starting one");
+  command.add_option("--tccd", tccd.tccd_path, "tccd binary")->capture_default_str();
+  command.add_option("--data", tccd.data, "tccd's SQLite file (default: a fresh temp file)");
+  command.add_option("--sync", tccd.sync, "tccd --sync (full, normal, off)")->capture_default_str();
+  command.add_option("--tccd_log_level", tccd.log_level, "tccd --log_level")->capture_default_str();
+  command.add_option("--tccd_arg", tccd.extra_args, "extra flag for tccd (repeatable)");
+}
+
+void AddLoadFlags(CLI::App& command, LoadOptions& load) {
+  const std::map<std::string, Mode> modes = {
+      {"tcc", Mode::kTcc}, {"saga", Mode::kSaga}, {"points-pay", Mode::kPointsPay}};
+  command.add_option("--mode", load.mode, "tcc, saga, or points-pay (reserved for the example)")
+      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case));
+  command.add_option("--branches", load.branches, "TCC branches or saga steps per GT")
+      ->capture_default_str();
+  command.add_option("--participants", load.participants, "null participant servers")
+      ->capture_default_str();
+  command.add_option("--channels", load.channels, "client channels (connections) to each server")
+      ->capture_default_str();
+  command.add_option("--payload", load.payload_bytes, "payload bytes per branch")
+      ->capture_default_str();
+  command.add_option("--concurrency", load.concurrency, "GTs in flight (closed loop)")
+      ->capture_default_str();
+  command.add_option("--rate", load.rate, "GTs started per second (open loop; 0: closed loop)");
+  command.add_option("--seconds", load.seconds, "measured seconds")->capture_default_str();
+  command.add_option("--warmup", load.warmup_seconds, "unmeasured seconds first")
+      ->capture_default_str();
+  command.add_option("--ceiling_seconds", load.ceiling_seconds, "seconds of the echo ceiling run")
+      ->capture_default_str();
+  command.add_flag("--no_ceiling", load.skip_ceiling, "skip the ceiling run");
+  command.add_option("--max_in_flight", load.max_in_flight, "open loop: drop sends beyond this")
+      ->capture_default_str();
+}
+
+int Report(const absl::Status& status) {
+  if (status.ok()) return 0;
+  std::fprintf(stderr, "tcc_bench: %s\n", status.ToString().c_str());
+  return 1;
+}
+
+}  // namespace
+}  // namespace tcc::bench
+
+int main(int argc, char** argv) {
+  using namespace tcc::bench;
+  CLI::App app{"tcc_bench: throughput, latency and cost of tccd against null participants"};
+  TccdOptions tccd;
+  tccd.tccd_path = TCC_BENCH_TCCD_PATH;
+  LoadOptions load;
+  UnfinishedOptions unfinished;
+  PrefillOptions prefill;
+  bool keep = false;
+  app.add_flag("--keep", keep, "keep the scratch directory (tccd log and data)");
+
+  CLI::App* run = app.add_subcommand("run", "ceiling, then load; print the figures");
+  AddTccdFlags(*run, tccd);
+  AddLoadFlags(*run, load);
+
+  CLI::App* recover = app.add_subcommand("unfinished", "many unfinished GTs: memory and recovery");
+  AddTccdFlags(*recover, tccd);
+  recover->add_option("--count", unfinished.count, "unfinished GTs")->capture_default_str();
+  recover->add_option("--concurrency", unfinished.concurrency, "GTs in flight while creating")
+      ->capture_default_str();
+  recover
+      ->add_option("--window", unfinished.retry_window_seconds,
+                   "seconds after the restart by which each GT must be retried")
+      ->capture_default_str();
+
+  CLI::App* fill = app.add_subcommand("prefill", "fill a tccd data file with finished GTs");
+  AddTccdFlags(*fill, tccd);
+  fill->add_option("--count", prefill.count, "finished GTs")->capture_default_str();
+  fill->add_option("--branches", prefill.branches, "branches per GT")->capture_default_str();
+  app.require_subcommand(1);
+  CLI11_PARSE(app, argc, argv);
+
+  if (run->parsed()) return Report(RunLoad(tccd, load, keep));
+  if (recover->parsed()) return Report(RunUnfinished(tccd, unfinished, keep));
+  prefill.data = tccd.data;
+  return Report(RunPrefill(tccd, prefill));
+}

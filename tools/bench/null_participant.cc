@@ -1,0 +1,66 @@
+#include "tools/bench/null_participant.h"
+
+namespace tcc::bench {
+
+absl::StatusOr<std::unique_ptr<NullParticipant>> NullParticipant::Start(bool fail_second_phase) {
+  auto participant = std::unique_ptr<NullParticipant>(new NullParticipant(fail_second_phase));
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &participant->port_);
+  builder.RegisterService(participant.get());
+  participant->server_ = builder.BuildAndStart();
+  if (participant->server_ == nullptr || participant->port_ == 0) {
+    return absl::UnavailableError("cannot start a null participant on 127.0.0.1");
+  }
+  return participant;
+}
+
+NullParticipant::~NullParticipant() {
+  if (server_) server_->Shutdown(std::chrono::system_clock::now());
+}
+
+void NullParticipant::StartTrackingConfirms() {
+  absl::MutexLock lock(&mu_);
+  confirmed_gids_.clear();
+  tracking_.store(true);
+}
+
+size_t NullParticipant::tracked_confirms() const {
+  absl::MutexLock lock(&mu_);
+  return confirmed_gids_.size();
+}
+
+grpc::ServerUnaryReactor* NullParticipant::Answer(grpc::CallbackServerContext* context,
+                                                  v1::BranchReply* reply, bool fail) {
+  calls_.fetch_add(1, std::memory_order_relaxed);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (fail) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "null participant is down"));
+    return reactor;
+  }
+  reply->set_outcome(v1::OUTCOME_SUCCESS);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* NullParticipant::Try(grpc::CallbackServerContext* context,
+                                               const v1::BranchRequest*, v1::BranchReply* reply) {
+  return Answer(context, reply, false);
+}
+
+grpc::ServerUnaryReactor* NullParticipant::Confirm(grpc::CallbackServerContext* context,
+                                                   const v1::BranchRequest* request,
+                                                   v1::BranchReply* reply) {
+  if (tracking_.load(std::memory_order_relaxed)) {
+    absl::MutexLock lock(&mu_);
+    confirmed_gids_.insert(request->gid());
+  }
+  return Answer(context, reply, fail_second_phase_);
+}
+
+grpc::ServerUnaryReactor* NullParticipant::Cancel(grpc::CallbackServerContext* context,
+                                                  const v1::BranchRequest*,
+                                                  v1::BranchReply* reply) {
+  return Answer(context, reply, fail_second_phase_);
+}
+
+}  // namespace tcc::bench

@@ -1,0 +1,58 @@
+// The settings of one tcc_bench invocation, filled from the command line
+// (cli.cc) and read by the commands. A plain value type: copy it freely.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tcc::bench {
+
+// What one unit of load is (see workloads.h for what each one measures).
+enum class Mode { kTcc, kSaga, kPointsPay };
+
+struct TccdOptions {
+  // Empty: connect to nothing and start tccd ourselves.
+  std::string addr;
+  std::string tccd_path;
+  // The SQLite file tccd uses; empty: a fresh file in a temp dir.
+  std::string data;
+  std::string sync = "full";
+  std::string log_level = "warn";
+  // Extra flags passed to tccd verbatim (e.g. --max_pending_writes=1000).
+  std::vector<std::string> extra_args;
+};
+
+struct LoadOptions {
+  Mode mode = Mode::kTcc;
+  int branches = 3;
+  int participants = 1;
+  int channels = 2;
+  int payload_bytes = 16;
+  // Closed loop: this many units in flight. Open loop (rate > 0): the
+  // concurrency of the ceiling run only.
+  int concurrency = 64;
+  double rate = 0;
+  double seconds = 10;
+  double warmup_seconds = 1;
+  double ceiling_seconds = 3;
+  bool skip_ceiling = false;
+  // Open loop: sends due while this many units are in flight are dropped
+  // (counted as errors) so an overloaded run cannot exhaust memory.
+  int max_in_flight = 20000;
+};
+
+struct UnfinishedOptions {
+  int64_t count = 100000;
+  int concurrency = 256;
+  // How long after the restart every GT must have been retried.
+  double retry_window_seconds = 5;
+};
+
+struct PrefillOptions {
+  std::string data;
+  int64_t count = 1000000;
+  int branches = 3;
+};
+
+}  // namespace tcc::bench
