@@ -101,8 +101,8 @@ absl::Status TransactionEngine::Recover() {
   {
     absl::MutexLock lock(&mu_);
     for (GlobalTransaction& gt : *loaded) {
-      spdlog::info("gid={} resumed in state {} with {} branches", gt.gid, TxStateName(gt.state),
-                   gt.branches.size());
+      spdlog::debug("gid={} resumed in state {} with {} branches", gt.gid, TxStateName(gt.state),
+                    gt.branches.size());
       Install(std::move(gt), after);
     }
   }
@@ -431,6 +431,7 @@ void TransactionEngine::DriveLocked(Active& active, After& after) {
       next_due = std::min(next_due, branch.next_retry_ms);
       continue;
     }
+    if (!TakeBackgroundSlot(active)) break;
     active.in_flight[i] = true;
     BranchCall call = MakeCall(gt, branch, *phase);
     call.wait_for_ready = TakeFlag(active.operator_retry, i);
@@ -490,15 +491,46 @@ void TransactionEngine::ScheduleDrive(Active& active, int64_t at_ms) {
 }
 
 void TransactionEngine::StartCall(BranchCall call, std::function<void(CallResult)> done,
-                                  After& after) {
+                                  After& after, bool background) {
   ++calls_in_flight_;
-  after.push_back([this, call = std::move(call), done = std::move(done)]() mutable {
-    transport_->Call(std::move(call), [this, done = std::move(done)](CallResult result) {
-      done(std::move(result));
-      absl::MutexLock lock(&mu_);
-      --calls_in_flight_;
-    });
+  after.push_back([this, call = std::move(call), done = std::move(done), background]() mutable {
+    transport_->Call(std::move(call),
+                     [this, done = std::move(done), background](CallResult result) {
+                       done(std::move(result));
+                       After next;
+                       {
+                         absl::MutexLock lock(&mu_);
+                         --calls_in_flight_;
+                         if (background) ReleaseBackgroundSlot(next);
+                       }
+                       Run(next);
+                     });
   });
+}
+
+bool TransactionEngine::TakeBackgroundSlot(Active& active) {
+  if (background_calls_ < options_.max_background_calls) {
+    ++background_calls_;
+    return true;
+  }
+  if (!active.waiting_for_slot) {
+    active.waiting_for_slot = true;
+    waiting_for_slot_.push_back(active.gt.gid);
+  }
+  return false;
+}
+
+void TransactionEngine::ReleaseBackgroundSlot(After& after) {
+  --background_calls_;
+  while (!waiting_for_slot_.empty()) {
+    std::string gid = std::move(waiting_for_slot_.front());
+    waiting_for_slot_.pop_front();
+    auto it = active_.find(gid);
+    if (it == active_.end()) continue;
+    it->second->waiting_for_slot = false;
+    after.push_back([this, gid] { Drive(gid); });
+    return;
+  }
 }
 
 BranchCall TransactionEngine::MakeCall(const GlobalTransaction& gt, const Branch& branch,
@@ -629,7 +661,7 @@ void TransactionEngine::StartTryCalls(std::shared_ptr<TryOperation> operation) {
           [this, operation, call](CallResult result) {
             OnTryResult(operation, call, std::move(result));
           },
-          after);
+          after, /*background=*/false);
     }
   }
   Run(after);

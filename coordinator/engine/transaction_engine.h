@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -41,6 +42,10 @@ struct EngineOptions {
   // Attempts of a saga action on transport errors before the saga
   // compensates (a step may set its own).
   uint32_t saga_max_attempts = 5;
+  // Confirm / Cancel / saga calls in flight at once; the rest wait in a
+  // queue. Bounds memory and keeps a restart with many due retries from
+  // flooding participants (and itself) with calls that would time out.
+  int max_background_calls = 1024;
 };
 
 struct BeginParams {
@@ -152,15 +157,22 @@ class TransactionEngine {
   void Drive(const std::string& gid);
   void DriveLocked(Active& active, After& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ScheduleDrive(Active& active, int64_t at_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void StartCall(BranchCall call, std::function<void(CallResult)> done, After& after)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StartCall(BranchCall call, std::function<void(CallResult)> done, After& after,
+                 bool background = true) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes one background call slot, or queues the GT to be driven again
+  // when a slot frees up and returns false.
+  bool TakeBackgroundSlot(Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Frees a slot; schedules the next waiting GT, if any.
+  void ReleaseBackgroundSlot(After& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnPhaseResult(const std::string& gid, size_t index, Phase phase, CallResult result);
 
   void OnSagaCreated(SagaParams params, GlobalTransaction saga, bool inserted,
                      Callback<SagaResult> done);
   void DriveSagaLocked(Active& active, int64_t now, int64_t& next_due, After& after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void SendSagaAction(const std::string& gid, size_t index);
+  // Sends a saga step's action once its attempt is durable (or gives its
+  // call slot back when it is not).
+  void SendSagaAction(const std::string& gid, size_t index, bool durable);
   void OnSagaActionResult(const std::string& gid, size_t index, CallResult result);
   void StartCompensating(Active& active, std::string reason, std::string actor,
                          std::vector<TimelineEvent>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -193,6 +205,8 @@ class TransactionEngine {
   absl::BitGen random_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int calls_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  int background_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<std::string> waiting_for_slot_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tcc

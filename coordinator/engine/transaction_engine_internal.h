@@ -22,7 +22,8 @@ struct TransactionEngine::Active {
   int64_t drive_at_ms = std::numeric_limits<int64_t>::max();  // Earliest scheduled Drive.
   bool querying = false;                                      // A back-query is outstanding.
   uint32_t query_failures = 0;
-  bool stuck_recorded = false;  // The timeline already says "stuck".
+  bool stuck_recorded = false;    // The timeline already says "stuck".
+  bool waiting_for_slot = false;  // Queued for a background call slot.
   // Saga submitters waiting for the final state.
   std::vector<std::function<void(const GlobalTransaction&)>> waiters;
 };

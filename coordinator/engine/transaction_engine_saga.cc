@@ -128,6 +128,7 @@ void TransactionEngine::DriveSagaLocked(Active& active, int64_t now, int64_t& ne
       next_due = std::min(next_due, step.next_retry_ms);
       continue;
     }
+    if (!TakeBackgroundSlot(active)) break;
     active.in_flight[i] = true;
     if (!running) {
       BranchCall call = MakeCall(saga, step, Phase::kCancel);
@@ -144,8 +145,8 @@ void TransactionEngine::DriveSagaLocked(Active& active, int64_t now, int64_t& ne
     // restart knows this step may have run and must be compensated.
     ++step.attempts;
     Persist(active, {}, {i}, [this, gid = saga.gid, i](absl::Status status) {
-      if (!status.ok()) return Evict(gid);
-      SendSagaAction(gid, i);
+      SendSagaAction(gid, i, status.ok());
+      if (!status.ok()) Evict(gid);
     });
   }
   if (next_due != std::numeric_limits<int64_t>::max()) ScheduleDrive(active, next_due);
@@ -156,15 +157,16 @@ void TransactionEngine::DriveSagaLocked(Active& active, int64_t now, int64_t& ne
   }
 }
 
-void TransactionEngine::SendSagaAction(const std::string& gid, size_t index) {
+void TransactionEngine::SendSagaAction(const std::string& gid, size_t index, bool durable) {
   After after;
   {
     absl::MutexLock lock(&mu_);
     auto it = active_.find(gid);
-    if (it == active_.end()) return;
-    Active& active = *it->second;
-    if (stopping_ || active.gt.state != TxState::kRunning) {
+    if (it == active_.end() || !durable) {
+      ReleaseBackgroundSlot(after);
+    } else if (Active& active = *it->second; stopping_ || active.gt.state != TxState::kRunning) {
       active.in_flight[index] = false;  // Compensation (or a restart) takes it from here.
+      ReleaseBackgroundSlot(after);
       DriveLocked(active, after);
     } else {
       BranchCall call = MakeCall(active.gt, active.gt.branches[index], Phase::kTry);

@@ -240,6 +240,42 @@ TEST_F(EngineTest, UnreachableStatusEndpointNeverResolvesByGuessing) {
   ASSERT_TRUE(harness_.WaitForState(gid, TxState::kCommitted));
 }
 
+TEST(EngineLimits, BackgroundCallsBeyondTheCapWaitForASlotAndAllFinish) {
+  EngineOptions options = ::tcc::testing::FastOptions();
+  options.max_background_calls = 1;
+  Harness harness(std::make_unique<MemoryStore>(), options);
+  // The first Confirm / Cancel is held until the test has counted.
+  absl::Notification release;
+  harness.transport().SetBehavior([&](const BranchCall& call) {
+    if (call.phase != Phase::kTry) release.WaitForNotification();
+    return CallResult{CallOutcome::kSuccess, ""};
+  });
+  // Tries first: the fake transport answers on one thread, which the held
+  // call blocks.
+  for (int i = 0; i < 10; ++i) {
+    std::string gid = absl::StrCat("capped-", i);
+    ASSERT_OK(harness.Begin({gid}));
+    ASSERT_OK(harness.Try(gid, {Spec("a"), Spec("b"), Spec("c")}));
+  }
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_OK(harness.Decide(absl::StrCat("capped-", i),
+                             i % 2 == 0 ? Decision::kCommit : Decision::kRollback));
+  }
+  absl::SleepFor(absl::Milliseconds(200));
+  auto issued = [&] {
+    return harness.transport().CountCalls(Phase::kConfirm) +
+           harness.transport().CountCalls(Phase::kCancel);
+  };
+  EXPECT_EQ(issued(), 1) << "30 are due, but the cap allows one call in flight";
+  release.Notify();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(harness.WaitForState(absl::StrCat("capped-", i),
+                                     i % 2 == 0 ? TxState::kCommitted : TxState::kRolledBack));
+  }
+  EXPECT_EQ(harness.transport().CountCalls(Phase::kConfirm), 15);
+  EXPECT_EQ(harness.transport().CountCalls(Phase::kCancel), 15);
+}
+
 TEST(EngineRecovery, ARestartedEngineResumesUnfinishedTransactions) {
   ::tcc::testing::TempDir dir;
   std::string path = dir.File("tccd.db");
