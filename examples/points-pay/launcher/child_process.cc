@@ -78,6 +78,15 @@ std::optional<int> ChildProcess::Stop(absl::Duration grace) {
   return status;
 }
 
+std::optional<int> ChildProcess::Kill() {
+  if (!running()) return std::nullopt;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
 std::string DescribeWaitStatus(int status) {
   if (WIFEXITED(status)) return absl::StrCat("exit ", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {

@@ -33,6 +33,9 @@ class ChildProcess {
   // SIGTERM, up to `grace` to exit, then SIGKILL. The wait status, or
   // nullopt when no child was running.
   std::optional<int> Stop(absl::Duration grace);
+  // SIGKILL now (a crash: no cleanup) and reap. The wait status, or nullopt
+  // when no child was running.
+  std::optional<int> Kill();
 
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }

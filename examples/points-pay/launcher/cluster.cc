@@ -155,20 +155,24 @@ absl::Status Cluster::Start() {
   return absl::OkStatus();
 }
 
+absl::Status Cluster::Restart(Process& p) {
+  ++p.restarts;
+  // The port may stay busy for a moment after a crash; try a few times.
+  absl::Status started;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    started = StartProcess(p);
+    if (started.ok()) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return started;
+}
+
 absl::StatusOr<int> Cluster::Supervise() {
   int restarted = 0;
   for (auto& p : processes_) {
     if (!p->child->PollExit().has_value()) continue;
-    ++p->restarts;
     ++restarted;
-    // The port may stay busy for a moment after a crash; try a few times.
-    absl::Status started;
-    for (int attempt = 0; attempt < 20; ++attempt) {
-      started = StartProcess(*p);
-      if (started.ok()) break;
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    RETURN_IF_ERROR(started);
+    RETURN_IF_ERROR(Restart(*p));
   }
   return restarted;
 }
@@ -183,6 +187,17 @@ absl::Status Cluster::Stop() {
   }
   if (unclean.empty()) return absl::OkStatus();
   return absl::InternalError(absl::StrCat("not stopped cleanly: ", absl::StrJoin(unclean, "; ")));
+}
+
+absl::StatusOr<bool> Cluster::KillAndRestart(const std::string& name, absl::Duration downtime) {
+  for (auto& p : processes_) {
+    if (p->name != name) continue;
+    bool killed = p->child->Kill().has_value();
+    absl::SleepFor(downtime);
+    RETURN_IF_ERROR(Restart(*p));
+    return killed;
+  }
+  return absl::NotFoundError(absl::StrCat("no process named ", name));
 }
 
 absl::StatusOr<int64_t> Cluster::UnfinishedTransactions() const {

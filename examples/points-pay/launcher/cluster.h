@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "launcher/binaries.h"
 #include "launcher/child_process.h"
 #include "launcher/fault_profile.h"
@@ -52,6 +53,13 @@ class Cluster {
   // a grace period. An error names any that did not exit cleanly.
   absl::Status Stop();
 
+  // SIGKILLs the process named `name` ("tccd", "points_service",
+  // "paylog_service", "order_service"), reaps it, leaves it down for
+  // `downtime`, then restarts it on the same port and data file (counted as
+  // a restart). True when it was running (false: it had already exited and
+  // was only restarted). NOT_FOUND for another name.
+  absl::StatusOr<bool> KillAndRestart(const std::string& name, absl::Duration downtime);
+
   // Global transactions of tccd not yet COMMITTED or ROLLED_BACK.
   absl::StatusOr<int64_t> UnfinishedTransactions() const;
 
@@ -65,6 +73,7 @@ class Cluster {
   struct Process;
 
   absl::Status StartProcess(Process& p);
+  absl::Status Restart(Process& p);
   std::vector<std::string> Argv(const Process& p) const;
   std::vector<std::string> ServiceArgv(const Process& p) const;
   std::string Path(const std::string& name) const;

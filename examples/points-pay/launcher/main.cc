@@ -9,6 +9,8 @@
 //   points_pay                       # 1,000 payments, 100 users, 20 clients
 //   points_pay --faults              # the same with every fault switch on
 //   points_pay --payments 200 --fault points.crash_after_confirm=0.05
+//   points_pay --chaos --payments 2000 --coordinator-kills 5 --seed 42
+//                                    # faults on, plus seeded kill -9s (chaos.h)
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -18,6 +20,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "launcher/chaos.h"
 #include "launcher/cluster.h"
 #include "launcher/load_generator.h"
 #include "launcher/progress.h"
@@ -45,6 +48,10 @@ struct Flags {
   int settle_timeout_s = 120;
   std::string sync = "full";
   std::string log_level = "info";
+  bool chaos = false;
+  int coordinator_kills = 3;
+  int service_kills = 2;
+  int max_downtime_ms = 1000;
 };
 
 void AddFlags(CLI::App& app, Flags& f) {
@@ -71,6 +78,16 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--sync", f.sync, "SQLite synchronous of every process: full or normal")
       ->check(CLI::IsMember({"full", "normal"}));
   app.add_option("--log-level", f.log_level, "log level of tccd and the services");
+  app.add_flag("--chaos", f.chaos,
+               "chaos run: every fault switch on, and seeded kill -9s of tccd and each service");
+  app.add_option("--coordinator-kills", f.coordinator_kills, "chaos: kill -9s of tccd")
+      ->check(CLI::Range(0, 1000));
+  app.add_option("--service-kills", f.service_kills,
+                 "chaos: kill -9s of each of points, paylog and order service")
+      ->check(CLI::Range(0, 1000));
+  app.add_option("--max-downtime-ms", f.max_downtime_ms,
+                 "chaos: a killed process stays down a seeded time up to this")
+      ->check(CLI::Range(0, 60000));
 }
 
 absl::StatusOr<std::string> PrepareDataDir(const Flags& f, bool* created) {
@@ -86,7 +103,9 @@ absl::StatusOr<std::string> PrepareDataDir(const Flags& f, bool* created) {
 }
 
 absl::StatusOr<ServiceFaults> Faults(const Flags& f) {
-  ServiceFaults faults = f.faults ? DefaultFaultProfile() : ServiceFaults{};
+  ServiceFaults faults = f.chaos    ? ChaosFaultProfile()
+                         : f.faults ? DefaultFaultProfile()
+                                    : ServiceFaults{};
   for (const std::string& spec : f.fault_overrides)
     RETURN_IF_ERROR(ApplyFaultOverride(spec, faults));
   return faults;
@@ -104,11 +123,14 @@ std::string ProgressLine(const char* phase, const LoadStats& s, int payments, ab
 }
 
 // Runs the load while supervising; then waits for every GT to be final.
-absl::Status Drive(const Flags& f, Cluster& cluster, LoadGenerator& load, RunSummary& summary) {
+// `chaos` (null outside chaos mode) kills processes on its schedule.
+absl::Status Drive(const Flags& f, Cluster& cluster, LoadGenerator& load, ChaosMonkey* chaos,
+                   RunSummary& summary) {
   Progress progress(std::cout, isatty(STDOUT_FILENO) != 0);
   absl::Time start = absl::Now();
   load.Start();
   while (!load.done()) {
+    if (chaos != nullptr) RETURN_IF_ERROR(chaos->Step(load.stats().payments_done, cluster));
     RETURN_IF_ERROR(cluster.Supervise().status());
     progress.Update(ProgressLine("paying", load.stats(), f.payments, absl::Now() - start,
                                  cluster.total_restarts()));
@@ -139,7 +161,7 @@ absl::Status Drive(const Flags& f, Cluster& cluster, LoadGenerator& load, RunSum
 absl::StatusOr<int> Run(const Flags& f) {
   bool created = false;
   ASSIGN_OR_RETURN(std::string dir, PrepareDataDir(f, &created));
-  std::cout << "data dir: " << dir << std::endl;
+  std::cout << "seed " << f.seed << "\ndata dir: " << dir << std::endl;
   int orders = f.orders > 0 ? f.orders : f.payments;
   if (orders < f.payments) return absl::InvalidArgumentError("--orders must be >= --payments");
   ASSIGN_OR_RETURN(SeedResult seeded,
@@ -156,6 +178,18 @@ absl::StatusOr<int> Run(const Flags& f) {
   std::cout << "tccd and 3 services up (logs in " << cluster.log_dir() << "); order service at "
             << cluster.order_address() << std::endl;
 
+  std::unique_ptr<ChaosMonkey> chaos;
+  if (f.chaos) {
+    std::vector<ChaosEvent> schedule = MakeChaosSchedule({.seed = f.seed,
+                                                          .payments = f.payments,
+                                                          .coordinator_kills = f.coordinator_kills,
+                                                          .service_kills = f.service_kills,
+                                                          .max_downtime_ms = f.max_downtime_ms});
+    std::cout << "chaos schedule (seed " << f.seed << "), by finished payments:\n"
+              << DescribeSchedule(schedule) << std::flush;
+    chaos = std::make_unique<ChaosMonkey>(std::move(schedule));
+  }
+
   auto client = std::make_unique<OrderClient>(cluster.order_address());
   LoadGenerator load(*client, seeded.orders,
                      {.payments = f.payments,
@@ -165,10 +199,16 @@ absl::StatusOr<int> Run(const Flags& f) {
                       .seed = f.seed});
   RunSummary summary{.payments = f.payments,
                      .concurrency = f.concurrency,
-                     .faults = f.faults || !f.fault_overrides.empty(),
+                     .faults = f.faults || f.chaos || !f.fault_overrides.empty(),
                      .stats = &load.stats(),
-                     .data_dir = dir};
-  RETURN_IF_ERROR(Drive(f, cluster, load, summary));
+                     .data_dir = dir,
+                     .chaos = f.chaos,
+                     .seed = f.seed};
+  RETURN_IF_ERROR(Drive(f, cluster, load, chaos.get(), summary));
+  if (chaos != nullptr) {
+    summary.kills = chaos->kills();
+    summary.kills_not_fired = chaos->pending();
+  }
   summary.error_samples = load.error_samples();
   // Close our connection first: the order service's stop waits for it.
   client.reset();
@@ -196,7 +236,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   absl::StatusOr<int> code = pointspay::Run(flags);
   if (!code.ok()) {
-    std::cerr << "points_pay: " << code.status().message() << std::endl;
+    std::cerr << "points_pay: " << code.status().message() << " (seed " << flags.seed << ")"
+              << std::endl;
     return 2;
   }
   return *code;

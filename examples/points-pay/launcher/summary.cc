@@ -26,7 +26,7 @@ FaultCounts CountFaults(const std::string& log_dir) {
 
 bool RunSummary::success() const {
   return stats != nullptr && stats->errors == 0 && unfinished == 0 && stop_status.ok() &&
-         check.has_value() && check->clean();
+         check.has_value() && check->clean() && kills_not_fired == 0;
 }
 
 namespace {
@@ -53,6 +53,40 @@ void PrintFaults(const RunSummary& s, std::ostream& out) {
     if (count > 0) absl::StrAppendFormat(&restarts, " %s=%d", name, count);
   }
   out << absl::StrFormat("  restarts            %d%s\n", total, restarts);
+}
+
+std::string Counts(const std::map<std::string, int>& counts, int* total) {
+  std::string line;
+  for (const auto& [name, count] : counts) {
+    *total += count;
+    absl::StrAppendFormat(&line, " %s=%d", name, count);
+  }
+  return line;
+}
+
+// Kills and fault firings by kind, how long the system took to settle, and
+// the verdict with the seed that reproduces the run.
+void PrintChaos(const RunSummary& s, std::ostream& out) {
+  int kills = 0;
+  std::string kill_line = Counts(s.kills, &kills);
+  out << absl::StrFormat("  chaos kills         %d kill -9:%s\n", kills, kill_line);
+  if (s.kills_not_fired > 0) {
+    out << absl::StrFormat("  chaos NOT FIRED     %d scheduled kills\n", s.kills_not_fired);
+  }
+  std::map<std::string, int> by_kind;
+  for (const auto& [service, switches] : s.fault_counts) {
+    for (const auto& [name, count] : switches) by_kind[name] += count;
+  }
+  int fired = 0;
+  std::string fault_line = Counts(by_kind, &fired);
+  out << absl::StrFormat("  faults by kind      %d fired:%s\n", fired, fault_line);
+  out << absl::StrFormat("  time to quiesce     %.2f s after the load (%d GTs not final)\n",
+                         absl::ToDoubleSeconds(s.settle_time), s.unfinished);
+  if (s.check.has_value()) {
+    out << absl::StrFormat("  transactions        %d (%d committed, %d rolled back)\n",
+                           s.check->transactions, s.check->committed, s.check->rolled_back);
+    out << absl::StrFormat("  violations          %d\n", s.check->violations.size());
+  }
 }
 
 }  // namespace
@@ -90,7 +124,9 @@ void PrintSummary(const RunSummary& s, std::ostream& out) {
   } else {
     out << "checker: could not run: " << s.check_status.message() << "\n";
   }
+  if (s.chaos) PrintChaos(s, out);
   out << "data dir: " << s.data_dir << "\n";
+  if (s.chaos) out << (s.success() ? "CHAOS PASS" : "CHAOS FAIL") << " seed " << s.seed << "\n";
   out << (s.success() ? "RESULT: OK" : "RESULT: FAILED") << "\n";
 }
 

@@ -39,6 +39,12 @@ struct RunSummary {
   std::optional<CheckReport> check;  // nullopt: the checker could not run
   absl::Status check_status;
   std::string data_dir;
+  // Chaos mode (see chaos.h): the seed, kills per process, and scheduled
+  // kills that never fired.
+  bool chaos = false;
+  uint64_t seed = 0;
+  std::map<std::string, int> kills;
+  size_t kills_not_fired = 0;
 
   // Exit code 0 only when this holds.
   bool success() const;

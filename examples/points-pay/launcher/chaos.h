@@ -1,0 +1,74 @@
+// The launcher's chaos mode: a seeded schedule of kill -9s, spread over the
+// payment load, for tccd and for each service (the participants and the
+// order service, the initiator). The same seed gives the same schedule: each
+// kill is tied to a count of finished payments, not to a wall-clock time, so
+// it lands at the same point of the load however fast the machine is. Each
+// victim stays down for a seeded moment (clients, tccd and the services must
+// ride it out) and is then restarted by the cluster's supervisor on the same
+// port and data file.
+//
+// The fault switches (common/faults.h) run alongside: chaos mode turns them
+// all on (ChaosFaultProfile), including the order service's
+// crash_after_confirm, which kills it between its local commit and its
+// Commit call.
+//
+// Thread-safety: not thread-safe; the launcher's main thread owns it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "launcher/cluster.h"
+#include "launcher/fault_profile.h"
+
+namespace pointspay {
+
+struct ChaosOptions {
+  uint64_t seed = 1;
+  int payments = 1000;
+  int coordinator_kills = 3;
+  int service_kills = 2;  // per service: points, paylog, order
+  int max_downtime_ms = 1000;
+};
+
+struct ChaosEvent {
+  int64_t at_payment = 0;  // fires once this many payments are finished
+  std::string process;     // "tccd", "points_service", ...
+  absl::Duration downtime;
+};
+
+// The kills, sorted by at_payment. Each process's kills fall one in each of
+// equal slices of the middle of the load (5% to 90% of the payments).
+std::vector<ChaosEvent> MakeChaosSchedule(const ChaosOptions& options);
+
+// One line per event: "  @123 kill -9 tccd, down 420 ms".
+std::string DescribeSchedule(const std::vector<ChaosEvent>& schedule);
+
+// The default fault profile with the order service's crash switches raised,
+// so that a chaos run of a few hundred payments crashes it between its local
+// commit and Commit at least once in expectation.
+ServiceFaults ChaosFaultProfile();
+
+class ChaosMonkey {
+ public:
+  explicit ChaosMonkey(std::vector<ChaosEvent> schedule) : schedule_(std::move(schedule)) {}
+
+  // Fires every event due at `payments_done`: SIGKILL, the downtime, and
+  // the restart. Blocks for the downtime (the supervisor waits too).
+  absl::Status Step(int64_t payments_done, Cluster& cluster);
+
+  // Kills done so far, per process.
+  const std::map<std::string, int>& kills() const { return kills_; }
+  size_t pending() const { return schedule_.size() - next_; }
+
+ private:
+  const std::vector<ChaosEvent> schedule_;
+  size_t next_ = 0;
+  std::map<std::string, int> kills_;
+};
+
+}  // namespace pointspay

@@ -1,0 +1,103 @@
+// The launcher's chaos mode (launcher/chaos.h): the kill schedule is a pure
+// function of the seed, and a short chaos run (tccd killed twice, each
+// service killed, every fault switch on, duplicated requests) ends with
+// every global transaction final, a clean checker, "CHAOS PASS" and exit 0.
+// The long run is documented in examples/points-pay/README.md.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "examples/run_command.h"
+#include "launcher/chaos.h"
+#include "test_util/temp_dir.h"
+
+namespace pointspay::testing {
+namespace {
+
+using ::tcc::testing::TempDir;
+
+// The count of `process` in the line "chaos kills N kill -9: a=1 b=2".
+int Kills(const std::string& output, const std::string& process) {
+  for (absl::string_view line : absl::StrSplit(output, '\n')) {
+    if (!absl::StrContains(line, "chaos kills")) continue;
+    for (absl::string_view word : absl::StrSplit(line, ' ', absl::SkipEmpty())) {
+      std::pair<std::string, std::string> kv = absl::StrSplit(word, absl::MaxSplits('=', 1));
+      int count = 0;
+      if (kv.first == process && absl::SimpleAtoi(kv.second, &count)) return count;
+    }
+  }
+  return 0;
+}
+
+TEST(ChaosScheduleTest, SameSeedSameScheduleSpreadOverTheLoad) {
+  ChaosOptions options{.seed = 9, .payments = 2000, .coordinator_kills = 5, .service_kills = 2};
+  std::vector<ChaosEvent> a = MakeChaosSchedule(options);
+  std::vector<ChaosEvent> b = MakeChaosSchedule(options);
+  ASSERT_EQ(a.size(), 11u);
+  EXPECT_EQ(DescribeSchedule(a), DescribeSchedule(b));
+  options.seed = 10;
+  EXPECT_NE(DescribeSchedule(a), DescribeSchedule(MakeChaosSchedule(options)));
+  std::vector<int64_t> tccd;
+  for (const ChaosEvent& e : a) {
+    EXPECT_GE(e.at_payment, 100);
+    EXPECT_LE(e.at_payment, 1800);
+    EXPECT_LE(e.downtime, absl::Milliseconds(1000));
+    if (e.process == "tccd") tccd.push_back(e.at_payment);
+  }
+  // One coordinator kill in each fifth of the window.
+  ASSERT_EQ(tccd.size(), 5u);
+  for (size_t i = 0; i < tccd.size(); ++i) {
+    EXPECT_GE(tccd[i], 100 + 340 * static_cast<int64_t>(i)) << i;
+    EXPECT_LE(tccd[i], 100 + 340 * static_cast<int64_t>(i + 1)) << i;
+  }
+}
+
+TEST(PointsPayChaosTest, ShortChaosRunPasses) {
+  TempDir dir;
+  std::vector<std::string> argv = {POINTS_PAY_PATH,
+                                   "--data-dir",
+                                   dir.File("run"),
+                                   "--keep",
+                                   "--chaos",
+                                   "--seed",
+                                   "5",
+                                   "--payments",
+                                   "400",
+                                   "--users",
+                                   "80",
+                                   "--concurrency",
+                                   "10",
+                                   "--refund-ratio",
+                                   "0.2",
+                                   "--duplicate-ratio",
+                                   "0.1",
+                                   "--coordinator-kills",
+                                   "2",
+                                   "--service-kills",
+                                   "1",
+                                   "--gt-timeout-ms",
+                                   "2000",
+                                   "--max-downtime-ms",
+                                   "500",
+                                   "--settle-timeout-s",
+                                   "60"};
+  CommandResult run = RunCommand(argv, dir.File("launcher.out"));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "seed 5\n")) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "CHAOS PASS seed 5")) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "CLEAN, every invariant holds")) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "violations          0")) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "errors              0")) << run.output;
+  EXPECT_FALSE(absl::StrContains(run.output, "NOT FINAL")) << run.output;
+  EXPECT_EQ(Kills(run.output, "tccd"), 2) << run.output;
+  for (const char* service : {"points_service", "paylog_service", "order_service"}) {
+    EXPECT_EQ(Kills(run.output, service), 1) << service << "\n" << run.output;
+  }
+}
+
+}  // namespace
+}  // namespace pointspay::testing
