@@ -41,4 +41,18 @@ absl::Status FaultDatabase::RunInTransaction(
   faults_.Crash(after->fault, after->gid);
 }
 
+absl::Status InjectedFault(Fault fault, const tcc::sdk::BranchRequest& request) {
+  return absl::UnavailableError(absl::StrCat("injected fault ", FaultName(fault), " on ",
+                                             request.action(), " ", request.gid()));
+}
+
+void MaybeFailAfterCommit(FaultInjector& faults, Fault crash,
+                          const tcc::sdk::BranchRequest& request) {
+  if (faults.Fires(crash)) {
+    RequestAfterCommit(crash, request.gid());
+  } else if (faults.Fires(Fault::kDropReply)) {
+    RequestAfterCommit(Fault::kDropReply, request.gid());
+  }
+}
+
 }  // namespace pointspay

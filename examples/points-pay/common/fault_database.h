@@ -20,7 +20,9 @@
 #include <memory>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include "common/faults.h"
+#include "tcc/sdk/barrier.h"
 #include "tcc/sdk/local_db.h"
 
 namespace pointspay {
@@ -28,6 +30,14 @@ namespace pointspay {
 // Called from a handler: once the current transaction has committed, inject
 // `fault` (kCrashAfterTry / kCrashAfterConfirm crash, kDropReply fails).
 void RequestAfterCommit(Fault fault, std::string_view gid);
+
+// The retryable error a handler returns when `fault` fires before any write.
+absl::Status InjectedFault(Fault fault, const tcc::sdk::BranchRequest& request);
+
+// After a successful Try / Confirm: maybe ask to die (`crash`) or to drop
+// the reply once the handler's transaction has committed.
+void MaybeFailAfterCommit(FaultInjector& faults, Fault crash,
+                          const tcc::sdk::BranchRequest& request);
 
 class FaultDatabase : public tcc::sdk::Database {
  public:

@@ -19,19 +19,6 @@ using tcc::sdk::TryResult;
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
-absl::Status Injected(Fault fault, const BranchRequest& r) {
-  return absl::UnavailableError(
-      absl::StrCat("injected fault ", FaultName(fault), " on ", r.action(), " ", r.gid()));
-}
-
-void MaybeFailAfterCommit(FaultInjector& faults, Fault crash, const BranchRequest& r) {
-  if (faults.Fires(crash)) {
-    RequestAfterCommit(crash, r.gid());
-  } else if (faults.Fires(Fault::kDropReply)) {
-    RequestAfterCommit(Fault::kDropReply, r.gid());
-  }
-}
-
 // One of the two log tables; the table name is ours, never the caller's.
 struct LogTable {
   const char* name;
@@ -60,7 +47,7 @@ absl::Status InsertPending(LocalTx& tx, const LogTable& table, const BranchReque
 
 TryResult LogTry(FaultInjector& faults, const LogTable& table, LocalTx& tx,
                  const BranchRequest& r) {
-  if (faults.Roll(Fault::kFailTry, r.gid())) return Injected(Fault::kFailTry, r);
+  if (faults.Roll(Fault::kFailTry, r.gid())) return InjectedFault(Fault::kFailTry, r);
   ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
   ASSIGN_OR_RETURN(bool done, HasFinalRow(tx, table, p.order_no));
   if (done) {
@@ -93,7 +80,7 @@ absl::Status SetStatus(LocalTx& tx, const LogTable& table, const BranchRequest& 
 
 absl::Status LogConfirm(FaultInjector& faults, const LogTable& table, LocalTx& tx,
                         const BranchRequest& r) {
-  if (faults.Roll(Fault::kFailConfirm, r.gid())) return Injected(Fault::kFailConfirm, r);
+  if (faults.Roll(Fault::kFailConfirm, r.gid())) return InjectedFault(Fault::kFailConfirm, r);
   // A second FINAL row for the order violates the partial unique index:
   // ALREADY_EXISTS, retried and shown as stuck, never recorded twice.
   RETURN_IF_ERROR(SetStatus(tx, table, r, kFinal));
@@ -103,7 +90,7 @@ absl::Status LogConfirm(FaultInjector& faults, const LogTable& table, LocalTx& t
 
 absl::Status LogCancel(FaultInjector& faults, const LogTable& table, LocalTx& tx,
                        const BranchRequest& r) {
-  if (faults.Roll(Fault::kFailCancel, r.gid())) return Injected(Fault::kFailCancel, r);
+  if (faults.Roll(Fault::kFailCancel, r.gid())) return InjectedFault(Fault::kFailCancel, r);
   return SetStatus(tx, table, r, kVoid);
 }
 

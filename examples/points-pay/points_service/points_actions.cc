@@ -19,21 +19,6 @@ using tcc::sdk::TryResult;
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
-absl::Status Injected(Fault fault, const BranchRequest& r) {
-  return absl::UnavailableError(
-      absl::StrCat("injected fault ", FaultName(fault), " on ", r.action(), " ", r.gid()));
-}
-
-// After a successful Try / Confirm: maybe die or drop the reply once the
-// transaction has committed (see fault_database.h).
-void MaybeFailAfterCommit(FaultInjector& faults, Fault crash, const BranchRequest& r) {
-  if (faults.Fires(crash)) {
-    RequestAfterCommit(crash, r.gid());
-  } else if (faults.Fires(Fault::kDropReply)) {
-    RequestAfterCommit(Fault::kDropReply, r.gid());
-  }
-}
-
 absl::StatusOr<std::string> Shortfall(LocalTx& tx, const BranchPayload& p) {
   ASSIGN_OR_RETURN(std::vector<tcc::sdk::Row> rows,
                    tx.Query("SELECT balance - frozen FROM accounts WHERE user = ?", {p.user}));
@@ -43,7 +28,7 @@ absl::StatusOr<std::string> Shortfall(LocalTx& tx, const BranchPayload& p) {
 }
 
 TryResult FreezeTry(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
-  if (faults.Roll(Fault::kFailTry, r.gid())) return Injected(Fault::kFailTry, r);
+  if (faults.Roll(Fault::kFailTry, r.gid())) return InjectedFault(Fault::kFailTry, r);
   ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
   ASSIGN_OR_RETURN(int64_t changed, tx.Exec("UPDATE accounts SET frozen = frozen + ?1"
                                             " WHERE user = ?2 AND balance - frozen >= ?1",
@@ -57,7 +42,7 @@ TryResult FreezeTry(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) 
 }
 
 absl::Status FreezeConfirm(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
-  if (faults.Roll(Fault::kFailConfirm, r.gid())) return Injected(Fault::kFailConfirm, r);
+  if (faults.Roll(Fault::kFailConfirm, r.gid())) return InjectedFault(Fault::kFailConfirm, r);
   ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
   absl::StatusOr<int64_t> logged = tx.Exec(
       "INSERT INTO account_log (order_no, op_type, user, amount, gid, created_unix_ms)"
@@ -82,7 +67,7 @@ absl::Status FreezeConfirm(FaultInjector& faults, LocalTx& tx, const BranchReque
 }
 
 absl::Status FreezeCancel(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
-  if (faults.Roll(Fault::kFailCancel, r.gid())) return Injected(Fault::kFailCancel, r);
+  if (faults.Roll(Fault::kFailCancel, r.gid())) return InjectedFault(Fault::kFailCancel, r);
   ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
   return tx.Exec("UPDATE accounts SET frozen = frozen - ?1 WHERE user = ?2", {p.amount, p.user})
       .status();
@@ -104,7 +89,7 @@ absl::StatusOr<std::string> RefundObstacle(LocalTx& tx, const BranchPayload& p) 
 }
 
 TryResult RefundTry(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
-  if (faults.Roll(Fault::kFailTry, r.gid())) return Injected(Fault::kFailTry, r);
+  if (faults.Roll(Fault::kFailTry, r.gid())) return InjectedFault(Fault::kFailTry, r);
   ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
   ASSIGN_OR_RETURN(std::string obstacle, RefundObstacle(tx, p));
   if (!obstacle.empty()) return TryOutcome::Refused(obstacle);
@@ -125,7 +110,7 @@ TryResult RefundTry(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) 
 }
 
 absl::Status RefundConfirm(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
-  if (faults.Roll(Fault::kFailConfirm, r.gid())) return Injected(Fault::kFailConfirm, r);
+  if (faults.Roll(Fault::kFailConfirm, r.gid())) return InjectedFault(Fault::kFailConfirm, r);
   ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
   ASSIGN_OR_RETURN(
       int64_t logged,
@@ -148,7 +133,7 @@ absl::Status RefundConfirm(FaultInjector& faults, LocalTx& tx, const BranchReque
 }
 
 absl::Status RefundCancel(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
-  if (faults.Roll(Fault::kFailCancel, r.gid())) return Injected(Fault::kFailCancel, r);
+  if (faults.Roll(Fault::kFailCancel, r.gid())) return InjectedFault(Fault::kFailCancel, r);
   return tx.Exec("UPDATE pending_refunds SET status = ? WHERE gid = ?", {kVoid, r.gid()}).status();
 }
 
