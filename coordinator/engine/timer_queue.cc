@@ -3,8 +3,7 @@
 namespace tcc {
 namespace {
 
-// Upper bound of one wait, so that a simulated clock that moved without a
-// Poke() is still noticed.
+// Upper bound of one wait, so that a clock that jumped is still noticed.
 constexpr absl::Duration kMaxWait = absl::Milliseconds(200);
 
 }  // namespace
@@ -19,11 +18,6 @@ void TimerQueue::Schedule(absl::Time when, std::function<void()> callback) {
   bool earliest = timers_.empty() || when < timers_.top().when;
   timers_.push({when, next_sequence_++, std::move(callback)});
   if (earliest) poked_ = true;
-}
-
-void TimerQueue::Poke() {
-  absl::MutexLock lock(&mu_);
-  poked_ = true;
 }
 
 void TimerQueue::Stop() {

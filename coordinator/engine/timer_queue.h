@@ -1,7 +1,6 @@
 // Runs callbacks at given times on one background thread: the retry and
 // timeout scheduler. Callbacks must be short and non-blocking (they start
-// asynchronous work). Time comes from the injected Clock; Poke() re-checks
-// after a simulated clock moved. Thread-safe.
+// asynchronous work). Time comes from the injected Clock. Thread-safe.
 #pragma once
 
 #include <functional>
@@ -21,7 +20,6 @@ class TimerQueue {
   ~TimerQueue();
 
   void Schedule(absl::Time when, std::function<void()> callback);
-  void Poke();
   // Drops pending timers and joins the thread. Idempotent.
   void Stop();
   size_t pending() const;

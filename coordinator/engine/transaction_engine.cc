@@ -309,6 +309,7 @@ void TransactionEngine::Decide(std::string gid, Decision decision, Callback<TxSt
 void TransactionEngine::ApplyDecision(Active& active, Decision decision, std::string reason,
                                       std::string actor, std::function<void(absl::Status)> durable,
                                       After& after) {
+  if (!durable) durable = [](absl::Status) {};  // Callers may not wait.
   active.gt.state = decision == Decision::kCommit ? TxState::kCommitting : TxState::kRollingBack;
   active.gt.decision_reason = std::move(reason);
   Touch(active);
@@ -319,10 +320,7 @@ void TransactionEngine::ApplyDecision(Active& active, Decision decision, std::st
       std::move(actor));
   Persist(active, {}, {},
           [this, gid, durable](absl::Status status) {
-            if (!status.ok()) {
-              Evict(gid);
-              return durable(Unavailable(status, "recording the decision failed"));
-            }
+            if (!status.ok()) return durable(Unavailable(status, "recording the decision failed"));
             durable(absl::OkStatus());
             Drive(gid);  // Confirms / Cancels start only once the decision is durable.
           },
@@ -359,6 +357,13 @@ void TransactionEngine::Persist(Active& active, const std::vector<size_t>& added
   for (size_t index : added) snapshot->added.push_back(active.gt.branches[index]);
   for (size_t index : changed) snapshot->changed.push_back(ProgressOf(active.gt.branches[index]));
   snapshot->events = std::move(events);
+  // Every failed write is handled here, for every caller: memory is now
+  // ahead of the store, so the GT is dropped and reloaded from the store
+  // before the caller (if it gave a callback) hears of the failure.
+  auto on_durable = [this, gid = active.gt.gid, durable = std::move(durable)](absl::Status status) {
+    if (!status.ok()) Evict(gid);
+    if (durable) durable(std::move(status));
+  };
   absl::Status submitted = store_->Submit(
       [snapshot](TransactionStore& store) {
         TransactionUpdate update;
@@ -369,11 +374,11 @@ void TransactionEngine::Persist(Active& active, const std::vector<size_t>& added
         update.events = std::move(snapshot->events);
         return store.Update(update);
       },
-      std::move(durable));
+      on_durable);
   if (!submitted.ok()) {
-    // Memory is now ahead of the store: drop it and reload from the store.
     spdlog::error("gid={} could not queue a store write: {}", active.gt.gid, submitted.message());
-    timers_->Schedule(clock_->Now(), [this, gid = active.gt.gid] { Evict(gid); });
+    // Not inline: the caller holds the engine's lock, which the callback may take.
+    timers_->Schedule(clock_->Now(), [on_durable, submitted] { on_durable(submitted); });
   }
 }
 
@@ -447,13 +452,14 @@ void TransactionEngine::DriveLocked(Active& active, After& after) {
   if (std::optional<TxState> final_state = FinalStateIfDone(gt);
       final_state &&
       std::find(active.in_flight.begin(), active.in_flight.end(), true) == active.in_flight.end()) {
-    Finalize(active, *final_state, {}, [](absl::Status) {});
+    Finalize(active, *final_state, {}, nullptr);
   }
 }
 
 void TransactionEngine::Finalize(Active& active, TxState final_state,
                                  std::vector<TimelineEvent> events,
                                  std::function<void(absl::Status)> durable) {
+  if (!durable) durable = [](absl::Status) {};  // Callers may not wait.
   active.gt.state = final_state;
   Touch(active);
   const std::string gid = active.gt.gid;
@@ -463,10 +469,7 @@ void TransactionEngine::Finalize(Active& active, TxState final_state,
   Persist(
       active, {}, {},
       [this, gid, durable](absl::Status status) {
-        if (!status.ok()) {
-          Evict(gid);
-          return durable(Unavailable(status, "recording the outcome failed"));
-        }
+        if (!status.ok()) return durable(Unavailable(status, "recording the outcome failed"));
         std::unique_ptr<Active> finished;
         {
           absl::MutexLock lock(&mu_);
@@ -576,12 +579,7 @@ void TransactionEngine::OnPhaseResult(const std::string& gid, size_t index, Phas
       }
     }
     Touch(active);
-    Persist(
-        active, {}, {index},
-        [this, gid](absl::Status status) {
-          if (!status.ok()) Evict(gid);
-        },
-        std::move(events));
+    Persist(active, {}, {index}, nullptr, std::move(events));
     DriveLocked(active, after);
   }
   Run(after);
@@ -626,7 +624,6 @@ void TransactionEngine::Try(std::string gid, std::vector<Branch> branches,
         Touch(active);
         Persist(active, plan->added, {}, [this, operation](absl::Status status) {
           if (!status.ok()) {
-            Evict(operation->gid);
             return operation->done(Unavailable(status, "registering the branches failed"));
           }
           StartTryCalls(operation);
@@ -738,7 +735,7 @@ void TransactionEngine::OnDeadline(const std::string& gid) {
       ApplyDecision(
           active, Decision::kRollback,
           absl::StrCat("rolled back by timeout: no decision within ", active.gt.timeout_ms, "ms"),
-          kCoordinatorActor, [](absl::Status) {}, after);
+          kCoordinatorActor, nullptr, after);
     } else {
       active.querying = true;
       after.push_back([this, gid, endpoint = active.gt.status_endpoint] {
@@ -764,19 +761,17 @@ void TransactionEngine::OnInitiatorAnswer(const std::string& gid,
     if (active.gt.state != TxState::kTrying) return;
     absl::Status outcome = answer.status();
     if (answer.ok() && *answer == InitiatorAnswer::kRolledBack) {
-      ApplyDecision(
-          active, Decision::kRollback,
-          "rolled back by timeout: the initiator's status endpoint answered ROLLED_BACK",
-          kCoordinatorActor, [](absl::Status) {}, after);
+      ApplyDecision(active, Decision::kRollback,
+                    "rolled back by timeout: the initiator's status endpoint answered ROLLED_BACK",
+                    kCoordinatorActor, nullptr, after);
     } else if (answer.ok()) {
       absl::StatusOr<DecisionCheck> check = CheckDecision(active.gt, Decision::kCommit);
       outcome = check.status();
       if (check.ok()) {
-        ApplyDecision(
-            active, Decision::kCommit,
-            "committed after timeout: the initiator's status endpoint answered "
-            "COMMITTED",
-            kCoordinatorActor, [](absl::Status) {}, after);
+        ApplyDecision(active, Decision::kCommit,
+                      "committed after timeout: the initiator's status endpoint answered "
+                      "COMMITTED",
+                      kCoordinatorActor, nullptr, after);
       }
     }
     if (!outcome.ok()) {
@@ -787,7 +782,7 @@ void TransactionEngine::OnInitiatorAnswer(const std::string& gid,
                    absl::FormatDuration(delay));
       if (active.query_failures >= options_.stuck.attempts && !active.gt.stuck) {
         active.gt.stuck = true;
-        Persist(active, {}, {}, [](absl::Status) {});
+        Persist(active, {}, {}, nullptr);
       }
       timers_->Schedule(clock_->Now() + delay, [this, gid] { OnDeadline(gid); });
     }
@@ -868,7 +863,7 @@ absl::Status TransactionEngine::ApplyResolution(Active& active, Resolution resol
         }
       }
       // Queued before the decision, so durable no later than it.
-      if (!taken_as_tried.empty()) Persist(active, {}, taken_as_tried, [](absl::Status) {});
+      if (!taken_as_tried.empty()) Persist(active, {}, taken_as_tried, nullptr);
     }
     ApplyDecision(active, commit_side ? Decision::kCommit : Decision::kRollback, std::move(why),
                   actor, reply(driving), after);
@@ -934,7 +929,7 @@ bool TransactionEngine::ClearBackoff(Active& active, absl::string_view target,
   if (changed.empty() && !query_again) return false;
   std::string what = target.empty() ? "retry now requested"
                                     : absl::StrCat("retry now requested for target ", target);
-  Persist(active, {}, changed, [](absl::Status) {}, {Event("operator", what, actor)});
+  Persist(active, {}, changed, nullptr, {Event("operator", what, actor)});
   spdlog::info("gid={} {} by {}", gt.gid, what, actor);
   if (query_again) timers_->Schedule(clock_->Now(), [this, gid = gt.gid] { OnDeadline(gid); });
   active.drive_at_ms = std::numeric_limits<int64_t>::max();

@@ -138,6 +138,8 @@ class TransactionEngine {
   void ApplyDecision(Active& active, Decision decision, std::string reason, std::string actor,
                      std::function<void(absl::Status)> durable, After& after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues the write of what changed. On failure the GT is evicted from
+  // memory (and reloaded from the store) before `durable`, if given, runs.
   void Persist(Active& active, const std::vector<size_t>& added, const std::vector<size_t>& changed,
                std::function<void(absl::Status)> durable, std::vector<TimelineEvent> events = {})
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

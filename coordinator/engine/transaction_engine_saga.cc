@@ -146,14 +146,13 @@ void TransactionEngine::DriveSagaLocked(Active& active, int64_t now, int64_t& ne
     ++step.attempts;
     Persist(active, {}, {i}, [this, gid = saga.gid, i](absl::Status status) {
       SendSagaAction(gid, i, status.ok());
-      if (!status.ok()) Evict(gid);
     });
   }
   if (next_due != std::numeric_limits<int64_t>::max()) ScheduleDrive(active, next_due);
   bool idle =
       std::find(active.in_flight.begin(), active.in_flight.end(), true) == active.in_flight.end();
   if (std::optional<TxState> final_state = SagaFinalStateIfDone(saga); final_state && idle) {
-    Finalize(active, *final_state, {}, [](absl::Status) {});
+    Finalize(active, *final_state, {}, nullptr);
   }
 }
 
@@ -209,12 +208,7 @@ void TransactionEngine::OnSagaActionResult(const std::string& gid, size_t index,
       StartCompensating(active, std::move(*failure), kCoordinatorActor, events);
     }
     Touch(active);
-    Persist(
-        active, {}, {index},
-        [this, gid](absl::Status status) {
-          if (!status.ok()) Evict(gid);
-        },
-        std::move(events));
+    Persist(active, {}, {index}, nullptr, std::move(events));
     DriveLocked(active, after);
   }
   Run(after);

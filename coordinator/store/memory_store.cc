@@ -52,12 +52,6 @@ absl::Status MemoryStore::AppendEvents(absl::string_view gid,
   return absl::OkStatus();
 }
 
-std::vector<TimelineEvent> MemoryStore::Events(absl::string_view gid) {
-  absl::MutexLock lock(&mu_);
-  auto it = events_.find(gid);
-  return it == events_.end() ? std::vector<TimelineEvent>() : it->second;
-}
-
 absl::StatusOr<std::optional<GlobalTransaction>> MemoryStore::Find(absl::string_view gid) {
   absl::MutexLock lock(&mu_);
   auto it = transactions_.find(gid);

@@ -25,7 +25,6 @@ class MemoryStore final : public TransactionStore {
   absl::StatusOr<std::vector<GlobalTransaction>> LoadUnfinished() override;
   absl::Status AppendEvents(absl::string_view gid,
                             const std::vector<TimelineEvent>& events) override;
-  std::vector<TimelineEvent> Events(absl::string_view gid);
 
  private:
   absl::Mutex mu_;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "coordinator/engine/engine_harness.h"
+#include "coordinator/engine/failing_store.h"
 #include "coordinator/store/memory_store.h"
 #include "coordinator/store/sqlite_store.h"
 #include "test_util/status_matchers.h"
@@ -238,6 +239,32 @@ TEST_F(EngineTest, UnreachableStatusEndpointNeverResolvesByGuessing) {
   EXPECT_TRUE(harness_.Get(gid)->stuck);
   reachable = true;
   ASSERT_TRUE(harness_.WaitForState(gid, TxState::kCommitted));
+}
+
+TEST(EngineStoreFailure, AFailedWriteIsReportedAndMemoryFallsBackToTheStore) {
+  auto budget = std::make_shared<std::atomic<int>>(-1);
+  Harness harness(
+      std::make_unique<::tcc::testing::FailingStore>(std::make_unique<MemoryStore>(), budget));
+  ASSERT_OK(harness.Begin({"g-disk"}));
+  *budget = 1;  // The branch registration is written; the Try result is not.
+  EXPECT_THAT(harness.Try("g-disk", {Spec("a")}),
+              StatusIs(Code::kUnavailable, "recording the Try result failed"));
+  *budget = -1;
+  // The engine dropped its ahead-of-disk copy (branch TRIED) and reloaded
+  // the stored one (branch REGISTERED): Commit must not go through.
+  ASSERT_TRUE(WaitFor([&] { return harness.engine().ActiveCount() == 1; }));
+  EXPECT_THAT(harness.Decide("g-disk", Decision::kCommit),
+              StatusIs(Code::kFailedPrecondition, "REGISTERED"));
+  // Repeating the Try makes the result durable; then the commit proceeds.
+  ASSERT_OK(harness.Try("g-disk", {Spec("a")}));
+  *budget = 0;
+  EXPECT_THAT(harness.Decide("g-disk", Decision::kCommit),
+              StatusIs(Code::kUnavailable, "recording the decision failed"));
+  *budget = -1;
+  ASSERT_TRUE(WaitFor([&] { return harness.engine().ActiveCount() == 1; }));
+  EXPECT_EQ(harness.Get("g-disk")->state, TxState::kTrying);
+  EXPECT_EQ(*harness.Decide("g-disk", Decision::kCommit), TxState::kCommitting);
+  ASSERT_TRUE(harness.WaitForState("g-disk", TxState::kCommitted));
 }
 
 TEST(EngineLimits, BackgroundCallsBeyondTheCapWaitForASlotAndAllFinish) {
