@@ -1,10 +1,15 @@
-// SQLite adapter of Database: a small pool of connections, one per
-// concurrent transaction, each statement prepared, bound and finalized
-// through RAII handles.
+// SQLite adapter of Database, each statement prepared, bound and finalized
+// through RAII handles. Two ways to run transactions: group commit (one
+// connection; concurrent calls share one transaction, each in a savepoint,
+// and one COMMIT), or a small pool of connections, one per concurrent call.
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <deque>
+#include <exception>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -132,6 +137,19 @@ class SqliteConnection : public LocalTx {
 
   absl::Status Run(std::string_view sql) { return Exec(sql, {}).status(); }
 
+  // False once a COMMIT or ROLLBACK (ours, a handler's, or SQLite's own after
+  // some I/O errors) ended the transaction.
+  bool InTransaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
+
+  // Foreign keys declared DEFERRABLE INITIALLY DEFERRED (or deferred by
+  // PRAGMA defer_foreign_keys) still unresolved in the open transaction.
+  bool HasUnresolvedDeferredKeys() const {
+    int current = 0;
+    int highwater = 0;
+    sqlite3_db_status(db_.get(), SQLITE_DBSTATUS_DEFERRED_FKS, &current, &highwater, 0);
+    return current != 0;
+  }
+
  private:
   absl::StatusOr<StatementHandle> Prepare(std::string_view sql, absl::Span<const SqlValue> params) {
     sqlite3_stmt* raw = nullptr;
@@ -162,17 +180,60 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> OpenConnection(const std::stri
   return conn;
 }
 
+using TxFn = absl::FunctionRef<absl::Status(LocalTx&)>;
+
+// The counters both ways of running transactions keep.
 class SqliteDatabase : public Database {
  public:
-  SqliteDatabase(std::string path, SqliteOptions options)
+  SqliteCommitStats Stats() const {
+    absl::MutexLock lock(&stats_mu_);
+    return stats_;
+  }
+
+ protected:
+  // Counts a call as in progress for as long as it lives.
+  class CallInProgress {
+   public:
+    explicit CallInProgress(SqliteDatabase& db) : db_(db) { db_.AddInProgress(1); }
+    ~CallInProgress() { db_.AddInProgress(-1); }
+    CallInProgress(const CallInProgress&) = delete;
+    CallInProgress& operator=(const CallInProgress&) = delete;
+
+   private:
+    SqliteDatabase& db_;
+  };
+
+  // Records one SQLite transaction in which `calls` calls ran.
+  void CountTransaction(int64_t calls) {
+    absl::MutexLock lock(&stats_mu_);
+    stats_.calls += calls;
+    ++stats_.transactions;
+    stats_.largest_group = std::max(stats_.largest_group, calls);
+  }
+
+ private:
+  void AddInProgress(int64_t delta) {
+    absl::MutexLock lock(&stats_mu_);
+    stats_.calls_in_progress += delta;
+  }
+
+  mutable absl::Mutex stats_mu_;
+  SqliteCommitStats stats_ ABSL_GUARDED_BY(stats_mu_);
+};
+
+// Without group commit: one connection and one transaction per call.
+class PooledDatabase final : public SqliteDatabase {
+ public:
+  PooledDatabase(std::string path, SqliteOptions options)
       : path_(std::move(path)), options_(options) {}
 
-  absl::Status RunInTransaction(absl::FunctionRef<absl::Status(LocalTx&)> fn) override {
+  absl::Status RunInTransaction(TxFn fn) override {
+    CallInProgress in_progress(*this);
     ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> conn, Acquire());
     // Returns the connection to the pool even when fn throws; otherwise the
     // pool would shrink until every caller waited forever.
     struct Lease {
-      SqliteDatabase* db;
+      PooledDatabase* db;
       std::unique_ptr<SqliteConnection>* conn;
       ~Lease() { db->Release(std::move(*conn)); }
     } lease{this, &conn};
@@ -189,8 +250,9 @@ class SqliteDatabase : public Database {
   // BEGIN IMMEDIATE takes the write lock up front, so two transactions never
   // both read a state and then race to write it; the unique keys still
   // decide every duplicate.
-  static absl::Status RunOn(SqliteConnection& conn, absl::FunctionRef<absl::Status(LocalTx&)> fn) {
+  absl::Status RunOn(SqliteConnection& conn, TxFn fn) {
     RETURN_IF_ERROR(conn.Run("BEGIN IMMEDIATE"));
+    CountTransaction(1);
     // Rolls back when fn fails, when COMMIT fails, or when fn throws.
     struct RollbackGuard {
       SqliteConnection* conn;
@@ -238,6 +300,217 @@ class SqliteDatabase : public Database {
   int open_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+// Calls that share one SQLite transaction and its COMMIT. Every field is
+// guarded by the owning GroupCommitDatabase's mu_.
+struct Group {
+  int joined = 0;        // calls admitted, at most max_group_calls
+  int unfinished = 0;    // admitted calls not yet done with the connection
+  int ran = 0;           // calls whose fn ran inside the transaction
+  bool begun = false;    // BEGIN IMMEDIATE succeeded
+  bool sealed = false;   // admits no more calls
+  bool done = false;     // outcome is final and the group left the queue
+  absl::Status lost;     // why the transaction ended before the group's COMMIT
+  absl::Status outcome;  // BEGIN's or COMMIT's result, the same for every call
+};
+
+// One call's own result, apart from its group's outcome.
+struct CallResult {
+  absl::Status status;           // fn's, or why its savepoint failed
+  std::exception_ptr exception;  // what fn threw, rethrown to its caller
+  absl::Status lost;             // why the transaction did not survive the call
+};
+
+constexpr char kSavepoint[] = "SAVEPOINT tcc_sdk_call";
+constexpr char kRollbackToSavepoint[] = "ROLLBACK TO tcc_sdk_call";
+constexpr char kReleaseSavepoint[] = "RELEASE tcc_sdk_call";
+
+// Deferred keys are checked at COMMIT, which the group shares; checking them
+// per call fails only the call that left one unresolved, with the code its
+// own COMMIT would have given, instead of failing its whole group.
+absl::Status CheckDeferredKeys(const SqliteConnection& conn) {
+  if (!conn.HasUnresolvedDeferredKeys()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      "sqlite: COMMIT: FOREIGN KEY constraint failed (a deferred key left unresolved)");
+}
+
+absl::Status CloseSavepoint(SqliteConnection& conn, bool keep) {
+  if (keep) return conn.Run(kReleaseSavepoint);
+  RETURN_IF_ERROR(conn.Run(kRollbackToSavepoint));
+  return conn.Run(kReleaseSavepoint);
+}
+
+// Runs fn in a savepoint of the group's transaction: a failure (or a throw)
+// rolls back fn's writes and nobody else's.
+CallResult RunInSavepoint(SqliteConnection& conn, TxFn fn) {
+  CallResult result;
+  if (absl::Status opened = conn.Run(kSavepoint); !opened.ok()) {
+    result.status = result.lost = opened;
+    return result;
+  }
+  try {
+    result.status = fn(conn);
+  } catch (...) {
+    result.exception = std::current_exception();
+    result.status = absl::InternalError("fn threw");
+  }
+  if (result.status.ok()) result.status = CheckDeferredKeys(conn);
+  if (!conn.InTransaction()) {
+    result.lost = absl::InternalError(absl::StrCat(
+        "the transaction ended inside a call that returned: ", result.status.ToString()));
+    return result;
+  }
+  result.lost = CloseSavepoint(conn, result.status.ok());
+  return result;
+}
+
+absl::Status CommitOrRollBack(SqliteConnection& conn) {
+  absl::Status committed = conn.Run("COMMIT");
+  if (committed.ok()) return committed;
+  // Some errors leave the transaction open (SQLITE_BUSY), some end it.
+  if (conn.InTransaction()) conn.Run("ROLLBACK").IgnoreError();
+  return absl::UnavailableError(absl::StrCat(
+      "the commit failed, so this call's writes were rolled back: ", committed.message()));
+}
+
+absl::Status Abandon(SqliteConnection& conn, const absl::Status& lost) {
+  if (conn.InTransaction()) conn.Run("ROLLBACK").IgnoreError();
+  return absl::UnavailableError(
+      absl::StrCat("the transaction shared with other calls was lost, so this call's writes were "
+                   "rolled back: ",
+                   lost.message()));
+}
+
+// Group commit, the leveldb way (DBImpl::Write) but with fn always run by its
+// own caller, so handlers keep their thread and their thread-locals. Calls
+// queue in groups; the front group owns the one connection's transaction.
+// Its calls take turns on the connection, each fn in a savepoint; the last
+// one to finish commits for all, then every call of the group returns. While
+// a group commits (fsyncs), new calls gather in the next group, which is how
+// groups grow under load without any timer.
+class GroupCommitDatabase final : public SqliteDatabase {
+ public:
+  GroupCommitDatabase(std::unique_ptr<SqliteConnection> conn, int max_group_calls)
+      : conn_(std::move(conn)), max_group_calls_(max_group_calls) {}
+
+  absl::Status RunInTransaction(TxFn fn) override {
+    absl::MutexLock lock(&mu_);
+    if (busy_ && turn_holder_ == std::this_thread::get_id()) {
+      // Waiting for the turn this thread holds would hang forever.
+      return absl::InternalError("RunInTransaction called from inside fn on the same Database");
+    }
+    // Counted under mu_: a test that sees the count knows the call joins a
+    // group before any running call can finish and commit.
+    CallInProgress in_progress(*this);
+    for (;;) {
+      std::shared_ptr<Group> group = JoinLocked();
+      AwaitTurnLocked(*group);
+      if (!group->done && !group->begun) BeginLocked(*group);
+      if (group->done) {  // BEGIN failed for the whole group.
+        --returning_;
+        return group->outcome;
+      }
+      if (!group->lost.ok()) {
+        // The transaction died before this call ran: try a later group.
+        LeaveLocked(*group);
+        continue;
+      }
+      CallResult mine = RunCallLocked(*group, fn);
+      LeaveLocked(*group);
+      auto committed = [&group]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return group->done; };
+      mu_.Await(absl::Condition(&committed));
+      --returning_;
+      if (mine.exception) std::rethrow_exception(mine.exception);
+      return group->outcome.ok() ? mine.status : group->outcome;
+    }
+  }
+
+ private:
+  std::shared_ptr<Group> JoinLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (groups_.empty() || groups_.back()->sealed) groups_.push_back(std::make_shared<Group>());
+    std::shared_ptr<Group> group = groups_.back();
+    ++group->unfinished;
+    if (++group->joined >= max_group_calls_) group->sealed = true;
+    return group;
+  }
+
+  // Until the group failed, or it owns the transaction and the connection
+  // is free. A group begins only once the calls of the group before it have
+  // returned: callers that loop (a worker pool under load) are back by then
+  // and join it, instead of the first one back committing alone. That waits
+  // for threads already woken, never for a timer, and never for a lone call.
+  void AwaitTurnLocked(const Group& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto my_turn = [this, &group]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return group.done ||
+             (groups_.front().get() == &group && !busy_ && (group.begun || returning_ == 0));
+    };
+    mu_.Await(absl::Condition(&my_turn));
+  }
+
+  // The connection is used outside mu_ by the one thread that set busy_.
+  void TakeConnectionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    busy_ = true;
+    turn_holder_ = std::this_thread::get_id();
+  }
+
+  void BeginLocked(Group& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    TakeConnectionLocked();
+    mu_.Unlock();
+    absl::Status begun = conn_->Run("BEGIN IMMEDIATE");
+    mu_.Lock();
+    busy_ = false;
+    if (begun.ok()) {
+      group.begun = true;
+      return;
+    }
+    group.sealed = group.done = true;
+    group.outcome = begun;
+    returning_ += group.joined;
+    groups_.pop_front();
+  }
+
+  CallResult RunCallLocked(Group& group, TxFn fn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    TakeConnectionLocked();
+    mu_.Unlock();
+    CallResult mine = RunInSavepoint(*conn_, fn);
+    mu_.Lock();
+    busy_ = false;
+    ++group.ran;
+    if (!mine.lost.ok() && group.lost.ok()) {
+      group.lost = mine.lost;
+      group.sealed = true;
+    }
+    return mine;
+  }
+
+  // The last call to leave commits (or, if the transaction was lost, rolls
+  // back) for the whole group.
+  void LeaveLocked(Group& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (--group.unfinished > 0) return;
+    group.sealed = true;
+    absl::Status lost = group.lost;
+    TakeConnectionLocked();
+    mu_.Unlock();
+    absl::Status outcome = lost.ok() ? CommitOrRollBack(*conn_) : Abandon(*conn_, lost);
+    mu_.Lock();
+    busy_ = false;
+    group.outcome = std::move(outcome);
+    group.done = true;
+    returning_ += group.ran;  // The calls that did not run went to a later group.
+    groups_.pop_front();
+    CountTransaction(group.ran);
+  }
+
+  const std::unique_ptr<SqliteConnection> conn_;
+  const int max_group_calls_;
+  absl::Mutex mu_;
+  // Front: the group that owns (or is about to open) the transaction.
+  std::deque<std::shared_ptr<Group>> groups_ ABSL_GUARDED_BY(mu_);
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread::id turn_holder_ ABSL_GUARDED_BY(mu_);
+  // Calls of finished groups that have not returned yet.
+  int returning_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
 }  // namespace
 
 SqlValue SqlValue::Blob(std::string bytes) {
@@ -275,10 +548,22 @@ absl::StatusOr<std::unique_ptr<Database>> OpenSqliteDatabase(const std::string& 
   if (options.max_connections < 1) {
     return absl::InvalidArgumentError("SqliteOptions.max_connections must be at least 1");
   }
-  auto db = std::make_unique<SqliteDatabase>(path, options);
+  if (options.max_group_calls < 1) {
+    return absl::InvalidArgumentError("SqliteOptions.max_group_calls must be at least 1");
+  }
+  if (options.group_commit) {
+    ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> conn, OpenConnection(path, options));
+    return std::make_unique<GroupCommitDatabase>(std::move(conn), options.max_group_calls);
+  }
+  auto db = std::make_unique<PooledDatabase>(path, options);
   // Open one connection now so that a bad path fails here, not in a handler.
   RETURN_IF_ERROR(db->Warm());
   return db;
+}
+
+SqliteCommitStats GetSqliteCommitStats(const Database& db) {
+  const auto* sqlite = dynamic_cast<const SqliteDatabase*>(&db);
+  return sqlite != nullptr ? sqlite->Stats() : SqliteCommitStats{};
 }
 
 }  // namespace tcc::sdk

@@ -12,21 +12,38 @@
 namespace tcc::sdk::testing {
 namespace {
 
-class SqliteDatabaseTest : public ::testing::Test {
+// Every test runs with group commit (the param) and without.
+class SqliteDatabaseTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    db_ = OpenTestDb(dir_.File("t.db"));
+    db_ = Open(/*max_connections=*/8);
     ASSERT_NE(db_, nullptr);
     TCC_ASSERT_OK(db_->RunInTransaction([](LocalTx& tx) {
       return tx.Exec("CREATE TABLE t (k TEXT PRIMARY KEY, i INTEGER, r REAL, b BLOB)").status();
     }));
   }
 
+  std::unique_ptr<Database> Open(int max_connections) {
+    SqliteOptions options;
+    options.group_commit = GetParam();
+    options.synchronous_full = false;
+    options.busy_timeout = absl::Seconds(30);
+    options.max_connections = max_connections;
+    absl::StatusOr<std::unique_ptr<Database>> db = OpenSqliteDatabase(dir_.File("t.db"), options);
+    EXPECT_TRUE(db.ok()) << db.status();
+    return db.ok() ? *std::move(db) : nullptr;
+  }
+
   TempDir dir_;
   std::unique_ptr<Database> db_;
 };
 
-TEST_F(SqliteDatabaseTest, BindsAndReadsEveryType) {
+INSTANTIATE_TEST_SUITE_P(GroupCommitOnAndOff, SqliteDatabaseTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "GroupCommit" : "NoGroupCommit";
+                         });
+
+TEST_P(SqliteDatabaseTest, BindsAndReadsEveryType) {
   std::string blob("a\0b", 3);
   std::vector<Row> rows;
   TCC_ASSERT_OK(db_->RunInTransaction([&](LocalTx& tx) -> absl::Status {
@@ -48,7 +65,7 @@ TEST_F(SqliteDatabaseTest, BindsAndReadsEveryType) {
   EXPECT_TRUE(rows[1][3].is_null());
 }
 
-TEST_F(SqliteDatabaseTest, FailedFunctionRollsBackEveryWrite) {
+TEST_P(SqliteDatabaseTest, FailedFunctionRollsBackEveryWrite) {
   absl::Status status = db_->RunInTransaction([](LocalTx& tx) -> absl::Status {
     RETURN_IF_ERROR(tx.Exec("INSERT INTO t (k) VALUES ('k1')").status());
     return absl::AbortedError("changed my mind");
@@ -57,7 +74,7 @@ TEST_F(SqliteDatabaseTest, FailedFunctionRollsBackEveryWrite) {
   EXPECT_EQ(QueryInt(*db_, "SELECT COUNT(*) FROM t"), 0);
 }
 
-TEST_F(SqliteDatabaseTest, ErrorCodes) {
+TEST_P(SqliteDatabaseTest, ErrorCodes) {
   TCC_ASSERT_OK(db_->RunInTransaction(
       [](LocalTx& tx) { return tx.Exec("INSERT INTO t (k) VALUES ('k1')").status(); }));
   absl::Status duplicate = db_->RunInTransaction(
@@ -69,8 +86,8 @@ TEST_F(SqliteDatabaseTest, ErrorCodes) {
   EXPECT_FALSE(OpenSqliteDatabase(dir_.File("missing-dir/x.db")).ok());
 }
 
-TEST_F(SqliteDatabaseTest, ThrowingFunctionRollsBackAndFreesItsConnection) {
-  std::unique_ptr<Database> one = OpenTestDb(dir_.File("t.db"), /*max_connections=*/1);
+TEST_P(SqliteDatabaseTest, ThrowingFunctionRollsBackAndFreesItsConnection) {
+  std::unique_ptr<Database> one = Open(/*max_connections=*/1);
   ASSERT_NE(one, nullptr);
   EXPECT_THROW(one->RunInTransaction([](LocalTx& tx) -> absl::Status {
                     tx.Exec("INSERT INTO t (k) VALUES ('k1')").IgnoreError();
@@ -82,10 +99,11 @@ TEST_F(SqliteDatabaseTest, ThrowingFunctionRollsBackAndFreesItsConnection) {
   EXPECT_EQ(QueryInt(*one, "SELECT COUNT(*) FROM t"), 0);
 }
 
-TEST_F(SqliteDatabaseTest, LockHeldTooLongIsUnavailable) {
+TEST_P(SqliteDatabaseTest, LockHeldTooLongIsUnavailable) {
   SqliteOptions impatient;
   impatient.busy_timeout = absl::Milliseconds(50);
   impatient.synchronous_full = false;
+  impatient.group_commit = GetParam();
   absl::StatusOr<std::unique_ptr<Database>> other =
       OpenSqliteDatabase(dir_.File("t.db"), impatient);
   TCC_ASSERT_OK(other);

@@ -10,9 +10,8 @@
 // `SAVEPOINT`) with '?' placeholders (an adapter for another engine rewrites
 // them, e.g. to $1, $2, ...).
 //
-// Thread-safety: a Database is safe to use from many threads; each
-// RunInTransaction call gets a connection of its own. A LocalTx belongs to
-// the one call that received it and must not escape it.
+// Thread-safety: a Database is safe to use from many threads. A LocalTx
+// belongs to the one call that received it and must not escape it.
 #pragma once
 
 #include <cstdint>
@@ -88,7 +87,10 @@ class Database {
 
   // Runs fn inside one write transaction (SQLite: BEGIN IMMEDIATE). Commits
   // when fn returns OK; otherwise rolls back every write, the SDK's and the
-  // handler's, and returns fn's status.
+  // handler's, and returns fn's status. Returns only once the commit is
+  // durable. fn runs on the calling thread. fn must not end the transaction
+  // itself (BEGIN / COMMIT / ROLLBACK) nor call RunInTransaction on the
+  // same Database.
   virtual absl::Status RunInTransaction(absl::FunctionRef<absl::Status(LocalTx&)> fn) = 0;
 };
 
@@ -100,11 +102,46 @@ struct SqliteOptions {
   // loss). NORMAL is durable against process crashes only; tests use it.
   bool synchronous_full = true;
   // Connections kept open for concurrent callers; callers beyond that wait.
+  // Used only without group commit.
   int max_connections = 8;
+  // Group commit: concurrent RunInTransaction calls share one connection,
+  // one SQLite transaction and one COMMIT (one fsync), so a participant is
+  // not capped at one fsync per call. Each call's fn runs in a SAVEPOINT of
+  // its own: a call whose fn fails rolls back only its own writes and gets
+  // its own status (a deferred foreign key it leaves unresolved fails it
+  // with FAILED_PRECONDITION, as its COMMIT would have). A fn sees the
+  // writes of the calls that ran before it in its group, so every caller,
+  // even one whose fn failed, returns only after the shared COMMIT
+  // succeeded; if that COMMIT fails, every call of the group gets
+  // UNAVAILABLE and none of their writes persist. The calls of a group run
+  // one after another, each on its own thread, so a slow fn (a handler that
+  // sleeps) delays its group's commit; without group commit it held
+  // SQLite's write lock and delayed every other call anyway. A call never
+  // waits for a group to fill: a lone caller commits at once.
+  bool group_commit = true;
+  // Most calls sharing one commit, so that a long queue of callers cannot
+  // hold back the first one's answer indefinitely.
+  int max_group_calls = 128;
 };
 
 // Opens (creating if needed) a SQLite database in WAL mode.
 absl::StatusOr<std::unique_ptr<Database>> OpenSqliteDatabase(const std::string& path,
                                                              const SqliteOptions& options = {});
+
+// What the SQLite adapter did so far: how many calls ran and how many SQLite
+// transactions (each one COMMIT, one fsync with synchronous=FULL) they took.
+// With group commit, calls / transactions is the average group size.
+struct SqliteCommitStats {
+  int64_t calls = 0;
+  int64_t transactions = 0;
+  int64_t largest_group = 0;
+  // Calls inside RunInTransaction right now: waiting for their turn or a
+  // connection, running, or waiting for their commit.
+  int64_t calls_in_progress = 0;
+};
+
+// The counters of a Database returned by OpenSqliteDatabase; all zero for
+// any other Database (a decorator, a fake). Safe to call at any time.
+SqliteCommitStats GetSqliteCommitStats(const Database& db);
 
 }  // namespace tcc::sdk
