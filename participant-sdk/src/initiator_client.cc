@@ -67,6 +67,47 @@ absl::Status CheckCommittable(const tcc::v1::Transaction& gt) {
   return absl::OkStatus();
 }
 
+bool Compensates(TransactionState state) {
+  return state == tcc::v1::TRANSACTION_STATE_COMPENSATING ||
+         state == tcc::v1::TRANSACTION_STATE_ROLLED_BACK;
+}
+
+// The saga's state and, once it compensates, why, and which step refused.
+SagaOutcome OutcomeOf(const tcc::v1::Transaction& saga) {
+  SagaOutcome outcome;
+  outcome.gid = saga.gid();
+  outcome.state = saga.state();
+  if (!Compensates(saga.state())) return outcome;
+  outcome.reason = saga.decision_reason();
+  for (const tcc::v1::Branch& step : saga.branches()) {
+    if (step.state() != tcc::v1::BRANCH_STATE_TRY_REFUSED) continue;
+    outcome.refused_step = step.branch_id();
+    outcome.refusal = step.last_error();
+    break;
+  }
+  return outcome;
+}
+
+absl::StatusOr<tcc::v1::SubmitSagaRequest> MakeSagaRequest(SagaParams params) {
+  tcc::v1::SubmitSagaRequest request;
+  // A gid chosen here keeps a retried submit from starting a second saga.
+  request.set_gid(params.gid.empty() ? internal::NewGid() : std::move(params.gid));
+  RETURN_IF_ERROR(internal::ValidateGid(request.gid()));
+  if (params.steps.empty()) return absl::InvalidArgumentError("a saga needs at least one step");
+  if (params.wait_for_result < absl::ZeroDuration() || params.wait_for_result > absl::Hours(24)) {
+    return absl::InvalidArgumentError("SagaParams.wait_for_result must be between 0 and 24 h");
+  }
+  for (tcc::v1::SagaStep& step : params.steps) *request.add_steps() = std::move(step);
+  request.set_concurrent(params.concurrent);
+  if (params.wait_for_result > absl::ZeroDuration()) {
+    request.set_wait_for_result(true);
+    // 0 would mean the coordinator's default (30 s), not "at once".
+    request.set_wait_timeout_ms(static_cast<uint32_t>(
+        std::max<int64_t>(1, absl::ToInt64Milliseconds(params.wait_for_result))));
+  }
+  return request;
+}
+
 }  // namespace
 
 bool AllTriesSucceeded(const tcc::v1::TryReply& reply) {
@@ -118,6 +159,17 @@ class InitiatorClient::Impl {
         });
   }
 
+  // `wait` is how long the coordinator may hold the answer back.
+  absl::StatusOr<tcc::v1::SubmitSagaReply> SubmitSaga(const tcc::v1::SubmitSagaRequest& request,
+                                                      absl::Duration wait) {
+    return Call<tcc::v1::SubmitSagaRequest, tcc::v1::SubmitSagaReply>(
+        "SubmitSaga", request, true,
+        [this](auto* ctx, auto* req, auto* reply, auto done) {
+          stub_->async()->SubmitSaga(ctx, req, reply, std::move(done));
+        },
+        wait);
+  }
+
  private:
   template <typename Request, typename Reply>
   using Starter = std::function<void(grpc::ClientContext*, const Request*, Reply*,
@@ -125,11 +177,13 @@ class InitiatorClient::Impl {
 
   template <typename Request, typename Reply>
   absl::StatusOr<Reply> Call(std::string_view method, const Request& request, bool retryable,
-                             Starter<Request, Reply> start) {
+                             Starter<Request, Reply> start,
+                             absl::Duration extra_wait = absl::ZeroDuration()) {
     absl::Duration backoff = options_.initial_backoff;
     for (int attempt = 1;; ++attempt) {
       Reply reply;
-      absl::Status status = Attempt<Request, Reply>(request, &reply, start);
+      absl::Status status =
+          Attempt<Request, Reply>(request, &reply, start, options_.call_timeout + extra_wait);
       if (status.ok()) return reply;
       if (!retryable || !IsTransient(status) || attempt >= options_.max_attempts) {
         return Annotate(status, method, attempt);
@@ -140,9 +194,10 @@ class InitiatorClient::Impl {
   }
 
   template <typename Request, typename Reply>
-  absl::Status Attempt(const Request& request, Reply* reply, const Starter<Request, Reply>& start) {
+  absl::Status Attempt(const Request& request, Reply* reply, const Starter<Request, Reply>& start,
+                       absl::Duration timeout) {
     grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
     absl::Notification done;
     grpc::Status status;
     start(&ctx, &request, reply, [&](grpc::Status s) {
@@ -214,6 +269,32 @@ absl::StatusOr<tcc::v1::Transaction> InitiatorClient::Get(std::string_view gid) 
   tcc::v1::GetTransactionRequest request;
   request.set_gid(std::string(gid));
   return impl_->Get(request);
+}
+
+absl::StatusOr<SagaOutcome> InitiatorClient::SubmitSaga(SagaParams params) {
+  absl::Duration wait = params.wait_for_result;
+  ASSIGN_OR_RETURN(tcc::v1::SubmitSagaRequest request, MakeSagaRequest(std::move(params)));
+  ASSIGN_OR_RETURN(tcc::v1::SubmitSagaReply reply, impl_->SubmitSaga(request, wait));
+  SagaOutcome outcome;
+  outcome.state = reply.state();
+  outcome.reason = reply.reason();
+  if (Compensates(reply.state())) {
+    // The reply gives the reason as text; the steps say which one refused
+    // (and the state read now is at least as far along as the reply's).
+    ASSIGN_OR_RETURN(outcome, GetSaga(reply.gid()));
+  }
+  outcome.gid = reply.gid();
+  outcome.created = reply.created();
+  return outcome;
+}
+
+absl::StatusOr<SagaOutcome> InitiatorClient::GetSaga(std::string_view gid) {
+  ASSIGN_OR_RETURN(tcc::v1::Transaction saga, Get(gid));
+  if (saga.mode() != "SAGA") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("transaction ", saga.gid(), " is not a saga (mode ", saga.mode(), ")"));
+  }
+  return OutcomeOf(saga);
 }
 
 absl::StatusOr<LocalCommitResult> InitiatorClient::CommitWithLocalTransaction(

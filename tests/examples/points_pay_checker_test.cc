@@ -1,10 +1,11 @@
 // The checker must be able to fail: a real run's databases are copied, one
 // violation is planted in each copy (an order PAID without a deduction,
-// points left frozen, a refund without its refund log, a transaction left
-// undecided, points created from nothing, a rolled-back transaction that
-// deducted), and
-// points_pay_check must report it with the order and gid and exit non-zero.
-// The untouched copy must stay clean.
+// points left frozen, a refund without its refund log, an order PAID with
+// its points returned, an order REFUNDED without them, a compensated refund
+// saga that left its refund log row, a transaction left undecided, points
+// created from nothing, points moved between users, a rolled-back
+// transaction that deducted), and points_pay_check must report it with the
+// order and gid and exit non-zero. The untouched copy must stay clean.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -111,6 +112,53 @@ TEST_F(PointsPayCheckerTest, ReportsARefundWithoutItsRefundLog) {
       << check.output;
 }
 
+TEST_F(PointsPayCheckerTest, ReportsAnOrderPaidWithItsPointsReturned) {
+  std::string dir = Copy();
+  std::string order =
+      First(dir, "orders.db", "SELECT order_no FROM orders WHERE status = 'REFUNDED'");
+  Plant(dir, "orders.db",
+        "UPDATE orders SET status = 'PAID', refund_gid = '' WHERE order_no = '" + order + "'");
+  CommandResult check = Check(dir);
+  EXPECT_EQ(check.exit_code, 1) << check.output;
+  EXPECT_TRUE(absl::StrContains(check.output, "VIOLATION order=" + order)) << check.output;
+  EXPECT_TRUE(absl::StrContains(check.output, "order is PAID but points were refunded"))
+      << check.output;
+}
+
+TEST_F(PointsPayCheckerTest, ReportsAnOrderRefundedWithoutItsPoints) {
+  std::string dir = Copy();
+  std::string gid =
+      First(dir, "orders.db", "SELECT refund_gid FROM orders WHERE status = 'REFUNDED'");
+  Plant(dir, "points.db", "DELETE FROM account_log WHERE gid = '" + gid + "'");
+  CommandResult check = Check(dir);
+  EXPECT_EQ(check.exit_code, 1) << check.output;
+  EXPECT_TRUE(absl::StrContains(check.output,
+                                "gid=" + gid + ": order is REFUNDED but has 0 'refund' ledger"))
+      << check.output;
+}
+
+// A compensation that undid the order and the points but not the pay log.
+TEST_F(PointsPayCheckerTest, ReportsACompensatedRefundThatLeftItsLogRow) {
+  std::string dir = Copy();
+  std::string gid =
+      First(dir, "orders.db", "SELECT refund_gid FROM orders WHERE status = 'REFUNDED'");
+  Plant(dir, "tccd.db", "UPDATE global_transactions SET state = 5 WHERE gid = '" + gid + "'");
+  Plant(dir, "orders.db",
+        "UPDATE orders SET status = 'PAID', refund_gid = '' WHERE refund_gid = '" + gid + "'");
+  Plant(dir, "points.db",
+        "UPDATE accounts SET balance = balance - (SELECT amount FROM account_log WHERE gid = '" +
+            gid + "') WHERE user = (SELECT user FROM account_log WHERE gid = '" + gid +
+            "'); DELETE FROM account_log WHERE gid = '" + gid + "'");
+  CommandResult check = Check(dir);
+  EXPECT_EQ(check.exit_code, 1) << check.output;
+  EXPECT_TRUE(absl::StrContains(check.output,
+                                "gid=" + gid + ": rolled back, yet its refund_log row is live"))
+      << check.output;
+  EXPECT_TRUE(absl::StrContains(check.output, "order is PAID but a live refund_log row exists"))
+      << check.output;
+  EXPECT_FALSE(absl::StrContains(check.output, "not conserved")) << check.output;
+}
+
 TEST_F(PointsPayCheckerTest, ReportsATransactionThatIsNotFinal) {
   std::string dir = Copy();
   std::string gid = First(dir, "tccd.db", "SELECT gid FROM global_transactions WHERE state = 3");
@@ -127,6 +175,19 @@ TEST_F(PointsPayCheckerTest, ReportsPointsCreatedFromNothing) {
   CommandResult check = Check(dir);
   EXPECT_EQ(check.exit_code, 1) << check.output;
   EXPECT_TRUE(absl::StrContains(check.output, "points not conserved")) << check.output;
+}
+
+// The sum stays right; each user's balance does not.
+TEST_F(PointsPayCheckerTest, ReportsPointsMovedBetweenUsers) {
+  std::string dir = Copy();
+  Plant(dir, "points.db",
+        "UPDATE accounts SET balance = balance + 10 WHERE user = 'u0003';"
+        " UPDATE accounts SET balance = balance - 10 WHERE user = 'u0004'");
+  CommandResult check = Check(dir);
+  EXPECT_EQ(check.exit_code, 1) << check.output;
+  EXPECT_FALSE(absl::StrContains(check.output, "not conserved")) << check.output;
+  EXPECT_TRUE(absl::StrContains(check.output, "user u0003 has a balance of")) << check.output;
+  EXPECT_TRUE(absl::StrContains(check.output, "user u0004 has a balance of")) << check.output;
 }
 
 TEST_F(PointsPayCheckerTest, ReportsARolledBackTransactionThatDeducted) {

@@ -1,8 +1,12 @@
 // The order service's API against a real cluster (tccd and the three
 // services as processes, each with its own SQLite file): the same request id
 // sent twice at once pays once (S5); not enough points is a refusal that
-// leaves nothing behind (S1); a second refund returns nothing (S2). Each test
-// ends with the invariant checker on the stopped cluster's databases.
+// leaves nothing behind (S1); a refund (a saga: order step, points, pay log)
+// returns the points once, however often it is asked (S2); a refund refused
+// at its first step (the order is not PAID) compensates nothing, and one
+// refused at a later step (a test switch) compensates the steps before it.
+// Each test ends with the invariant checker on the stopped cluster's
+// databases.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -13,6 +17,7 @@
 #include "checker/checker.h"
 #include "common/sqlite_file.h"
 #include "launcher/cluster.h"
+#include "launcher/fault_profile.h"
 #include "launcher/order_client.h"
 #include "launcher/seed.h"
 #include "test_util/temp_dir.h"
@@ -37,7 +42,8 @@ class PointsPayFlowTest : public ::testing::Test {
                     {.users = 3, .orders = 12, .poor_ratio = 0, .balances = {{kPoorUser, 5}}});
     ASSERT_TRUE(seeded.ok()) << seeded.status();
     orders_ = seeded->orders;
-    cluster_ = std::make_unique<Cluster>(ClusterOptions{.data_dir = dir_.path().string()});
+    cluster_ = std::make_unique<Cluster>(
+        ClusterOptions{.data_dir = dir_.path().string(), .faults = Faults()});
     absl::Status started = cluster_->Start();
     ASSERT_TRUE(started.ok()) << started;
     client_ = std::make_unique<OrderClient>(cluster_->order_address());
@@ -54,6 +60,9 @@ class PointsPayFlowTest : public ::testing::Test {
     PrintReport(*report, text);
     EXPECT_TRUE(report->clean()) << text.str();
   }
+
+  // The fault switches of the cluster's services: none here.
+  virtual ServiceFaults Faults() const { return {}; }
 
   bool WaitUntilAllFinal() {
     return WaitFor(
@@ -88,6 +97,20 @@ class PointsPayFlowTest : public ::testing::Test {
     return Query("paylog.db",
                  "SELECT COUNT(*) FROM " + table + " WHERE order_no = ? AND status != 'VOID'",
                  {order});
+  }
+  // Barrier rows of `gid` in a service's database (op "try" or "cancel"):
+  // whether the saga's action, resp. compensation, reached that service.
+  int64_t BarrierRows(const std::string& db_name, const std::string& gid, const std::string& op) {
+    return Query(db_name, "SELECT COUNT(*) FROM tcc_barrier WHERE gid = ? AND op = ?", {gid, op});
+  }
+  int64_t AnyLogRows(const std::string& table, const std::string& order) {
+    return Query("paylog.db", "SELECT COUNT(*) FROM " + table + " WHERE order_no = ?", {order});
+  }
+  CallResult PayOrFail(const SeededOrder& order, const std::string& request_id) {
+    CallResult paid = client_->Pay(order.order_no, request_id);
+    EXPECT_TRUE(paid.ok) << paid.last_error;
+    EXPECT_EQ(paid.reply.outcome(), pointspay::v1::OUTCOME_DONE) << paid.reply.ShortDebugString();
+    return paid;
   }
   std::string OrderStatus(const std::string& order) {
     pointspay::v1::Order o;
@@ -157,20 +180,144 @@ TEST_F(PointsPayFlowTest, InsufficientPointsIsARefusalThatLeavesNothingBehind) {
 TEST_F(PointsPayFlowTest, RefundReturnsPointsOnceEvenWhenAskedTwice) {
   const SeededOrder& order = orders_[4];
   int64_t before = Balance(order.user);
-  CallResult paid = client_->Pay(order.order_no, "pay-then-refund");
-  ASSERT_TRUE(paid.ok) << paid.last_error;
-  ASSERT_EQ(paid.reply.outcome(), pointspay::v1::OUTCOME_DONE);
+  PayOrFail(order, "pay-then-refund");
   CallResult refund = client_->Refund(order.order_no, "refund-1");
   ASSERT_TRUE(refund.ok) << refund.last_error;
   EXPECT_EQ(refund.reply.outcome(), pointspay::v1::OUTCOME_DONE) << refund.reply.detail();
+  EXPECT_EQ(refund.reply.gid(), "refund-refund-1");
+  EXPECT_EQ(refund.reply.order_status(), pointspay::v1::ORDER_STATUS_REFUNDED);
+  EXPECT_EQ(Balance(order.user), before);
+  // Another request: refused by the order step, before any points move.
   CallResult second = client_->Refund(order.order_no, "refund-2");
   ASSERT_TRUE(second.ok) << second.last_error;
   EXPECT_EQ(second.reply.outcome(), pointspay::v1::OUTCOME_REFUSED);
+  EXPECT_NE(second.reply.detail().find("refunded already (by refund-refund-1)"), std::string::npos)
+      << second.reply.detail();
+  EXPECT_EQ(BarrierRows("points.db", "refund-refund-2", "try"), 0);
+  // The first request again, e.g. a retry after a lost reply: the same answer.
+  CallResult again = client_->Refund(order.order_no, "refund-1");
+  ASSERT_TRUE(again.ok) << again.last_error;
+  EXPECT_EQ(again.reply.outcome(), pointspay::v1::OUTCOME_DONE);
+  EXPECT_TRUE(again.reply.replayed());
   ASSERT_TRUE(WaitUntilAllFinal());
   EXPECT_EQ(Balance(order.user), before);
   EXPECT_EQ(Ledger(order.order_no, "refund"), 1);
   EXPECT_EQ(LiveLogRows("refund_log", order.order_no), 1);
   EXPECT_EQ(OrderStatus(order.order_no), "ORDER_STATUS_REFUNDED");
+}
+
+TEST_F(PointsPayFlowTest, SameRefundTwiceConcurrentlyReturnsPointsOnce) {
+  const SeededOrder& order = orders_[7];
+  int64_t before = Balance(order.user);
+  PayOrFail(order, "pay-7");
+  std::vector<CallResult> results(3);
+  std::vector<std::thread> senders;
+  for (CallResult& r : results) {
+    senders.emplace_back([&] { r = client_->Refund(order.order_no, "dup-refund"); });
+  }
+  for (std::thread& t : senders) t.join();
+  for (const CallResult& r : results) {
+    ASSERT_TRUE(r.ok) << r.last_error;
+    EXPECT_EQ(r.reply.outcome(), pointspay::v1::OUTCOME_DONE) << r.reply.ShortDebugString();
+  }
+  ASSERT_TRUE(WaitUntilAllFinal());
+  EXPECT_EQ(Balance(order.user), before);
+  EXPECT_EQ(Ledger(order.order_no, "refund"), 1);
+  EXPECT_EQ(OrderStatus(order.order_no), "ORDER_STATUS_REFUNDED");
+}
+
+TEST_F(PointsPayFlowTest, RefundOfAnUnpaidOrderIsRefusedAtTheOrderStepAndMovesNothing) {
+  const SeededOrder& order = orders_[5];
+  int64_t before = Balance(order.user);
+  CallResult r = client_->Refund(order.order_no, "unpaid-1");
+  ASSERT_TRUE(r.ok) << r.last_error;
+  EXPECT_EQ(r.reply.outcome(), pointspay::v1::OUTCOME_REFUSED);
+  EXPECT_NE(r.reply.detail().find("is UNPAID; only a PAID order is refunded"), std::string::npos)
+      << r.reply.detail();
+  EXPECT_EQ(r.reply.order_status(), pointspay::v1::ORDER_STATUS_UNPAID);
+  ASSERT_TRUE(WaitUntilAllFinal());
+  // Neither later step ran, so there was nothing to compensate.
+  for (const char* db : {"points.db", "paylog.db"}) {
+    EXPECT_EQ(BarrierRows(db, "refund-unpaid-1", "try"), 0) << db;
+    EXPECT_EQ(BarrierRows(db, "refund-unpaid-1", "cancel"), 0) << db;
+  }
+  EXPECT_EQ(BarrierRows("orders.db", "refund-unpaid-1", "cancel"), 0);
+  EXPECT_EQ(Balance(order.user), before);
+  EXPECT_EQ(Ledger(order.order_no, "refund"), 0);
+  EXPECT_EQ(AnyLogRows("refund_log", order.order_no), 0);
+  EXPECT_EQ(OrderStatus(order.order_no), "ORDER_STATUS_UNPAID");
+  // The same request again: the same answer, from the same saga.
+  CallResult again = client_->Refund(order.order_no, "unpaid-1");
+  ASSERT_TRUE(again.ok) << again.last_error;
+  EXPECT_EQ(again.reply.outcome(), pointspay::v1::OUTCOME_REFUSED);
+  EXPECT_EQ(again.reply.detail(), r.reply.detail());
+  EXPECT_TRUE(again.reply.replayed());
+}
+
+// The pay log refuses every refund (its refuse_refund switch): only the
+// order step is undone, and the points step after it never runs.
+class PaylogRefusesRefundsTest : public PointsPayFlowTest {
+ protected:
+  ServiceFaults Faults() const override {
+    ServiceFaults faults;
+    faults.paylog.refuse_refund = 1;
+    return faults;
+  }
+};
+
+TEST_F(PaylogRefusesRefundsTest, ARefusalAtThePaylogStepCompensatesTheOrderStepOnly) {
+  const SeededOrder& order = orders_[4];
+  int64_t before = Balance(order.user);
+  PayOrFail(order, "pay-4");
+  CallResult r = client_->Refund(order.order_no, "refused-late");
+  ASSERT_TRUE(r.ok) << r.last_error;
+  EXPECT_EQ(r.reply.outcome(), pointspay::v1::OUTCOME_REFUSED) << r.reply.ShortDebugString();
+  EXPECT_NE(r.reply.detail().find("refuse_refund: paylog.refund refused"), std::string::npos)
+      << r.reply.detail();
+  EXPECT_EQ(r.reply.order_status(), pointspay::v1::ORDER_STATUS_PAID);
+  ASSERT_TRUE(WaitUntilAllFinal());
+  const std::string gid = "refund-refused-late";
+  EXPECT_EQ(BarrierRows("orders.db", gid, "cancel"), 1);
+  EXPECT_EQ(BarrierRows("paylog.db", gid, "cancel"), 0) << "a refused step has nothing to undo";
+  EXPECT_EQ(BarrierRows("points.db", gid, "try"), 0) << "the step after a refusal never runs";
+  EXPECT_EQ(OrderStatus(order.order_no), "ORDER_STATUS_PAID");
+  EXPECT_EQ(Balance(order.user), before - order.amount);
+  EXPECT_EQ(Ledger(order.order_no, "refund"), 0);
+  EXPECT_EQ(LiveLogRows("refund_log", order.order_no), 0);
+  pointspay::v1::Order o;
+  ASSERT_TRUE(client_->GetOrder(order.order_no, &o).ok());
+  EXPECT_EQ(o.refund_gid(), "");
+}
+
+// The points service (the last step) refuses every refund: the saga
+// compensates the pay-log step and then the order step.
+class PointsRefusesRefundsTest : public PointsPayFlowTest {
+ protected:
+  ServiceFaults Faults() const override {
+    ServiceFaults faults;
+    faults.points.refuse_refund = 1;
+    return faults;
+  }
+};
+
+TEST_F(PointsRefusesRefundsTest, ALastStepRefusalCompensatesThePaylogAndTheOrderStep) {
+  const SeededOrder& order = orders_[3];
+  int64_t before = Balance(order.user);
+  PayOrFail(order, "pay-3");
+  CallResult r = client_->Refund(order.order_no, "refused-points");
+  ASSERT_TRUE(r.ok) << r.last_error;
+  EXPECT_EQ(r.reply.outcome(), pointspay::v1::OUTCOME_REFUSED) << r.reply.ShortDebugString();
+  EXPECT_NE(r.reply.detail().find("refuse_refund: points.refund refused"), std::string::npos)
+      << r.reply.detail();
+  ASSERT_TRUE(WaitUntilAllFinal());
+  const std::string gid = "refund-refused-points";
+  EXPECT_EQ(BarrierRows("orders.db", gid, "cancel"), 1);
+  EXPECT_EQ(BarrierRows("paylog.db", gid, "cancel"), 1);
+  EXPECT_EQ(BarrierRows("points.db", gid, "cancel"), 0) << "a refused step has nothing to undo";
+  EXPECT_EQ(OrderStatus(order.order_no), "ORDER_STATUS_PAID");
+  EXPECT_EQ(Balance(order.user), before - order.amount);
+  EXPECT_EQ(Ledger(order.order_no, "refund"), 0);
+  EXPECT_EQ(LiveLogRows("refund_log", order.order_no), 0);
 }
 
 }  // namespace

@@ -13,6 +13,39 @@ grpc::ServerUnaryReactor* Done(grpc::ServerUnaryReactor* reactor, const grpc::St
 
 bool IsDecided(tcc::v1::TransactionState s) { return s != tcc::v1::TRANSACTION_STATE_TRYING; }
 
+// The saga as tccd would leave it once final.
+tcc::v1::Transaction RunSaga(const tcc::v1::SubmitSagaRequest& request) {
+  tcc::v1::Transaction saga;
+  saga.set_gid(request.gid());
+  saga.set_mode("SAGA");
+  for (int i = 0; i < request.steps_size(); ++i) {
+    const tcc::v1::SagaStep& spec = request.steps(i);
+    tcc::v1::Branch* step = saga.add_branches();
+    step->set_branch_id(spec.step_id().empty() ? absl::StrCat("s", i + 1) : spec.step_id());
+    step->set_target(spec.target());
+    step->set_action(spec.action());
+    if (!saga.decision_reason().empty()) {
+      step->set_state(tcc::v1::BRANCH_STATE_REGISTERED);  // never ran
+    } else if (spec.action() == "refuse") {
+      step->set_state(tcc::v1::BRANCH_STATE_TRY_REFUSED);
+      step->set_last_error("refused by the fake");
+      saga.set_decision_reason(
+          absl::StrCat("step ", step->branch_id(), " refused: refused by the fake"));
+    } else {
+      step->set_state(tcc::v1::BRANCH_STATE_TRIED);
+    }
+  }
+  bool refused = !saga.decision_reason().empty();
+  for (tcc::v1::Branch& step : *saga.mutable_branches()) {
+    if (refused && step.state() == tcc::v1::BRANCH_STATE_TRIED) {
+      step.set_state(tcc::v1::BRANCH_STATE_CANCELLED);
+    }
+  }
+  saga.set_state(refused ? tcc::v1::TRANSACTION_STATE_ROLLED_BACK
+                         : tcc::v1::TRANSACTION_STATE_COMMITTED);
+  return saga;
+}
+
 }  // namespace
 
 FakeCoordinator::FakeCoordinator() {
@@ -56,6 +89,11 @@ int FakeCoordinator::Branches(const std::string& gid) const {
 void FakeCoordinator::SetState(const std::string& gid, tcc::v1::TransactionState state) {
   absl::MutexLock lock(&mu_);
   gts_[gid].set_state(state);
+}
+
+uint32_t FakeCoordinator::LastSagaWaitMs() const {
+  absl::MutexLock lock(&mu_);
+  return last_saga_wait_ms_;
 }
 
 bool FakeCoordinator::Injected(const std::string& method, grpc::ServerUnaryReactor* reactor) {
@@ -163,6 +201,27 @@ grpc::ServerUnaryReactor* FakeCoordinator::GetTransaction(
   auto it = gts_.find(request->gid());
   if (it == gts_.end()) return Done(reactor, grpc::Status(grpc::StatusCode::NOT_FOUND, "no gt"));
   *reply = it->second;
+  return Done(reactor, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* FakeCoordinator::SubmitSaga(grpc::CallbackServerContext* ctx,
+                                                      const tcc::v1::SubmitSagaRequest* request,
+                                                      tcc::v1::SubmitSagaReply* reply) {
+  // DefaultReactor() may be called only once per call.
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  absl::MutexLock lock(&mu_);
+  if (Injected("SubmitSaga", reactor)) return reactor;
+  if (request->gid().empty() || request->steps().empty()) {
+    return Done(reactor,
+                grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "fake needs a gid and steps"));
+  }
+  last_saga_wait_ms_ = request->wait_for_result() ? request->wait_timeout_ms() : 0;
+  auto [it, created] = gts_.try_emplace(request->gid());
+  if (created) it->second = RunSaga(*request);
+  reply->set_gid(request->gid());
+  reply->set_created(created);
+  reply->set_state(it->second.state());
+  reply->set_reason(it->second.decision_reason());
   return Done(reactor, grpc::Status::OK);
 }
 

@@ -1,8 +1,10 @@
 // An in-memory stand-in for tccd's Coordinator service, for the
-// InitiatorClient tests: Begin / Try / Commit / Rollback / GetTransaction
-// with the documented idempotency, plus injected UNAVAILABLE failures and
-// call counters. It calls no participant: Try marks each branch TRIED, or
-// TRY_REFUSED when its action is "refuse". Served on 127.0.0.1:0.
+// InitiatorClient tests: Begin / Try / Commit / Rollback / GetTransaction /
+// SubmitSaga with the documented idempotency, plus injected UNAVAILABLE
+// failures and call counters. It calls no participant: Try marks each
+// branch TRIED, or TRY_REFUSED when its action is "refuse"; SubmitSaga
+// finishes the saga at once, the same way (a refused step compensates the
+// steps before it; the later ones never run). Served on 127.0.0.1:0.
 //
 // Thread-safety: all methods may be called from any thread.
 #pragma once
@@ -37,6 +39,8 @@ class FakeCoordinator final : public tcc::v1::Coordinator::CallbackService {
   int Branches(const std::string& gid) const;
   // Forces a state, e.g. to simulate the coordinator's timeout rollback.
   void SetState(const std::string& gid, tcc::v1::TransactionState state);
+  // wait_timeout_ms of the last SubmitSaga received (0: it did not wait).
+  uint32_t LastSagaWaitMs() const;
 
   grpc::ServerUnaryReactor* Begin(grpc::CallbackServerContext* ctx,
                                   const tcc::v1::BeginRequest* request,
@@ -53,6 +57,9 @@ class FakeCoordinator final : public tcc::v1::Coordinator::CallbackService {
   grpc::ServerUnaryReactor* GetTransaction(grpc::CallbackServerContext* ctx,
                                            const tcc::v1::GetTransactionRequest* request,
                                            tcc::v1::Transaction* reply) override;
+  grpc::ServerUnaryReactor* SubmitSaga(grpc::CallbackServerContext* ctx,
+                                       const tcc::v1::SubmitSagaRequest* request,
+                                       tcc::v1::SubmitSagaReply* reply) override;
 
  private:
   // Counts the call; true (and the reactor finished) when it must fail.
@@ -65,6 +72,7 @@ class FakeCoordinator final : public tcc::v1::Coordinator::CallbackService {
   std::map<std::string, tcc::v1::Transaction> gts_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> fail_next_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> calls_ ABSL_GUARDED_BY(mu_);
+  uint32_t last_saga_wait_ms_ ABSL_GUARDED_BY(mu_) = 0;
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
 };

@@ -1,5 +1,7 @@
 // InitiatorClient against a fake coordinator on 127.0.0.1:0: retries,
-// TransactionGuard, and CommitWithLocalTransaction with its fence.
+// TransactionGuard, CommitWithLocalTransaction with its fence, and the saga
+// calls' transport behaviour (their semantics against a real tccd are in
+// saga_client_test.cc).
 #include "tcc/sdk/initiator_client.h"
 
 #include <thread>
@@ -27,6 +29,14 @@ tcc::v1::BranchSpec Branch(const std::string& id, const std::string& action = "p
   b.set_action(action);
   b.set_payload("alice:10");
   return b;
+}
+
+tcc::v1::SagaStep Step(const std::string& action) {
+  tcc::v1::SagaStep step;
+  step.set_target("127.0.0.1:1");
+  step.set_action(action);
+  step.set_payload("alice:10");
+  return step;
 }
 
 class InitiatorClientTest : public ::testing::Test {
@@ -232,6 +242,67 @@ TEST_F(InitiatorClientTest, SlowInitiatorLosesToTheBackQuery) {
   EXPECT_TRUE(absl::IsFailedPrecondition(result.status()));
   EXPECT_EQ(Orders(), 0);
   EXPECT_EQ(coordinator_.Calls("Commit"), 0);
+}
+
+TEST_F(InitiatorClientTest, SubmitSagaGeneratesAGidAndRetriesTransportErrors) {
+  coordinator_.FailNext("SubmitSaga", 2);
+  absl::StatusOr<SagaOutcome> saga = client_->SubmitSaga({.steps = {Step("a"), Step("b")}});
+  TCC_ASSERT_OK(saga);
+  EXPECT_FALSE(saga->gid.empty());
+  EXPECT_TRUE(saga->created);
+  EXPECT_EQ(saga->state, TRANSACTION_STATE_COMMITTED);
+  EXPECT_TRUE(saga->final());
+  EXPECT_TRUE(saga->refused_step.empty());
+  EXPECT_EQ(coordinator_.Calls("SubmitSaga"), 3);
+  EXPECT_EQ(coordinator_.LastSagaWaitMs(), 0u);
+}
+
+TEST_F(InitiatorClientTest, SubmitSagaRetriesAreBounded) {
+  coordinator_.FailNext("SubmitSaga", 100);
+  absl::StatusOr<SagaOutcome> saga = client_->SubmitSaga({.gid = "saga-1", .steps = {Step("a")}});
+  EXPECT_TRUE(absl::IsUnavailable(saga.status())) << saga.status();
+  EXPECT_THAT(std::string(saga.status().message()), HasSubstr("SubmitSaga (4 attempt(s))"));
+  EXPECT_EQ(coordinator_.Calls("SubmitSaga"), 4);
+}
+
+TEST_F(InitiatorClientTest, SubmitSagaNamesTheRefusedStepAndResubmitsIdempotently) {
+  SagaParams params{.gid = "saga-1",
+                    .steps = {Step("a"), Step("refuse"), Step("c")},
+                    .wait_for_result = absl::Milliseconds(2500)};
+  absl::StatusOr<SagaOutcome> saga = client_->SubmitSaga(params);
+  TCC_ASSERT_OK(saga);
+  EXPECT_EQ(coordinator_.LastSagaWaitMs(), 2500u);
+  EXPECT_EQ(saga->state, TRANSACTION_STATE_ROLLED_BACK);
+  EXPECT_TRUE(saga->created);
+  EXPECT_EQ(saga->refused_step, "s2");
+  EXPECT_EQ(saga->refusal, "refused by the fake");
+  EXPECT_EQ(saga->reason, "step s2 refused: refused by the fake");
+  EXPECT_EQ(coordinator_.Calls("GetTransaction"), 1) << "read back to name the refused step";
+
+  absl::StatusOr<SagaOutcome> again = client_->SubmitSaga(params);
+  TCC_ASSERT_OK(again);
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->refused_step, "s2");
+
+  absl::StatusOr<SagaOutcome> read = client_->GetSaga("saga-1");
+  TCC_ASSERT_OK(read);
+  EXPECT_EQ(read->state, TRANSACTION_STATE_ROLLED_BACK);
+  EXPECT_EQ(read->refusal, "refused by the fake");
+}
+
+TEST_F(InitiatorClientTest, SagaInputIsCheckedBeforeAnyCall) {
+  EXPECT_TRUE(absl::IsInvalidArgument(client_->SubmitSaga({.gid = "saga-1"}).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      client_->SubmitSaga({.gid = "bad gid", .steps = {Step("a")}}).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      client_->SubmitSaga({.steps = {Step("a")}, .wait_for_result = absl::Hours(25)}).status()));
+  EXPECT_EQ(coordinator_.Calls("SubmitSaga"), 0);
+}
+
+TEST_F(InitiatorClientTest, GetSagaOfATccTransactionIsFailedPrecondition) {
+  TCC_ASSERT_OK(client_->Begin({.gid = "gid-1"}));
+  EXPECT_TRUE(absl::IsFailedPrecondition(client_->GetSaga("gid-1").status()));
+  EXPECT_TRUE(absl::IsNotFound(client_->GetSaga("gid-unknown").status()));
 }
 
 }  // namespace

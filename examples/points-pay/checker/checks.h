@@ -1,16 +1,20 @@
 // The invariants of scenarios S1, S2 and S5, checked on a Snapshot taken
 // once every global transaction should be final:
 //
-//   - every GT is final (COMMITTED or ROLLED_BACK);
+//   - every GT (TCC payment or refund saga) is final (COMMITTED or
+//     ROLLED_BACK);
 //   - per order, all or nothing (S1): UNPAID with no deduction, no live pay
 //     or refund log row; or PAID with exactly one deduction, one FINAL pay
 //     log row and a COMMITTED GT, all under the order's pay_gid;
-//   - refunds (S2): REFUNDED iff the points came back exactly once (ledger
-//     row 'refund') and a FINAL refund log row exists, under refund_gid;
-//   - duplicates (S5): a rolled-back GT left no effect anywhere, and every
-//     committed GT is the one its order names;
-//   - no points left frozen, no pending refund or log row left open;
-//   - conservation: sum(balances) + deducted - refunded == initial total.
+//   - refunds (S2): an order is REFUNDED iff its points came back (one
+//     ledger row 'refund') iff a FINAL refund log row exists, all under
+//     refund_gid, whose saga COMMITTED; a PAID order has neither;
+//   - duplicates (S5): a rolled-back GT (a compensated saga included) left
+//     no effect anywhere: no ledger row, no live log row, no order naming
+//     it; and every committed GT is the one its order names;
+//   - no points left frozen, no log row left PENDING where none may be;
+//   - conservation: each user's balance is their seed balance - paid +
+//     refunded (from the ledger), and so is the sum.
 //
 // Thread-safety: pure functions.
 #pragma once

@@ -33,14 +33,27 @@ absl::StatusOr<std::vector<LogRecord>> ReadLog(const std::string& path, const ch
   return records;
 }
 
-absl::StatusOr<int64_t> ReadInitialTotal(const std::string& seed_file) {
+absl::Status ReadSeed(const std::string& seed_file, Snapshot& s) {
   std::ifstream in(seed_file);
   if (!in) return absl::NotFoundError(absl::StrCat("no seed file ", seed_file));
   nlohmann::json seed = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (seed.is_discarded() || !seed.contains("initial_total")) {
+  if (seed.is_discarded() || !seed.contains("initial_total") ||
+      !seed["initial_total"].is_number_integer()) {
     return absl::DataLossError(absl::StrCat(seed_file, " has no initial_total"));
   }
-  return seed["initial_total"].get<int64_t>();
+  s.initial_total = seed["initial_total"].get<int64_t>();
+  if (!seed.contains("balances")) return absl::OkStatus();
+  if (!seed["balances"].is_object()) {
+    return absl::DataLossError(absl::StrCat(seed_file, ": balances is not an object"));
+  }
+  for (const auto& [user, balance] : seed["balances"].items()) {
+    if (!balance.is_number_integer()) {
+      return absl::DataLossError(
+          absl::StrCat(seed_file, ": balance of ", user, " is not a number"));
+    }
+    s.initial_balances[user] = balance.get<int64_t>();
+  }
+  return absl::OkStatus();
 }
 
 absl::Status LoadCoordinator(const std::string& path, Snapshot& s) {
@@ -57,7 +70,6 @@ absl::Status LoadPoints(const std::string& path, Snapshot& s) {
   ASSIGN_OR_RETURN(std::vector<TextRow> ledger,
                    ReadAll(path, "SELECT order_no, op_type, user, amount, gid FROM account_log"));
   for (const TextRow& r : ledger) s.ledger.push_back({r[0], r[1], r[2], Int(r[3]), r[4]});
-  ASSIGN_OR_RETURN(s.pending_refunds, ReadLog(path, "pending_refunds"));
   return absl::OkStatus();
 }
 
@@ -86,7 +98,7 @@ CheckerPaths CheckerPaths::InDataDir(const std::string& dir) {
 
 absl::StatusOr<Snapshot> LoadSnapshot(const CheckerPaths& paths) {
   Snapshot s;
-  ASSIGN_OR_RETURN(s.initial_total, ReadInitialTotal(paths.seed_file));
+  RETURN_IF_ERROR(ReadSeed(paths.seed_file, s));
   RETURN_IF_ERROR(LoadCoordinator(paths.tccd_db, s));
   RETURN_IF_ERROR(LoadPoints(paths.points_db, s));
   ASSIGN_OR_RETURN(s.pay_log, ReadLog(paths.paylog_db, "pay_log"));

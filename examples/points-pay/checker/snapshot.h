@@ -1,6 +1,7 @@
 // Everything the checker looks at, read once from the four databases of a
 // run (tccd's store and the three services', opened read-only) and the seed
-// file the launcher wrote (the points in circulation before the run).
+// file the launcher wrote (the points in circulation before the run, in
+// total and per user).
 //
 // Thread-safety: plain values; LoadSnapshot opens its own connections.
 #pragma once
@@ -48,7 +49,7 @@ struct LedgerRecord {
   std::string gid;
 };
 
-// A pay_log / refund_log / pending_refunds row.
+// A pay_log / refund_log row.
 struct LogRecord {
   std::string gid;
   std::string order_no;
@@ -68,10 +69,11 @@ struct OrderRecord {
 
 struct Snapshot {
   int64_t initial_total = 0;
-  std::map<std::string, int> gt_states;  // gid -> state
+  // user -> balance before the run; empty for a seed file without them.
+  std::map<std::string, int64_t> initial_balances;
+  std::map<std::string, int> gt_states;  // gid -> state (TCC GTs and sagas)
   std::vector<AccountRecord> accounts;
   std::vector<LedgerRecord> ledger;
-  std::vector<LogRecord> pending_refunds;
   std::vector<LogRecord> pay_log;
   std::vector<LogRecord> refund_log;
   std::vector<OrderRecord> orders;

@@ -46,6 +46,11 @@ absl::Status InjectedFault(Fault fault, const tcc::sdk::BranchRequest& request) 
                                              request.action(), " ", request.gid()));
 }
 
+std::string InjectedRefusal(const tcc::sdk::BranchRequest& request) {
+  return absl::StrCat("injected fault refuse_refund: ", request.action(), " refused for ",
+                      request.gid());
+}
+
 void MaybeFailAfterCommit(FaultInjector& faults, Fault crash,
                           const tcc::sdk::BranchRequest& request) {
   if (faults.Fires(crash)) {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -33,6 +34,9 @@ void RequestAfterCommit(Fault fault, std::string_view gid);
 
 // The retryable error a handler returns when `fault` fires before any write.
 absl::Status InjectedFault(Fault fault, const tcc::sdk::BranchRequest& request);
+
+// The reason a step gives when refuse_refund fires.
+std::string InjectedRefusal(const tcc::sdk::BranchRequest& request);
 
 // After a successful Try / Confirm: maybe ask to die (`crash`) or to drop
 // the reply once the handler's transaction has committed.

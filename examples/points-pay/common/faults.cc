@@ -12,7 +12,7 @@ namespace pointspay {
 
 bool FaultConfig::any() const {
   return fail_try > 0 || fail_confirm > 0 || fail_cancel > 0 || crash_after_try > 0 ||
-         crash_after_confirm > 0 || drop_reply > 0 || latency_ms > 0;
+         crash_after_confirm > 0 || drop_reply > 0 || refuse_refund > 0 || latency_ms > 0;
 }
 
 const char* FaultName(Fault fault) {
@@ -29,6 +29,8 @@ const char* FaultName(Fault fault) {
       return "crash_after_confirm";
     case Fault::kDropReply:
       return "drop_reply";
+    case Fault::kRefuseRefund:
+      return "refuse_refund";
     case Fault::kLatency:
       return "latency";
   }
@@ -59,6 +61,10 @@ void AddFaultFlags(CLI::App& app, FaultConfig* config) {
                  "P(commit, then answer UNAVAILABLE: the caller cannot know)")
       ->envname("PP_DROP_REPLY")
       ->check(probability);
+  app.add_option("--refuse_refund", config->refuse_refund,
+                 "P(the refund saga's step refuses, so that the saga compensates)")
+      ->envname("PP_REFUSE_REFUND")
+      ->check(probability);
   app.add_option("--latency_ms", config->latency_ms, "add a random delay up to this per call")
       ->envname("PP_LATENCY_MS")
       ->check(CLI::Range(0, 60000));
@@ -85,6 +91,8 @@ double FaultInjector::Probability(Fault fault) const {
       return config_.crash_after_confirm;
     case Fault::kDropReply:
       return config_.drop_reply;
+    case Fault::kRefuseRefund:
+      return config_.refuse_refund;
     case Fault::kLatency:
       return 0;
   }

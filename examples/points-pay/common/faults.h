@@ -2,7 +2,9 @@
 // probability, so that a load run meets every failure the protocol must
 // survive (scenario S3): a failed Try or Confirm, added latency, a crash
 // (SIGKILL, no cleanup) right after a local commit, and a reply lost after
-// the commit (the work is done, the caller sees an error).
+// the commit (the work is done, the caller sees an error). One switch is a
+// business outcome instead, for tests: refuse_refund makes the service's
+// step of the refund saga refuse, so that the saga compensates.
 //
 // Each service takes them as flags (--fail_try=0.05 ...) or environment
 // variables (PP_FAIL_TRY=0.05 ...). Every fault that fires writes one line
@@ -37,6 +39,7 @@ struct FaultConfig {
   double crash_after_try = 0;      // SIGKILL right after Try committed locally
   double crash_after_confirm = 0;  // SIGKILL right after Confirm committed locally
   double drop_reply = 0;           // commit, then answer UNAVAILABLE anyway
+  double refuse_refund = 0;        // the refund saga's step refuses (a business "no")
   int latency_ms = 0;              // sleep uniformly in [0, latency_ms] per call
   uint64_t seed = 0;               // 0: random
 
@@ -50,13 +53,15 @@ enum class Fault {
   kCrashAfterTry,
   kCrashAfterConfirm,
   kDropReply,
+  kRefuseRefund,
   kLatency,
 };
 
 // The switch's name as in flags and log lines ("fail_try", ...).
 const char* FaultName(Fault fault);
 
-// Registers --fail_try ... --latency_ms and --fault_seed (env PP_*).
+// Registers --fail_try ... --refuse_refund, --latency_ms and --fault_seed
+// (env PP_*).
 void AddFaultFlags(CLI::App& app, FaultConfig* config);
 
 class FaultInjector {

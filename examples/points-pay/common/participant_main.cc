@@ -48,6 +48,7 @@ absl::Status Serve(const ParticipantSpec& spec, const Flags& flags) {
 
 int RunParticipantMain(const ParticipantSpec& spec, int argc, char** argv) {
   BlockStopSignals();
+  DisableMutexDeadlockDetection();
   Flags flags;
   CLI::App app(spec.description, spec.name);
   app.add_option("--listen", flags.listen, "host:port to serve on (port 0: pick one)");

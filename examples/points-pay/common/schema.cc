@@ -23,7 +23,8 @@ absl::Status CreatePointsSchema(tcc::sdk::Database& db) {
                          " balance INTEGER NOT NULL,"
                          " frozen INTEGER NOT NULL DEFAULT 0,"
                          " CHECK (frozen >= 0 AND frozen <= balance))",
-                         // The ledger: one row per (order, pay|refund), ever.
+                         // The ledger: at most one row per (order, pay|refund);
+                         // a compensated refund saga deletes its row again.
                          "CREATE TABLE IF NOT EXISTS account_log ("
                          " order_no TEXT NOT NULL,"
                          " op_type TEXT NOT NULL,"
@@ -32,15 +33,6 @@ absl::Status CreatePointsSchema(tcc::sdk::Database& db) {
                          " gid TEXT NOT NULL,"
                          " created_unix_ms INTEGER NOT NULL,"
                          " UNIQUE (order_no, op_type))",
-                         // A refund reserved by Try, until Confirm or Cancel.
-                         "CREATE TABLE IF NOT EXISTS pending_refunds ("
-                         " gid TEXT PRIMARY KEY,"
-                         " order_no TEXT NOT NULL,"
-                         " user TEXT NOT NULL,"
-                         " amount INTEGER NOT NULL,"
-                         " status TEXT NOT NULL)",
-                         "CREATE UNIQUE INDEX IF NOT EXISTS pending_refunds_one_live"
-                         " ON pending_refunds (order_no) WHERE status = 'PENDING'",
                      });
 }
 

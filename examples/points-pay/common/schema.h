@@ -9,7 +9,8 @@
 //              accounts CHECK frozen >= 0 AND frozen <= balance.
 //   - paylog:  one row per global transaction; at most one FINAL pay_log row
 //              and one FINAL refund_log row per order (partial unique index).
-//   - orders:  status moves UNPAID -> PAID -> REFUNDED by conditional updates.
+//   - orders:  status moves UNPAID -> PAID -> REFUNDED by conditional
+//              updates; a compensated refund moves it back to PAID.
 //
 // Thread-safety: safe to call from any thread (one transaction each).
 #pragma once
@@ -19,7 +20,8 @@
 
 namespace pointspay {
 
-// Row states of pay_log, refund_log and pending_refunds.
+// Row states of pay_log (PENDING until Confirm) and refund_log (a saga
+// step: FINAL at once, VOID when compensated).
 inline constexpr char kPending[] = "PENDING";
 inline constexpr char kFinal[] = "FINAL";
 inline constexpr char kVoid[] = "VOID";

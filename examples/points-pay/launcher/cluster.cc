@@ -44,8 +44,10 @@ struct Cluster::Process {
   Kind kind;
   std::string name;
   std::unique_ptr<ChildProcess> child;
-  int port = 0;         // 0 until the first start reported it
-  int status_port = 0;  // order service only
+  int port = 0;  // 0 until the first start reported it
+  // Order service only: its status endpoint and its refund saga step.
+  int status_port = 0;
+  int participant_port = 0;
   int restarts = 0;
 };
 
@@ -109,6 +111,8 @@ std::vector<std::string> Cluster::ServiceArgv(const Process& p) const {
   if (p.kind == Kind::kOrder) {
     argv.push_back(absl::StrCat("--status_listen=", Loopback(p.status_port)));
     argv.push_back(absl::StrCat("--status_port_file=", Path("run/order_status.port")));
+    argv.push_back(absl::StrCat("--participant_listen=", Loopback(p.participant_port)));
+    argv.push_back(absl::StrCat("--participant_port_file=", Path("run/order_participant.port")));
     argv.push_back(absl::StrCat("--coordinator=", Loopback(processes_[0]->port)));
     argv.push_back(absl::StrCat("--points=", Loopback(processes_[1]->port)));
     argv.push_back(absl::StrCat("--paylog=", Loopback(processes_[2]->port)));
@@ -126,8 +130,13 @@ std::vector<std::string> Cluster::ServiceArgv(const Process& p) const {
 absl::Status Cluster::StartProcess(Process& p) {
   std::string port_file = Path(absl::StrCat("run/", p.name, ".port"));
   std::string status_file = Path("run/order_status.port");
+  std::string participant_file = Path("run/order_participant.port");
+  bool order = p.kind == Kind::kOrder;
   std::filesystem::remove(port_file);
-  if (p.kind == Kind::kOrder) std::filesystem::remove(status_file);
+  if (order) {
+    std::filesystem::remove(status_file);
+    std::filesystem::remove(participant_file);
+  }
   RETURN_IF_ERROR(p.child->Start(Argv(p)));
   absl::Time deadline = absl::Now() + kStartTimeout;
   while (absl::Now() < deadline) {
@@ -137,10 +146,14 @@ absl::Status Cluster::StartProcess(Process& p) {
                                                  Tail(p.child->log_path())));
     }
     int port = ReadPort(port_file);
-    int status_port = p.kind == Kind::kOrder ? ReadPort(status_file) : 1;
-    if (port > 0 && status_port > 0) {
+    int status_port = order ? ReadPort(status_file) : 1;
+    int participant_port = order ? ReadPort(participant_file) : 1;
+    if (port > 0 && status_port > 0 && participant_port > 0) {
       p.port = port;
-      if (p.kind == Kind::kOrder) p.status_port = status_port;
+      if (order) {
+        p.status_port = status_port;
+        p.participant_port = participant_port;
+      }
       return absl::OkStatus();
     }
     absl::SleepFor(absl::Milliseconds(5));
@@ -203,6 +216,13 @@ absl::StatusOr<bool> Cluster::KillAndRestart(const std::string& name, absl::Dura
 absl::StatusOr<int64_t> Cluster::UnfinishedTransactions() const {
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteFile> db, SqliteFile::Open(Path("tccd.db")));
   return db->QueryInt("SELECT COUNT(*) FROM global_transactions WHERE state NOT IN (3, 5)");
+}
+
+pid_t Cluster::pid(const std::string& name) const {
+  for (const auto& p : processes_) {
+    if (p->name == name) return p->child->pid();
+  }
+  return -1;
 }
 
 std::map<std::string, int> Cluster::restarts() const {

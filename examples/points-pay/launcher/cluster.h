@@ -1,9 +1,11 @@
 // The four processes of the example on one machine: tccd, points_service,
 // paylog_service and order_service, each with its own SQLite file in the data
-// directory and its own loopback port. The first start uses port 0 and a port
-// file; the port is then kept, so that a restarted service is found again at
-// the address the coordinator stored in its branches and in each GT's status
-// endpoint. Logs go to DIR/logs/<name>.log (appended across restarts).
+// directory and its own loopback port (the order service has three: its API,
+// its status endpoint and its refund saga step). The first start uses port 0
+// and a port file; the ports are then kept, so that a restarted service is
+// found again at the address the coordinator stored in its branches, saga
+// steps and each GT's status endpoint. Logs go to DIR/logs/<name>.log
+// (appended across restarts).
 //
 // Supervise() restarts any service that died (a crash fault, an OOM kill) on
 // the same port and data file, and counts restarts. It is meant to be called
@@ -64,6 +66,10 @@ class Cluster {
   absl::StatusOr<int64_t> UnfinishedTransactions() const;
 
   std::string order_address() const;
+  // The pid of the process named `name` (as in KillAndRestart), or -1 when
+  // it is not running or there is no such process: lets a benchmark sample
+  // each process's CPU time and memory.
+  pid_t pid(const std::string& name) const;
   const std::string& data_dir() const { return options_.data_dir; }
   std::string log_dir() const;
   std::map<std::string, int> restarts() const;

@@ -17,6 +17,7 @@ absl::Status SetSwitch(FaultConfig& c, const std::string& name, double value) {
       {"crash_after_try", &c.crash_after_try},
       {"crash_after_confirm", &c.crash_after_confirm},
       {"drop_reply", &c.drop_reply},
+      {"refuse_refund", &c.refuse_refund},
   };
   if (name == "latency_ms") {
     c.latency_ms = static_cast<int>(value);
@@ -27,7 +28,7 @@ absl::Status SetSwitch(FaultConfig& c, const std::string& name, double value) {
     return absl::InvalidArgumentError(absl::StrCat(
         "unknown fault switch \"", name,
         "\"; known: fail_try fail_confirm fail_cancel crash_after_try crash_after_confirm "
-        "drop_reply latency_ms"));
+        "drop_reply refuse_refund latency_ms"));
   }
   if (value < 0 || value > 1) {
     return absl::InvalidArgumentError(absl::StrCat(name, " is a probability in [0, 1]"));
@@ -54,7 +55,14 @@ ServiceFaults DefaultFaultProfile() {
   order.crash_after_confirm = 0.002;
   order.drop_reply = 0.02;
   order.latency_ms = 5;
-  return {participant, participant, order};
+  ServiceFaults faults{participant, participant, order};
+  // Refund sagas that compensate under load: a refusal at the points step
+  // (the last) undoes the pay-log and order steps; one at the pay log undoes
+  // the order step. Neither undoes a points credit (the user may have spent
+  // the points meanwhile; see points_service/points_actions.h).
+  faults.points.refuse_refund = 0.02;
+  faults.paylog.refuse_refund = 0.01;
+  return faults;
 }
 
 absl::Status ApplyFaultOverride(std::string_view spec, ServiceFaults& faults) {
@@ -93,6 +101,7 @@ std::vector<std::string> FaultFlags(const FaultConfig& c) {
   add("crash_after_try", c.crash_after_try);
   add("crash_after_confirm", c.crash_after_confirm);
   add("drop_reply", c.drop_reply);
+  add("refuse_refund", c.refuse_refund);
   add("latency_ms", c.latency_ms);
   if (c.seed != 0) flags.push_back(absl::StrCat("--fault_seed=", c.seed));
   return flags;

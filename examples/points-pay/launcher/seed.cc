@@ -73,8 +73,12 @@ absl::Status WriteOrders(const std::string& path, const std::vector<SeededOrder>
 }
 
 absl::Status WriteSeedFile(const std::string& path, const SeedOptions& options,
-                           int64_t initial_total) {
+                           const std::vector<User>& users, int64_t initial_total) {
+  // Per user too: the checker proves each balance, not only the sum.
+  nlohmann::json balances = nlohmann::json::object();
+  for (const User& u : users) balances[u.name] = u.balance;
   nlohmann::json seed = {{"initial_total", initial_total},
+                         {"balances", balances},
                          {"users", options.users},
                          {"orders", options.orders},
                          {"seed", options.seed}};
@@ -102,7 +106,8 @@ absl::StatusOr<SeedResult> SeedDataDir(const std::string& data_dir, const SeedOp
   for (const User& u : users) result.initial_total += u.balance;
   RETURN_IF_ERROR(WriteAccounts((dir / "points.db").string(), users));
   RETURN_IF_ERROR(WriteOrders((dir / "orders.db").string(), result.orders));
-  RETURN_IF_ERROR(WriteSeedFile((dir / "seed.json").string(), options, result.initial_total));
+  RETURN_IF_ERROR(
+      WriteSeedFile((dir / "seed.json").string(), options, users, result.initial_total));
   return result;
 }
 

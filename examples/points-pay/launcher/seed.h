@@ -1,7 +1,8 @@
 // Seeds a fresh data directory before the services start: users with points
 // in points.db (a share of them too poor to pay for all their orders, so
 // that refusals happen), UNPAID orders in orders.db, and seed.json with the
-// points in circulation, which the checker needs to prove conservation.
+// points in circulation and each user's starting balance, which the checker
+// needs to prove conservation.
 //
 // Thread-safety: call from one thread, before the services run.
 #pragma once

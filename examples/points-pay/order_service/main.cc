@@ -1,10 +1,13 @@
 // order_service: the initiator of the points-payment example. Serves
-// pointspay.v1.OrderService (PayWithPoints, Refund, GetOrder) and the SDK's
-// status endpoint for the coordinator's back-query, both on the same SQLite
-// file as its orders.
+// pointspay.v1.OrderService (PayWithPoints, Refund, GetOrder), the SDK's
+// status endpoint for the coordinator's back-query (payments), and, as a
+// participant, its own step of the refund saga (order.refund), each on its
+// own port, all on the same SQLite file as its orders.
 //
 //   order_service --listen=127.0.0.1:0 --port_file=order.port
 //                 --status_listen=127.0.0.1:0 --status_port_file=status.port
+//                 --participant_listen=127.0.0.1:0
+//                 --participant_port_file=participant.port
 //                 --db=orders.db --coordinator=127.0.0.1:7420
 //                 --points=127.0.0.1:P --paylog=127.0.0.1:Q [fault flags]
 #include <spdlog/spdlog.h>
@@ -12,16 +15,20 @@
 #include <CLI/CLI.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/fault_database.h"
 #include "common/faults.h"
 #include "common/schema.h"
 #include "common/service_util.h"
 #include "order_service/order_server.h"
 #include "order_service/order_store.h"
+#include "order_service/refund_saga.h"
+#include "order_service/refund_step.h"
 #include "order_service/transaction_flow.h"
 #include "tcc/common/logging.h"
 #include "tcc/common/status_macros.h"
 #include "tcc/sdk/hooks.h"
 #include "tcc/sdk/initiator_client.h"
+#include "tcc/sdk/participant_server.h"
 #include "tcc/sdk/status_endpoint.h"
 
 namespace pointspay {
@@ -32,6 +39,8 @@ struct Flags {
   std::string port_file;
   std::string status_listen = "127.0.0.1:0";
   std::string status_port_file;
+  std::string participant_listen = "127.0.0.1:0";
+  std::string participant_port_file;
   std::string status_host = "127.0.0.1";
   std::string db;
   std::string coordinator = "127.0.0.1:7420";
@@ -56,6 +65,19 @@ void SetCommitFaults(tcc::sdk::HookRegistry& hooks, FaultInjector& faults) {
   });
 }
 
+std::string Advertised(const Flags& flags, int port) {
+  return absl::StrCat(flags.status_host, ":", port);
+}
+
+// The refund saga's order step, on its own port: the coordinator must find
+// it at the address stored in the saga's steps, across restarts too.
+absl::Status StartParticipant(const Flags& flags, tcc::sdk::ParticipantServer& participant,
+                              FaultInjector& faults) {
+  RETURN_IF_ERROR(AddOrderRefundStep(participant, faults));
+  RETURN_IF_ERROR(participant.Start(flags.participant_listen));
+  return WritePortFile(flags.participant_port_file, participant.port());
+}
+
 absl::Status Serve(const Flags& flags) {
   tcc::sdk::SqliteOptions options;
   options.synchronous_full = flags.sync == "full";
@@ -70,6 +92,9 @@ absl::Status Serve(const Flags& flags) {
 
   FaultInjector faults("order_service", flags.faults);
   if (flags.faults.any()) spdlog::warn("fault injection is ON");
+  tcc::sdk::ParticipantServer participant(std::make_shared<FaultDatabase>(db, faults),
+                                          {.worker_threads = 4, .max_queued_calls = 1024});
+  RETURN_IF_ERROR(StartParticipant(flags, participant, faults));
   tcc::sdk::HookRegistry hooks;
   SetCommitFaults(hooks, faults);
   tcc::sdk::InitiatorClient client(MakeChannel(flags.coordinator),
@@ -78,16 +103,22 @@ absl::Status Serve(const Flags& flags) {
   TransactionFlow flow(store, client, faults,
                        {.points_target = flags.points,
                         .paylog_target = flags.paylog,
-                        .status_endpoint = absl::StrCat(flags.status_host, ":", status.port()),
+                        .status_endpoint = Advertised(flags, status.port()),
                         .gt_timeout = absl::Milliseconds(flags.gt_timeout_ms)});
-  OrderServer server(store, flow, flags.workers, 4096);
+  RefundSaga refunds(store, client, faults,
+                     {.order_target = Advertised(flags, participant.port()),
+                      .points_target = flags.points,
+                      .paylog_target = flags.paylog});
+  OrderServer server(store, flow, refunds, flags.workers, 4096);
   RETURN_IF_ERROR(server.Start(flags.listen));
   RETURN_IF_ERROR(WritePortFile(flags.port_file, server.port()));
-  spdlog::info("order_service on port {} (status endpoint {}), db {}", server.port(), status.port(),
-               flags.db);
+  spdlog::info("order_service on port {} (status endpoint {}, refund step {}), db {}",
+               server.port(), status.port(), participant.port(), flags.db);
   int signal = WaitForStopSignal();
   spdlog::info("signal {}: stopping", signal);
+  // The API first: a refund in progress may still wait for its saga.
   server.Shutdown();
+  participant.Shutdown();
   status.Shutdown();
   return absl::OkStatus();
 }
@@ -97,14 +128,21 @@ absl::Status Serve(const Flags& flags) {
 
 int main(int argc, char** argv) {
   pointspay::BlockStopSignals();
+  pointspay::DisableMutexDeadlockDetection();
   pointspay::Flags flags;
-  CLI::App app("Order service: pays orders with points and refunds them (TCC initiator)",
-               "order_service");
+  CLI::App app(
+      "Order service: pays orders with points (TCC initiator) and refunds them (saga "
+      "initiator and participant)",
+      "order_service");
   app.add_option("--listen", flags.listen, "host:port of the order API (port 0: pick one)");
   app.add_option("--port_file", flags.port_file, "write the API port here once serving");
   app.add_option("--status_listen", flags.status_listen, "host:port of the status endpoint");
   app.add_option("--status_port_file", flags.status_port_file, "write its port here");
-  app.add_option("--status_host", flags.status_host, "host the coordinator uses to reach us");
+  app.add_option("--participant_listen", flags.participant_listen,
+                 "host:port of the refund saga's order step (keep it across restarts)");
+  app.add_option("--participant_port_file", flags.participant_port_file, "write its port here");
+  app.add_option("--status_host", flags.status_host,
+                 "host the coordinator uses to reach us (status endpoint and refund step)");
   app.add_option("--db", flags.db, "SQLite file of orders and decisions")->required();
   app.add_option("--coordinator", flags.coordinator, "host:port of tccd");
   app.add_option("--points", flags.points, "host:port of points_service")->required();

@@ -15,9 +15,11 @@ constexpr absl::Duration kShutdownGrace = absl::Seconds(2);
 
 }  // namespace
 
-OrderServer::OrderServer(OrderStore& store, TransactionFlow& flow, int workers, int max_queued)
+OrderServer::OrderServer(OrderStore& store, TransactionFlow& flow, RefundSaga& refunds, int workers,
+                         int max_queued)
     : store_(store),
       flow_(flow),
+      refunds_(refunds),
       pool_(std::make_unique<tcc::sdk::WorkerPool>(workers, max_queued)) {}
 
 OrderServer::~OrderServer() { Shutdown(); }
@@ -71,7 +73,7 @@ grpc::ServerUnaryReactor* OrderServer::Refund(grpc::CallbackServerContext* ctx,
                                               const pointspay::v1::RefundRequest* request,
                                               pointspay::v1::OperationReply* reply) {
   return OnPool(ctx, [this, request, reply]() -> absl::Status {
-    ASSIGN_OR_RETURN(*reply, flow_.Refund(*request));
+    ASSIGN_OR_RETURN(*reply, refunds_.Refund(*request));
     return absl::OkStatus();
   });
 }

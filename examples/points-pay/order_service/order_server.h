@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "order_service/order_store.h"
+#include "order_service/refund_saga.h"
 #include "order_service/transaction_flow.h"
 #include "pointspay/v1/order_service.grpc.pb.h"
 #include "tcc/sdk/worker_pool.h"
@@ -25,8 +26,9 @@ namespace pointspay {
 
 class OrderServer final : public pointspay::v1::OrderService::CallbackService {
  public:
-  // `store` and `flow` must outlive the server.
-  OrderServer(OrderStore& store, TransactionFlow& flow, int workers, int max_queued);
+  // `store`, `flow` and `refunds` must outlive the server.
+  OrderServer(OrderStore& store, TransactionFlow& flow, RefundSaga& refunds, int workers,
+              int max_queued);
   ~OrderServer() override;
 
   absl::Status Start(const std::string& address);
@@ -51,6 +53,7 @@ class OrderServer final : public pointspay::v1::OrderService::CallbackService {
 
   OrderStore& store_;
   TransactionFlow& flow_;
+  RefundSaga& refunds_;
   std::unique_ptr<tcc::sdk::WorkerPool> pool_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

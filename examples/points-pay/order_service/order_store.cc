@@ -29,21 +29,29 @@ pointspay::v1::OrderStatus ToProtoStatus(std::string_view status) {
   return pointspay::v1::ORDER_STATUS_UNSPECIFIED;
 }
 
-absl::StatusOr<OrderRow> OrderStore::Load(std::string_view order_no) {
-  std::vector<tcc::sdk::Row> rows;
-  RETURN_IF_ERROR(db_->RunInTransaction([&](tcc::sdk::LocalTx& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(rows, tx.Query("SELECT order_no, user, amount, status, pay_gid, refund_gid"
-                                    " FROM orders WHERE order_no = ?",
-                                    {order_no}));
-    return absl::OkStatus();
-  }));
-  if (rows.empty()) {
-    return absl::NotFoundError(
-        absl::StrCat("no order ", absl::string_view(order_no.data(), order_no.size())));
-  }
+absl::StatusOr<std::optional<OrderRow>> OrderStore::Find(tcc::sdk::LocalTx& tx,
+                                                         std::string_view order_no) {
+  ASSIGN_OR_RETURN(std::vector<tcc::sdk::Row> rows,
+                   tx.Query("SELECT order_no, user, amount, status, pay_gid, refund_gid"
+                            " FROM orders WHERE order_no = ?",
+                            {order_no}));
+  if (rows.empty()) return std::nullopt;
   const tcc::sdk::Row& r = rows[0];
   return OrderRow{r[0].AsText(), r[1].AsText(), r[2].AsInt(),
                   r[3].AsText(), r[4].AsText(), r[5].AsText()};
+}
+
+absl::StatusOr<OrderRow> OrderStore::Load(std::string_view order_no) {
+  std::optional<OrderRow> order;
+  RETURN_IF_ERROR(db_->RunInTransaction([&](tcc::sdk::LocalTx& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(order, Find(tx, order_no));
+    return absl::OkStatus();
+  }));
+  if (!order.has_value()) {
+    return absl::NotFoundError(
+        absl::StrCat("no order ", absl::string_view(order_no.data(), order_no.size())));
+  }
+  return *std::move(order);
 }
 
 absl::StatusOr<bool> OrderStore::CommittedLocally(std::string_view gid) {
@@ -87,6 +95,15 @@ absl::StatusOr<bool> OrderStore::MarkPaid(tcc::sdk::LocalTx& tx, std::string_vie
 absl::StatusOr<bool> OrderStore::MarkRefunded(tcc::sdk::LocalTx& tx, std::string_view order_no,
                                               std::string_view gid) {
   return Move(tx, order_no, kPaid, kRefunded, "refund_gid", gid);
+}
+
+absl::StatusOr<bool> OrderStore::UnmarkRefunded(tcc::sdk::LocalTx& tx, std::string_view order_no,
+                                                std::string_view gid) {
+  ASSIGN_OR_RETURN(int64_t changed,
+                   tx.Exec("UPDATE orders SET status = ?, refund_gid = '', updated_unix_ms = ?"
+                           " WHERE order_no = ? AND status = ? AND refund_gid = ?",
+                           {kPaid, absl::ToUnixMillis(absl::Now()), order_no, kRefunded, gid}));
+  return changed == 1;
 }
 
 }  // namespace pointspay

@@ -1,10 +1,13 @@
-// The order service's own data: the orders table and the SDK's decision
-// table, in one SQLite file (the status endpoint must read the same file as
-// the local commit it fences). The status changes are conditional updates
-// run inside CommitWithLocalTransaction, so the order row and the decision
-// row commit together or not at all:
+// The order service's own data: the orders table, the SDK's decision table
+// (payments) and barrier table (its step of the refund saga), in one SQLite
+// file (the status endpoint must read the same file as the local commit it
+// fences). The status changes are conditional updates, each inside a local
+// transaction of the SDK: MarkPaid inside CommitWithLocalTransaction (with
+// the decision row), MarkRefunded and UnmarkRefunded inside the refund
+// step's action and compensation (with the barrier row):
 //
 //   UNPAID --MarkPaid(gid)--> PAID --MarkRefunded(gid)--> REFUNDED
+//                              ^----UnmarkRefunded(gid)-----'
 //
 // Thread-safety: safe from any number of threads (each call is one local
 // transaction of its own).
@@ -12,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -40,6 +44,9 @@ class OrderStore {
 
   // NOT_FOUND for an unknown order.
   absl::StatusOr<OrderRow> Load(std::string_view order_no);
+  // As Load, inside a local transaction; nullopt for an unknown order.
+  static absl::StatusOr<std::optional<OrderRow>> Find(tcc::sdk::LocalTx& tx,
+                                                      std::string_view order_no);
   // True when this service committed `gid` locally (its decision row says
   // 'committed'): the global transaction's outcome is then commit.
   absl::StatusOr<bool> CommittedLocally(std::string_view gid);
@@ -48,13 +55,17 @@ class OrderStore {
   absl::Status RecordRefusal(std::string_view gid, std::string_view reason);
   absl::StatusOr<std::string> Refusal(std::string_view gid);
 
-  // Inside the local commit: move the order UNPAID -> PAID (resp. PAID ->
-  // REFUNDED) and remember the gid. False when the order was not in the
-  // expected status (another transaction got there first).
+  // Move the order UNPAID -> PAID (resp. PAID -> REFUNDED) and remember the
+  // gid. False when the order was not in the expected status (another
+  // transaction got there first).
   static absl::StatusOr<bool> MarkPaid(tcc::sdk::LocalTx& tx, std::string_view order_no,
                                        std::string_view gid);
   static absl::StatusOr<bool> MarkRefunded(tcc::sdk::LocalTx& tx, std::string_view order_no,
                                            std::string_view gid);
+  // Undoes MarkRefunded of `gid`: REFUNDED -> PAID, refund_gid cleared.
+  // False when the order is not REFUNDED by `gid`.
+  static absl::StatusOr<bool> UnmarkRefunded(tcc::sdk::LocalTx& tx, std::string_view order_no,
+                                             std::string_view gid);
 
  private:
   const std::shared_ptr<tcc::sdk::Database> db_;

@@ -4,10 +4,10 @@
 
 #include <thread>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/payload.h"
 #include "common/schema.h"
+#include "order_service/replies.h"
 #include "tcc/common/logging.h"
 #include "tcc/common/status_macros.h"
 
@@ -21,34 +21,6 @@ using pointspay::v1::Outcome;
 // is restarting): the coordinator re-sends only the unknown branches.
 constexpr int kTryRounds = 5;
 constexpr absl::Duration kFirstTryBackoff = absl::Milliseconds(100);
-// How long a refund waits for its payment's Confirms before it answers
-// UNAVAILABLE (retry later).
-constexpr int kSettleChecks = 10;
-constexpr absl::Duration kSettleInterval = absl::Milliseconds(20);
-
-using MarkFn = absl::StatusOr<bool> (*)(tcc::sdk::LocalTx&, std::string_view, std::string_view);
-
-absl::Status ValidateRequestId(const std::string& id) {
-  bool ok = !id.empty() && id.size() <= 100;
-  for (char c : id) {
-    ok = ok && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
-                c == ':' || c == '-');
-  }
-  if (ok) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("request_id \"", id, "\" must be 1-100 characters of [A-Za-z0-9._:-]"));
-}
-
-OperationReply MakeReply(Outcome outcome, const std::string& gid, std::string_view status,
-                         std::string detail = "", bool replayed = false) {
-  OperationReply reply;
-  reply.set_outcome(outcome);
-  reply.set_gid(gid);
-  reply.set_order_status(ToProtoStatus(status));
-  reply.set_detail(std::move(detail));
-  reply.set_replayed(replayed);
-  return reply;
-}
 
 bool IsRolledBack(tcc::v1::TransactionState state) {
   return state == tcc::v1::TRANSACTION_STATE_ROLLING_BACK ||
@@ -60,11 +32,6 @@ bool IsRolledBack(tcc::v1::TransactionState state) {
 struct TransactionFlow::Plan {
   std::string gid;
   OrderRow order;
-  const char* done_status;  // the order's status once the GT committed
-  const char* points_action;
-  const char* log_action;
-  const char* log_branch;
-  MarkFn mark;
 };
 
 struct TransactionFlow::TryRound {
@@ -87,42 +54,7 @@ absl::StatusOr<OperationReply> TransactionFlow::Pay(const pointspay::v1::PayRequ
                      absl::StrCat("order ", order.order_no, " is already ", order.status, " (by ",
                                   order.pay_gid, ")"));
   }
-  return Run({gid, std::move(order), kPaid, "points.freeze", "paylog.pay", "paylog",
-              &OrderStore::MarkPaid});
-}
-
-absl::StatusOr<OperationReply> TransactionFlow::Refund(
-    const pointspay::v1::RefundRequest& request) {
-  RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
-  std::string gid = absl::StrCat("refund-", request.request_id());
-  faults_.Delay(gid);
-  ASSIGN_OR_RETURN(OrderRow order, store_.Load(request.order_no()));
-  if (order.refund_gid == gid) return MakeReply(v1::OUTCOME_DONE, gid, order.status, "", true);
-  if (order.status != kPaid) {
-    return MakeReply(v1::OUTCOME_REFUSED, gid, order.status,
-                     absl::StrCat("order ", order.order_no, " is ", order.status,
-                                  order.status == kRefunded ? " (by " + order.refund_gid + ")"
-                                                            : "; only a PAID order is refunded"));
-  }
-  // The payment's Confirms may still be on their way; refunding points that
-  // were not deducted yet would be refused by the points service.
-  RETURN_IF_ERROR(EnsureSettled(order.pay_gid));
-  return Run({gid, std::move(order), kRefunded, "points.refund", "paylog.refund", "refundlog",
-              &OrderStore::MarkRefunded});
-}
-
-absl::Status TransactionFlow::EnsureSettled(const std::string& pay_gid) {
-  tcc::v1::Transaction gt;
-  // Confirms usually land within milliseconds; wait a little before asking
-  // the client to come back.
-  for (int i = 0; i < kSettleChecks; ++i) {
-    if (i > 0) absl::SleepFor(kSettleInterval);
-    ASSIGN_OR_RETURN(gt, client_.Get(pay_gid));
-    if (gt.state() == tcc::v1::TRANSACTION_STATE_COMMITTED) return absl::OkStatus();
-  }
-  return absl::UnavailableError(absl::StrCat("payment ", pay_gid, " is still ",
-                                             tcc::v1::TransactionState_Name(gt.state()),
-                                             "; retry the refund shortly"));
+  return Run({gid, std::move(order)});
 }
 
 std::vector<tcc::v1::BranchSpec> TransactionFlow::Branches(const Plan& plan) const {
@@ -130,11 +62,11 @@ std::vector<tcc::v1::BranchSpec> TransactionFlow::Branches(const Plan& plan) con
   std::vector<tcc::v1::BranchSpec> branches(2);
   branches[0].set_branch_id("points");  // named: a repeated Try is idempotent
   branches[0].set_target(config_.points_target);
-  branches[0].set_action(plan.points_action);
+  branches[0].set_action("points.freeze");
   branches[0].set_payload(payload);
-  branches[1].set_branch_id(plan.log_branch);
+  branches[1].set_branch_id("paylog");
   branches[1].set_target(config_.paylog_target);
-  branches[1].set_action(plan.log_action);
+  branches[1].set_action("paylog.pay");
   branches[1].set_payload(payload);
   return branches;
 }
@@ -190,7 +122,7 @@ absl::StatusOr<OperationReply> TransactionFlow::CommitLocallyAndGlobally(const P
   bool order_moved_on = false;
   absl::StatusOr<tcc::sdk::LocalCommitResult> committed = client_.CommitWithLocalTransaction(
       store_.db(), plan.gid, [&](tcc::sdk::LocalTx& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(bool moved, plan.mark(tx, plan.order.order_no, plan.gid));
+        ASSIGN_OR_RETURN(bool moved, OrderStore::MarkPaid(tx, plan.order.order_no, plan.gid));
         if (moved) return absl::OkStatus();
         order_moved_on = true;
         return absl::FailedPreconditionError("order changed meanwhile");
@@ -200,11 +132,11 @@ absl::StatusOr<OperationReply> TransactionFlow::CommitLocallyAndGlobally(const P
       return absl::UnavailableError(
           absl::StrCat("injected fault drop_reply: ", plan.gid, " is done, reply dropped"));
     }
-    return MakeReply(v1::OUTCOME_DONE, plan.gid, plan.done_status, "",
+    return MakeReply(v1::OUTCOME_DONE, plan.gid, kPaid, "",
                      committed->local == tcc::sdk::LocalCommit::kAlreadyCommitted);
   }
   if (order_moved_on) {
-    // Another request (another request id) paid or refunded the order first.
+    // Another request (another request id) paid the order first.
     return RollBack(
         plan, v1::OUTCOME_REFUSED,
         absl::StrCat("order ", plan.order.order_no, " is no longer ", plan.order.status));
@@ -226,7 +158,7 @@ absl::StatusOr<OperationReply> TransactionFlow::RollBack(const Plan& plan, Outco
 
 absl::StatusOr<OperationReply> TransactionFlow::Resolve(const Plan& plan, bool replayed) {
   ASSIGN_OR_RETURN(bool committed, store_.CommittedLocally(plan.gid));
-  if (committed) return MakeReply(v1::OUTCOME_DONE, plan.gid, plan.done_status, "", replayed);
+  if (committed) return MakeReply(v1::OUTCOME_DONE, plan.gid, kPaid, "", replayed);
   ASSIGN_OR_RETURN(tcc::v1::Transaction gt, client_.Get(plan.gid));
   if (!IsRolledBack(gt.state())) {
     return absl::UnavailableError(absl::StrCat("transaction ", plan.gid, " is still ",

@@ -1,12 +1,12 @@
-// The order service's two operations, each one global transaction (GT):
+// The order service's payment, one TCC global transaction (GT):
 //
 //   Pay:    Begin(gid "pay-<request_id>", status endpoint)
 //           Try  points.freeze (branch "points") + paylog.pay (branch "paylog")
 //           refused -> Rollback, reply REFUSED (the order stays UNPAID)
 //           all tried -> CommitWithLocalTransaction: order UNPAID -> PAID and
 //                        the decision row in ONE local transaction, then Commit
-//   Refund: the same with points.refund + paylog.refund and PAID -> REFUNDED,
-//           once the payment's GT is COMMITTED.
+//
+// (The refund is a saga: refund_saga.h.)
 //
 // The gid comes from the caller's request id, so a retried or duplicated
 // request (even two at once) continues the SAME GT: Begin returns it, Try is
@@ -17,11 +17,10 @@
 // is left to the client's retry or to the coordinator's timeout and
 // back-query, which the status endpoint fences.
 //
-// Thread-safety: Pay and Refund may run concurrently from many threads; no
-// lock is held across a call to the coordinator.
+// Thread-safety: Pay may run concurrently from many threads; no lock is
+// held across a call to the coordinator.
 #pragma once
 
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -48,7 +47,6 @@ class TransactionFlow {
                   FlowConfig config);
 
   absl::StatusOr<pointspay::v1::OperationReply> Pay(const pointspay::v1::PayRequest& request);
-  absl::StatusOr<pointspay::v1::OperationReply> Refund(const pointspay::v1::RefundRequest& request);
 
  private:
   struct Plan;
@@ -61,7 +59,6 @@ class TransactionFlow {
                                                          pointspay::v1::Outcome outcome,
                                                          const std::string& detail);
   absl::StatusOr<pointspay::v1::OperationReply> Resolve(const Plan& plan, bool replayed);
-  absl::Status EnsureSettled(const std::string& pay_gid);
   std::vector<tcc::v1::BranchSpec> Branches(const Plan& plan) const;
 
   OrderStore& store_;

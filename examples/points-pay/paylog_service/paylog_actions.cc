@@ -35,81 +35,99 @@ absl::StatusOr<bool> HasFinalRow(LocalTx& tx, const LogTable& table, const std::
   return rows[0][0].AsInt() > 0;
 }
 
-absl::Status InsertPending(LocalTx& tx, const LogTable& table, const BranchRequest& r,
-                           const BranchPayload& p) {
+absl::Status InsertRow(LocalTx& tx, const LogTable& table, const BranchRequest& r,
+                       const BranchPayload& p, const char* status) {
   return tx
       .Exec(absl::StrCat("INSERT INTO ", table.name,
                          " (gid, order_no, user, amount, status, updated_unix_ms)"
                          " VALUES (?, ?, ?, ?, ?, ?)"),
-            {r.gid(), p.order_no, p.user, p.amount, kPending, NowMs()})
+            {r.gid(), p.order_no, p.user, p.amount, status, NowMs()})
       .status();
 }
 
-TryResult LogTry(FaultInjector& faults, const LogTable& table, LocalTx& tx,
-                 const BranchRequest& r) {
-  if (faults.Roll(Fault::kFailTry, r.gid())) return InjectedFault(Fault::kFailTry, r);
-  ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
+// Why the order cannot get a FINAL row in `table`, or "" when it can.
+absl::StatusOr<std::string> LogObstacle(LocalTx& tx, const LogTable& table,
+                                        const BranchPayload& p) {
   ASSIGN_OR_RETURN(bool done, HasFinalRow(tx, table, p.order_no));
-  if (done) {
-    return TryOutcome::Refused(
-        absl::StrCat("order ", p.order_no, " already has a final ", table.what, " log row"));
-  }
+  if (done)
+    return absl::StrCat("order ", p.order_no, " already has a final ", table.what, " log row");
   if (&table == &kRefundLog) {
     ASSIGN_OR_RETURN(bool paid, HasFinalRow(tx, kPayLog, p.order_no));
-    if (!paid) {
-      return TryOutcome::Refused(absl::StrCat("order ", p.order_no, " has no final payment"));
-    }
+    if (!paid) return absl::StrCat("order ", p.order_no, " has no final payment");
   }
-  RETURN_IF_ERROR(InsertPending(tx, table, r, p));
+  return std::string();
+}
+
+TryResult PayTry(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
+  if (faults.Roll(Fault::kFailTry, r.gid())) return InjectedFault(Fault::kFailTry, r);
+  ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
+  ASSIGN_OR_RETURN(std::string obstacle, LogObstacle(tx, kPayLog, p));
+  if (!obstacle.empty()) return TryOutcome::Refused(obstacle);
+  RETURN_IF_ERROR(InsertRow(tx, kPayLog, r, p, kPending));
   MaybeFailAfterCommit(faults, Fault::kCrashAfterTry, r);
   return TryOutcome::Reserved();
 }
 
-absl::Status SetStatus(LocalTx& tx, const LogTable& table, const BranchRequest& r,
-                       const char* status) {
+// A saga action is final once done: the row is FINAL at once.
+TryResult RefundAction(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
+  if (faults.Roll(Fault::kFailTry, r.gid())) return InjectedFault(Fault::kFailTry, r);
+  ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
+  if (faults.Roll(Fault::kRefuseRefund, r.gid())) {
+    return TryOutcome::Refused(InjectedRefusal(r));
+  }
+  ASSIGN_OR_RETURN(std::string obstacle, LogObstacle(tx, kRefundLog, p));
+  if (!obstacle.empty()) return TryOutcome::Refused(obstacle);
+  RETURN_IF_ERROR(InsertRow(tx, kRefundLog, r, p, kFinal));
+  MaybeFailAfterCommit(faults, Fault::kCrashAfterTry, r);
+  return TryOutcome::Reserved();
+}
+
+absl::Status SetStatus(LocalTx& tx, const LogTable& table, const BranchRequest& r, const char* from,
+                       const char* to) {
   ASSIGN_OR_RETURN(int64_t changed, tx.Exec(absl::StrCat("UPDATE ", table.name,
                                                          " SET status = ?, updated_unix_ms = ?"
                                                          " WHERE gid = ? AND status = ?"),
-                                            {status, NowMs(), r.gid(), kPending}));
+                                            {to, NowMs(), r.gid(), from}));
   if (changed != 1) {
     return absl::InternalError(
-        absl::StrCat(table.name, " row of ", r.gid(), " is not PENDING; cannot make it ", status));
+        absl::StrCat(table.name, " row of ", r.gid(), " is not ", from, "; cannot make it ", to));
   }
   return absl::OkStatus();
 }
 
-absl::Status LogConfirm(FaultInjector& faults, const LogTable& table, LocalTx& tx,
-                        const BranchRequest& r) {
+absl::Status PayConfirm(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
   if (faults.Roll(Fault::kFailConfirm, r.gid())) return InjectedFault(Fault::kFailConfirm, r);
   // A second FINAL row for the order violates the partial unique index:
   // ALREADY_EXISTS, retried and shown as stuck, never recorded twice.
-  RETURN_IF_ERROR(SetStatus(tx, table, r, kFinal));
+  RETURN_IF_ERROR(SetStatus(tx, kPayLog, r, kPending, kFinal));
   MaybeFailAfterCommit(faults, Fault::kCrashAfterConfirm, r);
   return absl::OkStatus();
 }
 
-absl::Status LogCancel(FaultInjector& faults, const LogTable& table, LocalTx& tx,
-                       const BranchRequest& r) {
+absl::Status PayCancel(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
   if (faults.Roll(Fault::kFailCancel, r.gid())) return InjectedFault(Fault::kFailCancel, r);
-  return SetStatus(tx, table, r, kVoid);
+  return SetStatus(tx, kPayLog, r, kPending, kVoid);
 }
 
-tcc::sdk::ActionHandlers HandlersFor(FaultInjector& faults, const LogTable& table) {
-  FaultInjector* f = &faults;
-  const LogTable* t = &table;
-  return {
-      .on_try = [f, t](LocalTx& tx, const BranchRequest& r) { return LogTry(*f, *t, tx, r); },
-      .on_confirm = [f, t](LocalTx& tx,
-                           const BranchRequest& r) { return LogConfirm(*f, *t, tx, r); },
-      .on_cancel = [f, t](LocalTx& tx, const BranchRequest& r) { return LogCancel(*f, *t, tx, r); },
-  };
+absl::Status RefundCompensation(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
+  if (faults.Roll(Fault::kFailCancel, r.gid())) return InjectedFault(Fault::kFailCancel, r);
+  return SetStatus(tx, kRefundLog, r, kFinal, kVoid);
 }
 
 }  // namespace
 
 absl::Status AddPaylogActions(tcc::sdk::ParticipantServer& server, FaultInjector& faults) {
-  RETURN_IF_ERROR(server.AddAction(kPayLogAction, HandlersFor(faults, kPayLog)));
-  return server.AddAction(kRefundLogAction, HandlersFor(faults, kRefundLog));
+  FaultInjector* f = &faults;
+  RETURN_IF_ERROR(server.AddAction(
+      kPayLogAction,
+      {.on_try = [f](LocalTx& tx, const BranchRequest& r) { return PayTry(*f, tx, r); },
+       .on_confirm = [f](LocalTx& tx, const BranchRequest& r) { return PayConfirm(*f, tx, r); },
+       .on_cancel = [f](LocalTx& tx, const BranchRequest& r) { return PayCancel(*f, tx, r); }}));
+  return server.AddAction(
+      kRefundLogAction,
+      tcc::sdk::SagaStepHandlers(
+          [f](LocalTx& tx, const BranchRequest& r) { return RefundAction(*f, tx, r); },
+          [f](LocalTx& tx, const BranchRequest& r) { return RefundCompensation(*f, tx, r); }));
 }
 
 }  // namespace pointspay

@@ -1,10 +1,12 @@
-// The pay-log service's two TCC actions: the audit trail of payments and
-// refunds (scenarios S1 and S2).
+// The pay-log service's actions: the audit trail of payments and refunds
+// (scenarios S1 and S2).
 //
-//   paylog.pay     Try writes a PENDING pay_log row for the transaction;
-//                  Confirm makes it FINAL; Cancel makes it VOID.
-//   paylog.refund  the same on refund_log; Try needs the order's FINAL pay
-//                  log row.
+//   paylog.pay     TCC. Try writes a PENDING pay_log row for the
+//                  transaction; Confirm makes it FINAL; Cancel makes it VOID.
+//   paylog.refund  A step of the refund saga. The action writes the FINAL
+//                  refund_log row (it needs the order's FINAL pay_log row and
+//                  is refused when a FINAL refund row exists); the
+//                  compensation makes it VOID.
 //
 // Rows are keyed by gid (one per global transaction: a retried Try is a
 // duplicate the barrier absorbs), and a partial unique index allows at most

@@ -1,7 +1,5 @@
 #include "points_service/points_actions.h"
 
-#include <spdlog/spdlog.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/fault_database.h"
@@ -73,14 +71,16 @@ absl::Status FreezeCancel(FaultInjector& faults, LocalTx& tx, const BranchReques
       .status();
 }
 
-// Why a refund of `p` cannot be reserved, or "" when it can.
+// Why `p` cannot be refunded, or "" when it can.
 absl::StatusOr<std::string> RefundObstacle(LocalTx& tx, const BranchPayload& p) {
-  ASSIGN_OR_RETURN(
-      std::vector<tcc::sdk::Row> rows,
-      tx.Query("SELECT op_type, user, amount FROM account_log WHERE order_no = ?", {p.order_no}));
+  ASSIGN_OR_RETURN(std::vector<tcc::sdk::Row> rows,
+                   tx.Query("SELECT op_type, user, amount, gid FROM account_log WHERE order_no = ?",
+                            {p.order_no}));
   bool paid = false;
   for (const tcc::sdk::Row& row : rows) {
-    if (row[0].AsText() == kOpRefund) return absl::StrCat("order ", p.order_no, " was refunded");
+    if (row[0].AsText() == kOpRefund) {
+      return absl::StrCat("order ", p.order_no, " was refunded already (by ", row[3].AsText(), ")");
+    }
     paid = paid ||
            (row[0].AsText() == kOpPay && row[1].AsText() == p.user && row[2].AsInt() == p.amount);
   }
@@ -88,53 +88,44 @@ absl::StatusOr<std::string> RefundObstacle(LocalTx& tx, const BranchPayload& p) 
   return std::string();
 }
 
-TryResult RefundTry(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
+TryResult RefundAction(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
   if (faults.Roll(Fault::kFailTry, r.gid())) return InjectedFault(Fault::kFailTry, r);
   ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
+  if (faults.Roll(Fault::kRefuseRefund, r.gid())) {
+    return TryOutcome::Refused(InjectedRefusal(r));
+  }
   ASSIGN_OR_RETURN(std::string obstacle, RefundObstacle(tx, p));
   if (!obstacle.empty()) return TryOutcome::Refused(obstacle);
-  // The partial unique index allows one PENDING refund per order.
-  ASSIGN_OR_RETURN(int64_t inserted,
-                   tx.Exec("INSERT INTO pending_refunds (gid, order_no, user, amount, status)"
-                           " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                           {r.gid(), p.order_no, p.user, p.amount, kPending}));
-  if (inserted == 0) {
-    // Another refund transaction holds the order: usually an aborted one
-    // whose Cancel is on its way. Not a business "no": retry shortly (if
-    // that one commits instead, the retry is refused as refunded).
-    return absl::UnavailableError(
-        absl::StrCat("another refund of order ", p.order_no, " is still pending; retry"));
-  }
+  RETURN_IF_ERROR(
+      tx.Exec("INSERT INTO account_log (order_no, op_type, user, amount, gid, created_unix_ms)"
+              " VALUES (?, ?, ?, ?, ?, ?)",
+              {p.order_no, kOpRefund, p.user, p.amount, r.gid(), NowMs()})
+          .status());
+  RETURN_IF_ERROR(
+      tx.Exec("UPDATE accounts SET balance = balance + ?1 WHERE user = ?2", {p.amount, p.user})
+          .status());
   MaybeFailAfterCommit(faults, Fault::kCrashAfterTry, r);
   return TryOutcome::Reserved();
 }
 
-absl::Status RefundConfirm(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
-  if (faults.Roll(Fault::kFailConfirm, r.gid())) return InjectedFault(Fault::kFailConfirm, r);
-  ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
-  ASSIGN_OR_RETURN(
-      int64_t logged,
-      tx.Exec("INSERT INTO account_log (order_no, op_type, user, amount, gid, created_unix_ms)"
-              " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-              {p.order_no, kOpRefund, p.user, p.amount, r.gid(), NowMs()}));
-  if (logged == 1) {
-    RETURN_IF_ERROR(
-        tx.Exec("UPDATE accounts SET balance = balance + ?1 WHERE user = ?2", {p.amount, p.user})
-            .status());
-  } else {
-    // The unique key did its job: these points went back once already.
-    spdlog::warn("refund {} of order {}: already refunded, points not returned twice", r.gid(),
-                 p.order_no);
-  }
-  RETURN_IF_ERROR(
-      tx.Exec("UPDATE pending_refunds SET status = ? WHERE gid = ?", {kFinal, r.gid()}).status());
-  MaybeFailAfterCommit(faults, Fault::kCrashAfterConfirm, r);
-  return absl::OkStatus();
-}
-
-absl::Status RefundCancel(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
+absl::Status RefundCompensation(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
   if (faults.Roll(Fault::kFailCancel, r.gid())) return InjectedFault(Fault::kFailCancel, r);
-  return tx.Exec("UPDATE pending_refunds SET status = ? WHERE gid = ?", {kVoid, r.gid()}).status();
+  ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
+  ASSIGN_OR_RETURN(int64_t removed, tx.Exec("DELETE FROM account_log WHERE order_no = ? AND"
+                                            " op_type = ? AND gid = ?",
+                                            {p.order_no, kOpRefund, r.gid()}));
+  // The barrier runs this only after a successful action, so the row is
+  // there; without it there is nothing this saga returned.
+  if (removed == 0) return absl::OkStatus();
+  ASSIGN_OR_RETURN(int64_t debited, tx.Exec("UPDATE accounts SET balance = balance - ?1"
+                                            " WHERE user = ?2 AND balance - frozen >= ?1",
+                                            {p.amount, p.user}));
+  if (debited == 1) return absl::OkStatus();
+  // Rolls the ledger delete back too; the coordinator retries (the points
+  // may come free again if the payment holding them is cancelled).
+  return absl::UnavailableError(absl::StrCat("cannot take back the ", p.amount,
+                                             " points refunded by ", r.gid(), ": user ", p.user,
+                                             " has spent them; retrying"));
 }
 
 }  // namespace
@@ -148,9 +139,9 @@ absl::Status AddPointsActions(tcc::sdk::ParticipantServer& server, FaultInjector
        .on_cancel = [f](LocalTx& tx, const BranchRequest& r) { return FreezeCancel(*f, tx, r); }}));
   return server.AddAction(
       kRefundPointsAction,
-      {.on_try = [f](LocalTx& tx, const BranchRequest& r) { return RefundTry(*f, tx, r); },
-       .on_confirm = [f](LocalTx& tx, const BranchRequest& r) { return RefundConfirm(*f, tx, r); },
-       .on_cancel = [f](LocalTx& tx, const BranchRequest& r) { return RefundCancel(*f, tx, r); }});
+      tcc::sdk::SagaStepHandlers(
+          [f](LocalTx& tx, const BranchRequest& r) { return RefundAction(*f, tx, r); },
+          [f](LocalTx& tx, const BranchRequest& r) { return RefundCompensation(*f, tx, r); }));
 }
 
 }  // namespace pointspay

@@ -2,16 +2,16 @@
 // uses to talk to the coordinator (tcc.v1.Coordinator): Begin, Try one or
 // several branches, Commit or Rollback, Get; plus CommitWithLocalTransaction
 // for an initiator with writes of its own, and TransactionGuard, which rolls
-// back a GT left undecided.
+// back a GT left undecided. Sagas: SubmitSaga and GetSaga.
 //
 // Every call is blocking for the caller (made with gRPC's callback API and
 // waited for), has a per-attempt deadline, and is retried with exponential
 // backoff and jitter on UNAVAILABLE and DEADLINE_EXCEEDED, up to
 // max_attempts. That is safe because the coordinator is idempotent by gid
-// and branch id: Begin always sends a gid (one is generated when you give
-// none), and Try is retried only when every branch names its branch_id
-// (otherwise a retry could register new branches). Errors are absl::Status
-// with the coordinator's code and message.
+// and branch id: Begin and SubmitSaga always send a gid (one is generated
+// when you give none), and Try is retried only when every branch names its
+// branch_id (otherwise a retry could register new branches). Errors are
+// absl::Status with the coordinator's code and message.
 //
 // Thread-safety: an InitiatorClient may be shared by any number of threads.
 // A TransactionGuard belongs to one thread at a time.
@@ -65,6 +65,46 @@ struct LocalCommitResult {
   tcc::v1::TransactionState state = tcc::v1::TRANSACTION_STATE_UNSPECIFIED;
 };
 
+// A saga to submit (README "Saga mode").
+struct SagaParams {
+  // Your idempotency key; empty: the client generates one. Submitting a gid
+  // again with the same steps returns that saga; with other steps the
+  // coordinator answers ALREADY_EXISTS.
+  std::string gid;
+  // Run one after another in this order, unless `concurrent`. A step without
+  // a step_id is named "s1", "s2", ... by its position.
+  std::vector<tcc::v1::SagaStep> steps;
+  // true: a step runs as soon as the steps in its depends_on completed.
+  bool concurrent = false;
+  // Zero: SubmitSaga returns once the saga is durable (usually RUNNING).
+  // Otherwise the coordinator answers when the saga is final or, at the
+  // latest, after this long with the state it is in then (the saga carries
+  // on). Each attempt's deadline is this plus call_timeout. At most 24 h.
+  absl::Duration wait_for_result = absl::ZeroDuration();
+};
+
+// What became of a saga, as far as the coordinator knows.
+struct SagaOutcome {
+  std::string gid;
+  // False when the gid existed already: this reports the earlier saga.
+  bool created = false;
+  // RUNNING or COMPENSATING until it is final: COMMITTED (every action
+  // done) or ROLLED_BACK (every completed or in-doubt step compensated).
+  tcc::v1::TransactionState state = tcc::v1::TRANSACTION_STATE_UNSPECIFIED;
+  // Why it compensates, e.g. "step points refused: not enough points".
+  std::string reason;
+  // When a step's action was refused (a business "no"): that step's id and
+  // the participant's reason, verbatim. Empty when none was refused, e.g.
+  // when a step ran out of attempts (`reason` says so).
+  std::string refused_step;
+  std::string refusal;
+
+  bool final() const {
+    return state == tcc::v1::TRANSACTION_STATE_COMMITTED ||
+           state == tcc::v1::TRANSACTION_STATE_ROLLED_BACK;
+  }
+};
+
 class TransactionGuard;
 
 // True when every branch result is TRY_RESULT_SUCCEEDED.
@@ -85,6 +125,16 @@ class InitiatorClient {
   absl::StatusOr<tcc::v1::TransactionState> Commit(std::string_view gid);
   absl::StatusOr<tcc::v1::TransactionState> Rollback(std::string_view gid);
   absl::StatusOr<tcc::v1::Transaction> Get(std::string_view gid);
+
+  // Submits a saga and, with wait_for_result, waits for its outcome.
+  // INVALID_ARGUMENT for a malformed gid or no steps (before any call) and
+  // for steps the coordinator refuses (nothing is stored then). When the
+  // saga compensates, it is read back once (GetTransaction) to fill
+  // refused_step and refusal.
+  absl::StatusOr<SagaOutcome> SubmitSaga(SagaParams params);
+  // A saga's outcome now (GetTransaction); `created` is false. NOT_FOUND
+  // for an unknown gid, FAILED_PRECONDITION for a TCC transaction's gid.
+  absl::StatusOr<SagaOutcome> GetSaga(std::string_view gid);
 
   // For an initiator with local writes (DESIGN "TCC flow" step 4):
   //  1. checks with Get that the GT is TRYING with every branch tried, and
