@@ -1,13 +1,25 @@
 #include "tools/bench/bench_env.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "tcc/common/status_macros.h"
 
 namespace tcc::bench {
+
+void PrintMachine() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  std::printf("machine: nproc %ld, load average %s %s %s\n", sysconf(_SC_NPROCESSORS_ONLN),
+              one.c_str(), five.c_str(), fifteen.c_str());
+  std::fflush(stdout);
+}
 
 absl::StatusOr<std::unique_ptr<ScratchDir>> ScratchDir::Create(bool keep) {
   std::string pattern = (std::filesystem::temp_directory_path() / "tcc-bench-XXXXXX").string();

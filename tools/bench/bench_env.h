@@ -15,6 +15,10 @@
 
 namespace tcc::bench {
 
+// "machine: nproc N, load average A B C" on stdout: every run says how busy
+// the shared machine was.
+void PrintMachine();
+
 // A fresh directory under $TMPDIR (or /tmp), removed on destruction unless
 // kept.
 class ScratchDir {
@@ -22,6 +26,8 @@ class ScratchDir {
   static absl::StatusOr<std::unique_ptr<ScratchDir>> Create(bool keep);
   ~ScratchDir();
   const std::string& path() const { return path_; }
+  // Keeps the directory after all (e.g. a failed run's evidence).
+  void Keep() { keep_ = true; }
 
  private:
   ScratchDir(std::string path, bool keep) : path_(std::move(path)), keep_(keep) {}

@@ -30,7 +30,7 @@ struct Shared {
 
 // Closed loop: a finished unit starts the next one from its callback.
 void StartClosed(Shared* shared) {
-  if (shared->stopping.load() ||
+  if (shared->stopping.load() || shared->workload->Exhausted() ||
       (shared->max_units > 0 && shared->started.fetch_add(1) >= shared->max_units)) {
     shared->in_flight.fetch_sub(1);
     return;
@@ -43,7 +43,7 @@ void StartClosed(Shared* shared) {
 }
 
 void StartScheduled(Shared* shared, SteadyClock::time_point scheduled, int max_in_flight) {
-  if (shared->in_flight.load() >= max_in_flight) {
+  if (shared->in_flight.load() >= max_in_flight || shared->workload->Exhausted()) {
     shared->dropped.fetch_add(1);
     return;
   }

@@ -19,14 +19,19 @@ void AddTccdFlags(CLI::App& command, TccdOptions& tccd) {
   command.add_option("--tccd", tccd.tccd_path, "tccd binary")->capture_default_str();
   command.add_option("--data", tccd.data, "tccd's SQLite file (default: a fresh temp file)");
   command.add_option("--sync", tccd.sync, "tccd --sync (full, normal, off)")->capture_default_str();
-  command.add_option("--tccd_log_level", tccd.log_level, "tccd --log_level")->capture_default_str();
+  command
+      .add_option("--tccd_log_level", tccd.log_level,
+                  "tccd --log_level (points-pay: also the services')")
+      ->capture_default_str();
   command.add_option("--tccd_arg", tccd.extra_args, "extra flag for tccd (repeatable)");
 }
 
 void AddLoadFlags(CLI::App& command, LoadOptions& load) {
   const std::map<std::string, Mode> modes = {
       {"tcc", Mode::kTcc}, {"saga", Mode::kSaga}, {"points-pay", Mode::kPointsPay}};
-  command.add_option("--mode", load.mode, "tcc, saga, or points-pay (reserved for the example)")
+  command
+      .add_option("--mode", load.mode,
+                  "tcc, saga, or points-pay (the points-payment example end to end)")
       ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case));
   command.add_option("--branches", load.branches, "TCC branches or saga steps per GT")
       ->capture_default_str();
@@ -47,6 +52,8 @@ void AddLoadFlags(CLI::App& command, LoadOptions& load) {
   command.add_flag("--no_ceiling", load.skip_ceiling, "skip the ceiling run");
   command.add_option("--max_in_flight", load.max_in_flight, "open loop: drop sends beyond this")
       ->capture_default_str();
+  command.add_option("--orders", load.orders,
+                     "points-pay: orders to seed (default: enough for 5000 payments/s)");
 }
 
 int Report(const absl::Status& status) {
@@ -60,7 +67,9 @@ int Report(const absl::Status& status) {
 
 int main(int argc, char** argv) {
   using namespace tcc::bench;
-  CLI::App app{"tcc_bench: throughput, latency and cost of tccd against null participants"};
+  CLI::App app{
+      "tcc_bench: throughput, latency and cost of tccd (null participants or the points-pay "
+      "example)"};
   TccdOptions tccd;
   tccd.tccd_path = TCC_BENCH_TCCD_PATH;
   LoadOptions load;

@@ -40,6 +40,9 @@ struct LoadOptions {
   // Open loop: sends due while this many units are in flight are dropped
   // (counted as errors) so an overloaded run cannot exhaust memory.
   int max_in_flight = 20000;
+  // --mode points-pay: orders to seed, each paid at most once (0: enough
+  // for the whole run at 5,000 payments/s).
+  int orders = 0;
 };
 
 struct UnfinishedOptions {

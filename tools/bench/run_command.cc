@@ -4,24 +4,17 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <string>
 
 #include "absl/strings/str_format.h"
 #include "tcc/common/status_macros.h"
 #include "tools/bench/bench_env.h"
 #include "tools/bench/driver.h"
+#include "tools/bench/points_pay_command.h"
 #include "tools/bench/workloads.h"
 
 namespace tcc::bench {
 namespace {
-
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string one, five, fifteen;
-  in >> one >> five >> fifteen;
-  return one + " " + five + " " + fifteen;
-}
 
 std::string Shape(const LoadOptions& load) {
   if (load.rate > 0) return absl::StrFormat("open loop %.0f/s", load.rate);
@@ -92,9 +85,8 @@ void PrintReport(const Workload& workload, const LoadOptions& load, const DriveR
 }  // namespace
 
 absl::Status RunLoad(const TccdOptions& tccd_options, const LoadOptions& load, bool keep) {
-  std::printf("machine: nproc %ld, load average %s\n", sysconf(_SC_NPROCESSORS_ONLN),
-              LoadAverage().c_str());
-  std::fflush(stdout);
+  if (load.mode == Mode::kPointsPay) return RunPointsPay(tccd_options, load, keep);
+  PrintMachine();
   ASSIGN_OR_RETURN(auto env, BenchEnv::Start(tccd_options, load.participants, false, keep));
   double ceiling = load.skip_ceiling ? 0 : MeasureCeiling(*env, load);
 

@@ -194,9 +194,8 @@ absl::StatusOr<std::unique_ptr<Workload>> MakeTransactionWorkload(
     case Mode::kPointsPay:
       break;
   }
-  return absl::UnimplementedError(
-      "--mode=points-pay is reserved for the points-payment example's launcher "
-      "(examples/points-pay/): add a Workload here that drives its initiator");
+  return absl::InvalidArgumentError(
+      "--mode=points-pay drives the order service: see points_pay_workload.h");
 }
 
 }  // namespace tcc::bench

@@ -1,6 +1,7 @@
 // One unit of load per Start(): an echo RPC (the ceiling), a TCC global
-// transaction, or a saga. Every unit is a chain of callback-API calls on
-// shared channels, so thousands are in flight from gRPC's few threads.
+// transaction, or a saga (points-pay's unit: points_pay_workload.h). Every
+// unit is a chain of callback-API calls on shared channels, so thousands
+// are in flight from gRPC's few threads.
 //
 // What a unit's latency covers (measured by the driver from the unit's
 // start, or from its scheduled time in open loop, to `done`):
@@ -36,6 +37,10 @@ class Workload {
   // Every unary RPC in one unit's life, client side and tccd side.
   virtual int RpcsPerUnit() const = 0;
   virtual std::string Describe() const = 0;
+  // True once the workload can start no more units (points-pay: every
+  // seeded order is taken); the driver then stops starting them instead of
+  // spinning on failures.
+  virtual bool Exhausted() const { return false; }
 };
 
 // `count` channels to `target`, each its own HTTP/2 connection, used round
@@ -46,8 +51,8 @@ std::unique_ptr<Workload> MakeEchoWorkload(
     const std::vector<std::shared_ptr<grpc::Channel>>& channels);
 
 // `participants`: targets the branches (or steps) go to, round robin.
-// kPointsPay is the seam for the points-payment example's launcher: it is
-// refused until that example provides its initiator.
+// kTcc and kSaga only: kPointsPay has its own workload and command
+// (points_pay_workload.h, points_pay_command.h).
 absl::StatusOr<std::unique_ptr<Workload>> MakeTransactionWorkload(
     const LoadOptions& options, const std::vector<std::shared_ptr<grpc::Channel>>& channels,
     const std::vector<std::string>& participants);
