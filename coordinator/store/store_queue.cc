@@ -1,5 +1,7 @@
 #include "coordinator/store/store_queue.h"
 
+#include <pthread.h>
+
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -8,14 +10,17 @@
 namespace tcc {
 
 StoreQueue::StoreQueue(std::unique_ptr<TransactionStore> store, StoreQueueOptions options)
-    : options_(options), store_(std::move(store)), writer_([this] { WriterLoop(); }) {}
+    : options_(options),
+      store_(std::move(store)),
+      writer_([this] { WriterLoop(); }),
+      completer_([this] { CompleterLoop(); }) {}
 
 StoreQueue::~StoreQueue() { Stop(); }
 
 absl::Status StoreQueue::Submit(Operation operation, Completion done) {
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("the coordinator is shutting down");
-  if (queue_.size() >= options_.max_pending) {
+  if (queue_.size() + finished_.size() >= options_.max_pending) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "the store queue is full (", options_.max_pending, " operations pending); retry later"));
   }
@@ -41,6 +46,7 @@ void StoreQueue::Stop() {
     stopping_ = true;
   }
   if (writer_.joinable()) writer_.join();
+  if (completer_.joinable()) completer_.join();
 }
 
 StoreQueue::Stats StoreQueue::stats() const {
@@ -49,6 +55,7 @@ StoreQueue::Stats StoreQueue::stats() const {
 }
 
 void StoreQueue::WriterLoop() {
+  pthread_setname_np(pthread_self(), "store-writer");  // For top -H and perf.
   while (true) {
     std::deque<Pending> batch;
     {
@@ -57,7 +64,10 @@ void StoreQueue::WriterLoop() {
           +[](StoreQueue* self)
                ABSL_NO_THREAD_SAFETY_ANALYSIS { return self->stopping_ || !self->queue_.empty(); },
           this));
-      if (queue_.empty()) return;  // Stopping and drained.
+      if (queue_.empty()) {  // Stopping and drained.
+        writer_done_ = true;
+        return;
+      }
       size_t take = std::min(queue_.size(), options_.max_batch);
       for (size_t i = 0; i < take; ++i) {
         batch.push_back(std::move(queue_.front()));
@@ -89,7 +99,30 @@ void StoreQueue::RunBatch(std::deque<Pending>& batch) {
     store_->AbortBatch();
     for (absl::Status& result : results) result = batch_status;
   }
-  for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+  absl::MutexLock lock(&mu_);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    finished_.push_back({std::move(batch[i].done), std::move(results[i])});
+  }
+}
+
+void StoreQueue::CompleterLoop() {
+  pthread_setname_np(pthread_self(), "store-complete");
+  while (true) {
+    std::deque<Finished> ready;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](StoreQueue* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return self->writer_done_ || !self->finished_.empty();
+          },
+          this));
+      if (finished_.empty()) return;  // The writer stopped and all is reported.
+      ready.swap(finished_);
+    }
+    for (Finished& finished : ready) {
+      if (finished.done) finished.done(std::move(finished.result));
+    }
+  }
 }
 
 }  // namespace tcc

@@ -5,9 +5,11 @@
 // operation's completion runs only once its writes are durable.
 //
 // The queue is bounded: Submit refuses with RESOURCE_EXHAUSTED instead of
-// growing without limit. Completions run on the writer thread, never inline
-// in Submit, so callers may hold their own locks while submitting.
-// Thread-safe.
+// growing without limit. Completions run in submission order on a second
+// thread, never inline in Submit, so callers may hold their own locks while
+// submitting; and the writer starts the next batch's fsync while the
+// previous batch's completions (which send replies and start participant
+// calls) still run. Thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -60,16 +62,27 @@ class StoreQueue {
     Completion done;
   };
 
+  struct Finished {
+    Completion done;
+    absl::Status result;
+  };
+
   void WriterLoop();
   void RunBatch(std::deque<Pending>& batch);
+  void CompleterLoop();
 
   const StoreQueueOptions options_;
   std::unique_ptr<TransactionStore> store_;  // Used by the writer thread only.
   mutable absl::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  // Durable (or failed) operations whose completions have not run yet; they
+  // count against max_pending too, so a slow completer pushes back on Submit.
+  std::deque<Finished> finished_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool writer_done_ ABSL_GUARDED_BY(mu_) = false;
   Stats stats_ ABSL_GUARDED_BY(mu_);
   std::thread writer_;
+  std::thread completer_;
 };
 
 }  // namespace tcc
