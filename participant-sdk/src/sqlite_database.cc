@@ -1,15 +1,21 @@
-// SQLite adapter of Database, each statement prepared, bound and finalized
-// through RAII handles. Two ways to run transactions: group commit (one
-// connection; concurrent calls share one transaction, each in a savepoint,
-// and one COMMIT), or a small pool of connections, one per concurrent call.
+// SQLite adapter of Database. Each connection keeps its prepared statements
+// by SQL text (RAII handles finalize them; a lease resets each after use).
+// Two ways to run write transactions: group commit (one connection;
+// concurrent calls share one transaction, each in a savepoint, and one
+// COMMIT), or a small pool of connections, one per concurrent call. Reads
+// (RunReadOnly) use a pool of read connections of their own either way.
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <deque>
 #include <exception>
+#include <list>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -105,13 +111,98 @@ SqlValue ColumnValue(sqlite3_stmt* stmt, int col) {
   }
 }
 
+// Counters that every connection of one Database adds to, read by Stats()
+// from any thread.
+struct StatementCounters {
+  std::atomic<int64_t> hits{0};
+  std::atomic<int64_t> prepared{0};
+};
+
+// Puts a cached statement back to its idle state however the call that
+// used it ends: a statement left mid-step would keep its read transaction,
+// and so its snapshot and its WAL frames, alive until the next use.
+class StatementLease {
+ public:
+  explicit StatementLease(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~StatementLease() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  StatementLease(const StatementLease&) = delete;
+  StatementLease& operator=(const StatementLease&) = delete;
+
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* const stmt_;
+};
+
+// One connection's prepared statements by SQL text, the least recently
+// used finalized first. The SDK and the handlers run the same few
+// statements on every call; SQL that embeds its values only churns the
+// back of the list.
+class StatementCache {
+ public:
+  StatementCache(size_t capacity, StatementCounters& counters)
+      : capacity_(capacity), counters_(counters) {}
+
+  // The idle statement for sql, prepared now if it is not cached. Valid
+  // until the next Get: only one statement of a connection runs at a time.
+  absl::StatusOr<sqlite3_stmt*> Get(sqlite3* db, std::string_view sql) {
+    if (auto it = index_.find(sql); it != index_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second);
+      counters_.hits.fetch_add(1, std::memory_order_relaxed);
+      return it->second->stmt.get();
+    }
+    ASSIGN_OR_RETURN(StatementHandle stmt, Prepare(db, sql));
+    counters_.prepared.fetch_add(1, std::memory_order_relaxed);
+    if (lru_.size() >= capacity_) Evict();
+    lru_.push_front(Entry{std::string(sql), std::move(stmt)});
+    index_.emplace(lru_.front().sql, lru_.begin());
+    return lru_.front().stmt.get();
+  }
+
+ private:
+  struct Entry {
+    std::string sql;
+    StatementHandle stmt;
+  };
+
+  static absl::StatusOr<StatementHandle> Prepare(sqlite3* db, std::string_view sql) {
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    StatementHandle stmt(raw);
+    if (rc != SQLITE_OK) return SqliteError(db, rc, sql);
+    // Empty SQL (only whitespace or comments) prepares to no statement.
+    if (stmt == nullptr) return absl::InvalidArgumentError("sqlite: empty statement");
+    return stmt;
+  }
+
+  void Evict() {
+    index_.erase(lru_.back().sql);
+    lru_.pop_back();
+  }
+
+  const size_t capacity_;
+  StatementCounters& counters_;
+  std::list<Entry> lru_;  // most recently used first
+  // Keys view the sql of the entries in lru_, whose nodes never move.
+  std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;
+};
+
+enum class Access { kReadWrite, kReadOnly };
+
 // One open connection; used by one transaction at a time.
 class SqliteConnection : public LocalTx {
  public:
-  explicit SqliteConnection(ConnectionHandle db) : db_(std::move(db)) {}
+  SqliteConnection(ConnectionHandle db, size_t cache_size, StatementCounters& counters)
+      : db_(std::move(db)), statements_(cache_size, counters) {}
 
   absl::StatusOr<int64_t> Exec(std::string_view sql, absl::Span<const SqlValue> params) override {
-    ASSIGN_OR_RETURN(StatementHandle stmt, Prepare(sql, params));
+    ASSIGN_OR_RETURN(sqlite3_stmt * raw, Statement(sql));
+    StatementLease stmt(raw);
+    RETURN_IF_ERROR(Bind(db_.get(), stmt.get(), params));
     int rc;
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
     }
@@ -121,14 +212,16 @@ class SqliteConnection : public LocalTx {
 
   absl::StatusOr<std::vector<Row>> Query(std::string_view sql,
                                          absl::Span<const SqlValue> params) override {
-    ASSIGN_OR_RETURN(StatementHandle stmt, Prepare(sql, params));
+    ASSIGN_OR_RETURN(sqlite3_stmt * raw, Statement(sql));
+    StatementLease stmt(raw);
+    RETURN_IF_ERROR(Bind(db_.get(), stmt.get(), params));
+    const int columns = sqlite3_column_count(stmt.get());
     std::vector<Row> rows;
     int rc;
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
       Row row;
-      for (int c = 0; c < sqlite3_column_count(stmt.get()); ++c) {
-        row.push_back(ColumnValue(stmt.get(), c));
-      }
+      row.reserve(columns);
+      for (int c = 0; c < columns; ++c) row.push_back(ColumnValue(stmt.get(), c));
       rows.push_back(std::move(row));
     }
     if (rc != SQLITE_DONE) return SqliteError(db_.get(), rc, sql);
@@ -136,6 +229,15 @@ class SqliteConnection : public LocalTx {
   }
 
   absl::Status Run(std::string_view sql) { return Exec(sql, {}).status(); }
+
+  // From now on every statement that would write fails before it runs, with
+  // a status that says why; query_only also stops what sqlite3_stmt_readonly
+  // lets through (a write hidden in a PRAGMA).
+  absl::Status RefuseWrites() {
+    RETURN_IF_ERROR(Run("PRAGMA query_only=1"));
+    access_ = Access::kReadOnly;
+    return absl::OkStatus();
+  }
 
   // False once a COMMIT or ROLLBACK (ours, a handler's, or SQLite's own after
   // some I/O errors) ended the transaction.
@@ -151,20 +253,25 @@ class SqliteConnection : public LocalTx {
   }
 
  private:
-  absl::StatusOr<StatementHandle> Prepare(std::string_view sql, absl::Span<const SqlValue> params) {
-    sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
-    StatementHandle stmt(raw);
-    if (rc != SQLITE_OK) return SqliteError(db_.get(), rc, sql);
-    RETURN_IF_ERROR(Bind(db_.get(), stmt.get(), params));
+  absl::StatusOr<sqlite3_stmt*> Statement(std::string_view sql) {
+    ASSIGN_OR_RETURN(sqlite3_stmt * stmt, statements_.Get(db_.get(), sql));
+    if (access_ == Access::kReadOnly && !sqlite3_stmt_readonly(stmt)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "sqlite: a read-only transaction (RunReadOnly) cannot write: ", internal::ToAbsl(sql)));
+    }
     return stmt;
   }
 
+  // Declared before the statements, which must be finalized first.
   ConnectionHandle db_;
+  StatementCache statements_;
+  Access access_ = Access::kReadWrite;
 };
 
 absl::StatusOr<std::unique_ptr<SqliteConnection>> OpenConnection(const std::string& path,
-                                                                 const SqliteOptions& options) {
+                                                                 const SqliteOptions& options,
+                                                                 StatementCounters& counters,
+                                                                 Access access) {
   sqlite3* raw = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &raw,
@@ -173,21 +280,144 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> OpenConnection(const std::stri
   if (rc != SQLITE_OK) return SqliteError(db.get(), rc, absl::StrCat("open ", path));
   sqlite3_busy_timeout(db.get(), static_cast<int>(absl::ToInt64Milliseconds(options.busy_timeout)));
   sqlite3_extended_result_codes(db.get(), 1);
-  auto conn = std::make_unique<SqliteConnection>(std::move(db));
+  auto conn = std::make_unique<SqliteConnection>(
+      std::move(db), static_cast<size_t>(options.statement_cache_size), counters);
   RETURN_IF_ERROR(conn->Query("PRAGMA journal_mode=WAL", {}).status());
   RETURN_IF_ERROR(conn->Run(options.synchronous_full ? "PRAGMA synchronous=FULL"
                                                      : "PRAGMA synchronous=NORMAL"));
+  if (access == Access::kReadOnly) RETURN_IF_ERROR(conn->RefuseWrites());
   return conn;
 }
 
 using TxFn = absl::FunctionRef<absl::Status(LocalTx&)>;
 
-// The counters both ways of running transactions keep.
+// Rolls back unless dismissed: when fn fails, when COMMIT fails, or when fn
+// throws.
+class RollbackGuard {
+ public:
+  explicit RollbackGuard(SqliteConnection& conn) : conn_(&conn) {}
+  ~RollbackGuard() {
+    if (conn_ != nullptr) conn_->Run("ROLLBACK").IgnoreError();
+  }
+  RollbackGuard(const RollbackGuard&) = delete;
+  RollbackGuard& operator=(const RollbackGuard&) = delete;
+
+  void Dismiss() { conn_ = nullptr; }
+
+ private:
+  SqliteConnection* conn_;
+};
+
+// Runs fn after `begin` (already run) and commits.
+absl::Status CommitAfter(SqliteConnection& conn, TxFn fn) {
+  RollbackGuard guard(conn);
+  RETURN_IF_ERROR(fn(conn));
+  RETURN_IF_ERROR(conn.Run("COMMIT"));
+  guard.Dismiss();
+  return absl::OkStatus();
+}
+
+class ConnectionPool;
+
+// A connection taken from a pool, given back when the lease ends, even when
+// fn throws; otherwise the pool would shrink until every caller waited
+// forever.
+class PooledConnection {
+ public:
+  PooledConnection(ConnectionPool& pool, std::unique_ptr<SqliteConnection> conn)
+      : pool_(&pool), conn_(std::move(conn)) {}
+  PooledConnection(PooledConnection&&) = default;
+  PooledConnection& operator=(PooledConnection&&) = delete;
+  ~PooledConnection();
+
+  SqliteConnection& operator*() const { return *conn_; }
+  SqliteConnection* operator->() const { return conn_.get(); }
+
+ private:
+  ConnectionPool* pool_;
+  std::unique_ptr<SqliteConnection> conn_;
+};
+
+// Connections opened on first need, up to a limit, and kept open.
+class ConnectionPool {
+ public:
+  ConnectionPool(std::string path, const SqliteOptions& options, int limit, Access access,
+                 StatementCounters& counters)
+      : path_(std::move(path)),
+        options_(options),
+        limit_(limit),
+        access_(access),
+        counters_(counters) {}
+
+  absl::StatusOr<PooledConnection> Acquire() {
+    {
+      absl::MutexLock lock(&mu_);
+      auto can_go = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !idle_.empty() || open_ < limit_;
+      };
+      mu_.Await(absl::Condition(&can_go));
+      if (!idle_.empty()) {
+        PooledConnection conn(*this, std::move(idle_.back()));
+        idle_.pop_back();
+        return conn;
+      }
+      ++open_;
+    }
+    absl::StatusOr<std::unique_ptr<SqliteConnection>> conn =
+        OpenConnection(path_, options_, counters_, access_);
+    if (!conn.ok()) {
+      absl::MutexLock lock(&mu_);
+      --open_;
+      return conn.status();
+    }
+    return PooledConnection(*this, *std::move(conn));
+  }
+
+  void Release(std::unique_ptr<SqliteConnection> conn) {
+    absl::MutexLock lock(&mu_);
+    idle_.push_back(std::move(conn));
+  }
+
+ private:
+  const std::string path_;
+  const SqliteOptions options_;
+  const int limit_;
+  const Access access_;
+  StatementCounters& counters_;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<SqliteConnection>> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+PooledConnection::~PooledConnection() {
+  if (conn_ != nullptr) pool_->Release(std::move(conn_));
+}
+
+// What both ways of running write transactions share: the counters and the
+// read connections.
 class SqliteDatabase : public Database {
  public:
+  SqliteDatabase(const std::string& path, const SqliteOptions& options)
+      : readers_(path, options, options.max_read_connections, Access::kReadOnly, counters_) {}
+
+  // BEGIN DEFERRED reads nothing yet: the snapshot is taken by fn's first
+  // query, and in WAL mode it never waits for the writer.
+  absl::Status RunReadOnly(TxFn fn) final {
+    ASSIGN_OR_RETURN(PooledConnection conn, readers_.Acquire());
+    {
+      absl::MutexLock lock(&stats_mu_);
+      ++stats_.read_only_calls;
+    }
+    RETURN_IF_ERROR(conn->Run("BEGIN DEFERRED"));
+    return CommitAfter(*conn, fn);
+  }
+
   SqliteCommitStats Stats() const {
     absl::MutexLock lock(&stats_mu_);
-    return stats_;
+    SqliteCommitStats stats = stats_;
+    stats.statement_cache_hits = counters_.hits.load(std::memory_order_relaxed);
+    stats.statements_prepared = counters_.prepared.load(std::memory_order_relaxed);
+    return stats;
   }
 
  protected:
@@ -211,6 +441,8 @@ class SqliteDatabase : public Database {
     stats_.largest_group = std::max(stats_.largest_group, calls);
   }
 
+  StatementCounters& counters() { return counters_; }
+
  private:
   void AddInProgress(int64_t delta) {
     absl::MutexLock lock(&stats_mu_);
@@ -219,85 +451,35 @@ class SqliteDatabase : public Database {
 
   mutable absl::Mutex stats_mu_;
   SqliteCommitStats stats_ ABSL_GUARDED_BY(stats_mu_);
+  // Outlives every connection, the derived classes' included.
+  StatementCounters counters_;
+  ConnectionPool readers_;
 };
 
 // Without group commit: one connection and one transaction per call.
 class PooledDatabase final : public SqliteDatabase {
  public:
-  PooledDatabase(std::string path, SqliteOptions options)
-      : path_(std::move(path)), options_(options) {}
+  PooledDatabase(const std::string& path, const SqliteOptions& options)
+      : SqliteDatabase(path, options),
+        writers_(path, options, options.max_connections, Access::kReadWrite, counters()) {}
 
   absl::Status RunInTransaction(TxFn fn) override {
     CallInProgress in_progress(*this);
-    ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> conn, Acquire());
-    // Returns the connection to the pool even when fn throws; otherwise the
-    // pool would shrink until every caller waited forever.
-    struct Lease {
-      PooledDatabase* db;
-      std::unique_ptr<SqliteConnection>* conn;
-      ~Lease() { db->Release(std::move(*conn)); }
-    } lease{this, &conn};
-    return RunOn(*conn, fn);
+    ASSIGN_OR_RETURN(PooledConnection conn, writers_.Acquire());
+    // BEGIN IMMEDIATE takes the write lock up front, so two transactions
+    // never both read a state and then race to write it; the unique keys
+    // still decide every duplicate.
+    RETURN_IF_ERROR(conn->Run("BEGIN IMMEDIATE"));
+    CountTransaction(1);
+    return CommitAfter(*conn, fn);
   }
 
-  absl::Status Warm() {
-    ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> conn, Acquire());
-    Release(std::move(conn));
-    return absl::OkStatus();
-  }
+  // Opens one connection now so that a bad path fails here, not in a
+  // handler.
+  absl::Status Warm() { return writers_.Acquire().status(); }
 
  private:
-  // BEGIN IMMEDIATE takes the write lock up front, so two transactions never
-  // both read a state and then race to write it; the unique keys still
-  // decide every duplicate.
-  absl::Status RunOn(SqliteConnection& conn, TxFn fn) {
-    RETURN_IF_ERROR(conn.Run("BEGIN IMMEDIATE"));
-    CountTransaction(1);
-    // Rolls back when fn fails, when COMMIT fails, or when fn throws.
-    struct RollbackGuard {
-      SqliteConnection* conn;
-      ~RollbackGuard() {
-        if (conn != nullptr) conn->Run("ROLLBACK").IgnoreError();
-      }
-    } guard{&conn};
-    RETURN_IF_ERROR(fn(conn));
-    RETURN_IF_ERROR(conn.Run("COMMIT"));
-    guard.conn = nullptr;
-    return absl::OkStatus();
-  }
-
-  absl::StatusOr<std::unique_ptr<SqliteConnection>> Acquire() {
-    {
-      absl::MutexLock lock(&mu_);
-      auto can_go = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return !idle_.empty() || open_ < options_.max_connections;
-      };
-      mu_.Await(absl::Condition(&can_go));
-      if (!idle_.empty()) {
-        auto conn = std::move(idle_.back());
-        idle_.pop_back();
-        return conn;
-      }
-      ++open_;
-    }
-    auto conn = OpenConnection(path_, options_);
-    if (!conn.ok()) {
-      absl::MutexLock lock(&mu_);
-      --open_;
-    }
-    return conn;
-  }
-
-  void Release(std::unique_ptr<SqliteConnection> conn) {
-    absl::MutexLock lock(&mu_);
-    idle_.push_back(std::move(conn));
-  }
-
-  const std::string path_;
-  const SqliteOptions options_;
-  absl::Mutex mu_;
-  std::vector<std::unique_ptr<SqliteConnection>> idle_ ABSL_GUARDED_BY(mu_);
-  int open_ ABSL_GUARDED_BY(mu_) = 0;
+  ConnectionPool writers_;
 };
 
 // Calls that share one SQLite transaction and its COMMIT. Every field is
@@ -389,8 +571,14 @@ absl::Status Abandon(SqliteConnection& conn, const absl::Status& lost) {
 // groups grow under load without any timer.
 class GroupCommitDatabase final : public SqliteDatabase {
  public:
-  GroupCommitDatabase(std::unique_ptr<SqliteConnection> conn, int max_group_calls)
-      : conn_(std::move(conn)), max_group_calls_(max_group_calls) {}
+  GroupCommitDatabase(const std::string& path, const SqliteOptions& options)
+      : SqliteDatabase(path, options), max_group_calls_(options.max_group_calls) {}
+
+  // Before the first call, which conn_ is not guarded for.
+  absl::Status Open(const std::string& path, const SqliteOptions& options) {
+    ASSIGN_OR_RETURN(conn_, OpenConnection(path, options, counters(), Access::kReadWrite));
+    return absl::OkStatus();
+  }
 
   absl::Status RunInTransaction(TxFn fn) override {
     absl::MutexLock lock(&mu_);
@@ -500,7 +688,7 @@ class GroupCommitDatabase final : public SqliteDatabase {
     CountTransaction(group.ran);
   }
 
-  const std::unique_ptr<SqliteConnection> conn_;
+  std::unique_ptr<SqliteConnection> conn_;
   const int max_group_calls_;
   absl::Mutex mu_;
   // Front: the group that owns (or is about to open) the transaction.
@@ -551,12 +739,18 @@ absl::StatusOr<std::unique_ptr<Database>> OpenSqliteDatabase(const std::string& 
   if (options.max_group_calls < 1) {
     return absl::InvalidArgumentError("SqliteOptions.max_group_calls must be at least 1");
   }
+  if (options.max_read_connections < 1) {
+    return absl::InvalidArgumentError("SqliteOptions.max_read_connections must be at least 1");
+  }
+  if (options.statement_cache_size < 1) {
+    return absl::InvalidArgumentError("SqliteOptions.statement_cache_size must be at least 1");
+  }
   if (options.group_commit) {
-    ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> conn, OpenConnection(path, options));
-    return std::make_unique<GroupCommitDatabase>(std::move(conn), options.max_group_calls);
+    auto db = std::make_unique<GroupCommitDatabase>(path, options);
+    RETURN_IF_ERROR(db->Open(path, options));
+    return db;
   }
   auto db = std::make_unique<PooledDatabase>(path, options);
-  // Open one connection now so that a bad path fails here, not in a handler.
   RETURN_IF_ERROR(db->Warm());
   return db;
 }

@@ -1,8 +1,10 @@
-// The SQLite adapter: bound parameters, rollback, and the error codes that
-// the barrier and the servers rely on.
+// The SQLite adapter: bound parameters, rollback, the error codes that the
+// barrier and the servers rely on, the statement cache and read-only
+// transactions.
 #include <stdexcept>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "participant-sdk/test_util.h"
@@ -23,12 +25,21 @@ class SqliteDatabaseTest : public ::testing::TestWithParam<bool> {
     }));
   }
 
-  std::unique_ptr<Database> Open(int max_connections) {
+  SqliteOptions Options() const {
     SqliteOptions options;
     options.group_commit = GetParam();
     options.synchronous_full = false;
     options.busy_timeout = absl::Seconds(30);
+    return options;
+  }
+
+  std::unique_ptr<Database> Open(int max_connections) {
+    SqliteOptions options = Options();
     options.max_connections = max_connections;
+    return Open(options);
+  }
+
+  std::unique_ptr<Database> Open(const SqliteOptions& options) {
     absl::StatusOr<std::unique_ptr<Database>> db = OpenSqliteDatabase(dir_.File("t.db"), options);
     EXPECT_TRUE(db.ok()) << db.status();
     return db.ok() ? *std::move(db) : nullptr;
@@ -121,6 +132,158 @@ TEST_P(SqliteDatabaseTest, LockHeldTooLongIsUnavailable) {
   release.Notify();
   holder.join();
   EXPECT_TRUE(absl::IsUnavailable(blocked)) << blocked;
+}
+
+absl::Status Insert(Database& db, std::string_view k, int64_t i) {
+  return db.RunInTransaction([&](LocalTx& tx) {
+    return tx.Exec("INSERT INTO t (k, i) VALUES (?, ?)", {k, i}).status();
+  });
+}
+
+absl::StatusOr<int64_t> ReadI(Database& db, std::string_view k) {
+  int64_t i = -1;
+  RETURN_IF_ERROR(db.RunReadOnly([&](LocalTx& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query("SELECT i FROM t WHERE k = ?", {k}));
+    if (!rows.empty()) i = rows[0][0].AsInt();
+    return absl::OkStatus();
+  }));
+  return i;
+}
+
+TEST_P(SqliteDatabaseTest, RepeatedStatementsComeFromTheCacheWithFreshParameters) {
+  TCC_ASSERT_OK(Insert(*db_, "k0", 0));
+  TCC_ASSERT_OK(ReadI(*db_, "k0"));
+  SqliteCommitStats before = GetSqliteCommitStats(*db_);
+  for (int n = 1; n <= 20; ++n) TCC_ASSERT_OK(Insert(*db_, absl::StrCat("k", n), n * 10));
+  for (int n = 20; n >= 0; --n) {
+    absl::StatusOr<int64_t> i = ReadI(*db_, absl::StrCat("k", n));
+    TCC_ASSERT_OK(i);
+    EXPECT_EQ(*i, n * 10);
+  }
+  EXPECT_EQ(*ReadI(*db_, "missing"), -1);
+  SqliteCommitStats after = GetSqliteCommitStats(*db_);
+  // One call at a time reuses one write and one read connection, whose
+  // statements (BEGIN, COMMIT, the INSERT, the SELECT and, with group
+  // commit, the savepoint's) were all prepared by the first two calls.
+  EXPECT_EQ(after.statements_prepared - before.statements_prepared, 0);
+  EXPECT_GE(after.statement_cache_hits - before.statement_cache_hits, 42 * 3);
+  EXPECT_EQ(after.read_only_calls - before.read_only_calls, 22);
+}
+
+TEST_P(SqliteDatabaseTest, EvictedStatementsArePreparedAgain) {
+  SqliteOptions options = Options();
+  options.statement_cache_size = 2;
+  options.max_connections = 1;
+  options.max_read_connections = 1;
+  std::unique_ptr<Database> small = Open(options);
+  ASSERT_NE(small, nullptr);
+  TCC_ASSERT_OK(Insert(*small, "k1", 1));
+  SqliteCommitStats before = GetSqliteCommitStats(*small);
+  for (int round = 0; round < 3; ++round) {
+    for (int n = 1; n <= 3; ++n) {
+      std::vector<Row> rows;
+      TCC_ASSERT_OK(small->RunReadOnly([&](LocalTx& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(rows,
+                         tx.Query(absl::StrCat("SELECT i + ", n, " FROM t WHERE k = ?"), {"k1"}));
+        return absl::OkStatus();
+      }));
+      ASSERT_EQ(rows.size(), 1u);
+      EXPECT_EQ(rows[0][0].AsInt(), 1 + n);
+    }
+  }
+  // BEGIN, COMMIT and three queries take turns in two slots: nothing stays.
+  SqliteCommitStats after = GetSqliteCommitStats(*small);
+  EXPECT_GE(after.statements_prepared - before.statements_prepared, 9 * 3);
+}
+
+// Fails with "integer overflow" after it returned its first row.
+constexpr char kFailsOnSecondRow[] =
+    "SELECT CASE WHEN i < ? THEN i ELSE abs(-9223372036854775807 - 1) END FROM t ORDER BY i";
+
+TEST_P(SqliteDatabaseTest, StatementThatFailedMidwayIsResetForTheNextCall) {
+  SqliteOptions options = Options();
+  options.max_connections = 1;
+  options.max_read_connections = 1;
+  std::unique_ptr<Database> one = Open(options);
+  ASSERT_NE(one, nullptr);
+  TCC_ASSERT_OK(Insert(*one, "k1", 1));
+  TCC_ASSERT_OK(Insert(*one, "k2", 2));
+  auto query = [](int64_t limit) {
+    return [limit](LocalTx& tx) { return tx.Query(kFailsOnSecondRow, {limit}).status(); };
+  };
+  EXPECT_FALSE(one->RunReadOnly(query(2)).ok());
+  EXPECT_FALSE(one->RunInTransaction(query(2)).ok());
+  // Another connection writes at once: nothing of the failed calls holds a
+  // lock (a reader left open would also pin its old snapshot).
+  SqliteOptions impatient = Options();
+  impatient.busy_timeout = absl::Milliseconds(50);
+  std::unique_ptr<Database> other = Open(impatient);
+  ASSERT_NE(other, nullptr);
+  TCC_ASSERT_OK(Insert(*other, "k3", 3));
+  // The same statements, on the same connections, run again from the start.
+  TCC_EXPECT_OK(one->RunReadOnly(query(10)));
+  TCC_EXPECT_OK(one->RunInTransaction(query(10)));
+  EXPECT_EQ(*ReadI(*one, "k3"), 3);
+  EXPECT_EQ(QueryInt(*one, "SELECT COUNT(*) FROM t"), 3);
+}
+
+TEST_P(SqliteDatabaseTest, ReadOnlySeesCommittedDataAndRefusesWrites) {
+  TCC_ASSERT_OK(Insert(*db_, "k1", 7));
+  EXPECT_EQ(*ReadI(*db_, "k1"), 7);
+  absl::Status write = db_->RunReadOnly(
+      [](LocalTx& tx) { return tx.Exec("INSERT INTO t (k) VALUES ('k2')").status(); });
+  EXPECT_TRUE(absl::IsInvalidArgument(write)) << write;
+  EXPECT_NE(write.message().find("read-only"), absl::string_view::npos) << write;
+  absl::Status pragma =
+      db_->RunReadOnly([](LocalTx& tx) { return tx.Exec("PRAGMA user_version=3").status(); });
+  EXPECT_FALSE(pragma.ok());
+  EXPECT_EQ(QueryInt(*db_, "SELECT COUNT(*) FROM t"), 1);
+  EXPECT_EQ(QueryInt(*db_, "PRAGMA user_version"), 0);
+  // A failed function's status comes back as it was.
+  absl::Status mine =
+      db_->RunReadOnly([](LocalTx&) { return absl::AbortedError("changed my mind"); });
+  EXPECT_TRUE(absl::IsAborted(mine)) << mine;
+}
+
+TEST_P(SqliteDatabaseTest, ReadOnlyKeepsItsSnapshotAndDoesNotBlockTheWriter) {
+  TCC_ASSERT_OK(Insert(*db_, "k1", 1));
+  SqliteOptions impatient = Options();
+  impatient.busy_timeout = absl::Milliseconds(50);
+  std::unique_ptr<Database> writer = Open(impatient);
+  ASSERT_NE(writer, nullptr);
+  absl::Notification reading, written;
+  int64_t first = -1;
+  int64_t second = -1;
+  std::thread reader([&] {
+    TCC_EXPECT_OK(db_->RunReadOnly([&](LocalTx& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query("SELECT COUNT(*) FROM t"));
+      first = rows[0][0].AsInt();
+      reading.Notify();
+      written.WaitForNotification();
+      ASSIGN_OR_RETURN(rows, tx.Query("SELECT COUNT(*) FROM t"));
+      second = rows[0][0].AsInt();
+      return absl::OkStatus();
+    }));
+  });
+  reading.WaitForNotification();
+  absl::Status wrote = Insert(*writer, "k2", 2);
+  absl::Status wrote_here = Insert(*db_, "k3", 3);
+  written.Notify();
+  reader.join();
+  TCC_EXPECT_OK(wrote);
+  TCC_EXPECT_OK(wrote_here);
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 1);  // the snapshot of its first query
+  EXPECT_EQ(*ReadI(*db_, "k2"), 2);
+}
+
+TEST_P(SqliteDatabaseTest, CacheAndReadPoolSizesMustBePositive) {
+  SqliteOptions no_cache = Options();
+  no_cache.statement_cache_size = 0;
+  EXPECT_TRUE(absl::IsInvalidArgument(OpenSqliteDatabase(dir_.File("t.db"), no_cache).status()));
+  SqliteOptions no_readers = Options();
+  no_readers.max_read_connections = 0;
+  EXPECT_TRUE(absl::IsInvalidArgument(OpenSqliteDatabase(dir_.File("t.db"), no_readers).status()));
 }
 
 }  // namespace

@@ -41,6 +41,10 @@ absl::Status FaultDatabase::RunInTransaction(
   faults_.Crash(after->fault, after->gid);
 }
 
+absl::Status FaultDatabase::RunReadOnly(absl::FunctionRef<absl::Status(tcc::sdk::LocalTx&)> fn) {
+  return inner_->RunReadOnly(fn);
+}
+
 absl::Status InjectedFault(Fault fault, const tcc::sdk::BranchRequest& request) {
   return absl::UnavailableError(absl::StrCat("injected fault ", FaultName(fault), " on ",
                                              request.action(), " ", request.gid()));

@@ -49,6 +49,9 @@ class FaultDatabase : public tcc::sdk::Database {
   FaultDatabase(std::shared_ptr<tcc::sdk::Database> inner, FaultInjector& faults);
 
   absl::Status RunInTransaction(absl::FunctionRef<absl::Status(tcc::sdk::LocalTx&)> fn) override;
+  // Forwards: the faults are about what happens after a commit, and a read
+  // commits nothing.
+  absl::Status RunReadOnly(absl::FunctionRef<absl::Status(tcc::sdk::LocalTx&)> fn) override;
 
  private:
   const std::shared_ptr<tcc::sdk::Database> inner_;

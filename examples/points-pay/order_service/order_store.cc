@@ -43,7 +43,7 @@ absl::StatusOr<std::optional<OrderRow>> OrderStore::Find(tcc::sdk::LocalTx& tx,
 
 absl::StatusOr<OrderRow> OrderStore::Load(std::string_view order_no) {
   std::optional<OrderRow> order;
-  RETURN_IF_ERROR(db_->RunInTransaction([&](tcc::sdk::LocalTx& tx) -> absl::Status {
+  RETURN_IF_ERROR(db_->RunReadOnly([&](tcc::sdk::LocalTx& tx) -> absl::Status {
     ASSIGN_OR_RETURN(order, Find(tx, order_no));
     return absl::OkStatus();
   }));
@@ -56,7 +56,7 @@ absl::StatusOr<OrderRow> OrderStore::Load(std::string_view order_no) {
 
 absl::StatusOr<bool> OrderStore::CommittedLocally(std::string_view gid) {
   bool committed = false;
-  RETURN_IF_ERROR(db_->RunInTransaction([&](tcc::sdk::LocalTx& tx) -> absl::Status {
+  RETURN_IF_ERROR(db_->RunReadOnly([&](tcc::sdk::LocalTx& tx) -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<tcc::sdk::Row> rows,
                      tx.Query("SELECT decision FROM tcc_decision WHERE gid = ?", {gid}));
     committed = !rows.empty() && rows[0][0].AsText() == "committed";
@@ -78,7 +78,7 @@ absl::Status OrderStore::RecordRefusal(std::string_view gid, std::string_view re
 
 absl::StatusOr<std::string> OrderStore::Refusal(std::string_view gid) {
   std::string reason;
-  RETURN_IF_ERROR(db_->RunInTransaction([&](tcc::sdk::LocalTx& tx) -> absl::Status {
+  RETURN_IF_ERROR(db_->RunReadOnly([&](tcc::sdk::LocalTx& tx) -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<tcc::sdk::Row> rows,
                      tx.Query("SELECT reason FROM refusals WHERE gid = ?", {gid}));
     if (!rows.empty()) reason = rows[0][0].AsText();

@@ -9,6 +9,11 @@
 //   UNPAID --MarkPaid(gid)--> PAID --MarkRefunded(gid)--> REFUNDED
 //                              ^----UnmarkRefunded(gid)-----'
 //
+// The plain reads (Load, CommittedLocally, Refusal) read a snapshot in a
+// read-only transaction: none of them decides a write by itself (each
+// status change re-checks the status in its own conditional update), so
+// they need neither the write lock nor a place in a group commit.
+//
 // Thread-safety: safe from any number of threads (each call is one local
 // transaction of its own).
 #pragma once

@@ -10,6 +10,11 @@
 // `SAVEPOINT`) with '?' placeholders (an adapter for another engine rewrites
 // them, e.g. to $1, $2, ...).
 //
+// Plain reads that decide nothing by themselves (show an order, look up a
+// recorded outcome) go through RunReadOnly, which takes no write lock and
+// does not join a group commit; a read whose answer decides a write stays in
+// the write transaction with that write.
+//
 // Thread-safety: a Database is safe to use from many threads. A LocalTx
 // belongs to the one call that received it and must not escape it.
 #pragma once
@@ -92,6 +97,17 @@ class Database {
   // itself (BEGIN / COMMIT / ROLLBACK) nor call RunInTransaction on the
   // same Database.
   virtual absl::Status RunInTransaction(absl::FunctionRef<absl::Status(LocalTx&)> fn) = 0;
+
+  // Runs fn inside one read-only transaction: every query of fn sees the
+  // same consistent snapshot of committed data (SQLite: BEGIN DEFERRED on a
+  // read connection of its own; in WAL mode it neither waits for nor blocks
+  // the writer). A statement that would write fails with INVALID_ARGUMENT
+  // and writes nothing. Returns fn's status. fn runs on the calling thread
+  // and does not see writes of a RunInTransaction still in progress, even on
+  // its own thread. fn must not end the transaction itself nor call
+  // RunReadOnly on the same Database (with every read connection taken it
+  // would wait forever).
+  virtual absl::Status RunReadOnly(absl::FunctionRef<absl::Status(LocalTx&)> fn) = 0;
 };
 
 struct SqliteOptions {
@@ -122,6 +138,13 @@ struct SqliteOptions {
   // Most calls sharing one commit, so that a long queue of callers cannot
   // hold back the first one's answer indefinitely.
   int max_group_calls = 128;
+  // Read connections for RunReadOnly, opened on first use; callers beyond
+  // that wait.
+  int max_read_connections = 4;
+  // Prepared statements kept per connection, by SQL text; the least
+  // recently used one is finalized beyond that. Preparing is a large part
+  // of a short statement's cost.
+  int statement_cache_size = 64;
 };
 
 // Opens (creating if needed) a SQLite database in WAL mode.
@@ -130,7 +153,8 @@ absl::StatusOr<std::unique_ptr<Database>> OpenSqliteDatabase(const std::string& 
 
 // What the SQLite adapter did so far: how many calls ran and how many SQLite
 // transactions (each one COMMIT, one fsync with synchronous=FULL) they took.
-// With group commit, calls / transactions is the average group size.
+// With group commit, calls / transactions is the average group size. The
+// statement counters cover every connection, the read ones included.
 struct SqliteCommitStats {
   int64_t calls = 0;
   int64_t transactions = 0;
@@ -138,6 +162,12 @@ struct SqliteCommitStats {
   // Calls inside RunInTransaction right now: waiting for their turn or a
   // connection, running, or waiting for their commit.
   int64_t calls_in_progress = 0;
+  // RunReadOnly calls (not counted in `calls`).
+  int64_t read_only_calls = 0;
+  // Statements found in a connection's cache, and statements prepared
+  // (cache misses).
+  int64_t statement_cache_hits = 0;
+  int64_t statements_prepared = 0;
 };
 
 // The counters of a Database returned by OpenSqliteDatabase; all zero for
