@@ -80,11 +80,15 @@ void Daemon::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
   spdlog::info("tccd shutting down: refusing new calls, finishing those in flight");
-  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(shutdown_grace_));
-  engine_->Shutdown(shutdown_grace_);
-  timers_->Stop();
+  // Start may have failed half-way (e.g. in Recover): stop what exists.
+  if (server_) {
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      absl::ToChronoMilliseconds(shutdown_grace_));
+  }
+  if (engine_) engine_->Shutdown(shutdown_grace_);
+  if (timers_) timers_->Stop();
   if (queries_) queries_->Stop();
-  queue_->Stop();
+  if (queue_) queue_->Stop();
   spdlog::info("tccd stopped cleanly");
 }
 

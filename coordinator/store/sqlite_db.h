@@ -49,6 +49,8 @@ class Statement {
 
   int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
   std::string Text(int column) const;
+  // SQLITE_INTEGER, SQLITE_TEXT, SQLITE_NULL...: the stored value's type.
+  int Type(int column) const { return sqlite3_column_type(stmt_, column); }
 
  private:
   sqlite3* db_;
@@ -60,6 +62,9 @@ class Database {
   static absl::StatusOr<Database> Open(const std::string& path);
 
   absl::Status Exec(absl::string_view sql);
+  // Exec for a statement run over and over (BEGIN, SAVEPOINT...): prepared
+  // once and cached instead of parsed on every call.
+  absl::Status Run(absl::string_view sql);
   // Returns a ready statement for `sql`, prepared once and cached.
   absl::StatusOr<std::unique_ptr<Statement>> Prepare(absl::string_view sql);
   int Changes() const { return sqlite3_changes(db_.get()); }

@@ -36,32 +36,37 @@ absl::StatusOr<GlobalTransaction> ReadHeader(const Statement& row) {
   return gt;
 }
 
+absl::StatusOr<Branch> ReadBranch(const Statement& row, int first, absl::string_view gid) {
+  Branch branch;
+  branch.branch_id = row.Text(first);
+  branch.target = row.Text(first + 1);
+  branch.action = row.Text(first + 2);
+  branch.payload = row.Text(first + 3);
+  ASSIGN_OR_RETURN(branch.headers, DecodeHeaders(row.Text(first + 4)));
+  int64_t state = row.Int(first + 5);
+  if (!IsValidBranchState(static_cast<int>(state))) {
+    return absl::DataLossError(absl::StrCat("stored branch ", branch.branch_id, " of ", gid,
+                                            " has unknown state ", state));
+  }
+  branch.state = static_cast<BranchState>(state);
+  branch.attempts = static_cast<uint32_t>(row.Int(first + 6));
+  branch.last_error = row.Text(first + 7);
+  branch.next_retry_ms = row.Int(first + 8);
+  branch.depends_on = SplitDependencies(row.Text(first + 9));
+  branch.max_attempts = static_cast<uint32_t>(row.Int(first + 10));
+  branch.timeout_ms = static_cast<uint32_t>(row.Int(first + 11));
+  return branch;
+}
+
 absl::Status LoadBranches(Database& db, GlobalTransaction& gt) {
-  ASSIGN_OR_RETURN(auto stmt,
-                   db.Prepare("SELECT branch_id, target, action, payload, headers, state, "
-                              "attempts, last_error, next_retry_ms, depends_on, max_attempts, "
-                              "timeout_ms FROM branches WHERE gid=? ORDER BY position"));
+  static const std::string kSql =
+      absl::StrCat("SELECT ", kBranchColumns, " FROM branches WHERE gid=? ORDER BY position");
+  ASSIGN_OR_RETURN(auto stmt, db.Prepare(kSql));
   stmt->Bind(1, gt.gid);
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) return absl::OkStatus();
-    Branch branch;
-    branch.branch_id = stmt->Text(0);
-    branch.target = stmt->Text(1);
-    branch.action = stmt->Text(2);
-    branch.payload = stmt->Text(3);
-    ASSIGN_OR_RETURN(branch.headers, DecodeHeaders(stmt->Text(4)));
-    if (!IsValidBranchState(static_cast<int>(stmt->Int(5)))) {
-      return absl::DataLossError(absl::StrCat("stored branch ", branch.branch_id, " of ", gt.gid,
-                                              " has unknown state ", stmt->Int(5)));
-    }
-    branch.state = static_cast<BranchState>(stmt->Int(5));
-    branch.attempts = static_cast<uint32_t>(stmt->Int(6));
-    branch.last_error = stmt->Text(7);
-    branch.next_retry_ms = stmt->Int(8);
-    branch.depends_on = SplitDependencies(stmt->Text(9));
-    branch.max_attempts = static_cast<uint32_t>(stmt->Int(10));
-    branch.timeout_ms = static_cast<uint32_t>(stmt->Int(11));
+    ASSIGN_OR_RETURN(Branch branch, ReadBranch(*stmt, 0, gt.gid));
     gt.branches.push_back(std::move(branch));
   }
 }

@@ -16,12 +16,20 @@ inline constexpr absl::string_view kHeaderColumns =
     "gid, state, created_ms, updated_ms, timeout_ms, deadline_ms, status_endpoint, stuck, "
     "decision_reason, mode";
 
+// The branch columns, in the order ReadBranch expects them.
+inline constexpr absl::string_view kBranchColumns =
+    "branch_id, target, action, payload, headers, state, attempts, last_error, next_retry_ms, "
+    "depends_on, max_attempts, timeout_ms";
+
 // Saga dependencies are stored as one comma-separated string: step ids
 // cannot contain commas.
 std::string JoinDependencies(const std::vector<std::string>& depends_on);
 std::vector<std::string> SplitDependencies(absl::string_view joined);
 
 absl::StatusOr<GlobalTransaction> ReadHeader(const Statement& row);
+// Reads the branch columns starting at `first` (of a GT named `gid`, for
+// error messages).
+absl::StatusOr<Branch> ReadBranch(const Statement& row, int first, absl::string_view gid);
 absl::Status LoadBranches(Database& db, GlobalTransaction& gt);
 absl::StatusOr<std::optional<GlobalTransaction>> FindTransaction(Database& db,
                                                                  absl::string_view gid);

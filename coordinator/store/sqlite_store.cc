@@ -3,6 +3,8 @@
 #include <array>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "coordinator/store/headers_codec.h"
 #include "coordinator/store/sqlite_queries.h"
 #include "coordinator/store/sqlite_rows.h"
@@ -11,15 +13,16 @@
 namespace tcc {
 namespace {
 
+using sqlite::kBranchColumns;
 using sqlite::kHeaderColumns;
-using sqlite::LoadBranches;
+using sqlite::ReadBranch;
 using sqlite::ReadHeader;
 
 // Migration N (1-based) takes the schema from version N-1 to N. Append
 // only: a released migration is never edited. SQL stays portable to
 // PostgreSQL (no SQLite-only types; partial indexes and ON CONFLICT exist
 // in both).
-constexpr std::array<absl::string_view, 4> kMigrations = {
+constexpr std::array<absl::string_view, 5> kMigrations = {
     // 1: transactions and branches. `owner` is the seam for coordinators
     // sharing one database (leases); a lone coordinator leaves it empty.
     R"sql(
@@ -79,6 +82,15 @@ ALTER TABLE branches ADD COLUMN depends_on TEXT NOT NULL DEFAULT '';
 ALTER TABLE branches ADD COLUMN max_attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE branches ADD COLUMN timeout_ms INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 5: recovery reads the unfinished GTs in (created_ms, gid) order, one
+    // GT's rows next to each other; this index serves that order without
+    // visiting finished rows (the planner would otherwise walk
+    // global_transactions_created, finished rows and all).
+    R"sql(
+CREATE INDEX global_transactions_unfinished_by_age
+  ON global_transactions (created_ms, gid) WHERE finished = 0;
+DROP INDEX global_transactions_unfinished;
+)sql",
 };
 
 absl::string_view SyncPragma(SyncMode mode) {
@@ -91,6 +103,16 @@ absl::string_view SyncPragma(SyncMode mode) {
       return "PRAGMA synchronous=OFF";
   }
   return "PRAGMA synchronous=FULL";
+}
+
+// "a, b" -> "t.a, t.b", for a join of tables sharing column names (gid,
+// state, timeout_ms).
+std::string Qualified(absl::string_view table, absl::string_view columns) {
+  std::vector<std::string> qualified;
+  for (absl::string_view column : absl::StrSplit(columns, ", ")) {
+    qualified.push_back(absl::StrCat(table, column));
+  }
+  return absl::StrJoin(qualified, ", ");
 }
 
 }  // namespace
@@ -139,19 +161,19 @@ absl::Status SqliteStore::Migrate(int target_version) {
   return absl::OkStatus();
 }
 
-absl::Status SqliteStore::BeginBatch() { return db_.Exec("BEGIN IMMEDIATE"); }
+absl::Status SqliteStore::BeginBatch() { return db_.Run("BEGIN IMMEDIATE"); }
 
-absl::Status SqliteStore::CommitBatch() { return db_.Exec("COMMIT"); }
+absl::Status SqliteStore::CommitBatch() { return db_.Run("COMMIT"); }
 
 void SqliteStore::AbortBatch() {
   if (!sqlite3_get_autocommit(db_.raw())) db_.Exec("ROLLBACK").IgnoreError();
 }
 
-absl::Status SqliteStore::BeginOperation() { return db_.Exec("SAVEPOINT operation"); }
+absl::Status SqliteStore::BeginOperation() { return db_.Run("SAVEPOINT operation"); }
 
 void SqliteStore::EndOperation(bool keep) {
-  if (!keep) db_.Exec("ROLLBACK TO operation").IgnoreError();
-  db_.Exec("RELEASE operation").IgnoreError();
+  if (!keep) db_.Run("ROLLBACK TO operation").IgnoreError();
+  db_.Run("RELEASE operation").IgnoreError();
 }
 
 absl::StatusOr<bool> SqliteStore::Create(const GlobalTransaction& gt) {
@@ -205,17 +227,25 @@ absl::Status SqliteStore::UpdateBranch(absl::string_view gid, const Branch& bran
   return absl::OkStatus();
 }
 
-absl::Status SqliteStore::Update(const TransactionUpdate& update) {
-  const GlobalTransaction& gt = *update.header;
+absl::Status SqliteStore::UpdateHeader(const GlobalTransaction& gt) {
+  // `finished` is set only when it changes (to 1, once): naming it in the
+  // SET makes SQLite rewrite the partial index entry of every update.
+  bool final = IsFinal(gt.state);
   ASSIGN_OR_RETURN(auto stmt,
-                   db_.Prepare("UPDATE global_transactions SET state=?, finished=?, updated_ms=?, "
-                               "stuck=?, decision_reason=? WHERE gid=?"));
-  stmt->Bind(1, static_cast<int64_t>(gt.state)).Bind(2, static_cast<int64_t>(IsFinal(gt.state)));
-  stmt->Bind(3, gt.updated_ms).Bind(4, static_cast<int64_t>(gt.stuck));
-  stmt->Bind(5, gt.decision_reason).Bind(6, gt.gid);
+                   db_.Prepare(final ? "UPDATE global_transactions SET state=?, updated_ms=?, "
+                                       "stuck=?, decision_reason=?, finished=1 WHERE gid=?"
+                                     : "UPDATE global_transactions SET state=?, updated_ms=?, "
+                                       "stuck=?, decision_reason=? WHERE gid=?"));
+  stmt->Bind(1, static_cast<int64_t>(gt.state)).Bind(2, gt.updated_ms);
+  stmt->Bind(3, static_cast<int64_t>(gt.stuck)).Bind(4, gt.decision_reason).Bind(5, gt.gid);
   RETURN_IF_ERROR(stmt->Run());
   if (db_.Changes() == 0) return absl::NotFoundError(absl::StrCat("no transaction ", gt.gid));
-  stmt.reset();
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::Update(const TransactionUpdate& update) {
+  const GlobalTransaction& gt = *update.header;
+  RETURN_IF_ERROR(UpdateHeader(gt));
   int position = static_cast<int>(update.first_new_position);
   for (const Branch* branch : update.new_branches) {
     RETURN_IF_ERROR(InsertBranch(gt.gid, *branch, position++));
@@ -248,21 +278,27 @@ absl::StatusOr<std::optional<GlobalTransaction>> SqliteStore::Find(absl::string_
 }
 
 absl::StatusOr<std::vector<GlobalTransaction>> SqliteStore::LoadUnfinished() {
+  // One ordered scan of the headers joined with their branches (a GT's rows
+  // are adjacent), instead of one branch query per GT.
+  static const std::string kSql = absl::StrCat(
+      "SELECT ", Qualified("g.", kHeaderColumns), ", ", Qualified("b.", kBranchColumns),
+      " FROM global_transactions g LEFT JOIN branches b ON b.gid = g.gid WHERE g.finished = 0 "
+      "ORDER BY g.created_ms, g.gid, b.position");
+  constexpr int kFirstBranchColumn = 10;  // After the header columns.
+  ASSIGN_OR_RETURN(auto stmt, db_.Prepare(kSql));
   std::vector<GlobalTransaction> unfinished;
-  {
-    ASSIGN_OR_RETURN(auto stmt,
-                     db_.Prepare(absl::StrCat("SELECT ", kHeaderColumns,
-                                              " FROM global_transactions WHERE finished = 0 "
-                                              "ORDER BY created_ms")));
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, stmt->Step());
-      if (!row) break;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) return unfinished;
+    if (unfinished.empty() || unfinished.back().gid != stmt->Text(0)) {
       ASSIGN_OR_RETURN(GlobalTransaction gt, ReadHeader(*stmt));
       unfinished.push_back(std::move(gt));
     }
+    if (stmt->Type(kFirstBranchColumn) == SQLITE_NULL) continue;  // No branch yet.
+    GlobalTransaction& gt = unfinished.back();
+    ASSIGN_OR_RETURN(Branch branch, ReadBranch(*stmt, kFirstBranchColumn, gt.gid));
+    gt.branches.push_back(std::move(branch));
   }
-  for (GlobalTransaction& gt : unfinished) RETURN_IF_ERROR(LoadBranches(db_, gt));
-  return unfinished;
 }
 
 }  // namespace tcc

@@ -48,6 +48,7 @@ class SqliteStore final : public TransactionStore {
 
   absl::Status Migrate(int target_version);
   absl::Status InsertHeader(const GlobalTransaction& gt);
+  absl::Status UpdateHeader(const GlobalTransaction& gt);
   absl::Status InsertBranch(absl::string_view gid, const Branch& branch, int position);
   absl::Status UpdateBranch(absl::string_view gid, const Branch& branch);
 

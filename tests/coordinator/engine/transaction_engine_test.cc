@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+
 #include "coordinator/engine/engine_harness.h"
 #include "coordinator/engine/failing_store.h"
 #include "coordinator/store/memory_store.h"
@@ -325,6 +328,55 @@ TEST(EngineRecovery, ARestartedEngineResumesUnfinishedTransactions) {
   ASSERT_OK(second.engine().Recover());
   ASSERT_TRUE(second.WaitForState("g-resume", TxState::kCommitted));
   EXPECT_EQ(second.transport().CountCalls(Phase::kConfirm), 2);
+}
+
+// Many GTs, some with several branches, decided both ways and left
+// unfinished: after a restart every branch gets exactly the call it still
+// needs (with its own payload) and every GT ends.
+TEST(EngineRecovery, ARestartResumesEveryBranchOfManyTransactions) {
+  ::tcc::testing::TempDir dir;
+  std::string path = dir.File("tccd.db");
+  auto open = [&] {
+    auto store = SqliteStore::Open({.path = path});
+    EXPECT_OK(store);
+    return std::unique_ptr<TransactionStore>(std::move(*store));
+  };
+  constexpr int kCount = 120;
+  auto gid = [](int i) { return absl::StrCat("g-many-", i); };
+  {
+    Harness first(open());
+    for (int i = 0; i < kCount; ++i) {
+      ASSERT_OK(first.Begin({gid(i)}));
+      std::vector<Branch> branches;
+      for (int b = 0; b <= i % 3; ++b) branches.push_back(Spec(absl::StrCat(gid(i), "-", b)));
+      ASSERT_OK(first.Try(gid(i), branches));
+    }
+    first.transport().SetBehavior([](const BranchCall& call) {
+      if (call.phase == Phase::kTry) return CallResult{CallOutcome::kSuccess, ""};
+      return CallResult{CallOutcome::kUnknown, "down"};
+    });
+    for (int i = 0; i < kCount; ++i) {
+      ASSERT_OK(first.Decide(gid(i), i % 2 == 0 ? Decision::kCommit : Decision::kRollback));
+    }
+  }
+  Harness second(open());
+  ASSERT_OK(second.engine().Recover());
+  for (int i = 0; i < kCount; ++i) {
+    ASSERT_TRUE(
+        second.WaitForState(gid(i), i % 2 == 0 ? TxState::kCommitted : TxState::kRolledBack))
+        << gid(i);
+  }
+  std::map<std::string, std::set<std::string>> payloads_by_gid;
+  for (const BranchCall& call : second.transport().calls()) {
+    bool commit = std::stoi(call.gid.substr(call.gid.rfind('-') + 1)) % 2 == 0;
+    EXPECT_EQ(call.phase, commit ? Phase::kConfirm : Phase::kCancel) << call.gid;
+    payloads_by_gid[call.gid].insert(call.payload);
+  }
+  for (int i = 0; i < kCount; ++i) {
+    std::set<std::string> want;
+    for (int b = 0; b <= i % 3; ++b) want.insert(absl::StrCat("payload-", gid(i), "-", b));
+    EXPECT_EQ(payloads_by_gid[gid(i)], want) << gid(i);
+  }
 }
 
 }  // namespace

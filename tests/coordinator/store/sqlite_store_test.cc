@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "coordinator/store/headers_codec.h"
 #include "test_util/status_matchers.h"
 #include "test_util/temp_dir.h"
@@ -123,6 +128,116 @@ TEST(SqliteStore, LoadUnfinishedSkipsFinalTransactions) {
   std::sort(gids.begin(), gids.end());
   EXPECT_EQ(gids, (std::vector<std::string>{"committing", "open"}));
   EXPECT_EQ((*unfinished)[0].branches.size(), 1u);
+}
+
+// Recovery reads every unfinished GT with one ordered join: each GT must
+// get exactly its own branches, in position order, whatever the mix of
+// branch counts (none included), creation-time ties and finished GTs.
+TEST(SqliteStore, LoadUnfinishedReturnsEveryBranchOfEveryGtInOrder) {
+  TempDir dir;
+  auto store = OpenAt(dir.File("tccd.db"));
+  constexpr int kCount = 600;
+  std::map<std::string, GlobalTransaction> expected;
+  ASSERT_OK(InBatch(*store, [&]() -> absl::Status {
+    for (int i = 0; i < kCount; ++i) {
+      GlobalTransaction gt = SampleTransaction(absl::StrFormat("gt-%04d", (i * 7919) % kCount));
+      gt.created_ms = 1000 + i / 3;  // Three GTs share each creation time.
+      gt.state = i % 5 == 0 ? TxState::kCommitted : TxState::kCommitting;
+      gt.branches.clear();
+      for (int b = 0; b < i % 4; ++b) {
+        Branch branch{.branch_id = absl::StrCat("b", b),
+                      .target = absl::StrCat("t", b),
+                      .action = "a",
+                      .payload = absl::StrCat(gt.gid, "/", b)};
+        branch.headers = {{"n", absl::StrCat(b)}};
+        branch.attempts = static_cast<uint32_t>(b);
+        branch.depends_on = b == 0 ? std::vector<std::string>{} : std::vector<std::string>{"b0"};
+        gt.branches.push_back(branch);
+      }
+      if (absl::Status s = store->Create(gt).status(); !s.ok()) return s;
+      if (!IsFinal(gt.state)) expected[gt.gid] = gt;
+    }
+    return absl::OkStatus();
+  }));
+  auto unfinished = store->LoadUnfinished();
+  ASSERT_OK(unfinished);
+  ASSERT_EQ(unfinished->size(), expected.size());
+  for (size_t i = 0; i < unfinished->size(); ++i) {
+    const GlobalTransaction& read = (*unfinished)[i];
+    if (i > 0) {
+      const GlobalTransaction& before = (*unfinished)[i - 1];
+      EXPECT_LT(std::pair(before.created_ms, before.gid), std::pair(read.created_ms, read.gid));
+    }
+    ASSERT_TRUE(expected.contains(read.gid)) << read.gid;
+    const GlobalTransaction& want = expected[read.gid];
+    EXPECT_EQ(read.created_ms, want.created_ms);
+    EXPECT_EQ(read.state, want.state);
+    ASSERT_EQ(read.branches.size(), want.branches.size()) << read.gid;
+    for (size_t b = 0; b < want.branches.size(); ++b) {
+      EXPECT_EQ(read.branches[b].branch_id, want.branches[b].branch_id);
+      EXPECT_EQ(read.branches[b].target, want.branches[b].target);
+      EXPECT_EQ(read.branches[b].payload, want.branches[b].payload);
+      EXPECT_EQ(read.branches[b].headers, want.branches[b].headers);
+      EXPECT_EQ(read.branches[b].attempts, want.branches[b].attempts);
+      EXPECT_EQ(read.branches[b].depends_on, want.branches[b].depends_on);
+    }
+  }
+}
+
+TEST(SqliteStore, AnUpdateToAFinalStateTakesTheGtOutOfRecovery) {
+  TempDir dir;
+  auto store = OpenAt(dir.File("tccd.db"));
+  GlobalTransaction gt = SampleTransaction("g1");
+  gt.state = TxState::kCommitting;
+  ASSERT_OK(InBatch(*store, [&] { return store->Create(gt).status(); }));
+  gt.branches[0].attempts = 3;
+  TransactionUpdate progress{.header = &gt, .changed_branches = {&gt.branches[0]}};
+  ASSERT_OK(InBatch(*store, [&] { return store->Update(progress); }));
+  auto unfinished = store->LoadUnfinished();
+  ASSERT_OK(unfinished);
+  ASSERT_EQ(unfinished->size(), 1u);
+  EXPECT_EQ((*unfinished)[0].branches[0].attempts, 3u);
+  gt.state = TxState::kCommitted;
+  TransactionUpdate finished{.header = &gt};
+  ASSERT_OK(InBatch(*store, [&] { return store->Update(finished); }));
+  EXPECT_TRUE(store->LoadUnfinished()->empty());
+  EXPECT_EQ((*store->Find("g1"))->state, TxState::kCommitted);
+}
+
+TEST(SqliteStore, LoadUnfinishedReportsDamagedBranchesAsDataLoss) {
+  TempDir dir;
+  std::string path = dir.File("tccd.db");
+  auto store = OpenAt(path);
+  GlobalTransaction gt = SampleTransaction("g1");
+  gt.state = TxState::kCommitting;
+  ASSERT_OK(InBatch(*store, [&] { return store->Create(gt).status(); }));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_exec(db, "UPDATE branches SET state = 99 WHERE gid = 'g1'", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  EXPECT_THAT(store->LoadUnfinished(),
+              StatusIs(absl::StatusCode::kDataLoss, "branch b1 of g1 has unknown state 99"));
+}
+
+TEST(SqliteStore, MigrationFiveIndexesTheRecoveryOrder) {
+  TempDir dir;
+  std::string path = dir.File("tccd.db");
+  { OpenAt(path, /*version=*/4); }
+  auto store = OpenAt(path);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  auto has_index = [&](const char* name) {
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", -1,
+                       &stmt, nullptr);
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    bool found = sqlite3_step(stmt) == SQLITE_ROW;
+    sqlite3_finalize(stmt);
+    return found;
+  };
+  EXPECT_TRUE(has_index("global_transactions_unfinished_by_age"));
+  EXPECT_FALSE(has_index("global_transactions_unfinished"));
+  sqlite3_close(db);
 }
 
 TEST(SqliteStore, MigratesAnOldSchemaKeepingItsData) {
