@@ -100,6 +100,7 @@ absl::Status TransactionEngine::Recover() {
   After after;
   {
     absl::MutexLock lock(&mu_);
+    active_.reserve(active_.size() + loaded->size());  // One allocation, not a rehash per doubling.
     for (GlobalTransaction& gt : *loaded) {
       spdlog::debug("gid={} resumed in state {} with {} branches", gt.gid, TxStateName(gt.state),
                     gt.branches.size());
@@ -569,8 +570,7 @@ void TransactionEngine::OnPhaseResult(const std::string& gid, size_t index, Phas
           "branch", absl::StrCat("branch ", branch.branch_id, ": ", BranchStateName(branch.state),
                                  " after ", branch.attempts, " attempt(s)")));
     } else {
-      spdlog::warn("gid={} branch={} {} (attempt {}); retry in {}", gid, branch.branch_id,
-                   branch.last_error, branch.attempts, absl::FormatDuration(delay));
+      LogPhaseFailure(gid, branch, delay);
       // Only the first failure goes to the timeline: attempts are counted
       // on the branch, and a long outage must not flood the history.
       if (branch.attempts == 1) {
@@ -583,6 +583,25 @@ void TransactionEngine::OnPhaseResult(const std::string& gid, size_t index, Phas
     DriveLocked(active, after);
   }
   Run(after);
+}
+
+void TransactionEngine::LogPhaseFailure(const std::string& gid, const Branch& branch,
+                                        absl::Duration delay) {
+  constexpr int64_t kLogIntervalMs = 1000;
+  FailureLog& log = failure_log_[branch.target];
+  int64_t now_ms = clock_->NowMs();
+  if (now_ms - log.last_logged_ms < kLogIntervalMs) {
+    ++log.not_logged;
+    return;
+  }
+  spdlog::warn(
+      "gid={} branch={} target={} {} (attempt {}); retry in {}{}", gid, branch.branch_id,
+      branch.target, branch.last_error, branch.attempts, absl::FormatDuration(delay),
+      log.not_logged == 0
+          ? std::string()
+          : absl::StrCat("; ", log.not_logged, " more failed call(s) to this target not logged"));
+  log.last_logged_ms = now_ms;
+  log.not_logged = 0;
 }
 
 // --------------------------------------------------------------------- try

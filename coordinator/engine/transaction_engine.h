@@ -167,6 +167,12 @@ class TransactionEngine {
   // Frees a slot; schedules the next waiting GT, if any.
   void ReleaseBackgroundSlot(After& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnPhaseResult(const std::string& gid, size_t index, Phase phase, CallResult result);
+  // Logs a failed Confirm/Cancel, at most one line per target per second
+  // (with the count of failures not logged since): a participant that is
+  // down fails every GT's call, and one line each would flood the log and
+  // cost tccd CPU exactly while it catches up.
+  void LogPhaseFailure(const std::string& gid, const Branch& branch, absl::Duration delay)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   void OnSagaCreated(SagaParams params, GlobalTransaction saga, bool inserted,
                      Callback<SagaResult> done);
@@ -209,6 +215,11 @@ class TransactionEngine {
   int calls_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   int background_calls_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<std::string> waiting_for_slot_ ABSL_GUARDED_BY(mu_);
+  struct FailureLog {
+    int64_t last_logged_ms = 0;
+    int64_t not_logged = 0;
+  };
+  absl::flat_hash_map<std::string, FailureLog> failure_log_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tcc

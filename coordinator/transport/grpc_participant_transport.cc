@@ -62,6 +62,9 @@ const GrpcParticipantTransport::Peer& GrpcParticipantTransport::PeerFor(const st
     grpc::ChannelArguments args;
     // Reconnect quickly once a participant comes back after an outage.
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    // The engine retries every call itself, with its own durable attempt
+    // count and backoff; gRPC's transparent retries only add CPU per call.
+    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
     peer = std::make_unique<Peer>();
     peer->channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
     peer->participant = v1::Participant::NewStub(peer->channel);
