@@ -551,15 +551,21 @@ BranchCall TransactionEngine::MakeCall(const GlobalTransaction& gt, const Branch
   return call;
 }
 
+TransactionEngine::Active* TransactionEngine::AnsweredLocked(const std::string& gid, size_t index) {
+  auto it = active_.find(gid);
+  if (it == active_.end()) return nullptr;
+  it->second->in_flight[index] = false;
+  return it->second.get();
+}
+
 void TransactionEngine::OnPhaseResult(const std::string& gid, size_t index, Phase phase,
                                       CallResult result) {
   After after;
   {
     absl::MutexLock lock(&mu_);
-    auto it = active_.find(gid);
-    if (it == active_.end()) return;
-    Active& active = *it->second;
-    active.in_flight[index] = false;
+    Active* answered = AnsweredLocked(gid, index);
+    if (answered == nullptr) return;
+    Active& active = *answered;
     Branch& branch = active.gt.branches[index];
     if (PhaseNeeded(active.gt, branch) != phase) return;
     absl::Duration delay = options_.retry.DelayAfter(branch.attempts + 1, random_);

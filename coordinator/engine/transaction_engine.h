@@ -167,6 +167,9 @@ class TransactionEngine {
   // Frees a slot; schedules the next waiting GT, if any.
   void ReleaseBackgroundSlot(After& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnPhaseResult(const std::string& gid, size_t index, Phase phase, CallResult result);
+  // The GT whose call to branch `index` just answered, with that call no
+  // longer in flight; nullptr when the GT has left memory meanwhile.
+  Active* AnsweredLocked(const std::string& gid, size_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Logs a failed Confirm/Cancel, at most one line per target per second
   // (with the count of failures not logged since): a participant that is
   // down fails every GT's call, and one line each would flood the log and

@@ -186,10 +186,9 @@ void TransactionEngine::OnSagaActionResult(const std::string& gid, size_t index,
   After after;
   {
     absl::MutexLock lock(&mu_);
-    auto it = active_.find(gid);
-    if (it == active_.end()) return;
-    Active& active = *it->second;
-    active.in_flight[index] = false;
+    Active* answered = AnsweredLocked(gid, index);
+    if (answered == nullptr) return;
+    Active& active = *answered;
     Branch& step = active.gt.branches[index];
     uint32_t max_attempts = step.max_attempts > 0 ? step.max_attempts : options_.saga_max_attempts;
     absl::Duration delay = options_.retry.DelayAfter(step.attempts, random_);

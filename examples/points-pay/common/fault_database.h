@@ -43,6 +43,16 @@ std::string InjectedRefusal(const tcc::sdk::BranchRequest& request);
 void MaybeFailAfterCommit(FaultInjector& faults, Fault crash,
                           const tcc::sdk::BranchRequest& request);
 
+// Adapts a handler written as handler(faults, tx, request) to the SDK's
+// handler signature, for ParticipantServer::AddAction. `faults` must
+// outlive the server.
+template <typename Handler>
+auto WithFaults(FaultInjector& faults, Handler handler) {
+  return [&faults, handler](tcc::sdk::LocalTx& tx, const tcc::sdk::BranchRequest& request) {
+    return handler(faults, tx, request);
+  };
+}
+
 class FaultDatabase : public tcc::sdk::Database {
  public:
   // `faults` must outlive the decorator.

@@ -59,12 +59,9 @@ absl::Status UnrefundOrder(FaultInjector& faults, LocalTx& tx, const BranchReque
 }  // namespace
 
 absl::Status AddOrderRefundStep(tcc::sdk::ParticipantServer& server, FaultInjector& faults) {
-  FaultInjector* f = &faults;
-  return server.AddAction(
-      kOrderRefundAction,
-      tcc::sdk::SagaStepHandlers(
-          [f](LocalTx& tx, const BranchRequest& r) { return RefundOrder(*f, tx, r); },
-          [f](LocalTx& tx, const BranchRequest& r) { return UnrefundOrder(*f, tx, r); }));
+  return server.AddAction(kOrderRefundAction,
+                          tcc::sdk::SagaStepHandlers(WithFaults(faults, RefundOrder),
+                                                     WithFaults(faults, UnrefundOrder)));
 }
 
 }  // namespace pointspay

@@ -117,17 +117,12 @@ absl::Status RefundCompensation(FaultInjector& faults, LocalTx& tx, const Branch
 }  // namespace
 
 absl::Status AddPaylogActions(tcc::sdk::ParticipantServer& server, FaultInjector& faults) {
-  FaultInjector* f = &faults;
-  RETURN_IF_ERROR(server.AddAction(
-      kPayLogAction,
-      {.on_try = [f](LocalTx& tx, const BranchRequest& r) { return PayTry(*f, tx, r); },
-       .on_confirm = [f](LocalTx& tx, const BranchRequest& r) { return PayConfirm(*f, tx, r); },
-       .on_cancel = [f](LocalTx& tx, const BranchRequest& r) { return PayCancel(*f, tx, r); }}));
-  return server.AddAction(
-      kRefundLogAction,
-      tcc::sdk::SagaStepHandlers(
-          [f](LocalTx& tx, const BranchRequest& r) { return RefundAction(*f, tx, r); },
-          [f](LocalTx& tx, const BranchRequest& r) { return RefundCompensation(*f, tx, r); }));
+  RETURN_IF_ERROR(server.AddAction(kPayLogAction, {.on_try = WithFaults(faults, PayTry),
+                                                   .on_confirm = WithFaults(faults, PayConfirm),
+                                                   .on_cancel = WithFaults(faults, PayCancel)}));
+  return server.AddAction(kRefundLogAction,
+                          tcc::sdk::SagaStepHandlers(WithFaults(faults, RefundAction),
+                                                     WithFaults(faults, RefundCompensation)));
 }
 
 }  // namespace pointspay

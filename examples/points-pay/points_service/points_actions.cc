@@ -131,17 +131,12 @@ absl::Status RefundCompensation(FaultInjector& faults, LocalTx& tx, const Branch
 }  // namespace
 
 absl::Status AddPointsActions(tcc::sdk::ParticipantServer& server, FaultInjector& faults) {
-  FaultInjector* f = &faults;
-  RETURN_IF_ERROR(server.AddAction(
-      kFreezeAction,
-      {.on_try = [f](LocalTx& tx, const BranchRequest& r) { return FreezeTry(*f, tx, r); },
-       .on_confirm = [f](LocalTx& tx, const BranchRequest& r) { return FreezeConfirm(*f, tx, r); },
-       .on_cancel = [f](LocalTx& tx, const BranchRequest& r) { return FreezeCancel(*f, tx, r); }}));
-  return server.AddAction(
-      kRefundPointsAction,
-      tcc::sdk::SagaStepHandlers(
-          [f](LocalTx& tx, const BranchRequest& r) { return RefundAction(*f, tx, r); },
-          [f](LocalTx& tx, const BranchRequest& r) { return RefundCompensation(*f, tx, r); }));
+  RETURN_IF_ERROR(server.AddAction(kFreezeAction, {.on_try = WithFaults(faults, FreezeTry),
+                                                   .on_confirm = WithFaults(faults, FreezeConfirm),
+                                                   .on_cancel = WithFaults(faults, FreezeCancel)}));
+  return server.AddAction(kRefundPointsAction,
+                          tcc::sdk::SagaStepHandlers(WithFaults(faults, RefundAction),
+                                                     WithFaults(faults, RefundCompensation)));
 }
 
 }  // namespace pointspay
