@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/time/clock.h"
 #include "coordinator/coordinator_client.h"
 #include "coordinator/fake_participant.h"
 #include "coordinator/server/test_daemon.h"
@@ -260,13 +261,18 @@ TEST_F(AdminTest, ResolveIsRecordedAndRefusedWhereTheStateForbidsIt) {
 TEST_F(AdminTest, StatsCountStatesStuckAndFailingTargets) {
   Committed("ok-1", up_);
   ASSERT_TRUE(WaitForState("ok-1", v1::TRANSACTION_STATE_COMMITTED));
+  absl::Time before_stuck = absl::Now();
   StuckCommitting("stuck-4");
   auto stats = Call(&v1::Admin::Stub::Stats, v1::StatsRequest());
+  int64_t stuck_for_at_most_ms = absl::ToInt64Milliseconds(absl::Now() - before_stuck) + 1;
   ASSERT_OK(stats);
   EXPECT_EQ(stats->transactions_by_state().at("COMMITTED"), 1u);
   EXPECT_EQ(stats->transactions_by_state().at("COMMITTING"), 1u);
   EXPECT_EQ(stats->stuck(), 1u);
+  // The only unfinished GT is stuck-4: the figure is its age, bounded by
+  // how long ago it began (not a timestamp or a stale value).
   EXPECT_GE(stats->oldest_unfinished_age_ms(), 0);
+  EXPECT_LE(stats->oldest_unfinished_age_ms(), stuck_for_at_most_ms);
   ASSERT_EQ(stats->failing_targets_size(), 1);
   EXPECT_EQ(stats->failing_targets(0).target(), down_.address());
   EXPECT_EQ(stats->failing_targets(0).failing_branches(), 1u);
