@@ -64,7 +64,7 @@ absl::Status PrepareSagaSteps(std::vector<Branch>& steps, bool concurrent, const
   for (size_t i = 0; i < steps.size(); ++i) {
     Branch& step = steps[i];
     if (step.branch_id.empty()) step.branch_id = absl::StrCat("s", i + 1);
-    RETURN_IF_ERROR(ValidateBranch(step, limits));
+    TCC_RETURN_IF_ERROR(ValidateBranch(step, limits));
     if (!seen.emplace(step.branch_id, i).second) {
       return absl::InvalidArgumentError(absl::StrCat("step id ", step.branch_id, " is used twice"));
     }

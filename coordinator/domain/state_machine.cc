@@ -44,7 +44,7 @@ absl::StatusOr<DecisionCheck> CheckDecision(const GlobalTransaction& gt, Decisio
   bool commit = decision == Decision::kCommit;
   switch (gt.state) {
     case TxState::kTrying:
-      if (commit) RETURN_IF_ERROR(CheckAllTried(gt));
+      if (commit) TCC_RETURN_IF_ERROR(CheckAllTried(gt));
       return DecisionCheck::kApply;
     case TxState::kCommitting:
     case TxState::kCommitted:
@@ -70,7 +70,7 @@ absl::Status CheckTryAllowed(const GlobalTransaction& gt) {
 
 absl::StatusOr<TryPlan> PlanTry(GlobalTransaction& gt, std::vector<Branch> requested,
                                 const Limits& limits) {
-  RETURN_IF_ERROR(CheckTryAllowed(gt));
+  TCC_RETURN_IF_ERROR(CheckTryAllowed(gt));
   if (requested.empty()) return absl::InvalidArgumentError("Try needs at least one branch");
   if (requested.size() > limits.max_branches_per_transaction) {
     return absl::InvalidArgumentError(absl::StrCat("Try carries ", requested.size(),
@@ -84,7 +84,7 @@ absl::StatusOr<TryPlan> PlanTry(GlobalTransaction& gt, std::vector<Branch> reque
   for (Branch& branch : requested) {
     size_t total = gt.branches.size() + added.size();
     if (branch.branch_id.empty()) branch.branch_id = absl::StrCat("b", total + 1);
-    RETURN_IF_ERROR(ValidateBranch(branch, limits));
+    TCC_RETURN_IF_ERROR(ValidateBranch(branch, limits));
     size_t index = IndexOf(gt.branches, branch.branch_id);
     if (index == gt.branches.size()) index += IndexOf(added, branch.branch_id);
     if (index == total) {

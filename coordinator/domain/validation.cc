@@ -129,7 +129,7 @@ absl::Status ValidateTarget(absl::string_view target, absl::string_view field) {
 }
 
 absl::Status ValidateBranch(const Branch& branch, const Limits& limits) {
-  RETURN_IF_ERROR(ValidateBranchId(branch.branch_id));
+  TCC_RETURN_IF_ERROR(ValidateBranchId(branch.branch_id));
   std::string where = absl::StrCat("branch ", branch.branch_id, ": ");
   absl::Status target = ValidateTarget(branch.target, "target");
   if (!target.ok()) return absl::InvalidArgumentError(absl::StrCat(where, target.message()));

@@ -93,8 +93,8 @@ size_t TransactionEngine::ActiveCount() const {
 
 absl::Status TransactionEngine::Recover() {
   auto loaded = std::make_shared<std::vector<GlobalTransaction>>();
-  RETURN_IF_ERROR(store_->RunAndWait([loaded](TransactionStore& store) -> absl::Status {
-    ASSIGN_OR_RETURN(*loaded, store.LoadUnfinished());
+  TCC_RETURN_IF_ERROR(store_->RunAndWait([loaded](TransactionStore& store) -> absl::Status {
+    TCC_ASSIGN_OR_RETURN(*loaded, store.LoadUnfinished());
     return absl::OkStatus();
   }));
   After after;
@@ -145,7 +145,7 @@ void TransactionEngine::WithTransaction(const std::string& gid, WithFn fn,
   auto loaded = std::make_shared<std::optional<GlobalTransaction>>();
   absl::Status submitted = store_->Submit(
       [gid, loaded](TransactionStore& store) -> absl::Status {
-        ASSIGN_OR_RETURN(*loaded, store.Find(gid));
+        TCC_ASSIGN_OR_RETURN(*loaded, store.Find(gid));
         return absl::OkStatus();
       },
       [this, gid, loaded, fn, fail](absl::Status status) {
@@ -180,7 +180,7 @@ void TransactionEngine::Get(std::string gid, Callback<GlobalTransaction> done) {
   auto loaded = std::make_shared<std::optional<GlobalTransaction>>();
   absl::Status submitted = store_->Submit(
       [gid, loaded](TransactionStore& store) -> absl::Status {
-        ASSIGN_OR_RETURN(*loaded, store.Find(gid));
+        TCC_ASSIGN_OR_RETURN(*loaded, store.Find(gid));
         return absl::OkStatus();
       },
       [gid, loaded, done](absl::Status status) {
@@ -231,9 +231,10 @@ void TransactionEngine::Begin(BeginParams params, Callback<BeginResult> done) {
                                       : absl::StrCat(", status endpoint ", gt.status_endpoint)));
   absl::Status submitted = store_->Submit(
       [result, begun](TransactionStore& store) -> absl::Status {
-        ASSIGN_OR_RETURN(result->first, store.Create(result->second));
+        TCC_ASSIGN_OR_RETURN(result->first, store.Create(result->second));
         if (result->first) return store.AppendEvents(result->second.gid, {begun});
-        ASSIGN_OR_RETURN(std::optional<GlobalTransaction> existing, store.Find(result->second.gid));
+        TCC_ASSIGN_OR_RETURN(std::optional<GlobalTransaction> existing,
+                             store.Find(result->second.gid));
         if (!existing) return absl::InternalError("transaction vanished during Begin");
         result->second = std::move(*existing);
         return absl::OkStatus();

@@ -61,9 +61,10 @@ void TransactionEngine::SubmitSaga(SagaParams params, Callback<SagaResult> done)
                                   params.concurrent ? "concurrent (by dependencies)" : "in order"));
   absl::Status submitted = store_->Submit(
       [result, begun](TransactionStore& store) -> absl::Status {
-        ASSIGN_OR_RETURN(result->first, store.Create(result->second));
+        TCC_ASSIGN_OR_RETURN(result->first, store.Create(result->second));
         if (result->first) return store.AppendEvents(result->second.gid, {begun});
-        ASSIGN_OR_RETURN(std::optional<GlobalTransaction> existing, store.Find(result->second.gid));
+        TCC_ASSIGN_OR_RETURN(std::optional<GlobalTransaction> existing,
+                             store.Find(result->second.gid));
         if (!existing) return absl::InternalError("transaction vanished during SubmitSaga");
         result->second = std::move(*existing);
         return absl::OkStatus();

@@ -62,7 +62,7 @@ absl::StatusOr<ListQuery> ListQueryFromProto(const v1::ListTransactionsRequest& 
                                              int64_t now_ms) {
   ListQuery query;
   for (int state : request.states()) {
-    ASSIGN_OR_RETURN(TxState parsed, StateFromProto(state));
+    TCC_ASSIGN_OR_RETURN(TxState parsed, StateFromProto(state));
     query.states.push_back(parsed);
   }
   query.stuck_only = request.stuck_only();
@@ -78,7 +78,7 @@ absl::StatusOr<ListQuery> ListQueryFromProto(const v1::ListTransactionsRequest& 
     query.gid_prefix = request.gid_prefix();
   }
   if (!request.target().empty()) {
-    RETURN_IF_ERROR(ValidateTarget(request.target(), "target"));
+    TCC_RETURN_IF_ERROR(ValidateTarget(request.target(), "target"));
     query.target = request.target();
   }
   if (!v1::ListOrder_IsValid(request.order())) {
@@ -91,7 +91,7 @@ absl::StatusOr<ListQuery> ListQueryFromProto(const v1::ListTransactionsRequest& 
   }
   query.limit = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
   if (!request.page_token().empty()) {
-    ASSIGN_OR_RETURN(query.after, DecodePageToken(request.page_token()));
+    TCC_ASSIGN_OR_RETURN(query.after, DecodePageToken(request.page_token()));
   }
   return query;
 }
@@ -116,7 +116,7 @@ grpc::ServerUnaryReactor* AdminService::ListTransactions(grpc::CallbackServerCon
   RunQuery(reactor, [query = *query, reply](TransactionQueries& queries) mutable -> absl::Status {
     uint32_t page_size = query.limit;
     query.limit = page_size + 1;  // One more tells whether another page exists.
-    ASSIGN_OR_RETURN(std::vector<GlobalTransaction> found, queries.List(query));
+    TCC_ASSIGN_OR_RETURN(std::vector<GlobalTransaction> found, queries.List(query));
     for (size_t i = 0; i < found.size() && i < page_size; ++i) {
       ToProto(found[i], *reply->add_transactions());
     }
@@ -138,10 +138,10 @@ grpc::ServerUnaryReactor* AdminService::DescribeTransaction(
     return reactor;
   }
   RunQuery(reactor, [gid = request->gid(), reply](TransactionQueries& queries) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<GlobalTransaction> gt, queries.Find(gid));
+    TCC_ASSIGN_OR_RETURN(std::optional<GlobalTransaction> gt, queries.Find(gid));
     if (!gt) return absl::NotFoundError(absl::StrCat("no transaction with gid ", gid));
     ToProto(*gt, *reply->mutable_transaction());
-    ASSIGN_OR_RETURN(std::vector<TimelineEvent> timeline, queries.Timeline(gid));
+    TCC_ASSIGN_OR_RETURN(std::vector<TimelineEvent> timeline, queries.Timeline(gid));
     for (const TimelineEvent& event : timeline) {
       v1::TimelineEvent* proto = reply->add_timeline();
       proto->set_unix_ms(event.at_ms);
@@ -188,7 +188,7 @@ grpc::ServerUnaryReactor* AdminService::Stats(grpc::CallbackServerContext* conte
                                               v1::StatsReply* reply) {
   auto* reactor = context->DefaultReactor();
   RunQuery(reactor, [this, reply](TransactionQueries& queries) -> absl::Status {
-    ASSIGN_OR_RETURN(StoreStats stats, queries.Stats());
+    TCC_ASSIGN_OR_RETURN(StoreStats stats, queries.Stats());
     for (const auto& [state, count] : stats.by_state) {
       (*reply->mutable_transactions_by_state())[std::string(TxStateName(state))] = count;
     }

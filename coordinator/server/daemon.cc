@@ -28,7 +28,7 @@ absl::StatusOr<std::unique_ptr<TransactionStore>> OpenStore(const DaemonConfig& 
         "store synchronous mode is not FULL: acknowledged decisions may be lost on "
         "power failure");
   }
-  ASSIGN_OR_RETURN(auto store, SqliteStore::Open({config.data_path, config.sync}));
+  TCC_ASSIGN_OR_RETURN(auto store, SqliteStore::Open({config.data_path, config.sync}));
   return std::unique_ptr<TransactionStore>(std::move(store));
 }
 
@@ -39,7 +39,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   daemon->shutdown_grace_ = config.shutdown_grace;
   std::unique_ptr<TransactionStore> store = std::move(config.store_override);
   if (store == nullptr) {
-    ASSIGN_OR_RETURN(store, OpenStore(config));
+    TCC_ASSIGN_OR_RETURN(store, OpenStore(config));
   }
   absl::StatusOr<std::unique_ptr<TransactionQueries>> queries = store->OpenQueries();
   if (!queries.ok()) {
@@ -53,7 +53,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   daemon->engine_ = std::make_unique<TransactionEngine>(config.engine, daemon->queue_.get(),
                                                         daemon->transport_.get(),
                                                         daemon->timers_.get(), &daemon->clock_);
-  RETURN_IF_ERROR(daemon->engine_->Recover());
+  TCC_RETURN_IF_ERROR(daemon->engine_->Recover());
   daemon->service_ = std::make_unique<CoordinatorService>(daemon->engine_.get());
   if (daemon->queries_) {
     daemon->admin_ = std::make_unique<AdminService>(daemon->engine_.get(), daemon->queries_.get(),

@@ -54,9 +54,9 @@ Filter BuildFilter(const ListQuery& query) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteQueries>> SqliteQueries::Open(const std::string& path) {
-  ASSIGN_OR_RETURN(sqlite::Database db, sqlite::Database::Open(path));
-  RETURN_IF_ERROR(db.Exec("PRAGMA query_only=ON"));
-  RETURN_IF_ERROR(db.Exec("PRAGMA busy_timeout=5000"));
+  TCC_ASSIGN_OR_RETURN(sqlite::Database db, sqlite::Database::Open(path));
+  TCC_RETURN_IF_ERROR(db.Exec("PRAGMA query_only=ON"));
+  TCC_RETURN_IF_ERROR(db.Exec("PRAGMA busy_timeout=5000"));
   return std::unique_ptr<SqliteQueries>(new SqliteQueries(std::move(db)));
 }
 
@@ -69,7 +69,7 @@ absl::StatusOr<std::vector<GlobalTransaction>> SqliteQueries::List(const ListQue
                    " ORDER BY created_ms ", direction, ", gid ", direction, " LIMIT ?");
   std::vector<GlobalTransaction> page;
   {
-    ASSIGN_OR_RETURN(auto stmt, db_.Prepare(sql));
+    TCC_ASSIGN_OR_RETURN(auto stmt, db_.Prepare(sql));
     int index = 1;
     for (const auto& value : filter.values) {
       if (std::holds_alternative<int64_t>(value)) {
@@ -80,13 +80,13 @@ absl::StatusOr<std::vector<GlobalTransaction>> SqliteQueries::List(const ListQue
     }
     stmt->Bind(index, static_cast<int64_t>(query.limit));
     while (true) {
-      ASSIGN_OR_RETURN(bool row, stmt->Step());
+      TCC_ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (!row) break;
-      ASSIGN_OR_RETURN(GlobalTransaction gt, sqlite::ReadHeader(*stmt));
+      TCC_ASSIGN_OR_RETURN(GlobalTransaction gt, sqlite::ReadHeader(*stmt));
       page.push_back(std::move(gt));
     }
   }
-  for (GlobalTransaction& gt : page) RETURN_IF_ERROR(sqlite::LoadBranches(db_, gt));
+  for (GlobalTransaction& gt : page) TCC_RETURN_IF_ERROR(sqlite::LoadBranches(db_, gt));
   return page;
 }
 
@@ -95,12 +95,12 @@ absl::StatusOr<std::optional<GlobalTransaction>> SqliteQueries::Find(absl::strin
 }
 
 absl::StatusOr<std::vector<TimelineEvent>> SqliteQueries::Timeline(absl::string_view gid) {
-  ASSIGN_OR_RETURN(auto stmt, db_.Prepare("SELECT at_ms, kind, detail, actor FROM "
-                                          "transaction_events WHERE gid = ? ORDER BY seq"));
+  TCC_ASSIGN_OR_RETURN(auto stmt, db_.Prepare("SELECT at_ms, kind, detail, actor FROM "
+                                              "transaction_events WHERE gid = ? ORDER BY seq"));
   stmt->Bind(1, gid);
   std::vector<TimelineEvent> timeline;
   while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    TCC_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) return timeline;
     timeline.push_back({stmt->Int(0), stmt->Text(1), stmt->Text(2), stmt->Text(3)});
   }
@@ -109,10 +109,10 @@ absl::StatusOr<std::vector<TimelineEvent>> SqliteQueries::Timeline(absl::string_
 absl::StatusOr<StoreStats> SqliteQueries::Stats() {
   StoreStats stats;
   {
-    ASSIGN_OR_RETURN(auto stmt, db_.Prepare("SELECT state, COUNT(*) FROM global_transactions "
-                                            "GROUP BY state"));
+    TCC_ASSIGN_OR_RETURN(auto stmt, db_.Prepare("SELECT state, COUNT(*) FROM global_transactions "
+                                                "GROUP BY state"));
     while (true) {
-      ASSIGN_OR_RETURN(bool row, stmt->Step());
+      TCC_ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (!row) break;
       if (IsValidTxState(static_cast<int>(stmt->Int(0)))) {
         stats.by_state[static_cast<TxState>(stmt->Int(0))] = stmt->Int(1);
@@ -120,9 +120,9 @@ absl::StatusOr<StoreStats> SqliteQueries::Stats() {
     }
   }
   {
-    ASSIGN_OR_RETURN(auto stmt, db_.Prepare("SELECT COUNT(*), SUM(stuck), MIN(created_ms) FROM "
-                                            "global_transactions WHERE finished = 0"));
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    TCC_ASSIGN_OR_RETURN(auto stmt, db_.Prepare("SELECT COUNT(*), SUM(stuck), MIN(created_ms) FROM "
+                                                "global_transactions WHERE finished = 0"));
+    TCC_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (row && stmt->Int(0) > 0) {
       stats.stuck = stmt->Int(1);
       stats.oldest_unfinished_created_ms = stmt->Int(2);
@@ -143,9 +143,9 @@ absl::StatusOr<StoreStats> SqliteQueries::Stats() {
       ") OR (g.state = ", value(TxState::kCompensating), " AND b.state IN (",
       value(BranchState::kRegistered), ",", value(BranchState::kTried),
       "))) GROUP BY b.target ORDER BY SUM(b.attempts) DESC LIMIT 50");
-  ASSIGN_OR_RETURN(auto stmt, db_.Prepare(failing));
+  TCC_ASSIGN_OR_RETURN(auto stmt, db_.Prepare(failing));
   while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    TCC_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
     stats.failing_targets.push_back({stmt->Text(0), static_cast<uint32_t>(stmt->Int(1)),
                                      static_cast<uint64_t>(stmt->Int(2)), stmt->Text(3)});

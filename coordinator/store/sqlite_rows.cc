@@ -42,7 +42,7 @@ absl::StatusOr<Branch> ReadBranch(const Statement& row, int first, absl::string_
   branch.target = row.Text(first + 1);
   branch.action = row.Text(first + 2);
   branch.payload = row.Text(first + 3);
-  ASSIGN_OR_RETURN(branch.headers, DecodeHeaders(row.Text(first + 4)));
+  TCC_ASSIGN_OR_RETURN(branch.headers, DecodeHeaders(row.Text(first + 4)));
   int64_t state = row.Int(first + 5);
   if (!IsValidBranchState(static_cast<int>(state))) {
     return absl::DataLossError(absl::StrCat("stored branch ", branch.branch_id, " of ", gid,
@@ -61,26 +61,27 @@ absl::StatusOr<Branch> ReadBranch(const Statement& row, int first, absl::string_
 absl::Status LoadBranches(Database& db, GlobalTransaction& gt) {
   static const std::string kSql =
       absl::StrCat("SELECT ", kBranchColumns, " FROM branches WHERE gid=? ORDER BY position");
-  ASSIGN_OR_RETURN(auto stmt, db.Prepare(kSql));
+  TCC_ASSIGN_OR_RETURN(auto stmt, db.Prepare(kSql));
   stmt->Bind(1, gt.gid);
   while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    TCC_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) return absl::OkStatus();
-    ASSIGN_OR_RETURN(Branch branch, ReadBranch(*stmt, 0, gt.gid));
+    TCC_ASSIGN_OR_RETURN(Branch branch, ReadBranch(*stmt, 0, gt.gid));
     gt.branches.push_back(std::move(branch));
   }
 }
 
 absl::StatusOr<std::optional<GlobalTransaction>> FindTransaction(Database& db,
                                                                  absl::string_view gid) {
-  ASSIGN_OR_RETURN(auto stmt, db.Prepare(absl::StrCat("SELECT ", kHeaderColumns,
-                                                      " FROM global_transactions WHERE gid=?")));
+  TCC_ASSIGN_OR_RETURN(
+      auto stmt,
+      db.Prepare(absl::StrCat("SELECT ", kHeaderColumns, " FROM global_transactions WHERE gid=?")));
   stmt->Bind(1, gid);
-  ASSIGN_OR_RETURN(bool row, stmt->Step());
+  TCC_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return std::nullopt;
-  ASSIGN_OR_RETURN(GlobalTransaction gt, ReadHeader(*stmt));
+  TCC_ASSIGN_OR_RETURN(GlobalTransaction gt, ReadHeader(*stmt));
   stmt.reset();
-  RETURN_IF_ERROR(LoadBranches(db, gt));
+  TCC_RETURN_IF_ERROR(LoadBranches(db, gt));
   return gt;
 }
 

@@ -120,33 +120,34 @@ std::string Qualified(absl::string_view table, absl::string_view columns) {
 int SqliteStore::LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions& options) {
-  ASSIGN_OR_RETURN(sqlite::Database db, sqlite::Database::Open(options.path));
+  TCC_ASSIGN_OR_RETURN(sqlite::Database db, sqlite::Database::Open(options.path));
   auto store = std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), options.path));
-  RETURN_IF_ERROR(store->db_.Exec("PRAGMA journal_mode=WAL"));
-  RETURN_IF_ERROR(store->db_.Exec(SyncPragma(options.sync)));
-  RETURN_IF_ERROR(store->db_.Exec("PRAGMA busy_timeout=5000"));
-  RETURN_IF_ERROR(store->db_.Exec("PRAGMA foreign_keys=ON"));
+  TCC_RETURN_IF_ERROR(store->db_.Exec("PRAGMA journal_mode=WAL"));
+  TCC_RETURN_IF_ERROR(store->db_.Exec(SyncPragma(options.sync)));
+  TCC_RETURN_IF_ERROR(store->db_.Exec("PRAGMA busy_timeout=5000"));
+  TCC_RETURN_IF_ERROR(store->db_.Exec("PRAGMA foreign_keys=ON"));
   int target = options.migrate_to_version > 0 ? options.migrate_to_version : LatestSchemaVersion();
-  RETURN_IF_ERROR(store->Migrate(target));
+  TCC_RETURN_IF_ERROR(store->Migrate(target));
   return store;
 }
 
 absl::StatusOr<int> SqliteStore::SchemaVersion() {
-  RETURN_IF_ERROR(db_.Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
-  ASSIGN_OR_RETURN(auto stmt, db_.Prepare("SELECT MAX(version) FROM schema_version"));
-  ASSIGN_OR_RETURN(bool row, stmt->Step());
+  TCC_RETURN_IF_ERROR(
+      db_.Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+  TCC_ASSIGN_OR_RETURN(auto stmt, db_.Prepare("SELECT MAX(version) FROM schema_version"));
+  TCC_ASSIGN_OR_RETURN(bool row, stmt->Step());
   return row ? static_cast<int>(stmt->Int(0)) : 0;
 }
 
 absl::Status SqliteStore::Migrate(int target_version) {
-  ASSIGN_OR_RETURN(int version, SchemaVersion());
+  TCC_ASSIGN_OR_RETURN(int version, SchemaVersion());
   if (version > LatestSchemaVersion()) {
     return absl::FailedPreconditionError(absl::StrCat("the database has schema version ", version,
                                                       ", newer than this tccd (",
                                                       LatestSchemaVersion(), "); upgrade tccd"));
   }
   for (int next = version + 1; next <= target_version; ++next) {
-    RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+    TCC_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
     absl::Status applied = db_.Exec(kMigrations[next - 1]);
     if (applied.ok()) {
       applied = db_.Exec(absl::StrCat("INSERT INTO schema_version (version) VALUES (", next, ")"));
@@ -156,7 +157,7 @@ absl::Status SqliteStore::Migrate(int target_version) {
       return absl::InternalError(
           absl::StrCat("migration to schema version ", next, " failed: ", applied.message()));
     }
-    RETURN_IF_ERROR(db_.Exec("COMMIT"));
+    TCC_RETURN_IF_ERROR(db_.Exec("COMMIT"));
   }
   return absl::OkStatus();
 }
@@ -177,19 +178,19 @@ void SqliteStore::EndOperation(bool keep) {
 }
 
 absl::StatusOr<bool> SqliteStore::Create(const GlobalTransaction& gt) {
-  RETURN_IF_ERROR(InsertHeader(gt));
+  TCC_RETURN_IF_ERROR(InsertHeader(gt));
   if (db_.Changes() == 0) return false;
   for (size_t i = 0; i < gt.branches.size(); ++i) {
-    RETURN_IF_ERROR(InsertBranch(gt.gid, gt.branches[i], static_cast<int>(i)));
+    TCC_RETURN_IF_ERROR(InsertBranch(gt.gid, gt.branches[i], static_cast<int>(i)));
   }
   return true;
 }
 
 absl::Status SqliteStore::InsertHeader(const GlobalTransaction& gt) {
-  ASSIGN_OR_RETURN(auto stmt,
-                   db_.Prepare(absl::StrCat(
-                       "INSERT INTO global_transactions (", kHeaderColumns,
-                       ", finished) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (gid) DO NOTHING")));
+  TCC_ASSIGN_OR_RETURN(
+      auto stmt, db_.Prepare(absl::StrCat(
+                     "INSERT INTO global_transactions (", kHeaderColumns,
+                     ", finished) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (gid) DO NOTHING")));
   stmt->Bind(1, gt.gid).Bind(2, static_cast<int64_t>(gt.state)).Bind(3, gt.created_ms);
   stmt->Bind(4, gt.updated_ms).Bind(5, static_cast<int64_t>(gt.timeout_ms)).Bind(6, gt.deadline_ms);
   stmt->Bind(7, gt.status_endpoint).Bind(8, static_cast<int64_t>(gt.stuck));
@@ -199,11 +200,11 @@ absl::Status SqliteStore::InsertHeader(const GlobalTransaction& gt) {
 }
 
 absl::Status SqliteStore::InsertBranch(absl::string_view gid, const Branch& branch, int position) {
-  ASSIGN_OR_RETURN(auto stmt,
-                   db_.Prepare("INSERT INTO branches (gid, branch_id, position, target, action, "
-                               "payload, headers, state, attempts, last_error, next_retry_ms, "
-                               "depends_on, max_attempts, timeout_ms) "
-                               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  TCC_ASSIGN_OR_RETURN(
+      auto stmt, db_.Prepare("INSERT INTO branches (gid, branch_id, position, target, action, "
+                             "payload, headers, state, attempts, last_error, next_retry_ms, "
+                             "depends_on, max_attempts, timeout_ms) "
+                             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   stmt->Bind(1, gid).Bind(2, branch.branch_id).Bind(3, static_cast<int64_t>(position));
   stmt->Bind(4, branch.target).Bind(5, branch.action).BindBlob(6, branch.payload);
   stmt->BindBlob(7, EncodeHeaders(branch.headers)).Bind(8, static_cast<int64_t>(branch.state));
@@ -215,12 +216,13 @@ absl::Status SqliteStore::InsertBranch(absl::string_view gid, const Branch& bran
 }
 
 absl::Status SqliteStore::UpdateBranch(absl::string_view gid, const Branch& branch) {
-  ASSIGN_OR_RETURN(auto stmt, db_.Prepare("UPDATE branches SET state=?, attempts=?, last_error=?, "
-                                          "next_retry_ms=? WHERE gid=? AND branch_id=?"));
+  TCC_ASSIGN_OR_RETURN(auto stmt,
+                       db_.Prepare("UPDATE branches SET state=?, attempts=?, last_error=?, "
+                                   "next_retry_ms=? WHERE gid=? AND branch_id=?"));
   stmt->Bind(1, static_cast<int64_t>(branch.state)).Bind(2, static_cast<int64_t>(branch.attempts));
   stmt->Bind(3, branch.last_error).Bind(4, branch.next_retry_ms).Bind(5, gid);
   stmt->Bind(6, branch.branch_id);
-  RETURN_IF_ERROR(stmt->Run());
+  TCC_RETURN_IF_ERROR(stmt->Run());
   if (db_.Changes() == 0) {
     return absl::NotFoundError(absl::StrCat("no branch ", branch.branch_id, " in ", gid));
   }
@@ -231,27 +233,27 @@ absl::Status SqliteStore::UpdateHeader(const GlobalTransaction& gt) {
   // `finished` is set only when it changes (to 1, once): naming it in the
   // SET makes SQLite rewrite the partial index entry of every update.
   bool final = IsFinal(gt.state);
-  ASSIGN_OR_RETURN(auto stmt,
-                   db_.Prepare(final ? "UPDATE global_transactions SET state=?, updated_ms=?, "
-                                       "stuck=?, decision_reason=?, finished=1 WHERE gid=?"
-                                     : "UPDATE global_transactions SET state=?, updated_ms=?, "
-                                       "stuck=?, decision_reason=? WHERE gid=?"));
+  TCC_ASSIGN_OR_RETURN(auto stmt,
+                       db_.Prepare(final ? "UPDATE global_transactions SET state=?, updated_ms=?, "
+                                           "stuck=?, decision_reason=?, finished=1 WHERE gid=?"
+                                         : "UPDATE global_transactions SET state=?, updated_ms=?, "
+                                           "stuck=?, decision_reason=? WHERE gid=?"));
   stmt->Bind(1, static_cast<int64_t>(gt.state)).Bind(2, gt.updated_ms);
   stmt->Bind(3, static_cast<int64_t>(gt.stuck)).Bind(4, gt.decision_reason).Bind(5, gt.gid);
-  RETURN_IF_ERROR(stmt->Run());
+  TCC_RETURN_IF_ERROR(stmt->Run());
   if (db_.Changes() == 0) return absl::NotFoundError(absl::StrCat("no transaction ", gt.gid));
   return absl::OkStatus();
 }
 
 absl::Status SqliteStore::Update(const TransactionUpdate& update) {
   const GlobalTransaction& gt = *update.header;
-  RETURN_IF_ERROR(UpdateHeader(gt));
+  TCC_RETURN_IF_ERROR(UpdateHeader(gt));
   int position = static_cast<int>(update.first_new_position);
   for (const Branch* branch : update.new_branches) {
-    RETURN_IF_ERROR(InsertBranch(gt.gid, *branch, position++));
+    TCC_RETURN_IF_ERROR(InsertBranch(gt.gid, *branch, position++));
   }
   for (const Branch* branch : update.changed_branches) {
-    RETURN_IF_ERROR(UpdateBranch(gt.gid, *branch));
+    TCC_RETURN_IF_ERROR(UpdateBranch(gt.gid, *branch));
   }
   return AppendEvents(gt.gid, update.events);
 }
@@ -259,17 +261,17 @@ absl::Status SqliteStore::Update(const TransactionUpdate& update) {
 absl::Status SqliteStore::AppendEvents(absl::string_view gid,
                                        const std::vector<TimelineEvent>& events) {
   for (const TimelineEvent& event : events) {
-    ASSIGN_OR_RETURN(auto stmt, db_.Prepare("INSERT INTO transaction_events (gid, at_ms, kind, "
-                                            "detail, actor) VALUES (?,?,?,?,?)"));
+    TCC_ASSIGN_OR_RETURN(auto stmt, db_.Prepare("INSERT INTO transaction_events (gid, at_ms, kind, "
+                                                "detail, actor) VALUES (?,?,?,?,?)"));
     stmt->Bind(1, gid).Bind(2, event.at_ms).Bind(3, event.kind).Bind(4, event.detail);
     stmt->Bind(5, event.actor);
-    RETURN_IF_ERROR(stmt->Run());
+    TCC_RETURN_IF_ERROR(stmt->Run());
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<TransactionQueries>> SqliteStore::OpenQueries() {
-  ASSIGN_OR_RETURN(auto queries, SqliteQueries::Open(path_));
+  TCC_ASSIGN_OR_RETURN(auto queries, SqliteQueries::Open(path_));
   return std::unique_ptr<TransactionQueries>(std::move(queries));
 }
 
@@ -285,18 +287,18 @@ absl::StatusOr<std::vector<GlobalTransaction>> SqliteStore::LoadUnfinished() {
       " FROM global_transactions g LEFT JOIN branches b ON b.gid = g.gid WHERE g.finished = 0 "
       "ORDER BY g.created_ms, g.gid, b.position");
   constexpr int kFirstBranchColumn = 10;  // After the header columns.
-  ASSIGN_OR_RETURN(auto stmt, db_.Prepare(kSql));
+  TCC_ASSIGN_OR_RETURN(auto stmt, db_.Prepare(kSql));
   std::vector<GlobalTransaction> unfinished;
   while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    TCC_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) return unfinished;
     if (unfinished.empty() || unfinished.back().gid != stmt->Text(0)) {
-      ASSIGN_OR_RETURN(GlobalTransaction gt, ReadHeader(*stmt));
+      TCC_ASSIGN_OR_RETURN(GlobalTransaction gt, ReadHeader(*stmt));
       unfinished.push_back(std::move(gt));
     }
     if (stmt->Type(kFirstBranchColumn) == SQLITE_NULL) continue;  // No branch yet.
     GlobalTransaction& gt = unfinished.back();
-    ASSIGN_OR_RETURN(Branch branch, ReadBranch(*stmt, kFirstBranchColumn, gt.gid));
+    TCC_ASSIGN_OR_RETURN(Branch branch, ReadBranch(*stmt, kFirstBranchColumn, gt.gid));
     gt.branches.push_back(std::move(branch));
   }
 }

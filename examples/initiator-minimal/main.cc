@@ -30,30 +30,30 @@ std::string Flag(int argc, char** argv, const std::string& name, const std::stri
 
 absl::Status CreateShopTables(tcc::sdk::Database& db) {
   return db.RunInTransaction([](tcc::sdk::LocalTx& tx) -> absl::Status {
-    RETURN_IF_ERROR(
+    TCC_RETURN_IF_ERROR(
         tx.Exec("CREATE TABLE IF NOT EXISTS orders (id TEXT PRIMARY KEY, state TEXT)").status());
-    RETURN_IF_ERROR(tx.Exec("CREATE TABLE IF NOT EXISTS pay_log (order_id TEXT PRIMARY KEY,"
-                            " gid TEXT NOT NULL, points INTEGER NOT NULL)")
-                        .status());
+    TCC_RETURN_IF_ERROR(tx.Exec("CREATE TABLE IF NOT EXISTS pay_log (order_id TEXT PRIMARY KEY,"
+                                " gid TEXT NOT NULL, points INTEGER NOT NULL)")
+                            .status());
     return tx.Exec("INSERT INTO orders VALUES ('order-1', 'UNPAID') ON CONFLICT DO NOTHING")
         .status();
   });
 }
 
 absl::Status PayOrder(int argc, char** argv) {
-  ASSIGN_OR_RETURN(std::shared_ptr<tcc::sdk::Database> db,
-                   tcc::sdk::OpenSqliteDatabase(Flag(argc, argv, "--db", "shop.db")));
-  RETURN_IF_ERROR(CreateShopTables(*db));
+  TCC_ASSIGN_OR_RETURN(std::shared_ptr<tcc::sdk::Database> db,
+                       tcc::sdk::OpenSqliteDatabase(Flag(argc, argv, "--db", "shop.db")));
+  TCC_RETURN_IF_ERROR(CreateShopTables(*db));
 
   // The back-query lands here; it must share the database with the commit.
   tcc::sdk::StatusEndpoint status_endpoint(db);
-  RETURN_IF_ERROR(status_endpoint.Start(Flag(argc, argv, "--status_listen", "127.0.0.1:0")));
+  TCC_RETURN_IF_ERROR(status_endpoint.Start(Flag(argc, argv, "--status_listen", "127.0.0.1:0")));
   std::string status_address = absl::StrCat("127.0.0.1:", status_endpoint.port());
 
   tcc::sdk::InitiatorClient client(grpc::CreateChannel(
       Flag(argc, argv, "--coordinator", "127.0.0.1:50051"), grpc::InsecureChannelCredentials()));
   // The order id makes a good idempotency key: paying twice reuses the GT.
-  ASSIGN_OR_RETURN(
+  TCC_ASSIGN_OR_RETURN(
       tcc::sdk::TransactionGuard gt,
       client.BeginGuarded(
           {.gid = "pay-order-1", .timeout = absl::Seconds(30), .status_endpoint = status_address}));
@@ -63,19 +63,20 @@ absl::Status PayOrder(int argc, char** argv) {
   freeze.set_target(Flag(argc, argv, "--points", "127.0.0.1:50061"));
   freeze.set_action("points.freeze");
   freeze.set_payload("alice:30");
-  ASSIGN_OR_RETURN(tcc::v1::TryReply tried, gt.Try({freeze}));
+  TCC_ASSIGN_OR_RETURN(tcc::v1::TryReply tried, gt.Try({freeze}));
   if (!tcc::sdk::AllTriesSucceeded(tried)) {
     // e.g. not enough points: a business refusal. The guard would roll back
     // too; saying it is clearer.
-    RETURN_IF_ERROR(gt.Rollback().status());
+    TCC_RETURN_IF_ERROR(gt.Rollback().status());
     return absl::FailedPreconditionError(
         absl::StrCat("payment refused: ", tried.results(0).detail()));
   }
 
-  ASSIGN_OR_RETURN(
+  TCC_ASSIGN_OR_RETURN(
       tcc::sdk::LocalCommitResult committed,
       gt.CommitWithLocalTransaction(*db, [&](tcc::sdk::LocalTx& tx) -> absl::Status {
-        RETURN_IF_ERROR(tx.Exec("UPDATE orders SET state = 'PAID' WHERE id = 'order-1'").status());
+        TCC_RETURN_IF_ERROR(
+            tx.Exec("UPDATE orders SET state = 'PAID' WHERE id = 'order-1'").status());
         return tx.Exec("INSERT INTO pay_log VALUES ('order-1', ?, 30)", {gt.gid()}).status();
       }));
   std::cout << "order-1 paid; global transaction " << gt.gid() << " is "

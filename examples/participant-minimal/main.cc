@@ -40,27 +40,29 @@ std::string Flag(int argc, char** argv, const std::string& name, const std::stri
 }
 
 absl::Status Serve(const std::string& listen, const std::string& db_path) {
-  ASSIGN_OR_RETURN(std::shared_ptr<tcc::sdk::Database> db, tcc::sdk::OpenSqliteDatabase(db_path));
-  RETURN_IF_ERROR(db->RunInTransaction([](LocalTx& tx) -> absl::Status {
-    RETURN_IF_ERROR(tx.Exec("CREATE TABLE IF NOT EXISTS accounts (user TEXT PRIMARY KEY,"
-                            " balance INTEGER NOT NULL, frozen INTEGER NOT NULL)")
-                        .status());
+  TCC_ASSIGN_OR_RETURN(std::shared_ptr<tcc::sdk::Database> db,
+                       tcc::sdk::OpenSqliteDatabase(db_path));
+  TCC_RETURN_IF_ERROR(db->RunInTransaction([](LocalTx& tx) -> absl::Status {
+    TCC_RETURN_IF_ERROR(tx.Exec("CREATE TABLE IF NOT EXISTS accounts (user TEXT PRIMARY KEY,"
+                                " balance INTEGER NOT NULL, frozen INTEGER NOT NULL)")
+                            .status());
     return tx.Exec("INSERT INTO accounts VALUES ('alice', 100, 0) ON CONFLICT DO NOTHING").status();
   }));
 
   tcc::sdk::ParticipantServer server(db);
-  RETURN_IF_ERROR(server.AddAction(
+  TCC_RETURN_IF_ERROR(server.AddAction(
       "points.freeze",
       {.on_try = [](LocalTx& tx, const BranchRequest& r) -> tcc::sdk::TryResult {
-         ASSIGN_OR_RETURN(Points p, ParsePayload(r));
-         ASSIGN_OR_RETURN(int64_t changed, tx.Exec("UPDATE accounts SET frozen = frozen + ?1"
-                                                   " WHERE user = ?2 AND balance - frozen >= ?1",
-                                                   {p.amount, p.user}));
+         TCC_ASSIGN_OR_RETURN(Points p, ParsePayload(r));
+         TCC_ASSIGN_OR_RETURN(int64_t changed,
+                              tx.Exec("UPDATE accounts SET frozen = frozen + ?1"
+                                      " WHERE user = ?2 AND balance - frozen >= ?1",
+                                      {p.amount, p.user}));
          if (changed == 0) return TryOutcome::Refused("not enough points for " + p.user);
          return TryOutcome::Reserved();
        },
        .on_confirm = [](LocalTx& tx, const BranchRequest& r) -> absl::Status {
-         ASSIGN_OR_RETURN(Points p, ParsePayload(r));
+         TCC_ASSIGN_OR_RETURN(Points p, ParsePayload(r));
          return tx
              .Exec(
                  "UPDATE accounts SET balance = balance - ?1, frozen = frozen - ?1"
@@ -69,12 +71,12 @@ absl::Status Serve(const std::string& listen, const std::string& db_path) {
              .status();
        },
        .on_cancel = [](LocalTx& tx, const BranchRequest& r) -> absl::Status {
-         ASSIGN_OR_RETURN(Points p, ParsePayload(r));
+         TCC_ASSIGN_OR_RETURN(Points p, ParsePayload(r));
          return tx
              .Exec("UPDATE accounts SET frozen = frozen - ?1 WHERE user = ?2", {p.amount, p.user})
              .status();
        }}));
-  RETURN_IF_ERROR(server.Start(listen));
+  TCC_RETURN_IF_ERROR(server.Start(listen));
   std::cout << "points participant listening on port " << server.port() << std::endl;
   server.Wait();
   return absl::OkStatus();

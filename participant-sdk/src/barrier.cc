@@ -36,7 +36,7 @@ constexpr char kCreateTable[] =
 // INSERT changes a row, whatever the interleaving.
 absl::StatusOr<bool> InsertSlot(LocalTx& tx, const BranchRequest& r, const char* op,
                                 const char* outcome, std::string_view reason) {
-  ASSIGN_OR_RETURN(
+  TCC_ASSIGN_OR_RETURN(
       int64_t changed,
       tx.Exec("INSERT INTO tcc_barrier (gid, branch_id, op, outcome, reason,"
               " created_unix_ms) VALUES (?, ?, ?, ?, ?, ?)"
@@ -48,9 +48,10 @@ absl::StatusOr<bool> InsertSlot(LocalTx& tx, const BranchRequest& r, const char*
 // The stored answer of one slot, if the slot is taken.
 absl::StatusOr<std::optional<BarrierAnswer>> ReadSlot(LocalTx& tx, const BranchRequest& r,
                                                       const char* op) {
-  ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query("SELECT outcome, reason FROM tcc_barrier"
-                                                   " WHERE gid = ? AND branch_id = ? AND op = ?",
-                                                   {r.gid(), r.branch_id(), op}));
+  TCC_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                       tx.Query("SELECT outcome, reason FROM tcc_barrier"
+                                " WHERE gid = ? AND branch_id = ? AND op = ?",
+                                {r.gid(), r.branch_id(), op}));
   if (rows.empty()) return std::nullopt;
   BarrierAnswer answer;
   answer.refused = rows[0][0].AsText() != kSuccess;
@@ -60,7 +61,7 @@ absl::StatusOr<std::optional<BarrierAnswer>> ReadSlot(LocalTx& tx, const BranchR
 }
 
 absl::StatusOr<BarrierAnswer> ReadTakenSlot(LocalTx& tx, const BranchRequest& r, const char* op) {
-  ASSIGN_OR_RETURN(std::optional<BarrierAnswer> answer, ReadSlot(tx, r, op));
+  TCC_ASSIGN_OR_RETURN(std::optional<BarrierAnswer> answer, ReadSlot(tx, r, op));
   if (!answer.has_value()) {
     return absl::InternalError(absl::StrCat("barrier row ", r.gid(), "/", r.branch_id(), "/", op,
                                             " vanished inside its transaction"));
@@ -69,7 +70,7 @@ absl::StatusOr<BarrierAnswer> ReadTakenSlot(LocalTx& tx, const BranchRequest& r,
 }
 
 absl::Status Validate(const BranchRequest& r) {
-  RETURN_IF_ERROR(internal::ValidateGid(r.gid()));
+  TCC_RETURN_IF_ERROR(internal::ValidateGid(r.gid()));
   return internal::ValidateBranchId(r.branch_id());
 }
 
@@ -81,81 +82,81 @@ std::string BranchName(const BranchRequest& r) {
 // barrier row but none of the handler's writes.
 absl::StatusOr<BarrierAnswer> TryFirstDelivery(LocalTx& tx, const BranchRequest& r,
                                                const TryHandler& handler) {
-  RETURN_IF_ERROR(tx.Exec("SAVEPOINT tcc_try").status());
-  ASSIGN_OR_RETURN(TryOutcome outcome, handler(tx, r));
+  TCC_RETURN_IF_ERROR(tx.Exec("SAVEPOINT tcc_try").status());
+  TCC_ASSIGN_OR_RETURN(TryOutcome outcome, handler(tx, r));
   if (!outcome.refused()) {
-    RETURN_IF_ERROR(tx.Exec("RELEASE SAVEPOINT tcc_try").status());
+    TCC_RETURN_IF_ERROR(tx.Exec("RELEASE SAVEPOINT tcc_try").status());
     return BarrierAnswer{};
   }
-  RETURN_IF_ERROR(tx.Exec("ROLLBACK TO SAVEPOINT tcc_try").status());
-  RETURN_IF_ERROR(tx.Exec("RELEASE SAVEPOINT tcc_try").status());
-  RETURN_IF_ERROR(tx.Exec("UPDATE tcc_barrier SET outcome = ?, reason = ?"
-                          " WHERE gid = ? AND branch_id = ? AND op = ?",
-                          {kRefused, outcome.reason(), r.gid(), r.branch_id(), kTry})
-                      .status());
+  TCC_RETURN_IF_ERROR(tx.Exec("ROLLBACK TO SAVEPOINT tcc_try").status());
+  TCC_RETURN_IF_ERROR(tx.Exec("RELEASE SAVEPOINT tcc_try").status());
+  TCC_RETURN_IF_ERROR(tx.Exec("UPDATE tcc_barrier SET outcome = ?, reason = ?"
+                              " WHERE gid = ? AND branch_id = ? AND op = ?",
+                              {kRefused, outcome.reason(), r.gid(), r.branch_id(), kTry})
+                          .status());
   return BarrierAnswer{.refused = true, .reason = outcome.reason()};
 }
 
 absl::StatusOr<BarrierAnswer> TryInTx(LocalTx& tx, const BranchRequest& r,
                                       const TryHandler& handler) {
-  ASSIGN_OR_RETURN(bool first, InsertSlot(tx, r, kTry, kSuccess, ""));
+  TCC_ASSIGN_OR_RETURN(bool first, InsertSlot(tx, r, kTry, kSuccess, ""));
   if (!first) return ReadTakenSlot(tx, r, kTry);
   return TryFirstDelivery(tx, r, handler);
 }
 
 absl::StatusOr<bool> TriedSuccessfully(LocalTx& tx, const BranchRequest& r) {
-  ASSIGN_OR_RETURN(std::optional<BarrierAnswer> tried, ReadSlot(tx, r, kTry));
+  TCC_ASSIGN_OR_RETURN(std::optional<BarrierAnswer> tried, ReadSlot(tx, r, kTry));
   return tried.has_value() && !tried->refused;
 }
 
 absl::Status RejectIfTaken(LocalTx& tx, const BranchRequest& r, const char* op,
                            std::string_view why) {
-  ASSIGN_OR_RETURN(std::optional<BarrierAnswer> other, ReadSlot(tx, r, op));
+  TCC_ASSIGN_OR_RETURN(std::optional<BarrierAnswer> other, ReadSlot(tx, r, op));
   if (!other.has_value()) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(BranchName(r), ": ", internal::ToAbsl(why)));
 }
 
 absl::StatusOr<BarrierAnswer> ConfirmInTx(LocalTx& tx, const BranchRequest& r,
                                           const PhaseHandler& handler) {
-  ASSIGN_OR_RETURN(bool first, InsertSlot(tx, r, kConfirm, kSuccess, ""));
+  TCC_ASSIGN_OR_RETURN(bool first, InsertSlot(tx, r, kConfirm, kSuccess, ""));
   if (!first) return ReadTakenSlot(tx, r, kConfirm);
-  RETURN_IF_ERROR(RejectIfTaken(tx, r, kCancel, "confirm after cancel"));
-  ASSIGN_OR_RETURN(bool tried, TriedSuccessfully(tx, r));
+  TCC_RETURN_IF_ERROR(RejectIfTaken(tx, r, kCancel, "confirm after cancel"));
+  TCC_ASSIGN_OR_RETURN(bool tried, TriedSuccessfully(tx, r));
   if (!tried) {
     // Rolls back the confirm row too: nothing is recorded, so the branch
     // stays retried (and stuck, for an operator) rather than confirmed empty.
     return absl::FailedPreconditionError(
         absl::StrCat(BranchName(r), ": confirm without a successful try on record"));
   }
-  RETURN_IF_ERROR(handler(tx, r));
+  TCC_RETURN_IF_ERROR(handler(tx, r));
   return BarrierAnswer{};
 }
 
 absl::StatusOr<BarrierAnswer> CancelInTx(LocalTx& tx, const BranchRequest& r,
                                          const PhaseHandler& handler) {
-  ASSIGN_OR_RETURN(bool first, InsertSlot(tx, r, kCancel, kSuccess, ""));
+  TCC_ASSIGN_OR_RETURN(bool first, InsertSlot(tx, r, kCancel, kSuccess, ""));
   if (!first) return ReadTakenSlot(tx, r, kCancel);
-  RETURN_IF_ERROR(RejectIfTaken(tx, r, kConfirm, "cancel after confirm"));
+  TCC_RETURN_IF_ERROR(RejectIfTaken(tx, r, kConfirm, "cancel after confirm"));
   // Taking the Try slot makes a late Try find a stored refusal.
-  ASSIGN_OR_RETURN(bool try_missing,
-                   InsertSlot(tx, r, kTry, kCancelledBeforeTry, kCancelledBeforeTryReason));
+  TCC_ASSIGN_OR_RETURN(bool try_missing,
+                       InsertSlot(tx, r, kTry, kCancelledBeforeTry, kCancelledBeforeTryReason));
   if (try_missing) return BarrierAnswer{};
-  ASSIGN_OR_RETURN(bool tried, TriedSuccessfully(tx, r));
+  TCC_ASSIGN_OR_RETURN(bool tried, TriedSuccessfully(tx, r));
   // A refused Try reserved nothing: empty compensation.
-  if (tried) RETURN_IF_ERROR(handler(tx, r));
+  if (tried) TCC_RETURN_IF_ERROR(handler(tx, r));
   return BarrierAnswer{};
 }
 
 template <typename Handler, typename Body>
 absl::StatusOr<BarrierAnswer> RunPhase(Database& db, const BranchRequest& r, const Handler& handler,
                                        Body body) {
-  RETURN_IF_ERROR(Validate(r));
+  TCC_RETURN_IF_ERROR(Validate(r));
   if (!handler) {
     return absl::FailedPreconditionError(absl::StrCat(BranchName(r), ": no handler registered"));
   }
   BarrierAnswer answer;
-  RETURN_IF_ERROR(db.RunInTransaction([&](LocalTx& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(answer, body(tx, r, handler));
+  TCC_RETURN_IF_ERROR(db.RunInTransaction([&](LocalTx& tx) -> absl::Status {
+    TCC_ASSIGN_OR_RETURN(answer, body(tx, r, handler));
     return absl::OkStatus();
   }));
   return answer;

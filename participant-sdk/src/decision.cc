@@ -23,17 +23,17 @@ constexpr char kCreateTable[] =
     " created_unix_ms BIGINT NOT NULL)";
 
 absl::StatusOr<bool> InsertDecision(LocalTx& tx, std::string_view gid, const char* decision) {
-  RETURN_IF_ERROR(tx.Exec(kCreateTable).status());
-  ASSIGN_OR_RETURN(int64_t changed,
-                   tx.Exec("INSERT INTO tcc_decision (gid, decision, created_unix_ms)"
-                           " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                           {gid, decision, absl::ToUnixMillis(absl::Now())}));
+  TCC_RETURN_IF_ERROR(tx.Exec(kCreateTable).status());
+  TCC_ASSIGN_OR_RETURN(int64_t changed,
+                       tx.Exec("INSERT INTO tcc_decision (gid, decision, created_unix_ms)"
+                               " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                               {gid, decision, absl::ToUnixMillis(absl::Now())}));
   return changed == 1;
 }
 
 absl::StatusOr<std::string> ReadDecision(LocalTx& tx, std::string_view gid) {
-  ASSIGN_OR_RETURN(std::vector<Row> rows,
-                   tx.Query("SELECT decision FROM tcc_decision WHERE gid = ?", {gid}));
+  TCC_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                       tx.Query("SELECT decision FROM tcc_decision WHERE gid = ?", {gid}));
   if (rows.empty()) {
     return absl::InternalError(absl::StrCat("decision row of ", internal::ToAbsl(gid),
                                             " vanished inside its transaction"));
@@ -51,14 +51,14 @@ absl::StatusOr<LocalCommit> CommitInTx(LocalTx& tx, std::string_view gid,
                                        absl::FunctionRef<absl::Status(LocalTx&)> fn,
                                        const HookRegistry* hooks) {
   // The decision row goes first: a fenced gid fails before fn does any work.
-  ASSIGN_OR_RETURN(bool first, InsertDecision(tx, gid, kCommitted));
+  TCC_ASSIGN_OR_RETURN(bool first, InsertDecision(tx, gid, kCommitted));
   if (!first) {
-    ASSIGN_OR_RETURN(std::string decision, ReadDecision(tx, gid));
+    TCC_ASSIGN_OR_RETURN(std::string decision, ReadDecision(tx, gid));
     if (decision != kCommitted) return FencedError(gid);
     return LocalCommit::kAlreadyCommitted;
   }
-  RETURN_IF_ERROR(fn(tx));
-  RETURN_IF_ERROR(RunHook(hooks, kHookBeforeLocalCommit, gid));
+  TCC_RETURN_IF_ERROR(fn(tx));
+  TCC_RETURN_IF_ERROR(RunHook(hooks, kHookBeforeLocalCommit, gid));
   return LocalCommit::kCommitted;
 }
 
@@ -71,11 +71,11 @@ absl::Status CreateDecisionTable(Database& db) {
 absl::StatusOr<LocalCommit> CommitLocally(Database& db, std::string_view gid,
                                           absl::FunctionRef<absl::Status(LocalTx&)> fn,
                                           const HookRegistry* hooks) {
-  RETURN_IF_ERROR(internal::ValidateGid(gid));
-  RETURN_IF_ERROR(RunHook(hooks, kHookBeforeLocalTransaction, gid));
+  TCC_RETURN_IF_ERROR(internal::ValidateGid(gid));
+  TCC_RETURN_IF_ERROR(RunHook(hooks, kHookBeforeLocalTransaction, gid));
   LocalCommit result = LocalCommit::kCommitted;
-  RETURN_IF_ERROR(db.RunInTransaction([&](LocalTx& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(result, CommitInTx(tx, gid, fn, hooks));
+  TCC_RETURN_IF_ERROR(db.RunInTransaction([&](LocalTx& tx) -> absl::Status {
+    TCC_ASSIGN_OR_RETURN(result, CommitInTx(tx, gid, fn, hooks));
     return absl::OkStatus();
   }));
   return result;
@@ -83,12 +83,12 @@ absl::StatusOr<LocalCommit> CommitLocally(Database& db, std::string_view gid,
 
 absl::StatusOr<LocalDecision> FenceOrReadDecision(Database& db, std::string_view gid,
                                                   const HookRegistry* hooks) {
-  RETURN_IF_ERROR(internal::ValidateGid(gid));
-  RETURN_IF_ERROR(RunHook(hooks, kHookBeforeFence, gid));
+  TCC_RETURN_IF_ERROR(internal::ValidateGid(gid));
+  TCC_RETURN_IF_ERROR(RunHook(hooks, kHookBeforeFence, gid));
   std::string decision;
-  RETURN_IF_ERROR(db.RunInTransaction([&](LocalTx& tx) -> absl::Status {
-    RETURN_IF_ERROR(InsertDecision(tx, gid, kRolledBack).status());
-    ASSIGN_OR_RETURN(decision, ReadDecision(tx, gid));
+  TCC_RETURN_IF_ERROR(db.RunInTransaction([&](LocalTx& tx) -> absl::Status {
+    TCC_RETURN_IF_ERROR(InsertDecision(tx, gid, kRolledBack).status());
+    TCC_ASSIGN_OR_RETURN(decision, ReadDecision(tx, gid));
     return absl::OkStatus();
   }));
   return decision == kCommitted ? LocalDecision::kCommitted : LocalDecision::kRolledBack;

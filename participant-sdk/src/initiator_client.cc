@@ -92,7 +92,7 @@ absl::StatusOr<tcc::v1::SubmitSagaRequest> MakeSagaRequest(SagaParams params) {
   tcc::v1::SubmitSagaRequest request;
   // A gid chosen here keeps a retried submit from starting a second saga.
   request.set_gid(params.gid.empty() ? internal::NewGid() : std::move(params.gid));
-  RETURN_IF_ERROR(internal::ValidateGid(request.gid()));
+  TCC_RETURN_IF_ERROR(internal::ValidateGid(request.gid()));
   if (params.steps.empty()) return absl::InvalidArgumentError("a saga needs at least one step");
   if (params.wait_for_result < absl::ZeroDuration() || params.wait_for_result > absl::Hours(24)) {
     return absl::InvalidArgumentError("SagaParams.wait_for_result must be between 0 and 24 h");
@@ -223,7 +223,7 @@ absl::StatusOr<tcc::v1::BeginReply> InitiatorClient::Begin(const BeginParams& pa
   // A gid chosen here, not by the coordinator, keeps a retried Begin from
   // creating a second GT.
   request.set_gid(params.gid.empty() ? internal::NewGid() : params.gid);
-  RETURN_IF_ERROR(internal::ValidateGid(request.gid()));
+  TCC_RETURN_IF_ERROR(internal::ValidateGid(request.gid()));
   if (params.timeout < absl::ZeroDuration() || params.timeout > absl::Hours(24 * 30)) {
     return absl::InvalidArgumentError("BeginParams.timeout must be between 0 and 30 days");
   }
@@ -233,13 +233,13 @@ absl::StatusOr<tcc::v1::BeginReply> InitiatorClient::Begin(const BeginParams& pa
 }
 
 absl::StatusOr<TransactionGuard> InitiatorClient::BeginGuarded(const BeginParams& params) {
-  ASSIGN_OR_RETURN(tcc::v1::BeginReply reply, Begin(params));
+  TCC_ASSIGN_OR_RETURN(tcc::v1::BeginReply reply, Begin(params));
   return TransactionGuard(*this, reply.gid());
 }
 
 absl::StatusOr<tcc::v1::TryReply> InitiatorClient::Try(std::string_view gid,
                                                        std::vector<tcc::v1::BranchSpec> branches) {
-  RETURN_IF_ERROR(internal::ValidateGid(gid));
+  TCC_RETURN_IF_ERROR(internal::ValidateGid(gid));
   if (branches.empty()) return absl::InvalidArgumentError("Try needs at least one branch");
   bool retryable = HasAllBranchIds(branches);
   tcc::v1::TryRequest request;
@@ -249,23 +249,23 @@ absl::StatusOr<tcc::v1::TryReply> InitiatorClient::Try(std::string_view gid,
 }
 
 absl::StatusOr<TransactionState> InitiatorClient::Commit(std::string_view gid) {
-  RETURN_IF_ERROR(internal::ValidateGid(gid));
+  TCC_RETURN_IF_ERROR(internal::ValidateGid(gid));
   tcc::v1::DecideRequest request;
   request.set_gid(std::string(gid));
-  ASSIGN_OR_RETURN(tcc::v1::DecideReply reply, impl_->Commit(request));
+  TCC_ASSIGN_OR_RETURN(tcc::v1::DecideReply reply, impl_->Commit(request));
   return reply.state();
 }
 
 absl::StatusOr<TransactionState> InitiatorClient::Rollback(std::string_view gid) {
-  RETURN_IF_ERROR(internal::ValidateGid(gid));
+  TCC_RETURN_IF_ERROR(internal::ValidateGid(gid));
   tcc::v1::DecideRequest request;
   request.set_gid(std::string(gid));
-  ASSIGN_OR_RETURN(tcc::v1::DecideReply reply, impl_->Rollback(request));
+  TCC_ASSIGN_OR_RETURN(tcc::v1::DecideReply reply, impl_->Rollback(request));
   return reply.state();
 }
 
 absl::StatusOr<tcc::v1::Transaction> InitiatorClient::Get(std::string_view gid) {
-  RETURN_IF_ERROR(internal::ValidateGid(gid));
+  TCC_RETURN_IF_ERROR(internal::ValidateGid(gid));
   tcc::v1::GetTransactionRequest request;
   request.set_gid(std::string(gid));
   return impl_->Get(request);
@@ -273,15 +273,15 @@ absl::StatusOr<tcc::v1::Transaction> InitiatorClient::Get(std::string_view gid) 
 
 absl::StatusOr<SagaOutcome> InitiatorClient::SubmitSaga(SagaParams params) {
   absl::Duration wait = params.wait_for_result;
-  ASSIGN_OR_RETURN(tcc::v1::SubmitSagaRequest request, MakeSagaRequest(std::move(params)));
-  ASSIGN_OR_RETURN(tcc::v1::SubmitSagaReply reply, impl_->SubmitSaga(request, wait));
+  TCC_ASSIGN_OR_RETURN(tcc::v1::SubmitSagaRequest request, MakeSagaRequest(std::move(params)));
+  TCC_ASSIGN_OR_RETURN(tcc::v1::SubmitSagaReply reply, impl_->SubmitSaga(request, wait));
   SagaOutcome outcome;
   outcome.state = reply.state();
   outcome.reason = reply.reason();
   if (Compensates(reply.state())) {
     // The reply gives the reason as text; the steps say which one refused
     // (and the state read now is at least as far along as the reply's).
-    ASSIGN_OR_RETURN(outcome, GetSaga(reply.gid()));
+    TCC_ASSIGN_OR_RETURN(outcome, GetSaga(reply.gid()));
   }
   outcome.gid = reply.gid();
   outcome.created = reply.created();
@@ -289,7 +289,7 @@ absl::StatusOr<SagaOutcome> InitiatorClient::SubmitSaga(SagaParams params) {
 }
 
 absl::StatusOr<SagaOutcome> InitiatorClient::GetSaga(std::string_view gid) {
-  ASSIGN_OR_RETURN(tcc::v1::Transaction saga, Get(gid));
+  TCC_ASSIGN_OR_RETURN(tcc::v1::Transaction saga, Get(gid));
   if (saga.mode() != "SAGA") {
     return absl::FailedPreconditionError(
         absl::StrCat("transaction ", saga.gid(), " is not a saga (mode ", saga.mode(), ")"));
@@ -306,13 +306,13 @@ absl::StatusOr<LocalCommitResult> InitiatorClient::CommitWithLocalTransaction(
 absl::StatusOr<LocalCommitResult> InitiatorClient::CommitLocallyThenCommit(
     Database& db, std::string_view gid, absl::FunctionRef<absl::Status(LocalTx&)> fn,
     bool* committed_locally) {
-  ASSIGN_OR_RETURN(tcc::v1::Transaction gt, Get(gid));
-  RETURN_IF_ERROR(CheckCommittable(gt));
+  TCC_ASSIGN_OR_RETURN(tcc::v1::Transaction gt, Get(gid));
+  TCC_RETURN_IF_ERROR(CheckCommittable(gt));
   const HookRegistry* hooks = impl_->options().hooks;
   LocalCommitResult result;
-  ASSIGN_OR_RETURN(result.local, CommitLocally(db, gid, fn, hooks));
+  TCC_ASSIGN_OR_RETURN(result.local, CommitLocally(db, gid, fn, hooks));
   *committed_locally = true;
-  RETURN_IF_ERROR(RunHook(hooks, kHookAfterLocalCommit, gid));
+  TCC_RETURN_IF_ERROR(RunHook(hooks, kHookAfterLocalCommit, gid));
   absl::StatusOr<TransactionState> state = Commit(gid);
   if (!state.ok()) {
     return absl::Status(state.status().code(),

@@ -92,8 +92,8 @@ class ParticipantService final : public tcc::v1::Participant::CallbackService {
   }
 
   absl::StatusOr<const ActionHandlers*> Lookup(const BranchRequest& request) const {
-    RETURN_IF_ERROR(internal::ValidateGid(request.gid()));
-    RETURN_IF_ERROR(internal::ValidateBranchId(request.branch_id()));
+    TCC_RETURN_IF_ERROR(internal::ValidateGid(request.gid()));
+    TCC_RETURN_IF_ERROR(internal::ValidateBranchId(request.branch_id()));
     auto it = actions_.find(request.action());
     if (it != actions_.end()) return &it->second;
     std::vector<std::string> known;
@@ -129,7 +129,7 @@ class ParticipantServer::Impl {
       : db_(std::move(db)), host_(options.worker_threads, options.max_queued_calls) {}
 
   absl::Status AddAction(std::string_view name, ActionHandlers handlers) {
-    RETURN_IF_ERROR(ValidateHandlers(name, handlers));
+    TCC_RETURN_IF_ERROR(ValidateHandlers(name, handlers));
     if (service_ != nullptr) {
       return absl::FailedPreconditionError("AddAction after Start: register every action first");
     }
@@ -144,7 +144,7 @@ class ParticipantServer::Impl {
     if (service_ != nullptr) return absl::FailedPreconditionError("server already started");
     if (db_ == nullptr) return absl::InvalidArgumentError("ParticipantServer needs a database");
     if (actions_.empty()) return absl::FailedPreconditionError("no action registered");
-    RETURN_IF_ERROR(CreateBarrierTable(*db_));
+    TCC_RETURN_IF_ERROR(CreateBarrierTable(*db_));
     // From here on actions_ is read-only: the service reads it unlocked.
     service_ = std::make_unique<ParticipantService>(*db_, actions_, host_.pool());
     absl::Status started = host_.Start(address, service_.get());

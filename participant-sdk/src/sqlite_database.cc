@@ -154,7 +154,7 @@ class StatementCache {
       counters_.hits.fetch_add(1, std::memory_order_relaxed);
       return it->second->stmt.get();
     }
-    ASSIGN_OR_RETURN(StatementHandle stmt, Prepare(db, sql));
+    TCC_ASSIGN_OR_RETURN(StatementHandle stmt, Prepare(db, sql));
     counters_.prepared.fetch_add(1, std::memory_order_relaxed);
     if (lru_.size() >= capacity_) Evict();
     lru_.push_front(Entry{std::string(sql), std::move(stmt)});
@@ -200,9 +200,9 @@ class SqliteConnection : public LocalTx {
       : db_(std::move(db)), statements_(cache_size, counters) {}
 
   absl::StatusOr<int64_t> Exec(std::string_view sql, absl::Span<const SqlValue> params) override {
-    ASSIGN_OR_RETURN(sqlite3_stmt * raw, Statement(sql));
+    TCC_ASSIGN_OR_RETURN(sqlite3_stmt * raw, Statement(sql));
     StatementLease stmt(raw);
-    RETURN_IF_ERROR(Bind(db_.get(), stmt.get(), params));
+    TCC_RETURN_IF_ERROR(Bind(db_.get(), stmt.get(), params));
     int rc;
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
     }
@@ -212,9 +212,9 @@ class SqliteConnection : public LocalTx {
 
   absl::StatusOr<std::vector<Row>> Query(std::string_view sql,
                                          absl::Span<const SqlValue> params) override {
-    ASSIGN_OR_RETURN(sqlite3_stmt * raw, Statement(sql));
+    TCC_ASSIGN_OR_RETURN(sqlite3_stmt * raw, Statement(sql));
     StatementLease stmt(raw);
-    RETURN_IF_ERROR(Bind(db_.get(), stmt.get(), params));
+    TCC_RETURN_IF_ERROR(Bind(db_.get(), stmt.get(), params));
     const int columns = sqlite3_column_count(stmt.get());
     std::vector<Row> rows;
     int rc;
@@ -234,7 +234,7 @@ class SqliteConnection : public LocalTx {
   // a status that says why; query_only also stops what sqlite3_stmt_readonly
   // lets through (a write hidden in a PRAGMA).
   absl::Status RefuseWrites() {
-    RETURN_IF_ERROR(Run("PRAGMA query_only=1"));
+    TCC_RETURN_IF_ERROR(Run("PRAGMA query_only=1"));
     access_ = Access::kReadOnly;
     return absl::OkStatus();
   }
@@ -254,7 +254,7 @@ class SqliteConnection : public LocalTx {
 
  private:
   absl::StatusOr<sqlite3_stmt*> Statement(std::string_view sql) {
-    ASSIGN_OR_RETURN(sqlite3_stmt * stmt, statements_.Get(db_.get(), sql));
+    TCC_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, statements_.Get(db_.get(), sql));
     if (access_ == Access::kReadOnly && !sqlite3_stmt_readonly(stmt)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "sqlite: a read-only transaction (RunReadOnly) cannot write: ", internal::ToAbsl(sql)));
@@ -282,10 +282,10 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> OpenConnection(const std::stri
   sqlite3_extended_result_codes(db.get(), 1);
   auto conn = std::make_unique<SqliteConnection>(
       std::move(db), static_cast<size_t>(options.statement_cache_size), counters);
-  RETURN_IF_ERROR(conn->Query("PRAGMA journal_mode=WAL", {}).status());
-  RETURN_IF_ERROR(conn->Run(options.synchronous_full ? "PRAGMA synchronous=FULL"
-                                                     : "PRAGMA synchronous=NORMAL"));
-  if (access == Access::kReadOnly) RETURN_IF_ERROR(conn->RefuseWrites());
+  TCC_RETURN_IF_ERROR(conn->Query("PRAGMA journal_mode=WAL", {}).status());
+  TCC_RETURN_IF_ERROR(conn->Run(options.synchronous_full ? "PRAGMA synchronous=FULL"
+                                                         : "PRAGMA synchronous=NORMAL"));
+  if (access == Access::kReadOnly) TCC_RETURN_IF_ERROR(conn->RefuseWrites());
   return conn;
 }
 
@@ -311,8 +311,8 @@ class RollbackGuard {
 // Runs fn after `begin` (already run) and commits.
 absl::Status CommitAfter(SqliteConnection& conn, TxFn fn) {
   RollbackGuard guard(conn);
-  RETURN_IF_ERROR(fn(conn));
-  RETURN_IF_ERROR(conn.Run("COMMIT"));
+  TCC_RETURN_IF_ERROR(fn(conn));
+  TCC_RETURN_IF_ERROR(conn.Run("COMMIT"));
   guard.Dismiss();
   return absl::OkStatus();
 }
@@ -403,12 +403,12 @@ class SqliteDatabase : public Database {
   // BEGIN DEFERRED reads nothing yet: the snapshot is taken by fn's first
   // query, and in WAL mode it never waits for the writer.
   absl::Status RunReadOnly(TxFn fn) final {
-    ASSIGN_OR_RETURN(PooledConnection conn, readers_.Acquire());
+    TCC_ASSIGN_OR_RETURN(PooledConnection conn, readers_.Acquire());
     {
       absl::MutexLock lock(&stats_mu_);
       ++stats_.read_only_calls;
     }
-    RETURN_IF_ERROR(conn->Run("BEGIN DEFERRED"));
+    TCC_RETURN_IF_ERROR(conn->Run("BEGIN DEFERRED"));
     return CommitAfter(*conn, fn);
   }
 
@@ -465,11 +465,11 @@ class PooledDatabase final : public SqliteDatabase {
 
   absl::Status RunInTransaction(TxFn fn) override {
     CallInProgress in_progress(*this);
-    ASSIGN_OR_RETURN(PooledConnection conn, writers_.Acquire());
+    TCC_ASSIGN_OR_RETURN(PooledConnection conn, writers_.Acquire());
     // BEGIN IMMEDIATE takes the write lock up front, so two transactions
     // never both read a state and then race to write it; the unique keys
     // still decide every duplicate.
-    RETURN_IF_ERROR(conn->Run("BEGIN IMMEDIATE"));
+    TCC_RETURN_IF_ERROR(conn->Run("BEGIN IMMEDIATE"));
     CountTransaction(1);
     return CommitAfter(*conn, fn);
   }
@@ -517,7 +517,7 @@ absl::Status CheckDeferredKeys(const SqliteConnection& conn) {
 
 absl::Status CloseSavepoint(SqliteConnection& conn, bool keep) {
   if (keep) return conn.Run(kReleaseSavepoint);
-  RETURN_IF_ERROR(conn.Run(kRollbackToSavepoint));
+  TCC_RETURN_IF_ERROR(conn.Run(kRollbackToSavepoint));
   return conn.Run(kReleaseSavepoint);
 }
 
@@ -576,7 +576,7 @@ class GroupCommitDatabase final : public SqliteDatabase {
 
   // Before the first call, which conn_ is not guarded for.
   absl::Status Open(const std::string& path, const SqliteOptions& options) {
-    ASSIGN_OR_RETURN(conn_, OpenConnection(path, options, counters(), Access::kReadWrite));
+    TCC_ASSIGN_OR_RETURN(conn_, OpenConnection(path, options, counters(), Access::kReadWrite));
     return absl::OkStatus();
   }
 
@@ -747,11 +747,11 @@ absl::StatusOr<std::unique_ptr<Database>> OpenSqliteDatabase(const std::string& 
   }
   if (options.group_commit) {
     auto db = std::make_unique<GroupCommitDatabase>(path, options);
-    RETURN_IF_ERROR(db->Open(path, options));
+    TCC_RETURN_IF_ERROR(db->Open(path, options));
     return db;
   }
   auto db = std::make_unique<PooledDatabase>(path, options);
-  RETURN_IF_ERROR(db->Warm());
+  TCC_RETURN_IF_ERROR(db->Warm());
   return db;
 }
 

@@ -57,7 +57,7 @@ class StatusEndpoint::Impl {
     if (service_ != nullptr)
       return absl::FailedPreconditionError("status endpoint already started");
     if (db_ == nullptr) return absl::InvalidArgumentError("StatusEndpoint needs a database");
-    RETURN_IF_ERROR(CreateDecisionTable(*db_));
+    TCC_RETURN_IF_ERROR(CreateDecisionTable(*db_));
     service_ = std::make_unique<StatusService>(*db_, options_.hooks, host_.pool());
     absl::Status started = host_.Start(address, service_.get());
     if (!started.ok()) {

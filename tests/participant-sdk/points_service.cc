@@ -27,9 +27,9 @@ absl::StatusOr<Points> Parse(const BranchRequest& request) {
 
 absl::Status PointsService::Setup(Database& db, const std::string& user, int64_t balance) {
   return db.RunInTransaction([&](LocalTx& tx) -> absl::Status {
-    RETURN_IF_ERROR(tx.Exec("CREATE TABLE IF NOT EXISTS accounts (user TEXT PRIMARY KEY,"
-                            " balance INTEGER NOT NULL, frozen INTEGER NOT NULL)")
-                        .status());
+    TCC_RETURN_IF_ERROR(tx.Exec("CREATE TABLE IF NOT EXISTS accounts (user TEXT PRIMARY KEY,"
+                                " balance INTEGER NOT NULL, frozen INTEGER NOT NULL)")
+                            .status());
     return tx.Exec("INSERT INTO accounts VALUES (?, ?, 0)", {user, balance}).status();
   });
 }
@@ -54,10 +54,10 @@ BranchRequest PointsService::Request(const std::string& gid, const std::string& 
 
 TryResult PointsService::Freeze(LocalTx& tx, const BranchRequest& request) {
   ++try_runs;
-  ASSIGN_OR_RETURN(Points p, Parse(request));
-  ASSIGN_OR_RETURN(int64_t changed, tx.Exec("UPDATE accounts SET frozen = frozen + ?2"
-                                            " WHERE user = ?1 AND balance - frozen >= ?2",
-                                            {p.user, p.amount}));
+  TCC_ASSIGN_OR_RETURN(Points p, Parse(request));
+  TCC_ASSIGN_OR_RETURN(int64_t changed, tx.Exec("UPDATE accounts SET frozen = frozen + ?2"
+                                                " WHERE user = ?1 AND balance - frozen >= ?2",
+                                                {p.user, p.amount}));
   if (fail_try) return absl::UnavailableError("injected try failure");
   if (changed == 0) return TryOutcome::Refused(absl::StrCat("not enough points for ", p.user));
   return TryOutcome::Reserved();
@@ -65,19 +65,19 @@ TryResult PointsService::Freeze(LocalTx& tx, const BranchRequest& request) {
 
 absl::Status PointsService::Deduct(LocalTx& tx, const BranchRequest& request) {
   ++confirm_runs;
-  ASSIGN_OR_RETURN(Points p, Parse(request));
-  RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET balance = balance - ?2, frozen = frozen - ?2"
-                          " WHERE user = ?1",
-                          {p.user, p.amount})
-                      .status());
+  TCC_ASSIGN_OR_RETURN(Points p, Parse(request));
+  TCC_RETURN_IF_ERROR(tx.Exec("UPDATE accounts SET balance = balance - ?2, frozen = frozen - ?2"
+                              " WHERE user = ?1",
+                              {p.user, p.amount})
+                          .status());
   if (fail_confirm) return absl::UnavailableError("injected confirm failure");
   return absl::OkStatus();
 }
 
 absl::Status PointsService::Unfreeze(LocalTx& tx, const BranchRequest& request) {
   ++cancel_runs;
-  ASSIGN_OR_RETURN(Points p, Parse(request));
-  RETURN_IF_ERROR(
+  TCC_ASSIGN_OR_RETURN(Points p, Parse(request));
+  TCC_RETURN_IF_ERROR(
       tx.Exec("UPDATE accounts SET frozen = frozen - ?2 WHERE user = ?1", {p.user, p.amount})
           .status());
   if (fail_cancel) return absl::UnavailableError("injected cancel failure");

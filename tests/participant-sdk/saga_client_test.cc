@@ -46,7 +46,7 @@ class SagaClientTest : public TccdFixture {
     return SagaStepHandlers(
         [](LocalTx& tx, const BranchRequest& r) -> TryResult {
           if (r.payload() == "refuse") return TryOutcome::Refused(kRefusal);
-          RETURN_IF_ERROR(
+          TCC_RETURN_IF_ERROR(
               tx.Exec("INSERT INTO credits VALUES (?, ?)", {r.gid(), r.branch_id()}).status());
           return TryOutcome::Reserved();
         },

@@ -58,12 +58,13 @@ TEST_P(SqliteDatabaseTest, BindsAndReadsEveryType) {
   std::string blob("a\0b", 3);
   std::vector<Row> rows;
   TCC_ASSERT_OK(db_->RunInTransaction([&](LocalTx& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(int64_t changed, tx.Exec("INSERT INTO t VALUES (?, ?, ?, ?)",
-                                              {"k1", int64_t{1} << 40, 2.5, SqlValue::Blob(blob)}));
+    TCC_ASSIGN_OR_RETURN(int64_t changed,
+                         tx.Exec("INSERT INTO t VALUES (?, ?, ?, ?)",
+                                 {"k1", int64_t{1} << 40, 2.5, SqlValue::Blob(blob)}));
     EXPECT_EQ(changed, 1);
-    RETURN_IF_ERROR(
+    TCC_RETURN_IF_ERROR(
         tx.Exec("INSERT INTO t VALUES (?, ?, ?, ?)", {"k2", nullptr, 0.0, nullptr}).status());
-    ASSIGN_OR_RETURN(rows, tx.Query("SELECT k, i, r, b FROM t ORDER BY k"));
+    TCC_ASSIGN_OR_RETURN(rows, tx.Query("SELECT k, i, r, b FROM t ORDER BY k"));
     return absl::OkStatus();
   }));
   ASSERT_EQ(rows.size(), 2u);
@@ -78,7 +79,7 @@ TEST_P(SqliteDatabaseTest, BindsAndReadsEveryType) {
 
 TEST_P(SqliteDatabaseTest, FailedFunctionRollsBackEveryWrite) {
   absl::Status status = db_->RunInTransaction([](LocalTx& tx) -> absl::Status {
-    RETURN_IF_ERROR(tx.Exec("INSERT INTO t (k) VALUES ('k1')").status());
+    TCC_RETURN_IF_ERROR(tx.Exec("INSERT INTO t (k) VALUES ('k1')").status());
     return absl::AbortedError("changed my mind");
   });
   EXPECT_TRUE(absl::IsAborted(status));
@@ -142,8 +143,8 @@ absl::Status Insert(Database& db, std::string_view k, int64_t i) {
 
 absl::StatusOr<int64_t> ReadI(Database& db, std::string_view k) {
   int64_t i = -1;
-  RETURN_IF_ERROR(db.RunReadOnly([&](LocalTx& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query("SELECT i FROM t WHERE k = ?", {k}));
+  TCC_RETURN_IF_ERROR(db.RunReadOnly([&](LocalTx& tx) -> absl::Status {
+    TCC_ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query("SELECT i FROM t WHERE k = ?", {k}));
     if (!rows.empty()) i = rows[0][0].AsInt();
     return absl::OkStatus();
   }));
@@ -183,8 +184,8 @@ TEST_P(SqliteDatabaseTest, EvictedStatementsArePreparedAgain) {
     for (int n = 1; n <= 3; ++n) {
       std::vector<Row> rows;
       TCC_ASSERT_OK(small->RunReadOnly([&](LocalTx& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(rows,
-                         tx.Query(absl::StrCat("SELECT i + ", n, " FROM t WHERE k = ?"), {"k1"}));
+        TCC_ASSIGN_OR_RETURN(
+            rows, tx.Query(absl::StrCat("SELECT i + ", n, " FROM t WHERE k = ?"), {"k1"}));
         return absl::OkStatus();
       }));
       ASSERT_EQ(rows.size(), 1u);
@@ -256,11 +257,11 @@ TEST_P(SqliteDatabaseTest, ReadOnlyKeepsItsSnapshotAndDoesNotBlockTheWriter) {
   int64_t second = -1;
   std::thread reader([&] {
     TCC_EXPECT_OK(db_->RunReadOnly([&](LocalTx& tx) -> absl::Status {
-      ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query("SELECT COUNT(*) FROM t"));
+      TCC_ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query("SELECT COUNT(*) FROM t"));
       first = rows[0][0].AsInt();
       reading.Notify();
       written.WaitForNotification();
-      ASSIGN_OR_RETURN(rows, tx.Query("SELECT COUNT(*) FROM t"));
+      TCC_ASSIGN_OR_RETURN(rows, tx.Query("SELECT COUNT(*) FROM t"));
       second = rows[0][0].AsInt();
       return absl::OkStatus();
     }));

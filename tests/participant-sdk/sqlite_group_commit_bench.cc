@@ -62,13 +62,13 @@ bool Parse(int argc, char** argv, Flags& flags) {
 }
 
 absl::Status Setup(tcc::sdk::Database& db, int users) {
-  RETURN_IF_ERROR(tcc::sdk::CreateBarrierTable(db));
+  TCC_RETURN_IF_ERROR(tcc::sdk::CreateBarrierTable(db));
   return db.RunInTransaction([&](tcc::sdk::LocalTx& tx) -> absl::Status {
-    RETURN_IF_ERROR(tx.Exec("CREATE TABLE points (user INTEGER PRIMARY KEY, balance INTEGER,"
-                            " frozen INTEGER)")
-                        .status());
+    TCC_RETURN_IF_ERROR(tx.Exec("CREATE TABLE points (user INTEGER PRIMARY KEY, balance INTEGER,"
+                                " frozen INTEGER)")
+                            .status());
     for (int u = 0; u < users; ++u) {
-      RETURN_IF_ERROR(
+      TCC_RETURN_IF_ERROR(
           tx.Exec("INSERT INTO points VALUES (?, 1000000000, 0)", {int64_t{u}}).status());
     }
     return absl::OkStatus();
@@ -78,7 +78,7 @@ absl::Status Setup(tcc::sdk::Database& db, int users) {
 tcc::sdk::ActionHandlers PointsHandlers(int64_t user) {
   return {.on_try = [user](tcc::sdk::LocalTx& tx,
                            const tcc::sdk::BranchRequest&) -> tcc::sdk::TryResult {
-            RETURN_IF_ERROR(
+            TCC_RETURN_IF_ERROR(
                 tx.Exec("UPDATE points SET frozen = frozen + 1 WHERE user = ?", {user}).status());
             return tcc::sdk::TryOutcome::Reserved();
           },

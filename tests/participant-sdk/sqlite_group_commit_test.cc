@@ -133,7 +133,7 @@ TEST_F(GroupCommitTest, OneGroupIsOneTransaction) {
 
 TEST_F(GroupCommitTest, FailingCallRollsBackOnlyItsOwnWrites) {
   TxFunction fails = [](LocalTx& tx) -> absl::Status {
-    RETURN_IF_ERROR(tx.Exec("INSERT INTO t (k) VALUES ('b')").status());
+    TCC_RETURN_IF_ERROR(tx.Exec("INSERT INTO t (k) VALUES ('b')").status());
     return absl::AbortedError("changed my mind");
   };
   std::vector<absl::Status> results = RunInOneGroup(*db_, {Insert("a"), fails, Insert("c")});
@@ -181,7 +181,7 @@ TEST_F(GroupCommitTest, ThrowingCallRollsBackOnlyItselfAndRethrows) {
 // later group and succeed.
 TEST_F(GroupCommitTest, CallsAfterALostTransactionRunInALaterGroup) {
   TxFunction ends_it = [](LocalTx& tx) -> absl::Status {
-    RETURN_IF_ERROR(tx.Exec("INSERT INTO t (k) VALUES ('a')").status());
+    TCC_RETURN_IF_ERROR(tx.Exec("INSERT INTO t (k) VALUES ('a')").status());
     return tx.Exec("ROLLBACK").status();
   };
   std::vector<absl::Status> results = RunInOneGroup(*db_, {ends_it, Insert("b"), Insert("c")});
@@ -215,7 +215,7 @@ TEST_F(GroupCommitTest, CommitFailureFailsEveryCallOfTheGroupAndWritesNothing) {
       {[&] { results[1] = db_->RunInTransaction(Insert("b")); },
        [&] {
          results[2] = db_->RunInTransaction([](LocalTx& tx) -> absl::Status {
-           RETURN_IF_ERROR(Insert("c")(tx));
+           TCC_RETURN_IF_ERROR(Insert("c")(tx));
            return absl::NotFoundError("its own failure");
          });
        }},
@@ -264,7 +264,7 @@ TEST_F(GroupCommitTest, UnresolvedDeferredKeyFailsOnlyItsOwnCall) {
     return tx.Exec("INSERT INTO child (k) VALUES ('nobody')").status();
   };
   TxFunction parent_later = [](LocalTx& tx) -> absl::Status {
-    RETURN_IF_ERROR(tx.Exec("INSERT INTO child (k) VALUES ('b')").status());
+    TCC_RETURN_IF_ERROR(tx.Exec("INSERT INTO child (k) VALUES ('b')").status());
     return Insert("b")(tx);
   };
   std::vector<absl::Status> results = RunInOneGroup(*db_, {Insert("a"), orphan, parent_later});

@@ -22,7 +22,7 @@ std::unique_ptr<Database> OpenTestDb(const std::string& path, int max_connection
 int64_t QueryInt(Database& db, const std::string& sql) {
   int64_t value = -1;
   absl::Status status = db.RunInTransaction([&](LocalTx& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query(sql));
+    TCC_ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query(sql));
     if (!rows.empty()) value = rows[0][0].AsInt();
     return absl::OkStatus();
   });

@@ -40,9 +40,9 @@ absl::StatusOr<std::unique_ptr<BenchEnv>> BenchEnv::Start(const TccdOptions& opt
                                                           bool keep) {
   auto env = std::make_unique<BenchEnv>();
   env->options_ = options;
-  ASSIGN_OR_RETURN(env->scratch_, ScratchDir::Create(keep));
+  TCC_ASSIGN_OR_RETURN(env->scratch_, ScratchDir::Create(keep));
   for (int i = 0; i < participants; ++i) {
-    ASSIGN_OR_RETURN(auto participant, NullParticipant::Start(fail_second_phase));
+    TCC_ASSIGN_OR_RETURN(auto participant, NullParticipant::Start(fail_second_phase));
     env->participants_.push_back(std::move(participant));
   }
   if (!options.addr.empty()) {
@@ -50,7 +50,7 @@ absl::StatusOr<std::unique_ptr<BenchEnv>> BenchEnv::Start(const TccdOptions& opt
     return env;
   }
   if (env->options_.data.empty()) env->options_.data = env->scratch() + "/tccd.db";
-  RETURN_IF_ERROR(env->StartTccd());
+  TCC_RETURN_IF_ERROR(env->StartTccd());
   return env;
 }
 
@@ -63,7 +63,7 @@ absl::Status BenchEnv::StartTccd() {
   process.work_dir = scratch();
   process.extra_args = options_.extra_args;
   tccd_.reset();
-  ASSIGN_OR_RETURN(tccd_, TccdProcess::Start(process, absl::Minutes(5)));
+  TCC_ASSIGN_OR_RETURN(tccd_, TccdProcess::Start(process, absl::Minutes(5)));
   address_ = tccd_->address();
   return absl::OkStatus();
 }

@@ -54,7 +54,7 @@ absl::Status Validate(const TccdOptions& tccd) {
 absl::StatusOr<std::vector<std::string>> Seed(const std::string& dir, int orders) {
   int users = (orders + kOrdersPerUser - 1) / kOrdersPerUser;
   absl::Time start = absl::Now();
-  ASSIGN_OR_RETURN(
+  TCC_ASSIGN_OR_RETURN(
       pointspay::SeedResult seeded,
       pointspay::SeedDataDir(dir, {.users = users, .orders = orders, .seed = 1, .poor_ratio = 0}));
   std::printf(
@@ -158,7 +158,7 @@ DriveResult DriveLoad(const LoadOptions& load, Workload& workload, Window& windo
 absl::Status Settle(const pointspay::Cluster& cluster) {
   absl::Time start = absl::Now();
   while (true) {
-    ASSIGN_OR_RETURN(int64_t unfinished, cluster.UnfinishedTransactions());
+    TCC_ASSIGN_OR_RETURN(int64_t unfinished, cluster.UnfinishedTransactions());
     if (unfinished == 0) break;
     if (absl::Now() - start > kSettleTimeout) {
       return absl::DeadlineExceededError(
@@ -240,10 +240,11 @@ bool Measure(const LoadOptions& load, const TccdOptions& tccd, const pointspay::
 }  // namespace
 
 absl::Status RunPointsPay(const TccdOptions& tccd, const LoadOptions& load, bool keep) {
-  RETURN_IF_ERROR(Validate(tccd));
+  TCC_RETURN_IF_ERROR(Validate(tccd));
   PrintMachine();
-  ASSIGN_OR_RETURN(auto scratch, ScratchDir::Create(keep));
-  ASSIGN_OR_RETURN(std::vector<std::string> order_nos, Seed(scratch->path(), OrdersToSeed(load)));
+  TCC_ASSIGN_OR_RETURN(auto scratch, ScratchDir::Create(keep));
+  TCC_ASSIGN_OR_RETURN(std::vector<std::string> order_nos,
+                       Seed(scratch->path(), OrdersToSeed(load)));
   pointspay::ClusterOptions options{
       .data_dir = scratch->path(), .sync = tccd.sync, .log_level = tccd.log_level};
   options.binaries.tccd = tccd.tccd_path;

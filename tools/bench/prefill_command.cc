@@ -38,12 +38,12 @@ absl::Status Check(sqlite3* db, int rc, absl::string_view what) {
 
 absl::StatusOr<Stmt> Prepare(sqlite3* db, const std::string& sql) {
   sqlite3_stmt* raw = nullptr;
-  RETURN_IF_ERROR(Check(db, sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr), sql));
+  TCC_RETURN_IF_ERROR(Check(db, sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr), sql));
   return Stmt(raw);
 }
 
 absl::StatusOr<std::vector<std::string>> Columns(sqlite3* db, const std::string& table) {
-  ASSIGN_OR_RETURN(Stmt stmt, Prepare(db, absl::StrCat("PRAGMA table_info(", table, ")")));
+  TCC_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db, absl::StrCat("PRAGMA table_info(", table, ")")));
   std::vector<std::string> columns;
   while (sqlite3_step(stmt.get()) == SQLITE_ROW) {
     columns.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), 1)));
@@ -54,7 +54,7 @@ absl::StatusOr<std::vector<std::string>> Columns(sqlite3* db, const std::string&
 // INSERT INTO t (cols) SELECT cols FROM t WHERE gid = ?1, with gid replaced
 // by ?2, created_ms by ?3, and the event sequence number left to SQLite.
 absl::StatusOr<Stmt> CloneStatement(sqlite3* db, const std::string& table) {
-  ASSIGN_OR_RETURN(std::vector<std::string> columns, Columns(db, table));
+  TCC_ASSIGN_OR_RETURN(std::vector<std::string> columns, Columns(db, table));
   std::vector<std::string> names, values;
   for (const std::string& column : columns) {
     if (column == "seq") continue;
@@ -75,12 +75,12 @@ absl::StatusOr<Stmt> CloneStatement(sqlite3* db, const std::string& table) {
 // Runs one committed GT through tccd so the file has the schema and a
 // template (the newest finished GT, picked up by Clone).
 absl::Status MakeTemplate(const TccdOptions& tccd, const PrefillOptions& options) {
-  ASSIGN_OR_RETURN(auto env, BenchEnv::Start(tccd, 1, false, false));
+  TCC_ASSIGN_OR_RETURN(auto env, BenchEnv::Start(tccd, 1, false, false));
   LoadOptions load;
   load.branches = options.branches;
   auto channels = MakeChannels(env->coordinator_address(), 1);
-  ASSIGN_OR_RETURN(auto workload,
-                   MakeTransactionWorkload(load, channels, env->participant_targets()));
+  TCC_ASSIGN_OR_RETURN(auto workload,
+                       MakeTransactionWorkload(load, channels, env->participant_targets()));
   DriveOptions drive;
   drive.concurrency = 1;
   drive.max_units = 1;
@@ -93,9 +93,9 @@ absl::Status MakeTemplate(const TccdOptions& tccd, const PrefillOptions& options
 }
 
 absl::Status Clone(sqlite3* db, const PrefillOptions& options) {
-  ASSIGN_OR_RETURN(Stmt find, Prepare(db,
-                                      "SELECT gid, created_ms FROM global_transactions "
-                                      "WHERE finished = 1 ORDER BY created_ms DESC LIMIT 1"));
+  TCC_ASSIGN_OR_RETURN(Stmt find, Prepare(db,
+                                          "SELECT gid, created_ms FROM global_transactions "
+                                          "WHERE finished = 1 ORDER BY created_ms DESC LIMIT 1"));
   if (sqlite3_step(find.get()) != SQLITE_ROW) return absl::NotFoundError("no finished template GT");
   std::string source(reinterpret_cast<const char*>(sqlite3_column_text(find.get(), 0)));
   int64_t created = sqlite3_column_int64(find.get(), 1);
@@ -104,17 +104,18 @@ absl::Status Clone(sqlite3* db, const PrefillOptions& options) {
   find.reset();
   std::vector<Stmt> clones;
   for (const char* table : {"global_transactions", "branches", "transaction_events"}) {
-    ASSIGN_OR_RETURN(Stmt clone, CloneStatement(db, table));
+    TCC_ASSIGN_OR_RETURN(Stmt clone, CloneStatement(db, table));
     clones.push_back(std::move(clone));
   }
-  RETURN_IF_ERROR(
+  TCC_RETURN_IF_ERROR(
       Check(db, sqlite3_exec(db, "PRAGMA synchronous=OFF", nullptr, nullptr, nullptr), "pragma"));
   auto started = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < options.count; ++i) {
     if (i % kGtsPerTransaction == 0) {
       if (i > 0)
-        RETURN_IF_ERROR(Check(db, sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), "commit"));
-      RETURN_IF_ERROR(Check(db, sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), "begin"));
+        TCC_RETURN_IF_ERROR(
+            Check(db, sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), "commit"));
+      TCC_RETURN_IF_ERROR(Check(db, sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), "begin"));
       double elapsed =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       std::fprintf(stderr, "[prefill %6.1fs] %lld GTs\n", elapsed, static_cast<long long>(i));
@@ -126,11 +127,11 @@ absl::Status Clone(sqlite3* db, const PrefillOptions& options) {
       sqlite3_bind_text(clone.get(), 1, source.c_str(), -1, SQLITE_STATIC);
       sqlite3_bind_text(clone.get(), 2, gid.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64(clone.get(), 3, created - options.count + i);
-      RETURN_IF_ERROR(Check(db, sqlite3_step(clone.get()), "clone"));
+      TCC_RETURN_IF_ERROR(Check(db, sqlite3_step(clone.get()), "clone"));
     }
   }
-  RETURN_IF_ERROR(Check(db, sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), "commit"));
-  RETURN_IF_ERROR(Check(
+  TCC_RETURN_IF_ERROR(Check(db, sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), "commit"));
+  TCC_RETURN_IF_ERROR(Check(
       db, sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr), "ckpt"));
   double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -146,12 +147,12 @@ absl::Status RunPrefill(const TccdOptions& tccd, const PrefillOptions& options) 
   TccdOptions on_file = tccd;
   on_file.data = options.data;
   on_file.addr.clear();
-  RETURN_IF_ERROR(MakeTemplate(on_file, options));
+  TCC_RETURN_IF_ERROR(MakeTemplate(on_file, options));
   sqlite3* raw = nullptr;
   int rc = sqlite3_open(options.data.c_str(), &raw);
   Db db(raw);
-  RETURN_IF_ERROR(Check(raw, rc, absl::StrCat("open ", options.data)));
-  RETURN_IF_ERROR(Clone(db.get(), options));
+  TCC_RETURN_IF_ERROR(Check(raw, rc, absl::StrCat("open ", options.data)));
+  TCC_RETURN_IF_ERROR(Clone(db.get(), options));
   std::fflush(stdout);
   return absl::OkStatus();
 }
@@ -160,7 +161,7 @@ absl::Status MakeRetriesDue(const std::string& data) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open(data.c_str(), &raw);
   Db db(raw);
-  RETURN_IF_ERROR(Check(raw, rc, absl::StrCat("open ", data)));
+  TCC_RETURN_IF_ERROR(Check(raw, rc, absl::StrCat("open ", data)));
   return Check(raw,
                sqlite3_exec(raw, "UPDATE branches SET next_retry_ms = 0 WHERE next_retry_ms > 0",
                             nullptr, nullptr, nullptr),

@@ -87,12 +87,12 @@ void PrintReport(const Workload& workload, const LoadOptions& load, const DriveR
 absl::Status RunLoad(const TccdOptions& tccd_options, const LoadOptions& load, bool keep) {
   if (load.mode == Mode::kPointsPay) return RunPointsPay(tccd_options, load, keep);
   PrintMachine();
-  ASSIGN_OR_RETURN(auto env, BenchEnv::Start(tccd_options, load.participants, false, keep));
+  TCC_ASSIGN_OR_RETURN(auto env, BenchEnv::Start(tccd_options, load.participants, false, keep));
   double ceiling = load.skip_ceiling ? 0 : MeasureCeiling(*env, load);
 
   auto channels = MakeChannels(env->coordinator_address(), load.channels);
-  ASSIGN_OR_RETURN(auto workload,
-                   MakeTransactionWorkload(load, channels, env->participant_targets()));
+  TCC_ASSIGN_OR_RETURN(auto workload,
+                       MakeTransactionWorkload(load, channels, env->participant_targets()));
   std::printf(
       "run: %s; %s; %d channel(s), %d null participant(s) in the bench process; "
       "tccd %s, sync=%s; %.1f s after %.1f s warm-up\n",

@@ -54,8 +54,8 @@ absl::Status CreateUnfinished(BenchEnv& env, const UnfinishedOptions& options) {
   LoadOptions load;
   load.branches = 1;
   auto channels = MakeChannels(env.coordinator_address(), 2);
-  ASSIGN_OR_RETURN(auto workload,
-                   MakeTransactionWorkload(load, channels, env.participant_targets()));
+  TCC_ASSIGN_OR_RETURN(auto workload,
+                       MakeTransactionWorkload(load, channels, env.participant_targets()));
   DriveOptions drive;
   drive.concurrency = options.concurrency;
   drive.max_units = options.count;
@@ -111,20 +111,21 @@ absl::Status RunUnfinished(const TccdOptions& tccd_options, const UnfinishedOpti
   TccdOptions with_retries = tccd_options;
   with_retries.extra_args.insert(with_retries.extra_args.end(), kRetryFlags.begin(),
                                  kRetryFlags.end());
-  ASSIGN_OR_RETURN(auto env, BenchEnv::Start(with_retries, 1, /*fail_second_phase=*/true, keep));
-  RETURN_IF_ERROR(CreateUnfinished(*env, options));
+  TCC_ASSIGN_OR_RETURN(auto env,
+                       BenchEnv::Start(with_retries, 1, /*fail_second_phase=*/true, keep));
+  TCC_RETURN_IF_ERROR(CreateUnfinished(*env, options));
   std::this_thread::sleep_for(std::chrono::seconds(2));  // the last first Confirms fail
   PrintMemory("with the unfinished GTs in memory", *env->tccd());
 
   env->tccd()->Kill();
   std::printf("tccd: killed with SIGKILL\n");
-  RETURN_IF_ERROR(MakeRetriesDue(env->data_path()));
+  TCC_RETURN_IF_ERROR(MakeRetriesDue(env->data_path()));
   std::printf("store: every Confirm retry made due now (as after a long outage)\n");
   NullParticipant& participant = env->participant(0);
   participant.StartTrackingConfirms();
   env->set_tccd_log_level("info");  // for "recovered N unfinished transactions"
   auto restarted = std::chrono::steady_clock::now();
-  RETURN_IF_ERROR(env->StartTccd());
+  TCC_RETURN_IF_ERROR(env->StartTccd());
   std::printf("restart: port file after %.3f s; log says recovered %lld unfinished transactions\n",
               absl::ToDoubleSeconds(env->tccd()->startup_time()),
               static_cast<long long>(RecoveredCount(env->tccd()->log_path())));

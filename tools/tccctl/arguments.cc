@@ -57,11 +57,11 @@ absl::StatusOr<ListOptions> BuildList(const Arguments& args) {
   ListOptions options;
   v1::ListTransactionsRequest& request = options.request;
   for (const std::string& name : args.states) {
-    ASSIGN_OR_RETURN(v1::TransactionState state, ParseTransactionState(name));
+    TCC_ASSIGN_OR_RETURN(v1::TransactionState state, ParseTransactionState(name));
     request.add_states(state);
   }
   if (!args.older_than.empty()) {
-    ASSIGN_OR_RETURN(absl::Duration age, ParseDuration(args.older_than));
+    TCC_ASSIGN_OR_RETURN(absl::Duration age, ParseDuration(args.older_than));
     request.set_older_than_ms(absl::ToInt64Milliseconds(age));
   }
   if (!args.gid_prefix.empty() && !IsValidGid(args.gid_prefix)) {
@@ -82,7 +82,7 @@ absl::StatusOr<v1::RetryNowRequest> BuildRetry(const Arguments& args,
   if (args.gid.empty() == args.target.empty()) {
     return Usage("retry needs exactly one of GID and --target HOST:PORT");
   }
-  if (!args.gid.empty()) RETURN_IF_ERROR(CheckGid(args.gid));
+  if (!args.gid.empty()) TCC_RETURN_IF_ERROR(CheckGid(args.gid));
   v1::RetryNowRequest request;
   request.set_gid(args.gid);
   request.set_target(args.target);
@@ -92,8 +92,8 @@ absl::StatusOr<v1::RetryNowRequest> BuildRetry(const Arguments& args,
 
 absl::StatusOr<v1::ResolveRequest> BuildResolve(const Arguments& args,
                                                 const std::string& default_operator) {
-  RETURN_IF_ERROR(CheckGid(args.gid));
-  ASSIGN_OR_RETURN(v1::ResolveAction action, ResolveActionOf(args));
+  TCC_RETURN_IF_ERROR(CheckGid(args.gid));
+  TCC_ASSIGN_OR_RETURN(v1::ResolveAction action, ResolveActionOf(args));
   if (absl::StripAsciiWhitespace(args.reason).empty()) {
     return Usage("resolve needs --reason TEXT: why you force this outcome (kept in the timeline)");
   }

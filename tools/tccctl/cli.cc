@@ -122,22 +122,22 @@ using Command = std::function<absl::Status(AdminApi&, const Output&)>;
 absl::StatusOr<Command> BuildCommand(const Subcommands& subs, const Arguments& args,
                                      const Environment& env) {
   if (subs.list->parsed()) {
-    ASSIGN_OR_RETURN(ListOptions options, BuildList(args));
+    TCC_ASSIGN_OR_RETURN(ListOptions options, BuildList(args));
     return Command(
         [options](AdminApi& admin, const Output& out) { return RunList(admin, options, out); });
   }
   if (subs.show->parsed()) {
-    RETURN_IF_ERROR(CheckGid(args.gid));
+    TCC_RETURN_IF_ERROR(CheckGid(args.gid));
     return Command(
         [gid = args.gid](AdminApi& admin, const Output& out) { return RunShow(admin, gid, out); });
   }
   if (subs.retry->parsed()) {
-    ASSIGN_OR_RETURN(v1::RetryNowRequest request, BuildRetry(args, DefaultOperator(env)));
+    TCC_ASSIGN_OR_RETURN(v1::RetryNowRequest request, BuildRetry(args, DefaultOperator(env)));
     return Command(
         [request](AdminApi& admin, const Output& out) { return RunRetry(admin, request, out); });
   }
   if (subs.resolve->parsed()) {
-    ASSIGN_OR_RETURN(v1::ResolveRequest request, BuildResolve(args, DefaultOperator(env)));
+    TCC_ASSIGN_OR_RETURN(v1::ResolveRequest request, BuildResolve(args, DefaultOperator(env)));
     return Command(
         [request](AdminApi& admin, const Output& out) { return RunResolve(admin, request, out); });
   }

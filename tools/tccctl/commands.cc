@@ -34,7 +34,7 @@ absl::Status RunList(AdminApi& admin, const ListOptions& options, const Output& 
   std::vector<v1::Transaction> transactions;
   std::string next_token;
   for (int page = 0; page < kMaxPages; ++page) {
-    ASSIGN_OR_RETURN(v1::ListTransactionsReply reply, admin.List(request));
+    TCC_ASSIGN_OR_RETURN(v1::ListTransactionsReply reply, admin.List(request));
     for (v1::Transaction& gt : *reply.mutable_transactions()) transactions.push_back(std::move(gt));
     next_token = reply.next_page_token();
     if (!options.all || next_token.empty() || next_token == request.page_token()) break;
@@ -51,7 +51,7 @@ absl::Status RunList(AdminApi& admin, const ListOptions& options, const Output& 
 }
 
 absl::Status RunShow(AdminApi& admin, const std::string& gid, const Output& output) {
-  ASSIGN_OR_RETURN(v1::TransactionDetail detail, admin.Describe(gid));
+  TCC_ASSIGN_OR_RETURN(v1::TransactionDetail detail, admin.Describe(gid));
   if (output.json) {
     PrintJson(DetailToJson(detail, output.now), output);
   } else {
@@ -61,7 +61,7 @@ absl::Status RunShow(AdminApi& admin, const std::string& gid, const Output& outp
 }
 
 absl::Status RunRetry(AdminApi& admin, const v1::RetryNowRequest& request, const Output& output) {
-  ASSIGN_OR_RETURN(v1::RetryNowReply reply, admin.RetryNow(request));
+  TCC_ASSIGN_OR_RETURN(v1::RetryNowReply reply, admin.RetryNow(request));
   if (output.json) {
     PrintJson({{"transactions_rescheduled", reply.transactions()},
                {"gid", request.gid()},
@@ -77,7 +77,7 @@ absl::Status RunRetry(AdminApi& admin, const v1::RetryNowRequest& request, const
 }
 
 absl::Status RunResolve(AdminApi& admin, const v1::ResolveRequest& request, const Output& output) {
-  ASSIGN_OR_RETURN(v1::ResolveReply reply, admin.Resolve(request));
+  TCC_ASSIGN_OR_RETURN(v1::ResolveReply reply, admin.Resolve(request));
   if (output.json) {
     PrintJson({{"gid", request.gid()},
                {"action", ResolveActionName(request.action())},
@@ -92,7 +92,7 @@ absl::Status RunResolve(AdminApi& admin, const v1::ResolveRequest& request, cons
 }
 
 absl::Status RunStats(AdminApi& admin, const Output& output) {
-  ASSIGN_OR_RETURN(v1::StatsReply stats, admin.Stats());
+  TCC_ASSIGN_OR_RETURN(v1::StatsReply stats, admin.Stats());
   if (output.json) {
     PrintJson(StatsToJson(stats), output);
   } else {

@@ -6,7 +6,7 @@
 namespace pointspay {
 
 absl::StatusOr<CheckReport> RunChecker(const CheckerPaths& paths) {
-  ASSIGN_OR_RETURN(Snapshot snapshot, LoadSnapshot(paths));
+  TCC_ASSIGN_OR_RETURN(Snapshot snapshot, LoadSnapshot(paths));
   CheckReport report;
   for (const OrderRecord& o : snapshot.orders) {
     ++report.orders;

@@ -20,12 +20,12 @@ int64_t Int(const std::string& text) {
 }
 
 absl::StatusOr<std::vector<TextRow>> ReadAll(const std::string& path, std::string_view sql) {
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteFile> db, SqliteFile::Open(path));
+  TCC_ASSIGN_OR_RETURN(std::unique_ptr<SqliteFile> db, SqliteFile::Open(path));
   return db->Query(sql);
 }
 
 absl::StatusOr<std::vector<LogRecord>> ReadLog(const std::string& path, const char* table) {
-  ASSIGN_OR_RETURN(
+  TCC_ASSIGN_OR_RETURN(
       std::vector<TextRow> rows,
       ReadAll(path, absl::StrCat("SELECT gid, order_no, user, amount, status FROM ", table)));
   std::vector<LogRecord> records;
@@ -57,24 +57,25 @@ absl::Status ReadSeed(const std::string& seed_file, Snapshot& s) {
 }
 
 absl::Status LoadCoordinator(const std::string& path, Snapshot& s) {
-  ASSIGN_OR_RETURN(std::vector<TextRow> rows,
-                   ReadAll(path, "SELECT gid, state FROM global_transactions"));
+  TCC_ASSIGN_OR_RETURN(std::vector<TextRow> rows,
+                       ReadAll(path, "SELECT gid, state FROM global_transactions"));
   for (const TextRow& r : rows) s.gt_states[r[0]] = static_cast<int>(Int(r[1]));
   return absl::OkStatus();
 }
 
 absl::Status LoadPoints(const std::string& path, Snapshot& s) {
-  ASSIGN_OR_RETURN(std::vector<TextRow> accounts,
-                   ReadAll(path, "SELECT user, balance, frozen FROM accounts"));
+  TCC_ASSIGN_OR_RETURN(std::vector<TextRow> accounts,
+                       ReadAll(path, "SELECT user, balance, frozen FROM accounts"));
   for (const TextRow& r : accounts) s.accounts.push_back({r[0], Int(r[1]), Int(r[2])});
-  ASSIGN_OR_RETURN(std::vector<TextRow> ledger,
-                   ReadAll(path, "SELECT order_no, op_type, user, amount, gid FROM account_log"));
+  TCC_ASSIGN_OR_RETURN(
+      std::vector<TextRow> ledger,
+      ReadAll(path, "SELECT order_no, op_type, user, amount, gid FROM account_log"));
   for (const TextRow& r : ledger) s.ledger.push_back({r[0], r[1], r[2], Int(r[3]), r[4]});
   return absl::OkStatus();
 }
 
 absl::Status LoadOrders(const std::string& path, Snapshot& s) {
-  ASSIGN_OR_RETURN(
+  TCC_ASSIGN_OR_RETURN(
       std::vector<TextRow> orders,
       ReadAll(path, "SELECT order_no, user, amount, status, pay_gid, refund_gid FROM orders"));
   for (const TextRow& r : orders) s.orders.push_back({r[0], r[1], Int(r[2]), r[3], r[4], r[5]});
@@ -98,12 +99,12 @@ CheckerPaths CheckerPaths::InDataDir(const std::string& dir) {
 
 absl::StatusOr<Snapshot> LoadSnapshot(const CheckerPaths& paths) {
   Snapshot s;
-  RETURN_IF_ERROR(ReadSeed(paths.seed_file, s));
-  RETURN_IF_ERROR(LoadCoordinator(paths.tccd_db, s));
-  RETURN_IF_ERROR(LoadPoints(paths.points_db, s));
-  ASSIGN_OR_RETURN(s.pay_log, ReadLog(paths.paylog_db, "pay_log"));
-  ASSIGN_OR_RETURN(s.refund_log, ReadLog(paths.paylog_db, "refund_log"));
-  RETURN_IF_ERROR(LoadOrders(paths.orders_db, s));
+  TCC_RETURN_IF_ERROR(ReadSeed(paths.seed_file, s));
+  TCC_RETURN_IF_ERROR(LoadCoordinator(paths.tccd_db, s));
+  TCC_RETURN_IF_ERROR(LoadPoints(paths.points_db, s));
+  TCC_ASSIGN_OR_RETURN(s.pay_log, ReadLog(paths.paylog_db, "pay_log"));
+  TCC_ASSIGN_OR_RETURN(s.refund_log, ReadLog(paths.paylog_db, "refund_log"));
+  TCC_RETURN_IF_ERROR(LoadOrders(paths.orders_db, s));
   return s;
 }
 

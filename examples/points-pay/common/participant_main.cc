@@ -27,16 +27,16 @@ absl::Status Serve(const ParticipantSpec& spec, const Flags& flags) {
   tcc::sdk::SqliteOptions options;
   options.synchronous_full = flags.sync == "full";
   options.max_connections = flags.workers + 2;
-  ASSIGN_OR_RETURN(std::shared_ptr<tcc::sdk::Database> db,
-                   tcc::sdk::OpenSqliteDatabase(flags.db, options));
-  RETURN_IF_ERROR(spec.create_schema(*db));
+  TCC_ASSIGN_OR_RETURN(std::shared_ptr<tcc::sdk::Database> db,
+                       tcc::sdk::OpenSqliteDatabase(flags.db, options));
+  TCC_RETURN_IF_ERROR(spec.create_schema(*db));
   FaultInjector faults(spec.name, flags.faults);
   if (flags.faults.any()) spdlog::warn("fault injection is ON");
   tcc::sdk::ParticipantServer server(std::make_shared<FaultDatabase>(db, faults),
                                      {.worker_threads = flags.workers, .max_queued_calls = 1024});
-  RETURN_IF_ERROR(spec.add_actions(server, faults));
-  RETURN_IF_ERROR(server.Start(flags.listen));
-  RETURN_IF_ERROR(WritePortFile(flags.port_file, server.port()));
+  TCC_RETURN_IF_ERROR(spec.add_actions(server, faults));
+  TCC_RETURN_IF_ERROR(server.Start(flags.listen));
+  TCC_RETURN_IF_ERROR(WritePortFile(flags.port_file, server.port()));
   spdlog::info("{} serving on port {} with {}", spec.name, server.port(), flags.db);
   int signal = WaitForStopSignal();
   spdlog::info("signal {}: stopping", signal);

@@ -9,7 +9,7 @@ namespace {
 
 absl::Status ExecAll(tcc::sdk::Database& db, std::initializer_list<const char*> statements) {
   return db.RunInTransaction([&](tcc::sdk::LocalTx& tx) -> absl::Status {
-    for (const char* sql : statements) RETURN_IF_ERROR(tx.Exec(sql).status());
+    for (const char* sql : statements) TCC_RETURN_IF_ERROR(tx.Exec(sql).status());
     return absl::OkStatus();
   });
 }

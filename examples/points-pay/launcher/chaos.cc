@@ -64,8 +64,8 @@ absl::Status ChaosMonkey::Step(int64_t payments_done, Cluster& cluster) {
     const ChaosEvent& e = schedule_[next_++];
     // Restart first whatever a crash fault just took down, so that every
     // kill counted here is a kill of a running process.
-    RETURN_IF_ERROR(cluster.Supervise().status());
-    ASSIGN_OR_RETURN(bool killed, cluster.KillAndRestart(e.process, e.downtime));
+    TCC_RETURN_IF_ERROR(cluster.Supervise().status());
+    TCC_ASSIGN_OR_RETURN(bool killed, cluster.KillAndRestart(e.process, e.downtime));
     if (killed) kills_[e.process]++;
   }
   return absl::OkStatus();

@@ -137,7 +137,7 @@ absl::Status Cluster::StartProcess(Process& p) {
     std::filesystem::remove(status_file);
     std::filesystem::remove(participant_file);
   }
-  RETURN_IF_ERROR(p.child->Start(Argv(p)));
+  TCC_RETURN_IF_ERROR(p.child->Start(Argv(p)));
   absl::Time deadline = absl::Now() + kStartTimeout;
   while (absl::Now() < deadline) {
     if (std::optional<int> exit = p.child->PollExit()) {
@@ -164,7 +164,7 @@ absl::Status Cluster::StartProcess(Process& p) {
 }
 
 absl::Status Cluster::Start() {
-  for (auto& p : processes_) RETURN_IF_ERROR(StartProcess(*p));
+  for (auto& p : processes_) TCC_RETURN_IF_ERROR(StartProcess(*p));
   return absl::OkStatus();
 }
 
@@ -185,7 +185,7 @@ absl::StatusOr<int> Cluster::Supervise() {
   for (auto& p : processes_) {
     if (!p->child->PollExit().has_value()) continue;
     ++restarted;
-    RETURN_IF_ERROR(Restart(*p));
+    TCC_RETURN_IF_ERROR(Restart(*p));
   }
   return restarted;
 }
@@ -207,14 +207,14 @@ absl::StatusOr<bool> Cluster::KillAndRestart(const std::string& name, absl::Dura
     if (p->name != name) continue;
     bool killed = p->child->Kill().has_value();
     absl::SleepFor(downtime);
-    RETURN_IF_ERROR(Restart(*p));
+    TCC_RETURN_IF_ERROR(Restart(*p));
     return killed;
   }
   return absl::NotFoundError(absl::StrCat("no process named ", name));
 }
 
 absl::StatusOr<int64_t> Cluster::UnfinishedTransactions() const {
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteFile> db, SqliteFile::Open(Path("tccd.db")));
+  TCC_ASSIGN_OR_RETURN(std::unique_ptr<SqliteFile> db, SqliteFile::Open(Path("tccd.db")));
   return db->QueryInt("SELECT COUNT(*) FROM global_transactions WHERE state NOT IN (3, 5)");
 }
 

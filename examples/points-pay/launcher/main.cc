@@ -107,7 +107,7 @@ absl::StatusOr<ServiceFaults> Faults(const Flags& f) {
                          : f.faults ? DefaultFaultProfile()
                                     : ServiceFaults{};
   for (const std::string& spec : f.fault_overrides)
-    RETURN_IF_ERROR(ApplyFaultOverride(spec, faults));
+    TCC_RETURN_IF_ERROR(ApplyFaultOverride(spec, faults));
   return faults;
 }
 
@@ -130,8 +130,8 @@ absl::Status Drive(const Flags& f, Cluster& cluster, LoadGenerator& load, ChaosM
   absl::Time start = absl::Now();
   load.Start();
   while (!load.done()) {
-    if (chaos != nullptr) RETURN_IF_ERROR(chaos->Step(load.stats().payments_done, cluster));
-    RETURN_IF_ERROR(cluster.Supervise().status());
+    if (chaos != nullptr) TCC_RETURN_IF_ERROR(chaos->Step(load.stats().payments_done, cluster));
+    TCC_RETURN_IF_ERROR(cluster.Supervise().status());
     progress.Update(ProgressLine("paying", load.stats(), f.payments, absl::Now() - start,
                                  cluster.total_restarts()));
     absl::SleepFor(absl::Milliseconds(20));
@@ -144,7 +144,7 @@ absl::Status Drive(const Flags& f, Cluster& cluster, LoadGenerator& load, ChaosM
   absl::Time settle_start = absl::Now();
   absl::Time give_up = settle_start + absl::Seconds(f.settle_timeout_s);
   while (true) {
-    RETURN_IF_ERROR(cluster.Supervise().status());
+    TCC_RETURN_IF_ERROR(cluster.Supervise().status());
     absl::StatusOr<int64_t> unfinished = cluster.UnfinishedTransactions();
     summary.unfinished = unfinished.ok() ? *unfinished : -1;
     if (summary.unfinished == 0 || absl::Now() > give_up) break;
@@ -160,21 +160,21 @@ absl::Status Drive(const Flags& f, Cluster& cluster, LoadGenerator& load, ChaosM
 
 absl::StatusOr<int> Run(const Flags& f) {
   bool created = false;
-  ASSIGN_OR_RETURN(std::string dir, PrepareDataDir(f, &created));
+  TCC_ASSIGN_OR_RETURN(std::string dir, PrepareDataDir(f, &created));
   std::cout << "seed " << f.seed << "\ndata dir: " << dir << std::endl;
   int orders = f.orders > 0 ? f.orders : f.payments;
   if (orders < f.payments) return absl::InvalidArgumentError("--orders must be >= --payments");
-  ASSIGN_OR_RETURN(SeedResult seeded,
-                   SeedDataDir(dir, {.users = f.users, .orders = orders, .seed = f.seed}));
+  TCC_ASSIGN_OR_RETURN(SeedResult seeded,
+                       SeedDataDir(dir, {.users = f.users, .orders = orders, .seed = f.seed}));
   ClusterOptions options{.data_dir = dir,
                          .fault_seed = f.seed,
                          .gt_timeout_ms = f.gt_timeout_ms,
                          .sync = f.sync,
                          .log_level = f.log_level};
   if (!f.tccd.empty()) options.binaries.tccd = f.tccd;
-  ASSIGN_OR_RETURN(options.faults, Faults(f));
+  TCC_ASSIGN_OR_RETURN(options.faults, Faults(f));
   Cluster cluster(options);
-  RETURN_IF_ERROR(cluster.Start());
+  TCC_RETURN_IF_ERROR(cluster.Start());
   std::cout << "tccd and 3 services up (logs in " << cluster.log_dir() << "); order service at "
             << cluster.order_address() << std::endl;
 
@@ -204,7 +204,7 @@ absl::StatusOr<int> Run(const Flags& f) {
                      .data_dir = dir,
                      .chaos = f.chaos,
                      .seed = f.seed};
-  RETURN_IF_ERROR(Drive(f, cluster, load, chaos.get(), summary));
+  TCC_RETURN_IF_ERROR(Drive(f, cluster, load, chaos.get(), summary));
   if (chaos != nullptr) {
     summary.kills = chaos->kills();
     summary.kills_not_fired = chaos->pending();

@@ -46,27 +46,27 @@ std::vector<SeededOrder> MakeOrders(const SeedOptions& options, const std::vecto
 }
 
 absl::Status WriteAccounts(const std::string& path, const std::vector<User>& users) {
-  ASSIGN_OR_RETURN(std::unique_ptr<tcc::sdk::Database> db, tcc::sdk::OpenSqliteDatabase(path));
-  RETURN_IF_ERROR(CreatePointsSchema(*db));
+  TCC_ASSIGN_OR_RETURN(std::unique_ptr<tcc::sdk::Database> db, tcc::sdk::OpenSqliteDatabase(path));
+  TCC_RETURN_IF_ERROR(CreatePointsSchema(*db));
   return db->RunInTransaction([&](tcc::sdk::LocalTx& tx) -> absl::Status {
     for (const User& u : users) {
-      RETURN_IF_ERROR(tx.Exec("INSERT INTO accounts (user, balance, frozen) VALUES (?, ?, 0)",
-                              {u.name, u.balance})
-                          .status());
+      TCC_RETURN_IF_ERROR(tx.Exec("INSERT INTO accounts (user, balance, frozen) VALUES (?, ?, 0)",
+                                  {u.name, u.balance})
+                              .status());
     }
     return absl::OkStatus();
   });
 }
 
 absl::Status WriteOrders(const std::string& path, const std::vector<SeededOrder>& orders) {
-  ASSIGN_OR_RETURN(std::unique_ptr<tcc::sdk::Database> db, tcc::sdk::OpenSqliteDatabase(path));
-  RETURN_IF_ERROR(CreateOrdersSchema(*db));
+  TCC_ASSIGN_OR_RETURN(std::unique_ptr<tcc::sdk::Database> db, tcc::sdk::OpenSqliteDatabase(path));
+  TCC_RETURN_IF_ERROR(CreateOrdersSchema(*db));
   return db->RunInTransaction([&](tcc::sdk::LocalTx& tx) -> absl::Status {
     for (const SeededOrder& o : orders) {
-      RETURN_IF_ERROR(tx.Exec("INSERT INTO orders (order_no, user, amount, status)"
-                              " VALUES (?, ?, ?, ?)",
-                              {o.order_no, o.user, o.amount, kUnpaid})
-                          .status());
+      TCC_RETURN_IF_ERROR(tx.Exec("INSERT INTO orders (order_no, user, amount, status)"
+                                  " VALUES (?, ?, ?, ?)",
+                                  {o.order_no, o.user, o.amount, kUnpaid})
+                              .status());
     }
     return absl::OkStatus();
   });
@@ -104,9 +104,9 @@ absl::StatusOr<SeedResult> SeedDataDir(const std::string& data_dir, const SeedOp
   SeedResult result;
   result.orders = MakeOrders(options, users, rng);
   for (const User& u : users) result.initial_total += u.balance;
-  RETURN_IF_ERROR(WriteAccounts((dir / "points.db").string(), users));
-  RETURN_IF_ERROR(WriteOrders((dir / "orders.db").string(), result.orders));
-  RETURN_IF_ERROR(
+  TCC_RETURN_IF_ERROR(WriteAccounts((dir / "points.db").string(), users));
+  TCC_RETURN_IF_ERROR(WriteOrders((dir / "orders.db").string(), result.orders));
+  TCC_RETURN_IF_ERROR(
       WriteSeedFile((dir / "seed.json").string(), options, users, result.initial_total));
   return result;
 }

@@ -73,8 +73,8 @@ std::string Advertised(const Flags& flags, int port) {
 // it at the address stored in the saga's steps, across restarts too.
 absl::Status StartParticipant(const Flags& flags, tcc::sdk::ParticipantServer& participant,
                               FaultInjector& faults) {
-  RETURN_IF_ERROR(AddOrderRefundStep(participant, faults));
-  RETURN_IF_ERROR(participant.Start(flags.participant_listen));
+  TCC_RETURN_IF_ERROR(AddOrderRefundStep(participant, faults));
+  TCC_RETURN_IF_ERROR(participant.Start(flags.participant_listen));
   return WritePortFile(flags.participant_port_file, participant.port());
 }
 
@@ -82,19 +82,19 @@ absl::Status Serve(const Flags& flags) {
   tcc::sdk::SqliteOptions options;
   options.synchronous_full = flags.sync == "full";
   options.max_connections = 16;
-  ASSIGN_OR_RETURN(std::shared_ptr<tcc::sdk::Database> db,
-                   tcc::sdk::OpenSqliteDatabase(flags.db, options));
-  RETURN_IF_ERROR(CreateOrdersSchema(*db));
+  TCC_ASSIGN_OR_RETURN(std::shared_ptr<tcc::sdk::Database> db,
+                       tcc::sdk::OpenSqliteDatabase(flags.db, options));
+  TCC_RETURN_IF_ERROR(CreateOrdersSchema(*db));
 
   tcc::sdk::StatusEndpoint status(db, {.worker_threads = 4, .max_queued_calls = 1024});
-  RETURN_IF_ERROR(status.Start(flags.status_listen));
-  RETURN_IF_ERROR(WritePortFile(flags.status_port_file, status.port()));
+  TCC_RETURN_IF_ERROR(status.Start(flags.status_listen));
+  TCC_RETURN_IF_ERROR(WritePortFile(flags.status_port_file, status.port()));
 
   FaultInjector faults("order_service", flags.faults);
   if (flags.faults.any()) spdlog::warn("fault injection is ON");
   tcc::sdk::ParticipantServer participant(std::make_shared<FaultDatabase>(db, faults),
                                           {.worker_threads = 4, .max_queued_calls = 1024});
-  RETURN_IF_ERROR(StartParticipant(flags, participant, faults));
+  TCC_RETURN_IF_ERROR(StartParticipant(flags, participant, faults));
   tcc::sdk::HookRegistry hooks;
   SetCommitFaults(hooks, faults);
   tcc::sdk::InitiatorClient client(MakeChannel(flags.coordinator),
@@ -110,8 +110,8 @@ absl::Status Serve(const Flags& flags) {
                       .points_target = flags.points,
                       .paylog_target = flags.paylog});
   OrderServer server(store, flow, refunds, flags.workers, 4096);
-  RETURN_IF_ERROR(server.Start(flags.listen));
-  RETURN_IF_ERROR(WritePortFile(flags.port_file, server.port()));
+  TCC_RETURN_IF_ERROR(server.Start(flags.listen));
+  TCC_RETURN_IF_ERROR(WritePortFile(flags.port_file, server.port()));
   spdlog::info("order_service on port {} (status endpoint {}, refund step {}), db {}",
                server.port(), status.port(), participant.port(), flags.db);
   int signal = WaitForStopSignal();

@@ -64,7 +64,7 @@ grpc::ServerUnaryReactor* OrderServer::PayWithPoints(grpc::CallbackServerContext
                                                      const pointspay::v1::PayRequest* request,
                                                      pointspay::v1::OperationReply* reply) {
   return OnPool(ctx, [this, request, reply]() -> absl::Status {
-    ASSIGN_OR_RETURN(*reply, flow_.Pay(*request));
+    TCC_ASSIGN_OR_RETURN(*reply, flow_.Pay(*request));
     return absl::OkStatus();
   });
 }
@@ -73,7 +73,7 @@ grpc::ServerUnaryReactor* OrderServer::Refund(grpc::CallbackServerContext* ctx,
                                               const pointspay::v1::RefundRequest* request,
                                               pointspay::v1::OperationReply* reply) {
   return OnPool(ctx, [this, request, reply]() -> absl::Status {
-    ASSIGN_OR_RETURN(*reply, refunds_.Refund(*request));
+    TCC_ASSIGN_OR_RETURN(*reply, refunds_.Refund(*request));
     return absl::OkStatus();
   });
 }
@@ -82,7 +82,7 @@ grpc::ServerUnaryReactor* OrderServer::GetOrder(grpc::CallbackServerContext* ctx
                                                 const pointspay::v1::GetOrderRequest* request,
                                                 pointspay::v1::Order* reply) {
   return OnPool(ctx, [this, request, reply]() -> absl::Status {
-    ASSIGN_OR_RETURN(OrderRow order, store_.Load(request->order_no()));
+    TCC_ASSIGN_OR_RETURN(OrderRow order, store_.Load(request->order_no()));
     reply->set_order_no(order.order_no);
     reply->set_user(order.user);
     reply->set_amount(order.amount);

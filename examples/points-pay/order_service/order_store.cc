@@ -12,11 +12,11 @@ namespace {
 
 absl::StatusOr<bool> Move(tcc::sdk::LocalTx& tx, std::string_view order_no, const char* from,
                           const char* to, const char* gid_column, std::string_view gid) {
-  ASSIGN_OR_RETURN(int64_t changed,
-                   tx.Exec(absl::StrCat("UPDATE orders SET status = ?, ", gid_column,
-                                        " = ?, updated_unix_ms = ?"
-                                        " WHERE order_no = ? AND status = ?"),
-                           {to, gid, absl::ToUnixMillis(absl::Now()), order_no, from}));
+  TCC_ASSIGN_OR_RETURN(int64_t changed,
+                       tx.Exec(absl::StrCat("UPDATE orders SET status = ?, ", gid_column,
+                                            " = ?, updated_unix_ms = ?"
+                                            " WHERE order_no = ? AND status = ?"),
+                               {to, gid, absl::ToUnixMillis(absl::Now()), order_no, from}));
   return changed == 1;
 }
 
@@ -31,10 +31,10 @@ pointspay::v1::OrderStatus ToProtoStatus(std::string_view status) {
 
 absl::StatusOr<std::optional<OrderRow>> OrderStore::Find(tcc::sdk::LocalTx& tx,
                                                          std::string_view order_no) {
-  ASSIGN_OR_RETURN(std::vector<tcc::sdk::Row> rows,
-                   tx.Query("SELECT order_no, user, amount, status, pay_gid, refund_gid"
-                            " FROM orders WHERE order_no = ?",
-                            {order_no}));
+  TCC_ASSIGN_OR_RETURN(std::vector<tcc::sdk::Row> rows,
+                       tx.Query("SELECT order_no, user, amount, status, pay_gid, refund_gid"
+                                " FROM orders WHERE order_no = ?",
+                                {order_no}));
   if (rows.empty()) return std::nullopt;
   const tcc::sdk::Row& r = rows[0];
   return OrderRow{r[0].AsText(), r[1].AsText(), r[2].AsInt(),
@@ -43,8 +43,8 @@ absl::StatusOr<std::optional<OrderRow>> OrderStore::Find(tcc::sdk::LocalTx& tx,
 
 absl::StatusOr<OrderRow> OrderStore::Load(std::string_view order_no) {
   std::optional<OrderRow> order;
-  RETURN_IF_ERROR(db_->RunReadOnly([&](tcc::sdk::LocalTx& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(order, Find(tx, order_no));
+  TCC_RETURN_IF_ERROR(db_->RunReadOnly([&](tcc::sdk::LocalTx& tx) -> absl::Status {
+    TCC_ASSIGN_OR_RETURN(order, Find(tx, order_no));
     return absl::OkStatus();
   }));
   if (!order.has_value()) {
@@ -56,9 +56,9 @@ absl::StatusOr<OrderRow> OrderStore::Load(std::string_view order_no) {
 
 absl::StatusOr<bool> OrderStore::CommittedLocally(std::string_view gid) {
   bool committed = false;
-  RETURN_IF_ERROR(db_->RunReadOnly([&](tcc::sdk::LocalTx& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<tcc::sdk::Row> rows,
-                     tx.Query("SELECT decision FROM tcc_decision WHERE gid = ?", {gid}));
+  TCC_RETURN_IF_ERROR(db_->RunReadOnly([&](tcc::sdk::LocalTx& tx) -> absl::Status {
+    TCC_ASSIGN_OR_RETURN(std::vector<tcc::sdk::Row> rows,
+                         tx.Query("SELECT decision FROM tcc_decision WHERE gid = ?", {gid}));
     committed = !rows.empty() && rows[0][0].AsText() == "committed";
     return absl::OkStatus();
   }));
@@ -78,9 +78,9 @@ absl::Status OrderStore::RecordRefusal(std::string_view gid, std::string_view re
 
 absl::StatusOr<std::string> OrderStore::Refusal(std::string_view gid) {
   std::string reason;
-  RETURN_IF_ERROR(db_->RunReadOnly([&](tcc::sdk::LocalTx& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<tcc::sdk::Row> rows,
-                     tx.Query("SELECT reason FROM refusals WHERE gid = ?", {gid}));
+  TCC_RETURN_IF_ERROR(db_->RunReadOnly([&](tcc::sdk::LocalTx& tx) -> absl::Status {
+    TCC_ASSIGN_OR_RETURN(std::vector<tcc::sdk::Row> rows,
+                         tx.Query("SELECT reason FROM refusals WHERE gid = ?", {gid}));
     if (!rows.empty()) reason = rows[0][0].AsText();
     return absl::OkStatus();
   }));
@@ -99,10 +99,10 @@ absl::StatusOr<bool> OrderStore::MarkRefunded(tcc::sdk::LocalTx& tx, std::string
 
 absl::StatusOr<bool> OrderStore::UnmarkRefunded(tcc::sdk::LocalTx& tx, std::string_view order_no,
                                                 std::string_view gid) {
-  ASSIGN_OR_RETURN(int64_t changed,
-                   tx.Exec("UPDATE orders SET status = ?, refund_gid = '', updated_unix_ms = ?"
-                           " WHERE order_no = ? AND status = ? AND refund_gid = ?",
-                           {kPaid, absl::ToUnixMillis(absl::Now()), order_no, kRefunded, gid}));
+  TCC_ASSIGN_OR_RETURN(int64_t changed,
+                       tx.Exec("UPDATE orders SET status = ?, refund_gid = '', updated_unix_ms = ?"
+                               " WHERE order_no = ? AND status = ? AND refund_gid = ?",
+                               {kPaid, absl::ToUnixMillis(absl::Now()), order_no, kRefunded, gid}));
   return changed == 1;
 }
 

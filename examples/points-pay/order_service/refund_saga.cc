@@ -40,17 +40,17 @@ RefundSaga::RefundSaga(OrderStore& store, tcc::sdk::InitiatorClient& client, Fau
     : store_(store), client_(client), faults_(faults), config_(std::move(config)) {}
 
 absl::StatusOr<OperationReply> RefundSaga::Refund(const pointspay::v1::RefundRequest& request) {
-  RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
+  TCC_RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
   std::string gid = absl::StrCat("refund-", request.request_id());
   faults_.Delay(gid);
-  ASSIGN_OR_RETURN(OrderRow order, store_.Load(request.order_no()));
+  TCC_ASSIGN_OR_RETURN(OrderRow order, store_.Load(request.order_no()));
   // Not PAID: the saga's first step refuses (or, for a retry, the saga
   // exists and answers), so there is no payment to wait for.
-  if (order.status == kPaid) RETURN_IF_ERROR(EnsureSettled(order.pay_gid));
-  ASSIGN_OR_RETURN(
+  if (order.status == kPaid) TCC_RETURN_IF_ERROR(EnsureSettled(order.pay_gid));
+  TCC_ASSIGN_OR_RETURN(
       tcc::sdk::SagaOutcome saga,
       client_.SubmitSaga({.gid = gid, .steps = Steps(order), .wait_for_result = config_.wait}));
-  ASSIGN_OR_RETURN(OperationReply reply, Answer(saga, order.order_no));
+  TCC_ASSIGN_OR_RETURN(OperationReply reply, Answer(saga, order.order_no));
   if (reply.outcome() == v1::OUTCOME_DONE && faults_.Roll(Fault::kDropReply, gid)) {
     return absl::UnavailableError(
         absl::StrCat("injected fault drop_reply: ", gid, " is done, reply dropped"));
@@ -64,7 +64,7 @@ absl::Status RefundSaga::EnsureSettled(const std::string& pay_gid) {
   // the client to come back.
   for (int i = 0; i < kSettleChecks; ++i) {
     if (i > 0) absl::SleepFor(kSettleInterval);
-    ASSIGN_OR_RETURN(gt, client_.Get(pay_gid));
+    TCC_ASSIGN_OR_RETURN(gt, client_.Get(pay_gid));
     if (gt.state() == tcc::v1::TRANSACTION_STATE_COMMITTED) return absl::OkStatus();
   }
   return absl::UnavailableError(absl::StrCat("payment ", pay_gid, " is still ",
@@ -97,7 +97,7 @@ absl::StatusOr<OperationReply> RefundSaga::Answer(const tcc::sdk::SagaOutcome& s
   }
   // Compensated: the order is back as it was (PAID, or whatever made the
   // first step refuse).
-  ASSIGN_OR_RETURN(OrderRow order, store_.Load(order_no));
+  TCC_ASSIGN_OR_RETURN(OrderRow order, store_.Load(order_no));
   if (!saga.refusal.empty()) {
     return MakeReply(v1::OUTCOME_REFUSED, saga.gid, order.status, saga.refusal, replayed);
   }

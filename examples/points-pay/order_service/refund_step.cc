@@ -20,7 +20,7 @@ using tcc::sdk::TryResult;
 
 // Why the order cannot be refunded (it is not PAID).
 absl::StatusOr<std::string> NotRefundable(LocalTx& tx, const std::string& order_no) {
-  ASSIGN_OR_RETURN(std::optional<OrderRow> order, OrderStore::Find(tx, order_no));
+  TCC_ASSIGN_OR_RETURN(std::optional<OrderRow> order, OrderStore::Find(tx, order_no));
   if (!order.has_value()) return absl::StrCat("no order ", order_no);
   if (order->status == kRefunded) {
     return absl::StrCat("order ", order_no, " was refunded already (by ", order->refund_gid, ")");
@@ -30,13 +30,13 @@ absl::StatusOr<std::string> NotRefundable(LocalTx& tx, const std::string& order_
 
 TryResult RefundOrder(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
   if (faults.Roll(Fault::kFailTry, r.gid())) return InjectedFault(Fault::kFailTry, r);
-  ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
+  TCC_ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
   if (faults.Roll(Fault::kRefuseRefund, r.gid())) {
     return TryOutcome::Refused(InjectedRefusal(r));
   }
-  ASSIGN_OR_RETURN(bool moved, OrderStore::MarkRefunded(tx, p.order_no, r.gid()));
+  TCC_ASSIGN_OR_RETURN(bool moved, OrderStore::MarkRefunded(tx, p.order_no, r.gid()));
   if (!moved) {
-    ASSIGN_OR_RETURN(std::string why, NotRefundable(tx, p.order_no));
+    TCC_ASSIGN_OR_RETURN(std::string why, NotRefundable(tx, p.order_no));
     return TryOutcome::Refused(why);
   }
   MaybeFailAfterCommit(faults, Fault::kCrashAfterTry, r);
@@ -45,8 +45,8 @@ TryResult RefundOrder(FaultInjector& faults, LocalTx& tx, const BranchRequest& r
 
 absl::Status UnrefundOrder(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
   if (faults.Roll(Fault::kFailCancel, r.gid())) return InjectedFault(Fault::kFailCancel, r);
-  ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
-  ASSIGN_OR_RETURN(bool moved, OrderStore::UnmarkRefunded(tx, p.order_no, r.gid()));
+  TCC_ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
+  TCC_ASSIGN_OR_RETURN(bool moved, OrderStore::UnmarkRefunded(tx, p.order_no, r.gid()));
   // The barrier compensates only an action that succeeded, and nothing else
   // moves a REFUNDED order: fail loudly (retried, shown as stuck).
   if (!moved) {

@@ -44,10 +44,10 @@ TransactionFlow::TransactionFlow(OrderStore& store, tcc::sdk::InitiatorClient& c
     : store_(store), client_(client), faults_(faults), config_(std::move(config)) {}
 
 absl::StatusOr<OperationReply> TransactionFlow::Pay(const pointspay::v1::PayRequest& request) {
-  RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
+  TCC_RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
   std::string gid = absl::StrCat("pay-", request.request_id());
   faults_.Delay(gid);
-  ASSIGN_OR_RETURN(OrderRow order, store_.Load(request.order_no()));
+  TCC_ASSIGN_OR_RETURN(OrderRow order, store_.Load(request.order_no()));
   if (order.pay_gid == gid) return MakeReply(v1::OUTCOME_DONE, gid, order.status, "", true);
   if (order.status != kUnpaid) {
     return MakeReply(v1::OUTCOME_REFUSED, gid, order.status,
@@ -72,15 +72,15 @@ std::vector<tcc::v1::BranchSpec> TransactionFlow::Branches(const Plan& plan) con
 }
 
 absl::StatusOr<OperationReply> TransactionFlow::Run(const Plan& plan) {
-  ASSIGN_OR_RETURN(tcc::v1::BeginReply begun,
-                   client_.Begin({.gid = plan.gid,
-                                  .timeout = config_.gt_timeout,
-                                  .status_endpoint = config_.status_endpoint}));
+  TCC_ASSIGN_OR_RETURN(tcc::v1::BeginReply begun,
+                       client_.Begin({.gid = plan.gid,
+                                      .timeout = config_.gt_timeout,
+                                      .status_endpoint = config_.status_endpoint}));
   // An earlier delivery of this request decided it already.
   if (begun.state() != tcc::v1::TRANSACTION_STATE_TRYING) return Resolve(plan, true);
   absl::StatusOr<TryRound> tried = TryAll(plan);
   if (absl::IsFailedPrecondition(tried.status())) return Resolve(plan, true);
-  RETURN_IF_ERROR(tried.status());
+  TCC_RETURN_IF_ERROR(tried.status());
   if (!tried->refused.empty()) return RollBack(plan, v1::OUTCOME_REFUSED, tried->refused);
   if (tried->unknown > 0) {
     return RollBack(plan, v1::OUTCOME_ABORTED,
@@ -100,7 +100,7 @@ absl::StatusOr<TransactionFlow::TryRound> TransactionFlow::TryAll(const Plan& pl
   TryRound round;
   absl::Duration backoff = kFirstTryBackoff;
   for (int i = 0; i < kTryRounds; ++i) {
-    ASSIGN_OR_RETURN(tcc::v1::TryReply reply, client_.Try(plan.gid, Branches(plan)));
+    TCC_ASSIGN_OR_RETURN(tcc::v1::TryReply reply, client_.Try(plan.gid, Branches(plan)));
     round = TryRound{};
     for (const tcc::v1::BranchTryResult& r : reply.results()) {
       if (r.result() == tcc::v1::TRY_RESULT_REFUSED && round.refused.empty()) {
@@ -122,7 +122,7 @@ absl::StatusOr<OperationReply> TransactionFlow::CommitLocallyAndGlobally(const P
   bool order_moved_on = false;
   absl::StatusOr<tcc::sdk::LocalCommitResult> committed = client_.CommitWithLocalTransaction(
       store_.db(), plan.gid, [&](tcc::sdk::LocalTx& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(bool moved, OrderStore::MarkPaid(tx, plan.order.order_no, plan.gid));
+        TCC_ASSIGN_OR_RETURN(bool moved, OrderStore::MarkPaid(tx, plan.order.order_no, plan.gid));
         if (moved) return absl::OkStatus();
         order_moved_on = true;
         return absl::FailedPreconditionError("order changed meanwhile");
@@ -148,18 +148,18 @@ absl::StatusOr<OperationReply> TransactionFlow::CommitLocallyAndGlobally(const P
 
 absl::StatusOr<OperationReply> TransactionFlow::RollBack(const Plan& plan, Outcome outcome,
                                                          const std::string& detail) {
-  if (outcome == v1::OUTCOME_REFUSED) RETURN_IF_ERROR(store_.RecordRefusal(plan.gid, detail));
+  if (outcome == v1::OUTCOME_REFUSED) TCC_RETURN_IF_ERROR(store_.RecordRefusal(plan.gid, detail));
   absl::StatusOr<tcc::v1::TransactionState> state = client_.Rollback(plan.gid);
   // A duplicate of this request may have committed it first.
   if (absl::IsFailedPrecondition(state.status())) return Resolve(plan, true);
-  RETURN_IF_ERROR(state.status());
+  TCC_RETURN_IF_ERROR(state.status());
   return MakeReply(outcome, plan.gid, plan.order.status, detail);
 }
 
 absl::StatusOr<OperationReply> TransactionFlow::Resolve(const Plan& plan, bool replayed) {
-  ASSIGN_OR_RETURN(bool committed, store_.CommittedLocally(plan.gid));
+  TCC_ASSIGN_OR_RETURN(bool committed, store_.CommittedLocally(plan.gid));
   if (committed) return MakeReply(v1::OUTCOME_DONE, plan.gid, kPaid, "", replayed);
-  ASSIGN_OR_RETURN(tcc::v1::Transaction gt, client_.Get(plan.gid));
+  TCC_ASSIGN_OR_RETURN(tcc::v1::Transaction gt, client_.Get(plan.gid));
   if (!IsRolledBack(gt.state())) {
     return absl::UnavailableError(absl::StrCat("transaction ", plan.gid, " is still ",
                                                tcc::v1::TransactionState_Name(gt.state()),
@@ -167,7 +167,7 @@ absl::StatusOr<OperationReply> TransactionFlow::Resolve(const Plan& plan, bool r
   }
   // The branch state says TRY_REFUSED only until its Cancel; our own record
   // of the refusal lasts.
-  ASSIGN_OR_RETURN(std::string refusal, store_.Refusal(plan.gid));
+  TCC_ASSIGN_OR_RETURN(std::string refusal, store_.Refusal(plan.gid));
   for (const tcc::v1::Branch& b : gt.branches()) {
     if (refusal.empty() && b.state() == tcc::v1::BRANCH_STATE_TRY_REFUSED) {
       refusal = b.last_error().empty() ? "a participant refused" : b.last_error();

@@ -28,10 +28,10 @@ constexpr LogTable kPayLog{"pay_log", "payment"};
 constexpr LogTable kRefundLog{"refund_log", "refund"};
 
 absl::StatusOr<bool> HasFinalRow(LocalTx& tx, const LogTable& table, const std::string& order) {
-  ASSIGN_OR_RETURN(std::vector<tcc::sdk::Row> rows,
-                   tx.Query(absl::StrCat("SELECT COUNT(*) FROM ", table.name,
-                                         " WHERE order_no = ? AND status = ?"),
-                            {order, kFinal}));
+  TCC_ASSIGN_OR_RETURN(std::vector<tcc::sdk::Row> rows,
+                       tx.Query(absl::StrCat("SELECT COUNT(*) FROM ", table.name,
+                                             " WHERE order_no = ? AND status = ?"),
+                                {order, kFinal}));
   return rows[0][0].AsInt() > 0;
 }
 
@@ -48,11 +48,11 @@ absl::Status InsertRow(LocalTx& tx, const LogTable& table, const BranchRequest& 
 // Why the order cannot get a FINAL row in `table`, or "" when it can.
 absl::StatusOr<std::string> LogObstacle(LocalTx& tx, const LogTable& table,
                                         const BranchPayload& p) {
-  ASSIGN_OR_RETURN(bool done, HasFinalRow(tx, table, p.order_no));
+  TCC_ASSIGN_OR_RETURN(bool done, HasFinalRow(tx, table, p.order_no));
   if (done)
     return absl::StrCat("order ", p.order_no, " already has a final ", table.what, " log row");
   if (&table == &kRefundLog) {
-    ASSIGN_OR_RETURN(bool paid, HasFinalRow(tx, kPayLog, p.order_no));
+    TCC_ASSIGN_OR_RETURN(bool paid, HasFinalRow(tx, kPayLog, p.order_no));
     if (!paid) return absl::StrCat("order ", p.order_no, " has no final payment");
   }
   return std::string();
@@ -60,10 +60,10 @@ absl::StatusOr<std::string> LogObstacle(LocalTx& tx, const LogTable& table,
 
 TryResult PayTry(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
   if (faults.Roll(Fault::kFailTry, r.gid())) return InjectedFault(Fault::kFailTry, r);
-  ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
-  ASSIGN_OR_RETURN(std::string obstacle, LogObstacle(tx, kPayLog, p));
+  TCC_ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
+  TCC_ASSIGN_OR_RETURN(std::string obstacle, LogObstacle(tx, kPayLog, p));
   if (!obstacle.empty()) return TryOutcome::Refused(obstacle);
-  RETURN_IF_ERROR(InsertRow(tx, kPayLog, r, p, kPending));
+  TCC_RETURN_IF_ERROR(InsertRow(tx, kPayLog, r, p, kPending));
   MaybeFailAfterCommit(faults, Fault::kCrashAfterTry, r);
   return TryOutcome::Reserved();
 }
@@ -71,23 +71,23 @@ TryResult PayTry(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
 // A saga action is final once done: the row is FINAL at once.
 TryResult RefundAction(FaultInjector& faults, LocalTx& tx, const BranchRequest& r) {
   if (faults.Roll(Fault::kFailTry, r.gid())) return InjectedFault(Fault::kFailTry, r);
-  ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
+  TCC_ASSIGN_OR_RETURN(BranchPayload p, ParsePayload(r.payload()));
   if (faults.Roll(Fault::kRefuseRefund, r.gid())) {
     return TryOutcome::Refused(InjectedRefusal(r));
   }
-  ASSIGN_OR_RETURN(std::string obstacle, LogObstacle(tx, kRefundLog, p));
+  TCC_ASSIGN_OR_RETURN(std::string obstacle, LogObstacle(tx, kRefundLog, p));
   if (!obstacle.empty()) return TryOutcome::Refused(obstacle);
-  RETURN_IF_ERROR(InsertRow(tx, kRefundLog, r, p, kFinal));
+  TCC_RETURN_IF_ERROR(InsertRow(tx, kRefundLog, r, p, kFinal));
   MaybeFailAfterCommit(faults, Fault::kCrashAfterTry, r);
   return TryOutcome::Reserved();
 }
 
 absl::Status SetStatus(LocalTx& tx, const LogTable& table, const BranchRequest& r, const char* from,
                        const char* to) {
-  ASSIGN_OR_RETURN(int64_t changed, tx.Exec(absl::StrCat("UPDATE ", table.name,
-                                                         " SET status = ?, updated_unix_ms = ?"
-                                                         " WHERE gid = ? AND status = ?"),
-                                            {to, NowMs(), r.gid(), from}));
+  TCC_ASSIGN_OR_RETURN(int64_t changed, tx.Exec(absl::StrCat("UPDATE ", table.name,
+                                                             " SET status = ?, updated_unix_ms = ?"
+                                                             " WHERE gid = ? AND status = ?"),
+                                                {to, NowMs(), r.gid(), from}));
   if (changed != 1) {
     return absl::InternalError(
         absl::StrCat(table.name, " row of ", r.gid(), " is not ", from, "; cannot make it ", to));
@@ -99,7 +99,7 @@ absl::Status PayConfirm(FaultInjector& faults, LocalTx& tx, const BranchRequest&
   if (faults.Roll(Fault::kFailConfirm, r.gid())) return InjectedFault(Fault::kFailConfirm, r);
   // A second FINAL row for the order violates the partial unique index:
   // ALREADY_EXISTS, retried and shown as stuck, never recorded twice.
-  RETURN_IF_ERROR(SetStatus(tx, kPayLog, r, kPending, kFinal));
+  TCC_RETURN_IF_ERROR(SetStatus(tx, kPayLog, r, kPending, kFinal));
   MaybeFailAfterCommit(faults, Fault::kCrashAfterConfirm, r);
   return absl::OkStatus();
 }
@@ -117,9 +117,10 @@ absl::Status RefundCompensation(FaultInjector& faults, LocalTx& tx, const Branch
 }  // namespace
 
 absl::Status AddPaylogActions(tcc::sdk::ParticipantServer& server, FaultInjector& faults) {
-  RETURN_IF_ERROR(server.AddAction(kPayLogAction, {.on_try = WithFaults(faults, PayTry),
-                                                   .on_confirm = WithFaults(faults, PayConfirm),
-                                                   .on_cancel = WithFaults(faults, PayCancel)}));
+  TCC_RETURN_IF_ERROR(
+      server.AddAction(kPayLogAction, {.on_try = WithFaults(faults, PayTry),
+                                       .on_confirm = WithFaults(faults, PayConfirm),
+                                       .on_cancel = WithFaults(faults, PayCancel)}));
   return server.AddAction(kRefundLogAction,
                           tcc::sdk::SagaStepHandlers(WithFaults(faults, RefundAction),
                                                      WithFaults(faults, RefundCompensation)));

@@ -1,5 +1,7 @@
-// RETURN_IF_ERROR / ASSIGN_OR_RETURN: Debian's Abseil predates
-// absl/status/status_macros.h, so we keep this tiny equivalent.
+// TCC_RETURN_IF_ERROR / TCC_ASSIGN_OR_RETURN: Debian's Abseil predates
+// absl/status/status_macros.h, so we keep this tiny equivalent. The TCC_
+// prefix keeps them from clashing with an SDK user's own macros of the
+// common unprefixed names.
 #pragma once
 
 #include "absl/status/status.h"
@@ -8,13 +10,13 @@
 #define TCC_CONCAT_INNER(a, b) a##b
 #define TCC_CONCAT(a, b) TCC_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                  \
+#define TCC_RETURN_IF_ERROR(expr)              \
   do {                                         \
     ::absl::Status tcc_status_ = (expr);       \
     if (!tcc_status_.ok()) return tcc_status_; \
   } while (false)
 
-#define ASSIGN_OR_RETURN(lhs, expr) \
+#define TCC_ASSIGN_OR_RETURN(lhs, expr) \
   TCC_ASSIGN_OR_RETURN_IMPL(TCC_CONCAT(tcc_statusor_, __LINE__), lhs, expr)
 
 #define TCC_ASSIGN_OR_RETURN_IMPL(statusor, lhs, expr) \
