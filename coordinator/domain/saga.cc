@@ -104,7 +104,7 @@ std::vector<size_t> RunnableSteps(const GlobalTransaction& saga) {
 
 bool NeedsCompensation(const Branch& step) {
   return step.state == BranchState::kTried ||
-         (step.state == BranchState::kRegistered && step.attempts > 0);
+         (step.state == BranchState::kRegistered && step.action_sent);
 }
 
 std::vector<size_t> CompensableSteps(const GlobalTransaction& saga) {
@@ -133,6 +133,11 @@ std::optional<TxState> SagaFinalStateIfDone(const GlobalTransaction& saga) {
     return TxState::kRolledBack;
   }
   return std::nullopt;
+}
+
+void EnterCompensation(Branch& step) {
+  step.attempts = 0;
+  step.next_retry_ms = 0;
 }
 
 std::optional<std::string> ApplyActionResult(Branch& step, const CallResult& result,

@@ -4,9 +4,11 @@
 //
 // A step's action is sent as the participant's Try and its compensation as
 // Cancel, so the participant's barrier applies unchanged: a compensation
-// with no action before it is empty and blocks a late action. A step counts
-// an attempt *before* its action is sent (write ahead), so after a crash
-// "attempts > 0" means the action may have run and must be compensated.
+// with no action before it is empty and blocks a late action. A step is
+// marked `action_sent` *before* its action is sent (write ahead), so after a
+// crash the mark means the action may have run and must be compensated.
+// `attempts` counts the calls of the step's current phase: it starts again
+// from 0 when the step enters compensation.
 #pragma once
 
 #include <optional>
@@ -38,6 +40,11 @@ std::vector<size_t> CompensableSteps(const GlobalTransaction& saga);
 // COMMITTED when every step completed, ROLLED_BACK when compensation is
 // over; nullopt otherwise.
 std::optional<TxState> SagaFinalStateIfDone(const GlobalTransaction& saga);
+
+// Moves a step whose effect may exist into the compensation phase: its
+// attempt count and retry time start again (compensation starts without
+// delay). The engine calls it once no action of the step is in flight.
+void EnterCompensation(Branch& step);
 
 // Records the outcome of one action; returns the reason to start
 // compensating, if the saga must.

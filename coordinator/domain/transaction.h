@@ -62,6 +62,10 @@ struct Branch {
   std::vector<std::string> depends_on;
   uint32_t max_attempts = 0;
   uint32_t timeout_ms = 0;
+  // Saga steps only: the action was sent at least once (made durable before
+  // it is sent), so its effect may exist and must be compensated. Kept apart
+  // from `attempts`, which counts the calls of the current phase only.
+  bool action_sent = false;
 };
 
 // One entry of a GT's timeline: a state change, a branch outcome, the stuck

@@ -38,6 +38,7 @@ absl::Status MemoryStore::Update(const TransactionUpdate& update) {
     target->attempts = changed->attempts;
     target->last_error = changed->last_error;
     target->next_retry_ms = changed->next_retry_ms;
+    target->action_sent = changed->action_sent;
   }
   auto& timeline = events_[stored.gid];
   timeline.insert(timeline.end(), update.events.begin(), update.events.end());

@@ -55,6 +55,7 @@ absl::StatusOr<Branch> ReadBranch(const Statement& row, int first, absl::string_
   branch.depends_on = SplitDependencies(row.Text(first + 9));
   branch.max_attempts = static_cast<uint32_t>(row.Int(first + 10));
   branch.timeout_ms = static_cast<uint32_t>(row.Int(first + 11));
+  branch.action_sent = row.Int(first + 12) != 0;
   return branch;
 }
 

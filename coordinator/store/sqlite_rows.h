@@ -19,7 +19,7 @@ inline constexpr absl::string_view kHeaderColumns =
 // The branch columns, in the order ReadBranch expects them.
 inline constexpr absl::string_view kBranchColumns =
     "branch_id, target, action, payload, headers, state, attempts, last_error, next_retry_ms, "
-    "depends_on, max_attempts, timeout_ms";
+    "depends_on, max_attempts, timeout_ms, action_sent";
 
 // Saga dependencies are stored as one comma-separated string: step ids
 // cannot contain commas.

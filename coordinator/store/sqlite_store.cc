@@ -22,7 +22,7 @@ using sqlite::ReadHeader;
 // only: a released migration is never edited. SQL stays portable to
 // PostgreSQL (no SQLite-only types; partial indexes and ON CONFLICT exist
 // in both).
-constexpr std::array<absl::string_view, 5> kMigrations = {
+constexpr std::array<absl::string_view, 6> kMigrations = {
     // 1: transactions and branches. `owner` is the seam for coordinators
     // sharing one database (leases); a lone coordinator leaves it empty.
     R"sql(
@@ -90,6 +90,14 @@ ALTER TABLE branches ADD COLUMN timeout_ms INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX global_transactions_unfinished_by_age
   ON global_transactions (created_ms, gid) WHERE finished = 0;
 DROP INDEX global_transactions_unfinished;
+)sql",
+    // 6: a saga step's "action sent" mark, apart from its attempt count
+    // (which now restarts when the step enters compensation). Until now
+    // attempts > 0 was that mark.
+    R"sql(
+ALTER TABLE branches ADD COLUMN action_sent INTEGER NOT NULL DEFAULT 0;
+UPDATE branches SET action_sent = 1 WHERE attempts > 0
+  AND gid IN (SELECT gid FROM global_transactions WHERE mode = 1);
 )sql",
 };
 
@@ -203,8 +211,8 @@ absl::Status SqliteStore::InsertBranch(absl::string_view gid, const Branch& bran
   TCC_ASSIGN_OR_RETURN(
       auto stmt, db_.Prepare("INSERT INTO branches (gid, branch_id, position, target, action, "
                              "payload, headers, state, attempts, last_error, next_retry_ms, "
-                             "depends_on, max_attempts, timeout_ms) "
-                             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                             "depends_on, max_attempts, timeout_ms, action_sent) "
+                             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   stmt->Bind(1, gid).Bind(2, branch.branch_id).Bind(3, static_cast<int64_t>(position));
   stmt->Bind(4, branch.target).Bind(5, branch.action).BindBlob(6, branch.payload);
   stmt->BindBlob(7, EncodeHeaders(branch.headers)).Bind(8, static_cast<int64_t>(branch.state));
@@ -212,16 +220,18 @@ absl::Status SqliteStore::InsertBranch(absl::string_view gid, const Branch& bran
   stmt->Bind(11, branch.next_retry_ms).Bind(12, sqlite::JoinDependencies(branch.depends_on));
   stmt->Bind(13, static_cast<int64_t>(branch.max_attempts));
   stmt->Bind(14, static_cast<int64_t>(branch.timeout_ms));
+  stmt->Bind(15, static_cast<int64_t>(branch.action_sent));
   return stmt->Run();
 }
 
 absl::Status SqliteStore::UpdateBranch(absl::string_view gid, const Branch& branch) {
   TCC_ASSIGN_OR_RETURN(auto stmt,
                        db_.Prepare("UPDATE branches SET state=?, attempts=?, last_error=?, "
-                                   "next_retry_ms=? WHERE gid=? AND branch_id=?"));
+                                   "next_retry_ms=?, action_sent=? WHERE gid=? AND branch_id=?"));
   stmt->Bind(1, static_cast<int64_t>(branch.state)).Bind(2, static_cast<int64_t>(branch.attempts));
-  stmt->Bind(3, branch.last_error).Bind(4, branch.next_retry_ms).Bind(5, gid);
-  stmt->Bind(6, branch.branch_id);
+  stmt->Bind(3, branch.last_error).Bind(4, branch.next_retry_ms);
+  stmt->Bind(5, static_cast<int64_t>(branch.action_sent)).Bind(6, gid);
+  stmt->Bind(7, branch.branch_id);
   TCC_RETURN_IF_ERROR(stmt->Run());
   if (db_.Changes() == 0) {
     return absl::NotFoundError(absl::StrCat("no branch ", branch.branch_id, " in ", gid));

@@ -268,6 +268,41 @@ TEST(SqliteStore, MigratesAnOldSchemaKeepingItsData) {
   EXPECT_EQ((*found)->decision_reason, "");
 }
 
+// Before migration 6 a saga step's attempts > 0 meant "its action was
+// sent"; the migration keeps that knowledge in the new mark, for sagas only.
+TEST(SqliteStore, MigrationSixMarksSentSagaStepsFromTheirAttempts) {
+  TempDir dir;
+  std::string path = dir.File("tccd.db");
+  { OpenAt(path, /*version=*/5); }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(
+            db,
+            "INSERT INTO global_transactions (gid, state, finished, created_ms, updated_ms, "
+            "timeout_ms, deadline_ms, status_endpoint, stuck, mode) VALUES "
+            "('saga', 6, 0, 1, 1, 0, 0, '', 0, 1), ('tcc', 2, 0, 1, 1, 1000, 1001, '', 0, 0);"
+            "INSERT INTO branches (gid, branch_id, position, target, action, payload, headers, "
+            "state, attempts, last_error, next_retry_ms) VALUES "
+            "('saga', 'sent', 0, 't:1', 'a', '', '', 1, 2, '', 0),"
+            "('saga', 'unsent', 1, 't:1', 'a', '', '', 1, 0, '', 0),"
+            "('tcc', 'b1', 0, 't:1', 'a', '', '', 2, 3, '', 0);",
+            nullptr, nullptr, nullptr),
+        SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = OpenAt(path);
+  auto saga = store->Find("saga");
+  ASSERT_OK(saga);
+  ASSERT_TRUE(saga->has_value());
+  EXPECT_TRUE((*saga)->branches[0].action_sent);
+  EXPECT_FALSE((*saga)->branches[1].action_sent);
+  auto tcc = store->Find("tcc");
+  ASSERT_OK(tcc);
+  EXPECT_FALSE((*tcc)->branches[0].action_sent) << "TCC attempts count Confirm/Cancel calls";
+}
+
 TEST(SqliteStore, RefusesADatabaseFromANewerVersion) {
   TempDir dir;
   std::string path = dir.File("tccd.db");
