@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "coordinator/domain/saga.h"
 #include "tcc/common/status_macros.h"
@@ -18,6 +19,39 @@ size_t IndexOf(const std::vector<Branch>& branches, absl::string_view branch_id)
   size_t index = 0;
   while (index < branches.size() && branches[index].branch_id != branch_id) ++index;
   return index;
+}
+
+// Gives every unnamed branch an id "b<N>" that no branch has: N starts at
+// the branch's 1-based position in the GT and goes up past every id that is
+// taken, whether registered before or given in this same request.
+void NameUnnamedBranches(const GlobalTransaction& gt, std::vector<Branch>& requested) {
+  absl::flat_hash_set<std::string> taken;
+  for (const Branch& branch : gt.branches) taken.insert(branch.branch_id);
+  for (const Branch& branch : requested) {
+    if (!branch.branch_id.empty()) taken.insert(branch.branch_id);
+  }
+  size_t position = gt.branches.size();
+  for (Branch& branch : requested) {
+    ++position;
+    if (!branch.branch_id.empty()) continue;
+    size_t n = position;
+    while (taken.contains(absl::StrCat("b", n))) ++n;
+    branch.branch_id = absl::StrCat("b", n);
+    taken.insert(branch.branch_id);
+  }
+}
+
+// One Try request names each branch once: two copies would get two answers
+// for one participant call.
+absl::Status CheckNoRepeatedBranch(const std::vector<Branch>& requested) {
+  absl::flat_hash_set<absl::string_view> seen;
+  for (const Branch& branch : requested) {
+    if (branch.branch_id.empty() || seen.insert(branch.branch_id).second) continue;
+    return absl::InvalidArgumentError(
+        absl::StrCat("branch ", branch.branch_id,
+                     " is listed more than once in one Try request; list each branch once"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Precondition(const GlobalTransaction& gt, absl::string_view what) {
@@ -77,13 +111,14 @@ absl::StatusOr<TryPlan> PlanTry(GlobalTransaction& gt, std::vector<Branch> reque
                                                    " branches; the limit is ",
                                                    limits.max_branches_per_transaction));
   }
+  TCC_RETURN_IF_ERROR(CheckNoRepeatedBranch(requested));
+  NameUnnamedBranches(gt, requested);
   // New branches are collected apart so that a refused request leaves `gt`
   // untouched, without copying the payloads already registered.
   std::vector<Branch> added;
   TryPlan plan;
   for (Branch& branch : requested) {
     size_t total = gt.branches.size() + added.size();
-    if (branch.branch_id.empty()) branch.branch_id = absl::StrCat("b", total + 1);
     TCC_RETURN_IF_ERROR(ValidateBranch(branch, limits));
     size_t index = IndexOf(gt.branches, branch.branch_id);
     if (index == gt.branches.size()) index += IndexOf(added, branch.branch_id);

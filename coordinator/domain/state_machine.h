@@ -53,9 +53,13 @@ struct TryPlan {
   std::vector<size_t> to_call;
 };
 
-// Registers `requested` branches on `gt` (ids assigned where empty). A
-// branch id already present must carry the same target, action, payload and
-// headers (ALREADY_EXISTS otherwise). On error `gt` is unchanged.
+// Registers `requested` branches on `gt`. An unnamed branch gets the id
+// "b<N>": N starts at its 1-based position in the GT and goes up past every
+// id already registered or given in the request, so a generated id never
+// collides with a given one. A branch id already present must carry the
+// same target, action, payload and headers (ALREADY_EXISTS otherwise); an
+// id listed twice in one request is INVALID_ARGUMENT. On error `gt` is
+// unchanged.
 absl::StatusOr<TryPlan> PlanTry(GlobalTransaction& gt, std::vector<Branch> requested,
                                 const Limits& limits);
 

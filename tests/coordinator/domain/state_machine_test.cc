@@ -111,6 +111,32 @@ TEST(PlanTry, RefusesConflictsAndLimitsWithoutChangingTheTransaction) {
   EXPECT_EQ(gt.branches.size(), 1u);
 }
 
+TEST(PlanTry, GeneratedIdsSkipEveryIdTakenBeforeOrInTheSameRequest) {
+  GlobalTransaction gt;
+  gt.gid = "g";
+  Branch given{.branch_id = "b2", .target = "127.0.0.1:1", .action = "x"};
+  Branch unnamed{.target = "127.0.0.1:1", .action = "x"};
+  ASSERT_OK(PlanTry(gt, {given}, Limits{}));
+  auto plan = PlanTry(gt, {unnamed, unnamed}, Limits{});
+  ASSERT_OK(plan);
+  EXPECT_EQ(plan->added.size(), 2u) << "an unnamed branch is never merged into a given one";
+  EXPECT_EQ(gt.branches[1].branch_id, "b3");
+  EXPECT_EQ(gt.branches[2].branch_id, "b4");
+  Branch b5{.branch_id = "b5", .target = "127.0.0.1:1", .action = "y"};
+  ASSERT_OK(PlanTry(gt, {unnamed, b5}, Limits{}));
+  EXPECT_EQ(gt.branches[3].branch_id, "b6");
+  EXPECT_EQ(gt.branches[4].branch_id, "b5");
+}
+
+TEST(PlanTry, RefusesABranchListedTwiceInOneRequest) {
+  GlobalTransaction gt;
+  gt.gid = "g";
+  Branch a{.branch_id = "a", .target = "127.0.0.1:1", .action = "x"};
+  EXPECT_THAT(PlanTry(gt, {a, a}, Limits{}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "branch a is listed more than once"));
+  EXPECT_TRUE(gt.branches.empty());
+}
+
 TEST(PendingPhase, ConfirmOnlyTriedBranchesCancelEveryOther) {
   EXPECT_EQ(PendingPhase(TxState::kCommitting, BranchState::kTried), Phase::kConfirm);
   EXPECT_EQ(PendingPhase(TxState::kCommitting, BranchState::kConfirmed), std::nullopt);
