@@ -39,23 +39,24 @@ void TimerQueue::Loop() {
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
     absl::Time now = clock_->Now();
-    if (!timers_.empty() && timers_.top().when <= now) {
-      std::function<void()> callback = std::move(const_cast<Timer&>(timers_.top()).callback);
-      timers_.pop();
-      mu_.Unlock();
-      callback();
-      mu_.Lock();
+    if (timers_.empty() || timers_.top().when > now) {
+      WaitLocked(now);
       continue;
     }
-    absl::Duration wait = timers_.empty() ? kMaxWait : std::min(timers_.top().when - now, kMaxWait);
-    poked_ = false;
-    mu_.AwaitWithTimeout(absl::Condition(
-                             +[](TimerQueue* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                               return self->poked_ || self->stopping_;
-                             },
-                             this),
-                         wait);
+    // priority_queue::top is const; the element is popped right after.
+    std::function<void()> callback = std::move(const_cast<Timer&>(timers_.top()).callback);
+    timers_.pop();
+    mu_.Unlock();
+    callback();
+    mu_.Lock();
   }
+}
+
+void TimerQueue::WaitLocked(absl::Time now) {
+  absl::Duration wait = timers_.empty() ? kMaxWait : std::min(timers_.top().when - now, kMaxWait);
+  poked_ = false;
+  auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return poked_ || stopping_; };
+  mu_.AwaitWithTimeout(absl::Condition(&woken), wait);
 }
 
 }  // namespace tcc

@@ -1,33 +1,49 @@
-// The coordinator's engine: runs the TCC state machine for every global
-// transaction, persisting each change through the StoreQueue before acting
-// on it (write ahead) and before acknowledging it, and driving participant
-// calls through the ParticipantTransport with retries on the TimerQueue.
+// The coordinator's engine: runs the TCC and saga state machines for every
+// global transaction, persisting each change through the StoreQueue before
+// acting on it (write ahead) and before acknowledging it, and driving
+// participant calls through the ParticipantTransport with retries scheduled
+// on the injected Scheduler.
 //
 // Every GT that is not final lives in memory (bounded by the number of
 // unfinished GTs); final ones are read from the store on demand. Requests
 // never block: each method takes a completion callback, run once the
 // outcome is durable. Callbacks never run while the engine's lock is held.
-// Thread-safe.
+//
+// The class is cut by responsibility into files, each a section of the
+// private interface below: transaction_engine.cc (the table of unfinished
+// GTs, loading, writing, finishing), _tcc.cc (Begin, Decide, driving
+// Confirm / Cancel), _try.cc (the Try fan-out), _timeout.cc (deadlines and
+// back-queries), _operator.cc (Resolve, RetryNow), _saga.cc (sagas). Leaf
+// parts have classes of their own: CallLimiter, FailureLogThrottle, and
+// TransactionWrite in store/.
+//
+// Time and scheduling come only from the injected Clock and Scheduler, and
+// randomness from a seeded generator: the engine starts no thread and reads
+// no wall clock, so a ManualClock and ManualScheduler make it deterministic.
+// Thread-safe: one mutex, mu_, guards every unfinished GT and the engine's
+// own state. A private method that needs mu_ held ends in "Locked".
 #pragma once
 
-#include <atomic>
-#include <deque>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/random/random.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "coordinator/domain/clock.h"
 #include "coordinator/domain/retry_policy.h"
+#include "coordinator/domain/scheduler.h"
 #include "coordinator/domain/state_machine.h"
 #include "coordinator/domain/validation.h"
-#include "coordinator/engine/timer_queue.h"
+#include "coordinator/engine/active_transaction.h"
+#include "coordinator/engine/call_limiter.h"
+#include "coordinator/engine/failure_log.h"
 #include "coordinator/store/store_queue.h"
+#include "coordinator/store/transaction_write.h"
 #include "coordinator/transport/participant_transport.h"
 
 namespace tcc {
@@ -46,6 +62,9 @@ struct EngineOptions {
   // queue. Bounds memory and keeps a restart with many due retries from
   // flooding participants (and itself) with calls that would time out.
   int max_background_calls = 1024;
+  // Seeds backoff jitter and generated gids; 0: a random seed. A simulator
+  // sets it to replay one schedule.
+  uint64_t random_seed = 0;
 };
 
 struct BeginParams {
@@ -87,13 +106,15 @@ class TransactionEngine {
   using Callback = std::function<void(absl::StatusOr<T>)>;
 
   TransactionEngine(EngineOptions options, StoreQueue* store, ParticipantTransport* transport,
-                    TimerQueue* timers, const Clock* clock);
+                    Scheduler* scheduler, const Clock* clock);
   ~TransactionEngine();
 
   // Loads every unfinished GT and resumes it. Call once, before serving.
   absl::Status Recover();
 
   void Begin(BeginParams params, Callback<BeginResult> done);
+  // Registers the branches (refusing a branch id listed twice) and calls
+  // the participants' Try; answers one outcome per requested branch.
   void Try(std::string gid, std::vector<Branch> branches,
            Callback<std::vector<BranchTryOutcome>> done);
   // Commit or Rollback. Answers with the GT's state once the decision is
@@ -123,106 +144,119 @@ class TransactionEngine {
   size_t ActiveCount() const;
 
  private:
-  struct Active;
+  using Active = ActiveTransaction;
   struct TryOperation;
   using After = std::vector<std::function<void()>>;
+  // Runs with mu_ held, on an unfinished GT or on a read-only copy of a
+  // final one (whose changes are discarded).
   using WithFn = std::function<void(Active&, After&)>;
+  using StatusFn = std::function<void(absl::Status)>;
 
-  void WithTransaction(const std::string& gid, WithFn fn, std::function<void(absl::Status)> fail);
+  // ---- transaction_engine.cc: the table of unfinished GTs, their writes.
+  void WithTransaction(const std::string& gid, WithFn fn, StatusFn fail);
   void OnLoaded(const std::string& gid, std::optional<GlobalTransaction> loaded, WithFn fn,
-                std::function<void(absl::Status)> fail);
-  Active& Install(GlobalTransaction gt, After& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void OnCreated(BeginParams params, GlobalTransaction created, bool inserted,
-                 Callback<BeginResult> done);
-
-  void ApplyDecision(Active& active, Decision decision, std::string reason, std::string actor,
-                     std::function<void(absl::Status)> durable, After& after)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                StatusFn fail);
+  Active& InstallLocked(GlobalTransaction gt, After& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inserts a new GT, or reads back the stored one with the same gid.
+  void CreateOrLoad(GlobalTransaction gt, TimelineEvent first_event, absl::string_view what,
+                    Callback<CreateOrLoadResult> done);
   // Queues the write of what changed. On failure the GT is evicted from
   // memory (and reloaded from the store) before `durable`, if given, runs.
-  void Persist(Active& active, const std::vector<size_t>& added, const std::vector<size_t>& changed,
-               std::function<void(absl::Status)> durable, std::vector<TimelineEvent> events = {})
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PersistLocked(Active& active, const std::vector<size_t>& added,
+                     const std::vector<size_t>& changed, StatusFn durable,
+                     std::vector<TimelineEvent> events = {}) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FinalizeLocked(Active& active, TxState final_state, std::vector<TimelineEvent> events,
+                      StatusFn durable) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnFinalDurable(const std::string& gid);
+  void Evict(const std::string& gid);
+  void TouchLocked(Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   TimelineEvent Event(std::string kind, std::string detail,
                       std::string actor = kCoordinatorActor) const;
-  absl::Status ApplyResolution(Active& active, Resolution resolution, const std::string& reason,
-                               const std::string& actor, Callback<TxState> done, After& after)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status ResolveSaga(Active& active, bool forward, std::string why, const std::string& actor,
-                           Callback<TxState> done, After& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool ClearBackoff(Active& active, absl::string_view target, const std::string& actor)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Finalize(Active& active, TxState final_state, std::vector<TimelineEvent> events,
-                std::function<void(absl::Status)> durable) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Evict(const std::string& gid);
+  std::string NewGidLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static void Run(After& after);
 
+  // ---- transaction_engine_tcc.cc: Begin, Decide, Confirm / Cancel calls.
+  void OnBegun(BeginParams params, CreateOrLoadResult created, Callback<BeginResult> done);
+  void DecideLocked(Active& active, Decision decision, Callback<TxState> done, After& after)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyDecisionLocked(Active& active, Decision decision, std::string reason, std::string actor,
+                           StatusFn durable) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Drive(const std::string& gid);
   void DriveLocked(Active& active, After& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ScheduleDrive(Active& active, int64_t at_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void StartCall(BranchCall call, std::function<void(CallResult)> done, After& after,
-                 bool background = true) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Takes one background call slot, or queues the GT to be driven again
-  // when a slot frees up and returns false.
-  bool TakeBackgroundSlot(Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Frees a slot; schedules the next waiting GT, if any.
-  void ReleaseBackgroundSlot(After& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DriveTccLocked(Active& active, int64_t now, After& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ScheduleDriveLocked(Active& active, int64_t at_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StartCallLocked(BranchCall call, std::function<void(CallResult)> done, After& after,
+                       bool background = true) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Frees a background slot and drives the GT that waited longest for one.
+  void ReleaseBackgroundSlot();
   void OnPhaseResult(const std::string& gid, size_t index, Phase phase, CallResult result);
   // The GT whose call to branch `index` just answered, with that call no
   // longer in flight; nullptr when the GT has left memory meanwhile.
   Active* AnsweredLocked(const std::string& gid, size_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Logs a failed Confirm/Cancel, at most one line per target per second
-  // (with the count of failures not logged since): a participant that is
-  // down fails every GT's call, and one line each would flood the log and
-  // cost tccd CPU exactly while it catches up.
-  void LogPhaseFailure(const std::string& gid, const Branch& branch, absl::Duration delay)
+  void LogPhaseFailureLocked(const std::string& gid, const Branch& branch, absl::Duration delay)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Duration BackoffLocked(uint32_t failed_attempts) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  BranchCall MakeCall(const GlobalTransaction& gt, const Branch& branch, Phase phase) const;
+  // The call a branch still needs, in either mode.
+  static std::optional<Phase> PhaseNeeded(const GlobalTransaction& gt, const Branch& branch);
+
+  // ---- transaction_engine_try.cc: the Try fan-out.
+  void PlanTryLocked(Active& active, std::shared_ptr<TryOperation> operation,
+                     std::vector<Branch> requested, After& after)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StartTryCalls(std::shared_ptr<TryOperation> operation);
+  void OnTryResult(std::shared_ptr<TryOperation> operation, size_t call, CallResult result);
+  void FinishTryCall(std::shared_ptr<TryOperation> operation, absl::Status status);
+
+  // ---- transaction_engine_timeout.cc: deadlines and back-queries.
+  void ScheduleDeadlineLocked(const Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnDeadline(const std::string& gid);
+  void OnInitiatorAnswer(const std::string& gid, absl::StatusOr<InitiatorAnswer> answer);
+  void RetryQueryLocked(Active& active, const absl::Status& why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // ---- transaction_engine_operator.cc: Resolve and RetryNow.
+  absl::Status ResolveLocked(Active& active, Resolution resolution, const std::string& reason,
+                             const std::string& actor, Callback<TxState> done, After& after)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status DriveToSideLocked(Active& active, bool commit_side, std::string why,
+                                 const std::string& actor, Callback<TxState> done, After& after)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MarkFinalLocked(Active& active, TxState final_state, std::string why,
+                       const std::string& reason, const std::string& actor, Callback<TxState> done)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ResolveSagaLocked(Active& active, bool forward, std::string why,
+                                 const std::string& actor, Callback<TxState> done, After& after)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool ClearBackoffLocked(Active& active, absl::string_view target, const std::string& actor)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  void OnSagaCreated(SagaParams params, GlobalTransaction saga, bool inserted,
-                     Callback<SagaResult> done);
-  void DriveSagaLocked(Active& active, int64_t now, int64_t& next_due, After& after)
+  // ---- transaction_engine_saga.cc: sagas.
+  void OnSagaCreated(SagaParams params, CreateOrLoadResult created, Callback<SagaResult> done);
+  void DriveSagaLocked(Active& active, int64_t now, After& after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sends a saga step's action once its attempt is durable (or gives its
   // call slot back when it is not).
   void SendSagaAction(const std::string& gid, size_t index, bool durable);
   void OnSagaActionResult(const std::string& gid, size_t index, CallResult result);
-  void StartCompensating(Active& active, std::string reason, std::string actor,
-                         std::vector<TimelineEvent>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void AwaitFinal(Active& active, absl::Duration timeout, Callback<SagaResult> done, bool created)
+  // Starts compensating; returns the steps whose progress it reset.
+  std::vector<size_t> StartCompensatingLocked(Active& active, std::string reason, std::string actor,
+                                              std::vector<TimelineEvent>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The call a branch still needs, in either mode.
-  std::optional<Phase> PhaseNeeded(const GlobalTransaction& gt, const Branch& branch) const;
-
-  void StartTryCalls(std::shared_ptr<TryOperation> operation);
-  void OnTryResult(std::shared_ptr<TryOperation> operation, size_t slot, CallResult result);
-  void FinishTryCall(std::shared_ptr<TryOperation> operation, absl::Status status);
-
-  void ScheduleDeadline(const Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void OnDeadline(const std::string& gid);
-  void OnInitiatorAnswer(const std::string& gid, absl::StatusOr<InitiatorAnswer> answer);
-
-  BranchCall MakeCall(const GlobalTransaction& gt, const Branch& branch, Phase phase) const;
-  std::string NewGid() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Touch(Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  static void Run(After& after);
+  void AwaitFinalLocked(Active& active, absl::Duration timeout, Callback<SagaResult> done,
+                        bool created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const EngineOptions options_;
   StoreQueue* const store_;
   ParticipantTransport* const transport_;
-  TimerQueue* const timers_;
+  Scheduler* const scheduler_;
   const Clock* const clock_;
+  CallLimiter limiter_;  // Its own leaf lock.
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Active>> active_ ABSL_GUARDED_BY(mu_);
-  absl::BitGen random_ ABSL_GUARDED_BY(mu_);
+  std::mt19937_64 random_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  int calls_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  int background_calls_ ABSL_GUARDED_BY(mu_) = 0;
-  std::deque<std::string> waiting_for_slot_ ABSL_GUARDED_BY(mu_);
-  struct FailureLog {
-    int64_t last_logged_ms = 0;
-    int64_t not_logged = 0;
-  };
-  absl::flat_hash_map<std::string, FailureLog> failure_log_ ABSL_GUARDED_BY(mu_);
+  FailureLogThrottle failure_log_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tcc

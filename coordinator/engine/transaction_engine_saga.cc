@@ -1,12 +1,14 @@
 // Saga mode of the engine: submit, run steps as their dependencies
 // complete, compensate completed and in-doubt steps in reverse dependency
-// order. Same store, timers, transport and retry policy as TCC.
+// order. Same store, scheduler, transport and retry policy as TCC.
+#include <algorithm>
+#include <limits>
+
 #include "absl/strings/str_format.h"
 #include "coordinator/domain/saga.h"
+#include "coordinator/engine/store_error.h"
 #include "coordinator/engine/transaction_engine.h"
-#include "coordinator/engine/transaction_engine_internal.h"
 #include "tcc/common/logging.h"
-#include "tcc/common/status_macros.h"
 
 namespace tcc {
 namespace {
@@ -29,20 +31,10 @@ SagaResult ResultOf(const GlobalTransaction& saga, bool created) {
 
 }  // namespace
 
-std::optional<Phase> TransactionEngine::PhaseNeeded(const GlobalTransaction& gt,
-                                                    const Branch& branch) const {
-  if (gt.mode == TxMode::kTcc) return PendingPhase(gt.state, branch.state);
-  if (gt.state == TxState::kRunning && branch.state == BranchState::kRegistered) {
-    return Phase::kTry;
-  }
-  if (gt.state == TxState::kCompensating && NeedsCompensation(branch)) return Phase::kCancel;
-  return std::nullopt;
-}
-
 void TransactionEngine::SubmitSaga(SagaParams params, Callback<SagaResult> done) {
-  {
+  if (params.gid.empty()) {
     absl::MutexLock lock(&mu_);
-    if (params.gid.empty()) params.gid = NewGid();
+    params.gid = NewGidLocked();
   }
   if (absl::Status valid = ValidateGid(params.gid); !valid.ok()) return done(valid);
   if (absl::Status valid = PrepareSagaSteps(params.steps, params.concurrent, options_.limits);
@@ -55,72 +47,63 @@ void TransactionEngine::SubmitSaga(SagaParams params, Callback<SagaResult> done)
   saga.state = TxState::kRunning;
   saga.created_ms = saga.updated_ms = clock_->NowMs();
   saga.branches = params.steps;
-  auto result = std::make_shared<std::pair<bool, GlobalTransaction>>(false, std::move(saga));
   TimelineEvent begun =
       Event("begin", absl::StrCat("saga submitted with ", params.steps.size(), " steps, ",
                                   params.concurrent ? "concurrent (by dependencies)" : "in order"));
-  absl::Status submitted = store_->Submit(
-      [result, begun](TransactionStore& store) -> absl::Status {
-        TCC_ASSIGN_OR_RETURN(result->first, store.Create(result->second));
-        if (result->first) return store.AppendEvents(result->second.gid, {begun});
-        TCC_ASSIGN_OR_RETURN(std::optional<GlobalTransaction> existing,
-                             store.Find(result->second.gid));
-        if (!existing) return absl::InternalError("transaction vanished during SubmitSaga");
-        result->second = std::move(*existing);
-        return absl::OkStatus();
-      },
-      [this, params = std::move(params), result, done](absl::Status status) mutable {
-        if (!status.ok()) return done(Unavailable(status, "recording the saga failed"));
-        OnSagaCreated(std::move(params), std::move(result->second), result->first, done);
+  CreateOrLoad(
+      std::move(saga), std::move(begun), "recording the saga failed",
+      [this, params = std::move(params), done](absl::StatusOr<CreateOrLoadResult> created) mutable {
+        if (!created.ok()) return done(created.status());
+        OnSagaCreated(std::move(params), std::move(*created), done);
       });
-  if (!submitted.ok()) done(submitted);
 }
 
-void TransactionEngine::OnSagaCreated(SagaParams params, GlobalTransaction saga, bool inserted,
+void TransactionEngine::OnSagaCreated(SagaParams params, CreateOrLoadResult created,
                                       Callback<SagaResult> done) {
-  if (!inserted && (saga.mode != TxMode::kSaga || !SameSteps(saga.branches, params.steps))) {
+  const GlobalTransaction& saga = created.gt;
+  if (!created.created && (saga.mode != TxMode::kSaga || !SameSteps(saga.branches, params.steps))) {
     return done(absl::AlreadyExistsError(
         absl::StrCat("transaction ", saga.gid,
-                     " already exists with other steps (or is not a saga); use a "
-                     "new gid")));
+                     " already exists with other steps (or is not a saga); use a new gid")));
   }
   After after;
   {
     absl::MutexLock lock(&mu_);
     auto it = active_.find(saga.gid);
     Active* active = it != active_.end() ? it->second.get() : nullptr;
-    if (active == nullptr && !IsFinal(saga.state)) active = &Install(saga, after);
+    if (active == nullptr && !IsFinal(saga.state)) active = &InstallLocked(saga, after);
     if (active != nullptr && params.wait_for_result) {
-      AwaitFinal(*active, params.wait_timeout, done, inserted);
+      AwaitFinalLocked(*active, params.wait_timeout, done, created.created);
     } else {
-      SagaResult result = ResultOf(active != nullptr ? active->gt : saga, inserted);
+      SagaResult result = ResultOf(active != nullptr ? active->gt : saga, created.created);
       after.push_back([done, result] { done(result); });
     }
   }
   Run(after);
 }
 
-void TransactionEngine::AwaitFinal(Active& active, absl::Duration timeout,
-                                   Callback<SagaResult> done, bool created) {
+void TransactionEngine::AwaitFinalLocked(Active& active, absl::Duration timeout,
+                                         Callback<SagaResult> done, bool created) {
   // Whichever comes first, the final state or the timeout, answers.
   auto answered = std::make_shared<std::atomic<bool>>(false);
   active.waiters.push_back([done, created, answered](const GlobalTransaction& saga) {
     if (!answered->exchange(true)) done(ResultOf(saga, created));
   });
-  timers_->Schedule(clock_->Now() + timeout, [this, gid = active.gt.gid, done, created, answered] {
-    if (answered->load()) return;
-    Get(gid, [done, created, answered](absl::StatusOr<GlobalTransaction> saga) {
-      if (answered->exchange(true)) return;
-      if (!saga.ok()) return done(saga.status());
-      done(ResultOf(*saga, created));
-    });
-  });
+  scheduler_->Schedule(
+      clock_->Now() + timeout, [this, gid = active.gt.gid, done, created, answered] {
+        if (answered->load()) return;
+        Get(gid, [done, created, answered](absl::StatusOr<GlobalTransaction> saga) {
+          if (answered->exchange(true)) return;
+          if (!saga.ok()) return done(saga.status());
+          done(ResultOf(*saga, created));
+        });
+      });
 }
 
-void TransactionEngine::DriveSagaLocked(Active& active, int64_t now, int64_t& next_due,
-                                        After& after) {
+void TransactionEngine::DriveSagaLocked(Active& active, int64_t now, After& after) {
   GlobalTransaction& saga = active.gt;
   bool running = saga.state == TxState::kRunning;
+  int64_t next_due = std::numeric_limits<int64_t>::max();
   std::vector<size_t> ready = running ? RunnableSteps(saga) : CompensableSteps(saga);
   for (size_t i : ready) {
     Branch& step = saga.branches[i];
@@ -129,12 +112,12 @@ void TransactionEngine::DriveSagaLocked(Active& active, int64_t now, int64_t& ne
       next_due = std::min(next_due, step.next_retry_ms);
       continue;
     }
-    if (!TakeBackgroundSlot(active)) break;
+    if (!limiter_.TryAcquire(saga.gid)) break;
     active.in_flight[i] = true;
     if (!running) {
       BranchCall call = MakeCall(saga, step, Phase::kCancel);
       call.wait_for_ready = TakeFlag(active.operator_retry, i);
-      StartCall(
+      StartCallLocked(
           std::move(call),
           [this, gid = saga.gid, i](CallResult result) {
             OnPhaseResult(gid, i, Phase::kCancel, std::move(result));
@@ -142,36 +125,38 @@ void TransactionEngine::DriveSagaLocked(Active& active, int64_t now, int64_t& ne
           after);
       continue;
     }
-    // Write ahead: the attempt is durable before the action is sent, so a
-    // restart knows this step may have run and must be compensated.
+    // Write ahead: the mark and the attempt are durable before the action
+    // is sent, so a restart knows this step may have run and must be
+    // compensated.
+    step.action_sent = true;
     ++step.attempts;
-    Persist(active, {}, {i}, [this, gid = saga.gid, i](absl::Status status) {
+    PersistLocked(active, {}, {i}, [this, gid = saga.gid, i](absl::Status status) {
       SendSagaAction(gid, i, status.ok());
     });
   }
-  if (next_due != std::numeric_limits<int64_t>::max()) ScheduleDrive(active, next_due);
-  bool idle =
-      std::find(active.in_flight.begin(), active.in_flight.end(), true) == active.in_flight.end();
-  if (std::optional<TxState> final_state = SagaFinalStateIfDone(saga); final_state && idle) {
-    Finalize(active, *final_state, {}, nullptr);
+  if (next_due != std::numeric_limits<int64_t>::max()) ScheduleDriveLocked(active, next_due);
+  if (std::optional<TxState> final_state = SagaFinalStateIfDone(saga);
+      final_state && active.Idle()) {
+    FinalizeLocked(active, *final_state, {}, nullptr);
   }
 }
 
 void TransactionEngine::SendSagaAction(const std::string& gid, size_t index, bool durable) {
   After after;
+  bool release = false;
   {
     absl::MutexLock lock(&mu_);
     auto it = active_.find(gid);
     if (it == active_.end() || !durable) {
-      ReleaseBackgroundSlot(after);
+      release = true;
     } else if (Active& active = *it->second; stopping_ || active.gt.state != TxState::kRunning) {
       active.in_flight[index] = false;  // Compensation (or a restart) takes it from here.
-      ReleaseBackgroundSlot(after);
+      release = true;
       DriveLocked(active, after);
     } else {
       BranchCall call = MakeCall(active.gt, active.gt.branches[index], Phase::kTry);
       call.wait_for_ready = TakeFlag(active.operator_retry, index);
-      StartCall(
+      StartCallLocked(
           std::move(call),
           [this, gid, index](CallResult result) {
             OnSagaActionResult(gid, index, std::move(result));
@@ -179,6 +164,7 @@ void TransactionEngine::SendSagaAction(const std::string& gid, size_t index, boo
           after);
     }
   }
+  if (release) ReleaseBackgroundSlot();
   Run(after);
 }
 
@@ -192,37 +178,53 @@ void TransactionEngine::OnSagaActionResult(const std::string& gid, size_t index,
     Active& active = *answered;
     Branch& step = active.gt.branches[index];
     uint32_t max_attempts = step.max_attempts > 0 ? step.max_attempts : options_.saga_max_attempts;
-    absl::Duration delay = options_.retry.DelayAfter(step.attempts, random_);
+    absl::Duration delay = BackoffLocked(step.attempts);
+    bool first_attempt = step.attempts == 1;
     // Applied even while compensating: a late success is a completed step
     // that the compensation must now undo.
     std::optional<std::string> failure =
         ApplyActionResult(step, result, max_attempts, absl::ToUnixMillis(clock_->Now() + delay));
     std::vector<TimelineEvent> events;
-    if (result.outcome != CallOutcome::kUnknown || step.attempts == 1 || failure) {
+    if (result.outcome != CallOutcome::kUnknown || first_attempt || failure) {
       std::string detail = result.outcome == CallOutcome::kSuccess
                                ? absl::StrCat("step ", step.branch_id, ": action done")
                                : absl::StrCat("step ", step.branch_id, ": ", step.last_error);
       events.push_back(Event("branch", std::move(detail)));
     }
+    std::vector<size_t> changed = {index};
     if (failure && active.gt.state == TxState::kRunning) {
-      StartCompensating(active, std::move(*failure), kCoordinatorActor, events);
+      for (size_t reset :
+           StartCompensatingLocked(active, std::move(*failure), kCoordinatorActor, events)) {
+        if (reset != index) changed.push_back(reset);
+      }
+    } else if (active.gt.state == TxState::kCompensating && NeedsCompensation(step)) {
+      EnterCompensation(step);  // It answered after compensation began.
     }
-    Touch(active);
-    Persist(active, {}, {index}, nullptr, std::move(events));
+    TouchLocked(active);
+    PersistLocked(active, {}, changed, nullptr, std::move(events));
     DriveLocked(active, after);
   }
   Run(after);
 }
 
-void TransactionEngine::StartCompensating(Active& active, std::string reason, std::string actor,
-                                          std::vector<TimelineEvent>& events) {
+std::vector<size_t> TransactionEngine::StartCompensatingLocked(Active& active, std::string reason,
+                                                               std::string actor,
+                                                               std::vector<TimelineEvent>& events) {
   active.gt.state = TxState::kCompensating;
   active.gt.decision_reason = std::move(reason);
   spdlog::info("gid={} COMPENSATING ({})", active.gt.gid, active.gt.decision_reason);
   events.push_back(Event("state", absl::StrCat("COMPENSATING (", active.gt.decision_reason, ")"),
                          std::move(actor)));
-  // Steps that will not run now start their compensation without delay.
-  for (Branch& step : active.gt.branches) step.next_retry_ms = 0;
+  // Steps whose action is still in flight enter compensation when it
+  // answers (OnSagaActionResult); the others now.
+  std::vector<size_t> reset;
+  for (size_t i = 0; i < active.gt.branches.size(); ++i) {
+    Branch& step = active.gt.branches[i];
+    if (active.in_flight[i] || !NeedsCompensation(step)) continue;
+    EnterCompensation(step);
+    reset.push_back(i);
+  }
+  return reset;
 }
 
 }  // namespace tcc

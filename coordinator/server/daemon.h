@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "coordinator/engine/timer_queue.h"
 #include "coordinator/engine/transaction_engine.h"
 #include "coordinator/server/admin_service.h"
 #include "coordinator/server/coordinator_service.h"

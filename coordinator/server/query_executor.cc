@@ -33,11 +33,10 @@ void QueryExecutor::Loop() {
     Query next;
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](QueryExecutor* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return self->stopping_ || !self->pending_.empty();
-          },
-          this));
+      auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !pending_.empty();
+      };
+      mu_.Await(absl::Condition(&has_work));
       if (pending_.empty()) return;
       next = std::move(pending_.front());
       pending_.pop_front();

@@ -85,10 +85,10 @@ class FakeTransport final : public ParticipantTransport {
       std::function<void()> next;
       {
         absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(
-            +[](FakeTransport* self)
-                 ABSL_NO_THREAD_SAFETY_ANALYSIS { return self->stopping_ || !self->work_.empty(); },
-            this));
+        auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return stopping_ || !work_.empty();
+        };
+        mu_.Await(absl::Condition(&has_work));
         if (work_.empty()) return;
         next = std::move(work_.front());
         work_.pop_front();

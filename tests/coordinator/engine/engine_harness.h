@@ -1,6 +1,8 @@
 // An engine over an in-memory or SQLite store with an in-process fake
-// transport, and blocking wrappers for its callback API: the harness of
-// the engine's unit tests.
+// transport, on manual time: the harness of the engine's unit tests. Time
+// moves only when a test says so (Advance), or while a test waits for
+// background work that needs it (AdvanceUntil, WaitForState, awaiting a
+// saga's result); scheduled retries and timeouts run on the test's thread.
 #pragma once
 
 #include <memory>
@@ -8,31 +10,31 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "coordinator/domain/manual_time.h"
 #include "coordinator/engine/transaction_engine.h"
 #include "coordinator/fake_transport.h"
+#include "coordinator/store/sqlite_store.h"
 #include "test_util/status_matchers.h"
 #include "test_util/wait.h"
 
 namespace tcc::testing {
-
-template <typename T>
-absl::StatusOr<T> Await(const std::function<void(TransactionEngine::Callback<T>)>& start) {
-  absl::Notification done;
-  absl::StatusOr<T> result = absl::UnknownError("not called");
-  start([&](absl::StatusOr<T> value) {
-    result = std::move(value);
-    done.Notify();
-  });
-  done.WaitForNotification();
-  return result;
-}
 
 inline EngineOptions FastOptions() {
   EngineOptions options;
   options.retry = {absl::Milliseconds(2), absl::Milliseconds(20), 2.0, 0.5};
   options.stuck = {.attempts = 3, .age_ms = 60000};
   options.default_timeout = absl::Seconds(30);
+  options.random_seed = 42;
   return options;
+}
+
+// Opens (or reopens) the SQLite store at `path`, failing the test if it
+// cannot: for tests that restart an engine on the same file.
+inline std::unique_ptr<TransactionStore> OpenSqliteStore(const std::string& path) {
+  auto store = SqliteStore::Open({.path = path});
+  EXPECT_OK(store);
+  if (!store.ok()) return nullptr;
+  return std::unique_ptr<TransactionStore>(std::move(*store));
 }
 
 // An engine over a store that outlives it, so tests can restart engines.
@@ -40,17 +42,36 @@ class Harness {
  public:
   explicit Harness(std::unique_ptr<TransactionStore> store, EngineOptions options = FastOptions())
       : queue_(std::move(store)),
-        timers_(&clock_),
-        engine_(std::make_unique<TransactionEngine>(options, &queue_, &transport_, &timers_,
+        scheduler_(&clock_),
+        engine_(std::make_unique<TransactionEngine>(options, &queue_, &transport_, &scheduler_,
                                                     &clock_)) {}
   ~Harness() {
     engine_->Shutdown(absl::Seconds(5));
-    timers_.Stop();
     queue_.Stop();
   }
 
   TransactionEngine& engine() { return *engine_; }
   FakeTransport& transport() { return transport_; }
+  ManualClock& clock() { return clock_; }
+  ManualScheduler& scheduler() { return scheduler_; }
+
+  // Moves time forward, running every retry and timeout due meanwhile.
+  void Advance(absl::Duration by) { scheduler_.Advance(by); }
+  // Waits until every store write queued so far is durable and its
+  // completion (which may start calls) has run.
+  void Flush() {
+    EXPECT_OK(queue_.RunAndWait([](TransactionStore&) { return absl::OkStatus(); }));
+  }
+  // Polls `condition`, letting time pass in `step`s between polls, for
+  // background work that needs retries or timeouts to happen.
+  bool AdvanceUntil(const std::function<bool()>& condition,
+                    absl::Duration step = absl::Milliseconds(10)) {
+    return WaitFor([&] {
+      if (condition()) return true;
+      Advance(step);
+      return false;
+    });
+  }
 
   absl::StatusOr<BeginResult> Begin(BeginParams params) {
     return Await<BeginResult>([&](auto done) { engine_->Begin(params, done); });
@@ -63,24 +84,47 @@ class Harness {
   absl::StatusOr<TxState> Decide(const std::string& gid, Decision decision) {
     return Await<TxState>([&](auto done) { engine_->Decide(gid, decision, done); });
   }
+  // A saga that waits for its result lets time pass for its retries.
   absl::StatusOr<SagaResult> Submit(SagaParams params) {
-    return Await<SagaResult>([&](auto done) { engine_->SubmitSaga(params, done); });
+    return Await<SagaResult>([&](auto done) { engine_->SubmitSaga(params, done); },
+                             params.wait_for_result);
   }
   absl::StatusOr<GlobalTransaction> Get(const std::string& gid) {
     return Await<GlobalTransaction>([&](auto done) { engine_->Get(gid, done); });
   }
   bool WaitForState(const std::string& gid, TxState state) {
-    return WaitFor([&] {
+    return AdvanceUntil([&] {
       auto gt = Get(gid);
       return gt.ok() && gt->state == state;
     });
   }
 
  private:
-  RealClock clock_;
+  // Starts a call and waits for its callback, running what falls due
+  // meanwhile (and moving time on if `advance`).
+  template <typename T>
+  absl::StatusOr<T> Await(const std::function<void(TransactionEngine::Callback<T>)>& start,
+                          bool advance = false) {
+    auto done = std::make_shared<absl::Notification>();
+    auto result = std::make_shared<absl::StatusOr<T>>(absl::UnknownError("not called"));
+    start([done, result](absl::StatusOr<T> value) {
+      *result = std::move(value);
+      done->Notify();
+    });
+    while (!done->WaitForNotificationWithTimeout(absl::Milliseconds(1))) {
+      if (advance) {
+        Advance(absl::Milliseconds(10));
+      } else {
+        scheduler_.RunDue();
+      }
+    }
+    return std::move(*result);
+  }
+
+  ManualClock clock_;
   StoreQueue queue_;
   FakeTransport transport_;
-  TimerQueue timers_;
+  ManualScheduler scheduler_;
   std::unique_ptr<TransactionEngine> engine_;
 };
 

@@ -3,6 +3,9 @@
 // refused submits, and resuming after a restart.
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "absl/strings/str_join.h"
 #include "coordinator/engine/engine_harness.h"
 #include "coordinator/store/memory_store.h"
 #include "coordinator/store/sqlite_store.h"
@@ -159,6 +162,46 @@ TEST_F(SagaTest, RefusesMalformedSagasAndStoresNothing) {
   }
 }
 
+TEST_F(SagaTest, AStepsTimeoutIsTheDeadlineOfItsActionAndCompensation) {
+  harness_.transport().SetBehavior([](const BranchCall& call) {
+    if (call.phase == Phase::kTry && call.branch_id == "b") {
+      return CallResult{CallOutcome::kRefused, "no"};
+    }
+    return CallResult{CallOutcome::kSuccess, ""};
+  });
+  Branch quick = Step("a");
+  quick.timeout_ms = 400;
+  SagaResult result = Run("saga-deadline", {quick, Step("b")});
+  EXPECT_EQ(result.state, TxState::kRolledBack);
+  std::map<std::string, absl::Duration> deadlines;
+  for (const BranchCall& call : harness_.transport().calls()) {
+    deadlines[absl::StrCat(PhaseName(call.phase), ":", call.branch_id)] = call.timeout;
+  }
+  EXPECT_EQ(deadlines["Try:a"], absl::Milliseconds(400));
+  EXPECT_EQ(deadlines["Cancel:a"], absl::Milliseconds(400));
+  EXPECT_EQ(deadlines["Try:b"], EngineOptions().call_timeout) << "no timeout_ms: the default";
+}
+
+TEST_F(SagaTest, ACompensatedStepCountsOnlyItsCompensationAttempts) {
+  std::atomic<int> cancels_of_a = 0;
+  harness_.transport().SetBehavior([&](const BranchCall& call) {
+    if (call.phase == Phase::kTry && call.branch_id == "b") {
+      return CallResult{CallOutcome::kRefused, "no"};
+    }
+    if (call.phase == Phase::kCancel && call.branch_id == "a" && cancels_of_a++ == 0) {
+      return CallResult{CallOutcome::kUnknown, "down"};
+    }
+    return CallResult{CallOutcome::kSuccess, ""};
+  });
+  SagaResult result = Run("saga-attempts", {Step("a"), Step("b")});
+  EXPECT_EQ(result.state, TxState::kRolledBack);
+  auto stored = harness_.Get("saga-attempts");
+  ASSERT_OK(stored);
+  EXPECT_EQ(stored->branches[0].state, BranchState::kCancelled);
+  EXPECT_EQ(stored->branches[0].attempts, 2u) << "two Cancels; the action is not counted";
+  EXPECT_EQ(stored->branches[1].attempts, 1u) << "a refused step keeps its action's count";
+}
+
 TEST_F(SagaTest, ResubmitIsIdempotentAndConflictsAreRefused) {
   Run("saga-7", {Step("a")});
   auto again = harness_.Submit({.gid = "saga-7", .steps = {Step("a")}});
@@ -180,11 +223,7 @@ TEST_F(SagaTest, SubmitWithoutWaitingAnswersOnceDurable) {
 TEST(SagaRecovery, ARestartedEngineResumesWhereTheSagaStopped) {
   ::tcc::testing::TempDir dir;
   std::string path = dir.File("tccd.db");
-  auto open = [&] {
-    auto store = SqliteStore::Open({.path = path});
-    EXPECT_OK(store);
-    return std::unique_ptr<TransactionStore>(std::move(*store));
-  };
+  auto open = [&] { return ::tcc::testing::OpenSqliteStore(path); };
   {
     Harness first(open());
     first.transport().SetBehavior([](const BranchCall& call) {
@@ -192,7 +231,7 @@ TEST(SagaRecovery, ARestartedEngineResumesWhereTheSagaStopped) {
       return CallResult{CallOutcome::kSuccess, ""};
     });
     ASSERT_OK(first.Submit({.gid = "saga-r", .steps = {Step("a"), Step("b"), Step("c")}}));
-    ASSERT_TRUE(WaitFor([&] { return first.transport().CountCalls(Phase::kTry) >= 2; }));
+    ASSERT_TRUE(first.AdvanceUntil([&] { return first.transport().CountCalls(Phase::kTry) >= 2; }));
   }
   Harness second(open());
   ASSERT_OK(second.engine().Recover());
@@ -201,6 +240,39 @@ TEST(SagaRecovery, ARestartedEngineResumesWhereTheSagaStopped) {
   std::vector<std::string> log = CallLog(second);
   EXPECT_EQ(std::count(log.begin(), log.end(), "Try:a"), 0);
   EXPECT_EQ(std::count(log.begin(), log.end(), "Try:c"), 1);
+}
+
+// Compensation restarts a step's attempt count; the durable "action sent"
+// mark still tells a restarted engine that the in-doubt step must be
+// compensated.
+TEST(SagaRecovery, AnInDoubtStepIsCompensatedAfterARestartMidCompensation) {
+  ::tcc::testing::TempDir dir;
+  std::string path = dir.File("tccd.db");
+  {
+    Harness first(::tcc::testing::OpenSqliteStore(path));
+    first.transport().SetBehavior([](const BranchCall& call) {
+      if (call.phase == Phase::kTry && call.branch_id == "a") {
+        return CallResult{CallOutcome::kSuccess, ""};
+      }
+      return CallResult{CallOutcome::kUnknown, "participant down"};
+    });
+    Branch in_doubt = Step("b");
+    in_doubt.max_attempts = 1;
+    ASSERT_OK(first.Submit({.gid = "saga-d", .steps = {Step("a"), in_doubt}}));
+    ASSERT_TRUE(first.WaitForState("saga-d", TxState::kCompensating));
+    ASSERT_TRUE(first.AdvanceUntil([&] { return first.transport().CountCalls(Phase::kCancel); }));
+    first.Flush();
+  }
+  Harness second(::tcc::testing::OpenSqliteStore(path));
+  auto stored = second.Get("saga-d");
+  ASSERT_OK(stored);
+  EXPECT_EQ(stored->branches[1].state, BranchState::kRegistered);
+  EXPECT_TRUE(stored->branches[1].action_sent);
+  ASSERT_OK(second.engine().Recover());
+  ASSERT_TRUE(second.WaitForState("saga-d", TxState::kRolledBack));
+  std::vector<std::string> log = CallLog(second);
+  EXPECT_EQ(std::count(log.begin(), log.end(), "Cancel:b"), 1) << absl::StrJoin(log, " ");
+  EXPECT_EQ(std::count(log.begin(), log.end(), "Cancel:a"), 1);
 }
 
 }  // namespace

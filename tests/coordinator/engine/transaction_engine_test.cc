@@ -1,5 +1,6 @@
 // The state machine end to end through the engine, on the in-memory store
-// and an in-process fake transport: every allowed and refused transition.
+// and an in-process fake transport, on manual time: every allowed and
+// refused transition, backoff, timeouts and back-queries without sleeping.
 #include "coordinator/engine/transaction_engine.h"
 
 #include <gtest/gtest.h>
@@ -191,14 +192,22 @@ TEST_F(EngineTest, FailingConfirmIsRetriedWithBackoffAndFlaggedStuck) {
     return CallResult{CallOutcome::kSuccess, ""};
   });
   ASSERT_OK(harness_.Decide(gid, Decision::kCommit));
-  ASSERT_TRUE(WaitFor([&] {
-    auto gt = harness_.Get(gid);
-    return gt.ok() && gt->stuck;
-  })) << "stuck flag after 3 failed attempts";
+  // Each retry waits for its backoff: without time passing, none is sent.
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    ASSERT_TRUE(WaitFor([&] {
+      auto gt = harness_.Get(gid);
+      return gt.ok() && gt->branches[0].attempts == static_cast<uint32_t>(attempt);
+    })) << attempt;
+    auto waiting = harness_.Get(gid);
+    EXPECT_EQ(waiting->stuck, attempt >= 3) << attempt;
+    EXPECT_EQ(harness_.transport().CountCalls(Phase::kConfirm), attempt);
+    int64_t retry_at = waiting->branches[0].next_retry_ms;
+    EXPECT_GT(retry_at, harness_.clock().NowMs()) << "the retry waits for its backoff";
+    if (attempt < 3) harness_.Advance(absl::Milliseconds(retry_at - harness_.clock().NowMs()));
+  }
   auto stuck = harness_.Get(gid);
   EXPECT_EQ(stuck->state, TxState::kCommitting);
   EXPECT_NE(stuck->branches[0].last_error.find("participant down"), std::string::npos);
-  EXPECT_GT(stuck->branches[0].next_retry_ms, 0);
   ASSERT_TRUE(harness_.WaitForState(gid, TxState::kCommitted));
   auto done = harness_.Get(gid);
   EXPECT_EQ(done->branches[0].attempts, 5u);
@@ -208,6 +217,10 @@ TEST_F(EngineTest, FailingConfirmIsRetriedWithBackoffAndFlaggedStuck) {
 TEST_F(EngineTest, TimeoutWithoutStatusEndpointRollsBack) {
   std::string gid = BeginTx("g-timeout", /*timeout_ms=*/300);
   TryAll(gid, {Spec("a")});
+  harness_.Advance(absl::Milliseconds(299));
+  harness_.Flush();
+  EXPECT_EQ(harness_.Get(gid)->state, TxState::kTrying) << "not before the deadline";
+  harness_.Advance(absl::Milliseconds(1));
   ASSERT_TRUE(harness_.WaitForState(gid, TxState::kRolledBack));
   EXPECT_EQ(harness_.transport().CountCalls(Phase::kCancel), 1);
   EXPECT_THAT(harness_.Decide(gid, Decision::kCommit),
@@ -224,6 +237,9 @@ TEST_F(EngineTest, TimeoutBackQueriesTheInitiatorAndFollowsItsAnswer) {
   std::string no = BeginTx("g-no", 300, "127.0.0.1:9999");
   TryAll(yes, {Spec("a")});
   TryAll(no, {Spec("a")});
+  EXPECT_EQ(harness_.transport().queries(), 0);
+  harness_.Advance(absl::Milliseconds(300));
+  EXPECT_EQ(harness_.transport().queries(), 2) << "both asked at their deadline";
   ASSERT_TRUE(harness_.WaitForState(yes, TxState::kCommitted));
   ASSERT_TRUE(harness_.WaitForState(no, TxState::kRolledBack));
 }
@@ -237,11 +253,56 @@ TEST_F(EngineTest, UnreachableStatusEndpointNeverResolvesByGuessing) {
       });
   std::string gid = BeginTx("g-down", 300, "127.0.0.1:9999");
   TryAll(gid, {Spec("a")});
-  ASSERT_TRUE(WaitFor([&] { return harness_.transport().queries() >= 4; }));
+  ASSERT_TRUE(harness_.AdvanceUntil([&] { return harness_.transport().queries() >= 4; }));
   EXPECT_EQ(harness_.Get(gid)->state, TxState::kTrying);
   EXPECT_TRUE(harness_.Get(gid)->stuck);
   reachable = true;
   ASSERT_TRUE(harness_.WaitForState(gid, TxState::kCommitted));
+}
+
+TEST_F(EngineTest, ABranchListedTwiceInOneTryIsRefused) {
+  std::string gid = BeginTx("g-twice");
+  EXPECT_THAT(harness_.Try(gid, {Spec("a"), Spec("b"), Spec("a")}),
+              StatusIs(Code::kInvalidArgument, "branch a is listed more than once"));
+  EXPECT_EQ(harness_.transport().CountCalls(Phase::kTry), 0);
+  EXPECT_TRUE(harness_.Get(gid)->branches.empty()) << "a refused request registers nothing";
+  // Repeating a branch in a later request is the idempotent retry.
+  TryAll(gid, {Spec("a")});
+  TryAll(gid, {Spec("a"), Spec("b")});
+  EXPECT_EQ(harness_.transport().CountCalls(Phase::kTry), 2);
+}
+
+TEST_F(EngineTest, GeneratedBranchIdsNeverCollideWithGivenOnes) {
+  std::string gid = BeginTx("g-ids");
+  TryAll(gid, {Spec("b2")});
+  // Unnamed branches at positions 2 and 3: "b2" is taken, so b3 and b4.
+  Branch unnamed = Spec("");
+  TryAll(gid, {unnamed, unnamed});
+  // Within one request a later given id is not taken by an earlier
+  // unnamed one: position 4 would be "b4" (taken), "b5" is given below.
+  auto tried = harness_.Try(gid, {unnamed, Spec("b5")});
+  ASSERT_OK(tried);
+  EXPECT_EQ((*tried)[0].branch_id, "b6");
+  EXPECT_EQ((*tried)[1].branch_id, "b5");
+  auto stored = harness_.Get(gid);
+  ASSERT_OK(stored);
+  std::vector<std::string> ids;
+  for (const Branch& branch : stored->branches) ids.push_back(branch.branch_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"b2", "b3", "b4", "b6", "b5"}));
+  EXPECT_EQ(harness_.transport().CountCalls(Phase::kTry), 5) << "every branch was tried";
+}
+
+TEST(EngineStoreFailure, AStoreErrorKeepsItsCode) {
+  auto budget = std::make_shared<std::atomic<int>>(-1);
+  auto store =
+      std::make_unique<::tcc::testing::FailingStore>(std::make_unique<MemoryStore>(), budget);
+  store->set_error(absl::DataLossError("injected: damaged page"));
+  Harness harness(std::move(store));
+  ASSERT_OK(harness.Begin({"g-damaged"}));
+  *budget = 0;
+  // DATA_LOSS must not reach the client as UNAVAILABLE, which it would retry forever.
+  EXPECT_THAT(harness.Try("g-damaged", {Spec("a")}),
+              StatusIs(Code::kDataLoss, "registering the branches failed: injected: damaged page"));
 }
 
 TEST(EngineStoreFailure, AFailedWriteIsReportedAndMemoryFallsBackToTheStore) {
@@ -255,7 +316,7 @@ TEST(EngineStoreFailure, AFailedWriteIsReportedAndMemoryFallsBackToTheStore) {
   *budget = -1;
   // The engine dropped its ahead-of-disk copy (branch TRIED) and reloaded
   // the stored one (branch REGISTERED): Commit must not go through.
-  ASSERT_TRUE(WaitFor([&] { return harness.engine().ActiveCount() == 1; }));
+  ASSERT_TRUE(harness.AdvanceUntil([&] { return harness.engine().ActiveCount() == 1; }));
   EXPECT_THAT(harness.Decide("g-disk", Decision::kCommit),
               StatusIs(Code::kFailedPrecondition, "REGISTERED"));
   // Repeating the Try makes the result durable; then the commit proceeds.
@@ -264,7 +325,7 @@ TEST(EngineStoreFailure, AFailedWriteIsReportedAndMemoryFallsBackToTheStore) {
   EXPECT_THAT(harness.Decide("g-disk", Decision::kCommit),
               StatusIs(Code::kUnavailable, "recording the decision failed"));
   *budget = -1;
-  ASSERT_TRUE(WaitFor([&] { return harness.engine().ActiveCount() == 1; }));
+  ASSERT_TRUE(harness.AdvanceUntil([&] { return harness.engine().ActiveCount() == 1; }));
   EXPECT_EQ(harness.Get("g-disk")->state, TxState::kTrying);
   EXPECT_EQ(*harness.Decide("g-disk", Decision::kCommit), TxState::kCommitting);
   ASSERT_TRUE(harness.WaitForState("g-disk", TxState::kCommitted));
@@ -291,12 +352,14 @@ TEST(EngineLimits, BackgroundCallsBeyondTheCapWaitForASlotAndAllFinish) {
     ASSERT_OK(harness.Decide(absl::StrCat("capped-", i),
                              i % 2 == 0 ? Decision::kCommit : Decision::kRollback));
   }
-  absl::SleepFor(absl::Milliseconds(200));
+  harness.Flush();  // Every decision's durable callback (which starts calls) has run.
   auto issued = [&] {
     return harness.transport().CountCalls(Phase::kConfirm) +
            harness.transport().CountCalls(Phase::kCancel);
   };
   EXPECT_EQ(issued(), 1) << "30 are due, but the cap allows one call in flight";
+  harness.Advance(absl::Seconds(1));
+  EXPECT_EQ(issued(), 1) << "time passing frees no slot";
   release.Notify();
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(harness.WaitForState(absl::StrCat("capped-", i),
@@ -309,11 +372,7 @@ TEST(EngineLimits, BackgroundCallsBeyondTheCapWaitForASlotAndAllFinish) {
 TEST(EngineRecovery, ARestartedEngineResumesUnfinishedTransactions) {
   ::tcc::testing::TempDir dir;
   std::string path = dir.File("tccd.db");
-  auto open = [&] {
-    auto store = SqliteStore::Open({.path = path});
-    EXPECT_OK(store);
-    return std::unique_ptr<TransactionStore>(std::move(*store));
-  };
+  auto open = [&] { return ::tcc::testing::OpenSqliteStore(path); };
   {
     Harness first(open());
     ASSERT_OK(first.Begin({"g-resume"}));
@@ -336,11 +395,7 @@ TEST(EngineRecovery, ARestartedEngineResumesUnfinishedTransactions) {
 TEST(EngineRecovery, ARestartResumesEveryBranchOfManyTransactions) {
   ::tcc::testing::TempDir dir;
   std::string path = dir.File("tccd.db");
-  auto open = [&] {
-    auto store = SqliteStore::Open({.path = path});
-    EXPECT_OK(store);
-    return std::unique_ptr<TransactionStore>(std::move(*store));
-  };
+  auto open = [&] { return ::tcc::testing::OpenSqliteStore(path); };
   constexpr int kCount = 120;
   auto gid = [](int i) { return absl::StrCat("g-many-", i); };
   {

@@ -1,0 +1,60 @@
+#include "coordinator/domain/manual_time.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace tcc {
+
+absl::Time ManualClock::Now() const {
+  absl::MutexLock lock(&mu_);
+  return now_;
+}
+
+void ManualClock::AdvanceTo(absl::Time when) {
+  absl::MutexLock lock(&mu_);
+  now_ = std::max(now_, when);
+}
+
+void ManualClock::Advance(absl::Duration by) { AdvanceTo(Now() + by); }
+
+void ManualScheduler::Schedule(absl::Time when, std::function<void()> callback) {
+  absl::MutexLock lock(&mu_);
+  timers_.push({when, next_sequence_++, std::move(callback)});
+}
+
+std::function<void()> ManualScheduler::PopDue(absl::Time when) {
+  absl::MutexLock lock(&mu_);
+  if (timers_.empty() || timers_.top().when > when) return nullptr;
+  // The clock reaches each timer's time before it runs, as a real one would.
+  clock_->AdvanceTo(timers_.top().when);
+  // priority_queue::top is const; the element is popped right after.
+  std::function<void()> callback = std::move(const_cast<Timer&>(timers_.top()).callback);
+  timers_.pop();
+  return callback;
+}
+
+size_t ManualScheduler::AdvanceTo(absl::Time when) {
+  size_t ran = 0;
+  while (std::function<void()> callback = PopDue(when)) {
+    callback();  // Without the lock: it may schedule more.
+    ++ran;
+  }
+  clock_->AdvanceTo(when);
+  return ran;
+}
+
+size_t ManualScheduler::Advance(absl::Duration by) { return AdvanceTo(clock_->Now() + by); }
+
+size_t ManualScheduler::RunDue() { return AdvanceTo(clock_->Now()); }
+
+absl::Time ManualScheduler::NextDue() const {
+  absl::MutexLock lock(&mu_);
+  return timers_.empty() ? absl::InfiniteFuture() : timers_.top().when;
+}
+
+size_t ManualScheduler::pending() const {
+  absl::MutexLock lock(&mu_);
+  return timers_.size();
+}
+
+}  // namespace tcc

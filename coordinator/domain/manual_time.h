@@ -1,0 +1,73 @@
+// Time under a test's (or a simulator's) control: a ManualClock that moves
+// only when told to, and a ManualScheduler that keeps scheduled callbacks
+// until time is advanced past them, then runs them on the advancing thread
+// in time order (FIFO among equal times), moving the clock to each one's
+// time first. Nothing here starts a thread or reads the wall clock, so a
+// run is reproducible. Thread-safe: callbacks may be scheduled from any
+// thread; each class guards its state with its own mutex, never held while
+// a callback runs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <queue>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "coordinator/domain/clock.h"
+#include "coordinator/domain/scheduler.h"
+
+namespace tcc {
+
+class ManualClock final : public Clock {
+ public:
+  // Starts at an arbitrary fixed instant, not at the Unix epoch, so that
+  // "0 means unset" timestamps stay distinguishable.
+  explicit ManualClock(absl::Time start = absl::FromUnixSeconds(1'800'000'000)) : now_(start) {}
+
+  absl::Time Now() const override;
+  // Moves the clock to `when`; never backwards.
+  void AdvanceTo(absl::Time when);
+  void Advance(absl::Duration by);
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::Time now_ ABSL_GUARDED_BY(mu_);
+};
+
+class ManualScheduler final : public Scheduler {
+ public:
+  explicit ManualScheduler(ManualClock* clock) : clock_(clock) {}
+
+  void Schedule(absl::Time when, std::function<void()> callback) override;
+
+  // Runs every callback due by `when` (including those they schedule that
+  // are due by then), then leaves the clock at `when`. Returns how many ran.
+  size_t AdvanceTo(absl::Time when);
+  size_t Advance(absl::Duration by);
+  // Runs what is due now, without moving the clock.
+  size_t RunDue();
+  // When the earliest pending callback is due; InfiniteFuture if none.
+  absl::Time NextDue() const;
+  size_t pending() const;
+
+ private:
+  struct Timer {
+    absl::Time when;
+    uint64_t sequence;
+    std::function<void()> callback;
+    bool operator>(const Timer& other) const {
+      return when != other.when ? when > other.when : sequence > other.sequence;
+    }
+  };
+  // Removes and returns the earliest callback due by `when`, if any.
+  std::function<void()> PopDue(absl::Time when);
+
+  ManualClock* const clock_;
+  mutable absl::Mutex mu_;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace tcc

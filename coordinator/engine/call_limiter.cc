@@ -1,0 +1,55 @@
+#include "coordinator/engine/call_limiter.h"
+
+namespace tcc {
+
+bool CallLimiter::TryAcquire(const std::string& gid) {
+  absl::MutexLock lock(&mu_);
+  if (background_ < max_background_) {
+    ++background_;
+    return true;
+  }
+  if (queued_.insert(gid).second) queue_.push_back(gid);
+  return false;
+}
+
+void CallLimiter::Release() {
+  absl::MutexLock lock(&mu_);
+  --background_;
+}
+
+std::optional<std::string> CallLimiter::PopWaiting() {
+  absl::MutexLock lock(&mu_);
+  if (queue_.empty() || background_ >= max_background_) return std::nullopt;
+  std::string gid = std::move(queue_.front());
+  queue_.pop_front();
+  queued_.erase(gid);
+  return gid;
+}
+
+void CallLimiter::CallStarted() {
+  absl::MutexLock lock(&mu_);
+  ++in_flight_;
+}
+
+void CallLimiter::CallFinished() {
+  absl::MutexLock lock(&mu_);
+  --in_flight_;
+}
+
+bool CallLimiter::WaitUntilIdle(absl::Duration grace) {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ == 0; };
+  return mu_.AwaitWithTimeout(absl::Condition(&idle), grace);
+}
+
+int CallLimiter::background_in_use() const {
+  absl::MutexLock lock(&mu_);
+  return background_;
+}
+
+size_t CallLimiter::waiting() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.size();
+}
+
+}  // namespace tcc

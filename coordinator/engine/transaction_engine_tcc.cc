@@ -1,0 +1,307 @@
+// TCC mode of the engine: Begin, the initiator's decision, and driving every
+// branch's Confirm or Cancel (with backoff, under the call limiter) until
+// the GT is final. Also the call plumbing the saga driver shares.
+#include <algorithm>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "coordinator/domain/saga.h"
+#include "coordinator/engine/store_error.h"
+#include "coordinator/engine/transaction_engine.h"
+#include "tcc/common/logging.h"
+
+namespace tcc {
+namespace {
+
+// What the timeline calls a branch: sagas have steps.
+absl::string_view UnitName(const GlobalTransaction& gt) {
+  return gt.mode == TxMode::kSaga ? "step" : "branch";
+}
+
+}  // namespace
+
+void TransactionEngine::Begin(BeginParams params, Callback<BeginResult> done) {
+  if (params.timeout_ms > options_.limits.max_timeout_ms) {
+    return done(absl::InvalidArgumentError(absl::StrCat("timeout_ms ", params.timeout_ms,
+                                                        " is over the limit of ",
+                                                        options_.limits.max_timeout_ms)));
+  }
+  if (!params.status_endpoint.empty()) {
+    if (absl::Status valid = ValidateTarget(params.status_endpoint, "status_endpoint");
+        !valid.ok()) {
+      return done(valid);
+    }
+  }
+  if (params.timeout_ms == 0) {
+    params.timeout_ms = static_cast<uint32_t>(absl::ToInt64Milliseconds(options_.default_timeout));
+  }
+  if (params.gid.empty()) {
+    absl::MutexLock lock(&mu_);
+    params.gid = NewGidLocked();
+  }
+  if (absl::Status valid = ValidateGid(params.gid); !valid.ok()) return done(valid);
+  GlobalTransaction gt;
+  gt.gid = params.gid;
+  gt.created_ms = gt.updated_ms = clock_->NowMs();
+  gt.timeout_ms = params.timeout_ms;
+  gt.deadline_ms = gt.created_ms + params.timeout_ms;
+  gt.status_endpoint = params.status_endpoint;
+  TimelineEvent begun =
+      Event("begin", absl::StrCat("begun with timeout ", gt.timeout_ms, "ms",
+                                  gt.status_endpoint.empty()
+                                      ? ", no status endpoint"
+                                      : absl::StrCat(", status endpoint ", gt.status_endpoint)));
+  CreateOrLoad(std::move(gt), std::move(begun), "recording the transaction failed",
+               [this, params, done](absl::StatusOr<CreateOrLoadResult> created) {
+                 if (!created.ok()) return done(created.status());
+                 OnBegun(params, std::move(*created), done);
+               });
+}
+
+void TransactionEngine::OnBegun(BeginParams params, CreateOrLoadResult created,
+                                Callback<BeginResult> done) {
+  GlobalTransaction& gt = created.gt;
+  if (!created.created && (gt.mode != TxMode::kTcc || gt.timeout_ms != params.timeout_ms ||
+                           gt.status_endpoint != params.status_endpoint)) {
+    return done(absl::AlreadyExistsError(absl::StrFormat(
+        "transaction %s already exists with other parameters (timeout_ms %d, status_endpoint "
+        "\"%s\"); use a new gid",
+        gt.gid, gt.timeout_ms, gt.status_endpoint)));
+  }
+  BeginResult result{gt.gid, created.created, gt.state};
+  After after;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!IsFinal(gt.state) && !active_.contains(gt.gid)) InstallLocked(std::move(gt), after);
+  }
+  Run(after);
+  if (created.created) spdlog::debug("gid={} begun, timeout {}ms", result.gid, params.timeout_ms);
+  done(std::move(result));
+}
+
+void TransactionEngine::Decide(std::string gid, Decision decision, Callback<TxState> done) {
+  if (absl::Status valid = ValidateGid(gid); !valid.ok()) return done(valid);
+  WithTransaction(
+      gid,
+      [this, decision, done](Active& active, After& after) {
+        mu_.AssertHeld();
+        DecideLocked(active, decision, done, after);
+      },
+      done);
+}
+
+void TransactionEngine::DecideLocked(Active& active, Decision decision, Callback<TxState> done,
+                                     After& after) {
+  absl::StatusOr<DecisionCheck> check = CheckDecision(active.gt, decision);
+  if (!check.ok()) {
+    after.push_back([done, status = check.status()] { done(status); });
+    return;
+  }
+  TxState state = active.gt.state;
+  if (*check == DecisionCheck::kAlreadyDecided) {
+    // The first decision may still be on its way to disk: answer only
+    // after everything queued before this point is durable.
+    absl::Status queued = store_->Submit([](TransactionStore&) { return absl::OkStatus(); },
+                                         [done, state](absl::Status status) {
+                                           if (!status.ok())
+                                             return done(StoreFailure(status, "store"));
+                                           done(state);
+                                         });
+    if (!queued.ok()) after.push_back([done, queued] { done(queued); });
+    return;
+  }
+  std::string reason =
+      decision == Decision::kCommit ? "committed by the initiator" : "rolled back by the initiator";
+  ApplyDecisionLocked(
+      active, decision, std::move(reason), kCoordinatorActor,
+      [done, decision](absl::Status status) {
+        if (!status.ok()) return done(status);
+        done(decision == Decision::kCommit ? TxState::kCommitting : TxState::kRollingBack);
+      });
+}
+
+void TransactionEngine::ApplyDecisionLocked(Active& active, Decision decision, std::string reason,
+                                            std::string actor, StatusFn durable) {
+  active.gt.state = decision == Decision::kCommit ? TxState::kCommitting : TxState::kRollingBack;
+  active.gt.decision_reason = std::move(reason);
+  TouchLocked(active);
+  const std::string gid = active.gt.gid;
+  spdlog::info("gid={} {} ({})", gid, TxStateName(active.gt.state), active.gt.decision_reason);
+  TimelineEvent event = Event(
+      "state", absl::StrCat(TxStateName(active.gt.state), " (", active.gt.decision_reason, ")"),
+      std::move(actor));
+  PersistLocked(active, {}, {},
+                [this, gid, durable](absl::Status status) {
+                  if (!status.ok()) {
+                    if (durable) durable(StoreFailure(status, "recording the decision failed"));
+                    return;
+                  }
+                  if (durable) durable(absl::OkStatus());
+                  Drive(gid);  // Confirms / Cancels start only once the decision is durable.
+                },
+                {std::move(event)});
+}
+
+void TransactionEngine::Drive(const std::string& gid) {
+  After after;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = active_.find(gid);
+    if (it == active_.end()) return;
+    DriveLocked(*it->second, after);
+  }
+  Run(after);
+}
+
+void TransactionEngine::DriveLocked(Active& active, After& after) {
+  if (stopping_) return;
+  int64_t now = clock_->NowMs();
+  if (active.drive_at_ms <= now) active.drive_at_ms = std::numeric_limits<int64_t>::max();
+  if (active.gt.mode == TxMode::kSaga) return DriveSagaLocked(active, now, after);
+  DriveTccLocked(active, now, after);
+}
+
+void TransactionEngine::DriveTccLocked(Active& active, int64_t now, After& after) {
+  GlobalTransaction& gt = active.gt;
+  int64_t next_due = std::numeric_limits<int64_t>::max();
+  for (size_t i = 0; i < gt.branches.size(); ++i) {
+    const Branch& branch = gt.branches[i];
+    std::optional<Phase> phase = PendingPhase(gt.state, branch.state);
+    if (!phase || active.in_flight[i]) continue;
+    if (branch.next_retry_ms > now) {
+      next_due = std::min(next_due, branch.next_retry_ms);
+      continue;
+    }
+    if (!limiter_.TryAcquire(gt.gid)) break;
+    active.in_flight[i] = true;
+    BranchCall call = MakeCall(gt, branch, *phase);
+    call.wait_for_ready = TakeFlag(active.operator_retry, i);
+    StartCallLocked(
+        std::move(call),
+        [this, gid = gt.gid, i, phase = *phase](CallResult result) {
+          OnPhaseResult(gid, i, phase, std::move(result));
+        },
+        after);
+  }
+  if (next_due != std::numeric_limits<int64_t>::max()) ScheduleDriveLocked(active, next_due);
+  // A decided GT with nothing left to call (e.g. no branches) is final now.
+  if (std::optional<TxState> final_state = FinalStateIfDone(gt); final_state && active.Idle()) {
+    FinalizeLocked(active, *final_state, {}, nullptr);
+  }
+}
+
+void TransactionEngine::ScheduleDriveLocked(Active& active, int64_t at_ms) {
+  if (active.drive_at_ms <= at_ms) return;  // An earlier Drive will reschedule.
+  active.drive_at_ms = at_ms;
+  scheduler_->Schedule(absl::FromUnixMillis(at_ms), [this, gid = active.gt.gid] { Drive(gid); });
+}
+
+void TransactionEngine::StartCallLocked(BranchCall call, std::function<void(CallResult)> done,
+                                        After& after, bool background) {
+  limiter_.CallStarted();
+  after.push_back([this, call = std::move(call), done = std::move(done), background]() mutable {
+    transport_->Call(std::move(call),
+                     [this, done = std::move(done), background](CallResult result) {
+                       done(std::move(result));
+                       limiter_.CallFinished();
+                       if (background) ReleaseBackgroundSlot();
+                     });
+  });
+}
+
+void TransactionEngine::ReleaseBackgroundSlot() {
+  limiter_.Release();
+  std::optional<std::string> next;
+  {
+    absl::MutexLock lock(&mu_);
+    // Skips the GTs that finished while they waited.
+    while ((next = limiter_.PopWaiting()) && !active_.contains(*next)) {
+    }
+  }
+  if (next) Drive(*next);
+}
+
+BranchCall TransactionEngine::MakeCall(const GlobalTransaction& gt, const Branch& branch,
+                                       Phase phase) const {
+  BranchCall call;
+  call.target = branch.target;
+  call.phase = phase;
+  call.gid = gt.gid;
+  call.branch_id = branch.branch_id;
+  call.action = branch.action;
+  call.payload = branch.payload;
+  call.headers = branch.headers;
+  // A saga step may set its own deadline, for its action and compensation.
+  call.timeout =
+      branch.timeout_ms > 0 ? absl::Milliseconds(branch.timeout_ms) : options_.call_timeout;
+  return call;
+}
+
+std::optional<Phase> TransactionEngine::PhaseNeeded(const GlobalTransaction& gt,
+                                                    const Branch& branch) {
+  if (gt.mode == TxMode::kTcc) return PendingPhase(gt.state, branch.state);
+  if (gt.state == TxState::kRunning && branch.state == BranchState::kRegistered) {
+    return Phase::kTry;
+  }
+  if (gt.state == TxState::kCompensating && NeedsCompensation(branch)) return Phase::kCancel;
+  return std::nullopt;
+}
+
+TransactionEngine::Active* TransactionEngine::AnsweredLocked(const std::string& gid, size_t index) {
+  auto it = active_.find(gid);
+  if (it == active_.end()) return nullptr;
+  it->second->in_flight[index] = false;
+  return it->second.get();
+}
+
+absl::Duration TransactionEngine::BackoffLocked(uint32_t failed_attempts) {
+  return options_.retry.DelayAfter(failed_attempts, random_);
+}
+
+void TransactionEngine::OnPhaseResult(const std::string& gid, size_t index, Phase phase,
+                                      CallResult result) {
+  After after;
+  {
+    absl::MutexLock lock(&mu_);
+    Active* answered = AnsweredLocked(gid, index);
+    if (answered == nullptr) return;
+    Active& active = *answered;
+    Branch& branch = active.gt.branches[index];
+    if (PhaseNeeded(active.gt, branch) != phase) return;
+    absl::Duration delay = BackoffLocked(branch.attempts + 1);
+    ApplyPhaseResult(branch, phase, result, absl::ToUnixMillis(clock_->Now() + delay));
+    absl::string_view unit = UnitName(active.gt);
+    std::vector<TimelineEvent> events;
+    if (result.outcome == CallOutcome::kSuccess) {
+      events.push_back(Event(
+          "branch", absl::StrCat(unit, " ", branch.branch_id, ": ", BranchStateName(branch.state),
+                                 " after ", branch.attempts, " attempt(s)")));
+    } else {
+      LogPhaseFailureLocked(gid, branch, delay);
+      // Only the first failure goes to the timeline: attempts are counted
+      // on the branch, and a long outage must not flood the history.
+      if (branch.attempts == 1) {
+        events.push_back(Event("branch", absl::StrCat(unit, " ", branch.branch_id, ": ",
+                                                      branch.last_error, "; retrying")));
+      }
+    }
+    TouchLocked(active);
+    PersistLocked(active, {}, {index}, nullptr, std::move(events));
+    DriveLocked(active, after);
+  }
+  Run(after);
+}
+
+void TransactionEngine::LogPhaseFailureLocked(const std::string& gid, const Branch& branch,
+                                              absl::Duration delay) {
+  std::optional<int64_t> unlogged = failure_log_.Admit(branch.target);
+  if (!unlogged) return;
+  spdlog::warn("gid={} branch={} target={} {} (attempt {}); retry in {}{}", gid, branch.branch_id,
+               branch.target, branch.last_error, branch.attempts, absl::FormatDuration(delay),
+               *unlogged == 0 ? std::string()
+                              : absl::StrCat("; ", *unlogged,
+                                             " more failed call(s) to this target not logged"));
+}
+
+}  // namespace tcc
