@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl_compat.h"
+#include "tcc/common/sqlite_status.h"
 #include "tcc/common/status_macros.h"
 #include "tcc/sdk/local_db.h"
 
@@ -38,29 +39,9 @@ struct StatementFinalizer {
 using ConnectionHandle = std::unique_ptr<sqlite3, ConnectionCloser>;
 using StatementHandle = std::unique_ptr<sqlite3_stmt, StatementFinalizer>;
 
-absl::StatusCode CodeFor(int extended_code) {
-  switch (extended_code & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-    case SQLITE_CANTOPEN:
-      return absl::StatusCode::kUnavailable;
-    case SQLITE_CONSTRAINT:
-      return extended_code == SQLITE_CONSTRAINT_UNIQUE ||
-                     extended_code == SQLITE_CONSTRAINT_PRIMARYKEY
-                 ? absl::StatusCode::kAlreadyExists
-                 : absl::StatusCode::kFailedPrecondition;
-    default:
-      return absl::StatusCode::kInternal;
-  }
-}
-
+// The shared mapping, with the SDK's std::string_view.
 absl::Status SqliteError(sqlite3* db, int rc, std::string_view what) {
-  const char* message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  int extended = db != nullptr ? sqlite3_extended_errcode(db) : rc;
-  return absl::Status(CodeFor(extended),
-                      absl::StrCat("sqlite: ", internal::ToAbsl(what), ": ", message));
+  return tcc::SqliteError(rc, db, internal::ToAbsl(what));
 }
 
 absl::Status Bind(sqlite3* db, sqlite3_stmt* stmt, absl::Span<const SqlValue> params) {
@@ -87,7 +68,7 @@ absl::Status Bind(sqlite3* db, sqlite3_stmt* stmt, absl::Span<const SqlValue> pa
                                SQLITE_TRANSIENT);
         break;
     }
-    if (rc != SQLITE_OK) return SqliteError(db, rc, "bind");
+    if (rc != SQLITE_OK) return SqliteError(db, rc, absl::StrCat("bind ?", index));
   }
   return absl::OkStatus();
 }
@@ -550,8 +531,11 @@ absl::Status CommitOrRollBack(SqliteConnection& conn) {
   if (committed.ok()) return committed;
   // Some errors leave the transaction open (SQLITE_BUSY), some end it.
   if (conn.InTransaction()) conn.Run("ROLLBACK").IgnoreError();
-  return absl::UnavailableError(absl::StrCat(
-      "the commit failed, so this call's writes were rolled back: ", committed.message()));
+  // The COMMIT's own code: retrying a call whose commit hit a damaged file
+  // or a full disk does not help, and UNAVAILABLE would say it does.
+  return absl::Status(committed.code(),
+                      absl::StrCat("the commit failed, so this call's writes were rolled back: ",
+                                   committed.message()));
 }
 
 absl::Status Abandon(SqliteConnection& conn, const absl::Status& lost) {
