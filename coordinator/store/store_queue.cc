@@ -60,10 +60,10 @@ void StoreQueue::WriterLoop() {
     std::deque<Pending> batch;
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](StoreQueue* self)
-               ABSL_NO_THREAD_SAFETY_ANALYSIS { return self->stopping_ || !self->queue_.empty(); },
-          this));
+      auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !queue_.empty();
+      };
+      mu_.Await(absl::Condition(&has_work));
       if (queue_.empty()) {  // Stopping and drained.
         writer_done_ = true;
         return;
@@ -116,11 +116,10 @@ void StoreQueue::CompleterLoop() {
     std::deque<Finished> ready;
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](StoreQueue* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return self->writer_done_ || !self->finished_.empty();
-          },
-          this));
+      auto has_results = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return writer_done_ || !finished_.empty();
+      };
+      mu_.Await(absl::Condition(&has_results));
       if (finished_.empty()) return;  // The writer stopped and all is reported.
       ready.swap(finished_);
     }
