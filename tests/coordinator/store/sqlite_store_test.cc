@@ -343,6 +343,15 @@ TEST(SqliteStore, ADamagedFileIsDataLossNotARetryableError) {
   EXPECT_THAT(store->LoadUnfinished(), StatusIs(absl::StatusCode::kDataLoss));
 }
 
+TEST(SqliteStore, AMigrationThatMeetsADamagedFileIsDataLoss) {
+  TempDir dir;
+  std::string path = dir.File("tccd.db");
+  { OpenAt(path, /*version=*/2); }
+  DamagePagesOf(path, "global_transactions");  // Migration 3 indexes this table.
+  EXPECT_THAT(SqliteStore::Open({.path = path}),
+              StatusIs(absl::StatusCode::kDataLoss, "migration to schema version 3 failed"));
+}
+
 TEST(SqliteStore, AFileThatIsNoDatabaseIsDataLoss) {
   TempDir dir;
   std::string path = dir.File("tccd.db");
