@@ -11,7 +11,10 @@ bool IsKeyConflict(int extended) {
 }
 
 // What the reader of the message can do about it.
-absl::string_view Advice(absl::StatusCode code) {
+absl::string_view Advice(int rc, absl::StatusCode code) {
+  if ((rc & 0xff) == SQLITE_CONSTRAINT && code == absl::StatusCode::kFailedPrecondition) {
+    return "the write conflicts with the stored data; the same write fails until that changes";
+  }
   switch (code) {
     case absl::StatusCode::kUnavailable:
       return "the database is busy or its storage failed transiently; retry";
@@ -22,8 +25,12 @@ absl::string_view Advice(absl::StatusCode code) {
     case absl::StatusCode::kAlreadyExists:
       return "a row with this key already exists";
     case absl::StatusCode::kFailedPrecondition:
-      return "the write does not fit the stored data, or the database file cannot be opened or "
-             "written (check its path, permissions and mount); retrying alone will not help";
+      return "the database file cannot be opened or written; check its path, permissions and "
+             "mount, then retry";
+    case absl::StatusCode::kPermissionDenied:
+      return "the statement was not authorized";
+    case absl::StatusCode::kCancelled:
+      return "the statement was interrupted";
     case absl::StatusCode::kInvalidArgument:
       return "a bound value is too large or of the wrong type; retrying will not help";
     case absl::StatusCode::kAborted:
@@ -79,7 +86,7 @@ absl::Status SqliteError(int rc, sqlite3* db, absl::string_view what) {
   const char* message = same ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   const absl::StatusCode status_code = SqliteStatusCode(code);
   return absl::Status(status_code, absl::StrCat("sqlite: ", what, ": ", message, " (sqlite code ",
-                                                code, "); ", Advice(status_code)));
+                                                code, "); ", Advice(code, status_code)));
 }
 
 }  // namespace tcc

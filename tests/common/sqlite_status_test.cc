@@ -101,6 +101,8 @@ TEST_F(SqliteErrorTest, UsesTheConnectionsExtendedCode) {
   ASSERT_EQ(rc, SQLITE_CONSTRAINT_NOTNULL);
   EXPECT_THAT(SqliteError(SQLITE_CONSTRAINT, db_.get(), "insert b"),
               StatusIs(Code::kFailedPrecondition, "NOT NULL constraint failed"));
+  EXPECT_THAT(SqliteError(SQLITE_CONSTRAINT, db_.get(), "insert b"),
+              StatusIs(Code::kFailedPrecondition, "conflicts with the stored data"));
 }
 
 TEST_F(SqliteErrorTest, ABadBindIndexIsInternal) {
@@ -134,6 +136,8 @@ TEST_F(SqliteErrorTest, IgnoresAnOlderErrorOfTheConnection) {
 TEST(SqliteError, WorksWithoutAConnection) {
   EXPECT_THAT(SqliteError(SQLITE_CANTOPEN, nullptr, "open /nowhere/x.db"),
               StatusIs(Code::kFailedPrecondition, "sqlite: open /nowhere/x.db: unable to open"));
+  EXPECT_THAT(SqliteError(SQLITE_CANTOPEN, nullptr, "open /nowhere/x.db"),
+              StatusIs(Code::kFailedPrecondition, "check its path, permissions and mount"));
   EXPECT_THAT(SqliteError(SQLITE_NOTADB, nullptr, "read"), StatusIs(Code::kDataLoss, "backup"));
 }
 
