@@ -1,45 +1,42 @@
 #include "coordinator/store/sqlite_db.h"
 
 #include "absl/strings/str_cat.h"
+#include "tcc/common/sqlite_status.h"
 
 namespace tcc::sqlite {
 
-absl::Status Error(sqlite3* db, absl::string_view context) {
-  int code = sqlite3_extended_errcode(db);
-  std::string message =
-      absl::StrCat(context, ": ", sqlite3_errmsg(db), " (sqlite code ", code, ")");
-  int primary = code & 0xff;
-  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_FULL ||
-      primary == SQLITE_IOERR) {
-    return absl::UnavailableError(message);
+Statement& Statement::Checked(int rc, int index) {
+  if (rc != SQLITE_OK && bind_status_.ok()) {
+    bind_status_ = SqliteError(rc, db_, absl::StrCat("bind ?", index, " of ", sqlite3_sql(stmt_)));
   }
-  if (primary == SQLITE_CONSTRAINT) return absl::AlreadyExistsError(message);
-  return absl::InternalError(message);
+  return *this;
 }
 
 Statement& Statement::Bind(int index, int64_t value) {
-  sqlite3_bind_int64(stmt_, index, value);
-  return *this;
+  return Checked(sqlite3_bind_int64(stmt_, index, value), index);
 }
 
 Statement& Statement::Bind(int index, absl::string_view text) {
-  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-  return *this;
+  return Checked(
+      sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT),
+      index);
 }
 
 Statement& Statement::BindBlob(int index, absl::string_view bytes) {
   // A zero-length blob must still be non-NULL for NOT NULL columns.
   static const char kEmpty = 0;
   const char* data = bytes.empty() ? &kEmpty : bytes.data();
-  sqlite3_bind_blob(stmt_, index, data, static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
-  return *this;
+  return Checked(
+      sqlite3_bind_blob(stmt_, index, data, static_cast<int>(bytes.size()), SQLITE_TRANSIENT),
+      index);
 }
 
 absl::StatusOr<bool> Statement::Step() {
+  if (!bind_status_.ok()) return bind_status_;
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  return Error(db_, sqlite3_sql(stmt_));
+  return SqliteError(rc, db_, sqlite3_sql(stmt_));
 }
 
 absl::Status Statement::Run() {
@@ -64,19 +61,15 @@ absl::StatusOr<Database> Database::Open(const std::string& path) {
       sqlite3_open_v2(path.c_str(), &raw,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   DbHandle db(raw);
-  if (rc != SQLITE_OK) {
-    return absl::UnavailableError(absl::StrCat("cannot open SQLite database ", path, ": ",
-                                               raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
-  }
+  if (rc != SQLITE_OK) return SqliteError(rc, raw, absl::StrCat("open ", path));
   sqlite3_extended_result_codes(raw, 1);
   return Database(std::move(db));
 }
 
 absl::Status Database::Exec(absl::string_view sql) {
   std::string owned(sql);
-  if (sqlite3_exec(db_.get(), owned.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
-    return Error(db_.get(), owned);
-  }
+  int rc = sqlite3_exec(db_.get(), owned.c_str(), nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(rc, db_.get(), owned);
   return absl::OkStatus();
 }
 
@@ -90,10 +83,11 @@ absl::StatusOr<std::unique_ptr<Statement>> Database::Prepare(absl::string_view s
   auto [it, inserted] = cache_.try_emplace(std::string(sql));
   if (inserted) {
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
-                           SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+    int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
       cache_.erase(it);
-      return Error(db_.get(), absl::StrCat("prepare ", sql));
+      return SqliteError(rc, db_.get(), absl::StrCat("prepare ", sql));
     }
     it->second.reset(stmt);
   }

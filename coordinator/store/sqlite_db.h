@@ -1,6 +1,7 @@
 // Thin RAII wrappers over the SQLite C API: an owned connection and cached
 // prepared statements with bind/step helpers that turn SQLite errors into
-// absl::Status. Not thread-safe: one owner thread per connection.
+// absl::Status (tcc/common/sqlite_status.h: one mapping with the SDK's).
+// Not thread-safe: one owner thread per connection.
 #pragma once
 
 #include <sqlite3.h>
@@ -25,10 +26,13 @@ struct StmtFinalizer {
 using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
 using StmtHandle = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
 
-absl::Status Error(sqlite3* db, absl::string_view context);
-
 // A prepared statement in use: bind by 1-based index, step, read columns.
 // Resets the statement on destruction so the cached one can be reused.
+//
+// Binds chain (stmt->Bind(1, a).Bind(2, b)), so a bind that fails (an index
+// out of range, a value too big) is kept, and Step and Run return the first
+// such error without running the statement: a failed bind would otherwise
+// leave its parameter NULL and the statement would run with it.
 class Statement {
  public:
   Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
@@ -53,8 +57,12 @@ class Statement {
   int Type(int column) const { return sqlite3_column_type(stmt_, column); }
 
  private:
+  // Keeps the first failed bind's error.
+  Statement& Checked(int rc, int index);
+
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  absl::Status bind_status_;
 };
 
 class Database {

@@ -162,8 +162,10 @@ absl::Status SqliteStore::Migrate(int target_version) {
     }
     if (!applied.ok()) {
       db_.Exec("ROLLBACK").IgnoreError();
-      return absl::InternalError(
-          absl::StrCat("migration to schema version ", next, " failed: ", applied.message()));
+      // The failure's own code: a damaged file (DATA_LOSS) or a full disk
+      // needs an operator, a busy one (UNAVAILABLE) only a retry.
+      return absl::Status(applied.code(), absl::StrCat("migration to schema version ", next,
+                                                       " failed: ", applied.message()));
     }
     TCC_RETURN_IF_ERROR(db_.Exec("COMMIT"));
   }

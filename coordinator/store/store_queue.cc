@@ -97,7 +97,12 @@ void StoreQueue::RunBatch(std::deque<Pending>& batch) {
   if (batch_status.ok()) batch_status = store_->CommitBatch();
   if (!batch_status.ok()) {
     store_->AbortBatch();
-    for (absl::Status& result : results) result = batch_status;
+    // Only the operations that succeeded lose their writes with the batch; a
+    // failed one wrote nothing, and its own error (DATA_LOSS, say) is still
+    // its answer. Overwriting it with the commit's would hide it.
+    for (absl::Status& result : results) {
+      if (result.ok()) result = batch_status;
+    }
   }
   absl::MutexLock lock(&mu_);
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -111,10 +116,10 @@ void StoreQueue::CompleterLoop() {
     std::deque<Finished> ready;
     {
       absl::MutexLock lock(&mu_);
-      auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      auto has_results = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return writer_done_ || !finished_.empty();
       };
-      mu_.Await(absl::Condition(&has_work));
+      mu_.Await(absl::Condition(&has_results));
       if (finished_.empty()) return;  // The writer stopped and all is reported.
       ready.swap(finished_);
     }

@@ -35,7 +35,8 @@ class StoreQueue {
   // Runs inside a batch on the writer thread. Its status is the operation's
   // own result; the batch commits even when one operation fails.
   using Operation = std::function<absl::Status(TransactionStore&)>;
-  // Receives the operation's status, or the batch's commit error.
+  // Receives the operation's status, code and message unchanged; if the
+  // operation succeeded but its batch did not commit, the commit's error.
   using Completion = std::function<void(absl::Status)>;
 
   StoreQueue(std::unique_ptr<TransactionStore> store, StoreQueueOptions options = {});

@@ -1,6 +1,7 @@
 // The SQLite adapter: bound parameters, rollback, the error codes that the
 // barrier and the servers rely on, the statement cache and read-only
 // transactions.
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -96,6 +97,20 @@ TEST_P(SqliteDatabaseTest, ErrorCodes) {
       db_->RunInTransaction([](LocalTx& tx) { return tx.Exec("INSERT INTO nowhere").status(); });
   EXPECT_TRUE(absl::IsInternal(syntax)) << syntax;
   EXPECT_FALSE(OpenSqliteDatabase(dir_.File("missing-dir/x.db")).ok());
+  absl::Status extra_parameter = db_->RunInTransaction([](LocalTx& tx) {
+    return tx.Exec("INSERT INTO t (k) VALUES (?)", {"k2", 7}).status();
+  });
+  EXPECT_TRUE(absl::IsInternal(extra_parameter)) << extra_parameter;
+  EXPECT_NE(extra_parameter.message().find("bind ?2"), absl::string_view::npos) << extra_parameter;
+}
+
+// Neither is fixed by retrying, so neither may come back as UNAVAILABLE.
+TEST_P(SqliteDatabaseTest, DamagedOrUnopenableFilesAreNotRetryable) {
+  absl::Status missing_dir = OpenSqliteDatabase(dir_.File("missing-dir/x.db"), Options()).status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(missing_dir)) << missing_dir;
+  std::ofstream(dir_.File("garbage.db")) << std::string(8192, 'x');
+  absl::Status garbage = OpenSqliteDatabase(dir_.File("garbage.db"), Options()).status();
+  EXPECT_TRUE(absl::IsDataLoss(garbage)) << garbage;
 }
 
 TEST_P(SqliteDatabaseTest, ThrowingFunctionRollsBackAndFreesItsConnection) {

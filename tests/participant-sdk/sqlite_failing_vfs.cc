@@ -6,9 +6,12 @@
 #include <cstdlib>
 
 namespace tcc::sdk::testing {
+static_assert(FailingWalVfs::kIoError == SQLITE_IOERR_WRITE);
+
 namespace {
 
 std::atomic<bool> armed_now{false};
+std::atomic<int> write_error{SQLITE_IOERR_WRITE};
 std::atomic<int> failure_count{0};
 sqlite3_vfs* real_vfs = nullptr;
 sqlite3_vfs shim_vfs;
@@ -33,7 +36,7 @@ int Read(sqlite3_file* f, void* buf, int n, sqlite3_int64 off) {
   return Real(f)->pMethods->xRead(Real(f), buf, n, off);
 }
 int Write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
-  if (FailsNow(f)) return SQLITE_IOERR_WRITE;
+  if (FailsNow(f)) return write_error.load();
   return Real(f)->pMethods->xWrite(Real(f), buf, n, off);
 }
 int Truncate(sqlite3_file* f, sqlite3_int64 size) {
@@ -119,6 +122,7 @@ FailingWalVfs::FailingWalVfs() {
   shim_vfs.pNext = nullptr;
   if (sqlite3_vfs_register(&shim_vfs, /*makeDflt=*/1) != SQLITE_OK) std::abort();
   armed_now = false;
+  write_error = SQLITE_IOERR_WRITE;
   failure_count = 0;
 }
 
@@ -127,7 +131,10 @@ FailingWalVfs::~FailingWalVfs() {
   sqlite3_vfs_register(real_vfs, /*makeDflt=*/1);
 }
 
-void FailingWalVfs::Arm() { armed_now = true; }
+void FailingWalVfs::Arm(int error) {
+  write_error = error;
+  armed_now = true;
+}
 void FailingWalVfs::Disarm() { armed_now = false; }
 int FailingWalVfs::failures() const { return failure_count.load(); }
 

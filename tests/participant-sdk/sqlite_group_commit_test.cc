@@ -192,6 +192,23 @@ TEST_F(GroupCommitTest, CallsAfterALostTransactionRunInALaterGroup) {
   EXPECT_EQ(CountFromFreshConnection("k = 'a'"), 0);
 }
 
+// A full disk is not fixed by retrying at once: the failed COMMIT's own code
+// reaches the caller instead of UNAVAILABLE.
+TEST_F(GroupCommitTest, CommitOnAFullDiskKeepsItsCode) {
+  db_.reset();
+  FailingWalVfs vfs;
+  OpenAndCreateTable();
+  absl::Status full = db_->RunInTransaction([&](LocalTx& tx) {
+    vfs.Arm(SQLITE_FULL);
+    return Insert("a")(tx);
+  });
+  vfs.Disarm();
+  EXPECT_TRUE(absl::IsResourceExhausted(full)) << full;
+  EXPECT_NE(full.message().find("commit failed"), std::string::npos) << full;
+  EXPECT_EQ(CountFromFreshConnection(), 0);
+  db_.reset();
+}
+
 TEST_F(GroupCommitTest, NestedCallFailsInsteadOfHanging) {
   absl::Status inner;
   TCC_ASSERT_OK(db_->RunInTransaction([&](LocalTx&) {

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -330,6 +332,70 @@ TEST(SqliteStore, ReportsDamagedRowsInsteadOfResumingThem) {
   sqlite3_close(db);
   EXPECT_THAT(store->Find("g1"), StatusIs(absl::StatusCode::kDataLoss, "unknown state 42"));
   EXPECT_THAT(store->Find("g2"), StatusIs(absl::StatusCode::kDataLoss, "stored headers"));
+}
+
+// Overwrites the root pages of `table` and of its indexes with bytes that
+// are no b-tree page, the way a bad disk sector would.
+void DamagePagesOf(const std::string& path, const std::string& table) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  std::vector<int64_t> pages;
+  int64_t page_size = 0;
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT rootpage FROM sqlite_master WHERE tbl_name = ?", -1,
+                               &stmt, nullptr),
+            SQLITE_OK);
+  sqlite3_bind_text(stmt, 1, table.c_str(), -1, SQLITE_TRANSIENT);
+  while (sqlite3_step(stmt) == SQLITE_ROW) pages.push_back(sqlite3_column_int64(stmt, 0));
+  sqlite3_finalize(stmt);
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  page_size = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);  // The last connection: the WAL is checkpointed into the file.
+  ASSERT_FALSE(pages.empty());
+  std::FILE* file = std::fopen(path.c_str(), "r+b");
+  ASSERT_NE(file, nullptr);
+  std::string garbage(page_size, '\xee');
+  for (int64_t page : pages) {
+    ASSERT_EQ(std::fseek(file, (page - 1) * page_size, SEEK_SET), 0);
+    ASSERT_EQ(std::fwrite(garbage.data(), 1, garbage.size(), file), garbage.size());
+  }
+  std::fclose(file);
+}
+
+TEST(SqliteStore, ADamagedFileIsDataLossNotARetryableError) {
+  TempDir dir;
+  std::string path = dir.File("tccd.db");
+  {
+    auto store = OpenAt(path);
+    ASSERT_OK(InBatch(*store, [&] { return store->Create(SampleTransaction("g1")).status(); }));
+  }
+  DamagePagesOf(path, "branches");
+  auto store = OpenAt(path);
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->Find("g1"), StatusIs(absl::StatusCode::kDataLoss, "malformed"));
+  EXPECT_THAT(store->LoadUnfinished(), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(SqliteStore, AMigrationThatMeetsADamagedFileIsDataLoss) {
+  TempDir dir;
+  std::string path = dir.File("tccd.db");
+  { OpenAt(path, /*version=*/2); }
+  DamagePagesOf(path, "global_transactions");  // Migration 3 indexes this table.
+  EXPECT_THAT(SqliteStore::Open({.path = path}),
+              StatusIs(absl::StatusCode::kDataLoss, "migration to schema version 3 failed"));
+}
+
+TEST(SqliteStore, AFileThatIsNoDatabaseIsDataLoss) {
+  TempDir dir;
+  std::string path = dir.File("tccd.db");
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(file, nullptr);
+  std::string garbage(8192, 'x');
+  std::fwrite(garbage.data(), 1, garbage.size(), file);
+  std::fclose(file);
+  EXPECT_THAT(SqliteStore::Open({.path = path}), StatusIs(absl::StatusCode::kDataLoss));
 }
 
 TEST(HeadersCodec, RoundTripsAndRejectsTruncation) {

@@ -83,6 +83,63 @@ TEST(StoreQueue, AFailingOperationLeavesNoWritesAndDoesNotSinkTheBatch) {
   EXPECT_TRUE((*raw->Find("whole")).has_value());
 }
 
+// An operation's status is the answer a client gets: the queue must not
+// turn DATA_LOSS (never retry) into something a client would retry.
+TEST(StoreQueue, CompletionsGetTheOperationsOwnCode) {
+  StoreQueue queue(std::make_unique<MemoryStore>());
+  for (absl::Status status :
+       {absl::DataLossError("damaged row"), absl::ResourceExhaustedError("disk full"),
+        absl::FailedPreconditionError("read-only file"), absl::AlreadyExistsError("duplicate"),
+        absl::UnavailableError("busy"), absl::OkStatus()}) {
+    EXPECT_EQ(queue.RunAndWait([status](TransactionStore&) { return status; }), status);
+  }
+}
+
+// Wraps a MemoryStore and fails every COMMIT with `commit_error`.
+class CommitFailingStore final : public TransactionStore {
+ public:
+  explicit CommitFailingStore(absl::Status commit_error) : commit_error_(commit_error) {}
+
+  absl::Status BeginBatch() override { return inner_.BeginBatch(); }
+  absl::Status CommitBatch() override { return commit_error_; }
+  void AbortBatch() override { inner_.AbortBatch(); }
+  absl::Status BeginOperation() override { return inner_.BeginOperation(); }
+  void EndOperation(bool keep) override { inner_.EndOperation(keep); }
+  absl::StatusOr<bool> Create(const GlobalTransaction& gt) override { return inner_.Create(gt); }
+  absl::Status Update(const TransactionUpdate& update) override { return inner_.Update(update); }
+  absl::StatusOr<std::optional<GlobalTransaction>> Find(absl::string_view gid) override {
+    return inner_.Find(gid);
+  }
+  absl::StatusOr<std::vector<GlobalTransaction>> LoadUnfinished() override {
+    return inner_.LoadUnfinished();
+  }
+  absl::Status AppendEvents(absl::string_view gid,
+                            const std::vector<TimelineEvent>& events) override {
+    return inner_.AppendEvents(gid, events);
+  }
+
+ private:
+  const absl::Status commit_error_;
+  MemoryStore inner_;
+};
+
+TEST(StoreQueue, AFailedCommitDoesNotHideAnOperationsOwnError) {
+  StoreQueue queue(std::make_unique<CommitFailingStore>(absl::UnavailableError("commit: busy")));
+  // A failed operation wrote nothing, so the commit was not its outcome.
+  EXPECT_THAT(
+      queue.RunAndWait([](TransactionStore&) { return absl::DataLossError("damaged row"); }),
+      StatusIs(absl::StatusCode::kDataLoss, "damaged row"));
+  // One that succeeded lost its writes with the batch: the commit's error.
+  EXPECT_THAT(queue.RunAndWait([](TransactionStore& s) { return s.Create(Tx("g")).status(); }),
+              StatusIs(absl::StatusCode::kUnavailable, "commit: busy"));
+}
+
+TEST(StoreQueue, AFailedCommitKeepsItsOwnCode) {
+  StoreQueue queue(std::make_unique<CommitFailingStore>(absl::DataLossError("commit: corrupt")));
+  EXPECT_THAT(queue.RunAndWait([](TransactionStore& s) { return s.Create(Tx("g")).status(); }),
+              StatusIs(absl::StatusCode::kDataLoss, "commit: corrupt"));
+}
+
 TEST(StoreQueue, RefusesWorkBeyondItsBound) {
   StoreQueue queue(std::make_unique<MemoryStore>(), {.max_pending = 2, .max_batch = 1});
   absl::Notification release;

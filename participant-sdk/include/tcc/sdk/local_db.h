@@ -82,10 +82,12 @@ class LocalTx {
                                                  absl::Span<const SqlValue> params = {}) = 0;
 };
 
-// Adapter over one database. Errors map onto absl codes: lock contention
-// and I/O trouble -> UNAVAILABLE (retry), unique key violation ->
-// ALREADY_EXISTS, other constraint violation -> FAILED_PRECONDITION,
-// anything else -> INTERNAL.
+// Adapter over one database. Errors map onto absl codes (for SQLite, as
+// tcc/common/sqlite_status.h documents): lock contention and transient I/O
+// trouble -> UNAVAILABLE (retry), a full disk -> RESOURCE_EXHAUSTED, a
+// damaged database file -> DATA_LOSS, unique key violation ->
+// ALREADY_EXISTS, other constraint violation or a file that cannot be
+// opened or written -> FAILED_PRECONDITION, a bug in the SQL -> INTERNAL.
 class Database {
  public:
   virtual ~Database() = default;
@@ -128,12 +130,13 @@ struct SqliteOptions {
   // with FAILED_PRECONDITION, as its COMMIT would have). A fn sees the
   // writes of the calls that ran before it in its group, so every caller,
   // even one whose fn failed, returns only after the shared COMMIT
-  // succeeded; if that COMMIT fails, every call of the group gets
-  // UNAVAILABLE and none of their writes persist. The calls of a group run
-  // one after another, each on its own thread, so a slow fn (a handler that
-  // sleeps) delays its group's commit; without group commit it held
-  // SQLite's write lock and delayed every other call anyway. A call never
-  // waits for a group to fill: a lone caller commits at once.
+  // succeeded; if that COMMIT fails, every call of the group gets its error
+  // (UNAVAILABLE when the failure is transient) and none of their writes
+  // persist. The calls of a group run one after another, each on its own
+  // thread, so a slow fn (a handler that sleeps) delays its group's commit;
+  // without group commit it held SQLite's write lock and delayed every
+  // other call anyway. A call never waits for a group to fill: a lone
+  // caller commits at once.
   bool group_commit = true;
   // Most calls sharing one commit, so that a long queue of callers cannot
   // hold back the first one's answer indefinitely.
