@@ -1,4 +1,4 @@
-// A TransactionStore wrapper for tests that fails Update as a full or
+// A TransactionStore wrapper for tests that fails Update as a failing or
 // broken disk would: `budget` counts the updates still let through; at 0
 // every update fails (with UNAVAILABLE, or the error set); negative means
 // never fail. Everything else passes through.
@@ -26,7 +26,7 @@ class FailingStore final : public TransactionStoreWrapper {
 
  private:
   std::shared_ptr<std::atomic<int>> budget_;
-  absl::Status error_ = absl::UnavailableError("injected: disk full");
+  absl::Status error_ = absl::UnavailableError("injected: I/O error");
 };
 
 }  // namespace tcc::testing
