@@ -214,6 +214,29 @@ TEST_F(EngineTest, FailingConfirmIsRetriedWithBackoffAndFlaggedStuck) {
   EXPECT_EQ(done->branches[0].state, BranchState::kConfirmed);
 }
 
+TEST(EngineStuck, AnUnfinishedGtOlderThanTheStuckAgeIsFlaggedOnItsNextRetry) {
+  EngineOptions options = ::tcc::testing::FastOptions();
+  options.stuck = {.attempts = 1000, .age_ms = 60000};
+  options.retry = {absl::Seconds(10), absl::Seconds(10), 1.0, 0.0};  // Every 10 s, no jitter.
+  Harness harness(std::make_unique<MemoryStore>(), options);
+  ASSERT_OK(harness.Begin({"g-old"}));
+  ASSERT_OK(harness.Try("g-old", {Spec("a")}));
+  harness.transport().SetBehavior([](const BranchCall& call) {
+    if (call.phase == Phase::kConfirm) return CallResult{CallOutcome::kUnknown, "down"};
+    return CallResult{CallOutcome::kSuccess, ""};
+  });
+  ASSERT_OK(harness.Decide("g-old", Decision::kCommit));
+  for (uint32_t attempt = 1; attempt <= 7; ++attempt) {
+    ASSERT_TRUE(WaitFor([&] {
+      auto gt = harness.Get("g-old");
+      return gt.ok() && gt->branches[0].attempts == attempt;
+    })) << attempt;
+    // Attempt N runs at 10 * (N - 1) s: the age reaches 60 s at attempt 7.
+    EXPECT_EQ(harness.Get("g-old")->stuck, attempt == 7) << attempt;
+    harness.Advance(absl::Seconds(10));
+  }
+}
+
 TEST_F(EngineTest, TimeoutWithoutStatusEndpointRollsBack) {
   std::string gid = BeginTx("g-timeout", /*timeout_ms=*/300);
   TryAll(gid, {Spec("a")});
