@@ -41,6 +41,7 @@ inline constexpr char kListFooter[] = R"(Columns:
               TRYING, Confirmed while committing, Cancelled while rolling back; saga
               steps: action done while running, compensated while compensating)
   LAST ERROR  target and last error of the first branch that is still failing
+              (empty once the transaction is final)
 A page holds --limit transactions; when there are more, the next page token is printed.
 
 Examples:

@@ -29,7 +29,8 @@ std::string ValidTransactionStateNames();
 std::string StateName(v1::TransactionState state);
 std::string StateName(v1::BranchState state);
 
-// COMMITTED and ROLLED_BACK.
+// COMMITTED and ROLLED_BACK, for TCC and sagas alike (RUNNING and
+// COMPENSATING are a saga's unfinished states).
 bool IsFinal(v1::TransactionState state);
 
 // Whether a branch has finished the phase its transaction is in. TCC: TRIED

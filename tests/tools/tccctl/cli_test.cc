@@ -15,6 +15,8 @@
 namespace tcc::tccctl {
 namespace {
 
+using ::tcc::tccctl::testing::CompensatedSaga;
+using ::tcc::tccctl::testing::CompensatedSagaDetail;
 using ::tcc::tccctl::testing::FakeAdmin;
 using ::tcc::tccctl::testing::SampleNow;
 using ::tcc::tccctl::testing::StuckDetail;
@@ -135,6 +137,25 @@ TEST_F(CliTest, ListTableShowsAgeStuckProgressAndTheFailingTarget) {
             "more transactions: repeat with --page-token next-token (or use --all)\n");
   EXPECT_EQ(admin_.list_requests[0].order(), v1::LIST_ORDER_NEWEST_FIRST);
   EXPECT_EQ(admin_.list_requests[0].page_size(), 0u);  // The server's default.
+}
+
+// A finished transaction is not failing: a compensated saga's refused step
+// keeps its error (show has it), but list and failing_branch stay quiet.
+TEST_F(CliTest, ListShowsNoErrorForAFinishedTransaction) {
+  v1::ListTransactionsReply reply = Page({"pay-42"});
+  *reply.add_transactions() = CompensatedSaga("refund-7");
+  admin_.list_replies.push_back(reply);
+  admin_.list_replies.push_back(reply);
+  ASSERT_EQ(Run({"list"}), kExitOk) << err();
+  EXPECT_THAT(out(), HasSubstr("pay-42    COMMITTING   3m12s  stuck  1/2"));
+  EXPECT_THAT(out(), HasSubstr("127.0.0.1:9002: UNAVAILABLE"));
+  EXPECT_THAT(out(), HasSubstr("\nrefund-7  ROLLED_BACK  5s"));
+  EXPECT_THAT(out(), Not(HasSubstr("already refunded")));
+  ASSERT_EQ(Run({"list", "--json"}), kExitOk) << err();
+  nlohmann::json json = nlohmann::json::parse(out());
+  EXPECT_EQ(json["transactions"][0]["failing_branch"]["target"], "127.0.0.1:9002");
+  EXPECT_TRUE(json["transactions"][1]["failing_branch"].is_null());
+  EXPECT_EQ(json["transactions"][1]["branches"][1]["last_error"], "already refunded");
 }
 
 TEST_F(CliTest, ListAllFollowsEveryPage) {
