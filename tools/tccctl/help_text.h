@@ -39,7 +39,8 @@ inline constexpr char kListFooter[] = R"(Columns:
   STUCK       "stuck" once tccd flagged it: it keeps retrying, but a person should look
   BRANCHES    branches done with the current phase / all branches (Try succeeded while
               TRYING, Confirmed while committing, Cancelled while rolling back; saga
-              steps: action done while running, compensated while compensating)
+              steps: action done while running, nothing left to undo (compensated,
+              refused, never started) while compensating)
   LAST ERROR  target and last error of the first branch that is still failing
               (empty once the transaction is final)
 A page holds --limit transactions; when there are more, the next page token is printed.

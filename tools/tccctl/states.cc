@@ -38,9 +38,17 @@ std::vector<v1::TransactionState> StatesFromDescriptor() {
   return states;
 }
 
-bool IsSaga(const v1::Transaction& gt) { return absl::AsciiStrToUpper(gt.mode()) == "SAGA"; }
+// As the coordinator's saga.h: an action that completed or may have run
+// (attempted, outcome unknown) must be undone; a refused or never started
+// step has nothing to compensate.
+bool NeedsCompensation(const v1::Branch& step) {
+  return step.state() == v1::BRANCH_STATE_TRIED ||
+         (step.state() == v1::BRANCH_STATE_REGISTERED && step.attempts() > 0);
+}
 
 }  // namespace
+
+bool IsSaga(const v1::Transaction& gt) { return absl::AsciiStrToUpper(gt.mode()) == "SAGA"; }
 
 const std::vector<v1::TransactionState>& AllTransactionStates() {
   static const std::vector<v1::TransactionState>* const kStates =
@@ -91,6 +99,7 @@ bool IsBranchDone(const v1::Transaction& gt, const v1::Branch& branch) {
     case v1::TRANSACTION_STATE_ROLLING_BACK:
     case v1::TRANSACTION_STATE_ROLLED_BACK:
     case v1::TRANSACTION_STATE_COMPENSATING:
+      if (IsSaga(gt)) return !NeedsCompensation(branch);
       return branch.state() == v1::BRANCH_STATE_CANCELLED;
     default:
       return false;

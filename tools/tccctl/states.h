@@ -33,10 +33,14 @@ std::string StateName(v1::BranchState state);
 // COMPENSATING are a saga's unfinished states).
 bool IsFinal(v1::TransactionState state);
 
+// Mode "SAGA" (any case).
+bool IsSaga(const v1::Transaction& gt);
+
 // Whether a branch has finished the phase its transaction is in. TCC: TRIED
 // while TRYING, CONFIRMED on the commit side, CANCELLED on the rollback
-// side. Saga (mode "SAGA"): TRIED (action done) while running or committed,
-// CANCELLED (compensated) while compensating or rolled back.
+// side. Saga (mode "SAGA"): TRIED (action done) while running or committed;
+// while compensating or rolled back, nothing left to undo (CANCELLED, or
+// refused, or never started).
 bool IsBranchDone(const v1::Transaction& gt, const v1::Branch& branch);
 
 }  // namespace tcc::tccctl

@@ -65,5 +65,20 @@ TEST(IsBranchDoneTest, SagaStepsAreDoneOnceTheirActionOrCompensationIs) {
   EXPECT_FALSE(Done(v1::TRANSACTION_STATE_COMPENSATING, v1::BRANCH_STATE_TRIED, "SAGA"));
 }
 
+// A refused step, or one never started, has nothing to compensate: a
+// compensated saga is all done, not "1/2" as if something were left.
+TEST(IsBranchDoneTest, SagaStepsWithNothingToCompensateAreDone) {
+  EXPECT_TRUE(Done(v1::TRANSACTION_STATE_ROLLED_BACK, v1::BRANCH_STATE_TRY_REFUSED, "SAGA"));
+  EXPECT_TRUE(Done(v1::TRANSACTION_STATE_COMPENSATING, v1::BRANCH_STATE_TRY_REFUSED, "SAGA"));
+  EXPECT_TRUE(Done(v1::TRANSACTION_STATE_ROLLED_BACK, v1::BRANCH_STATE_REGISTERED, "SAGA"));
+  v1::Transaction saga;
+  saga.set_mode("SAGA");
+  saga.set_state(v1::TRANSACTION_STATE_COMPENSATING);
+  v1::Branch in_doubt;
+  in_doubt.set_state(v1::BRANCH_STATE_REGISTERED);
+  in_doubt.set_attempts(1);  // The action may have run: it must be compensated.
+  EXPECT_FALSE(IsBranchDone(saga, in_doubt));
+}
+
 }  // namespace
 }  // namespace tcc::tccctl
