@@ -219,6 +219,45 @@ TEST_F(CliTest, ShowPrintsHeaderBranchesTimelineAndNextSteps) {
   EXPECT_THAT(text, HasSubstr("tccctl retry pay-42"));
 }
 
+// A saga's branches are steps everywhere tccctl names them, and each step
+// shows the steps it waited for.
+TEST_F(CliTest, ShowOfASagaNamesStepsAndTheirDependencies) {
+  admin_.detail = CompensatedSagaDetail();
+  ASSERT_EQ(Run({"show", "refund-7"}), kExitOk) << err();
+  std::string text = out();
+  EXPECT_THAT(text, HasSubstr("  Mode:             SAGA\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("Steps (2/2 done)\n"
+                "STEP    TARGET          ACTION         STATE        DEPENDS ON  ATTEMPTS  "
+                "NEXT RETRY  LAST ERROR\n"
+                "order   127.0.0.1:9003  order.refund   CANCELLED    -           2         -\n"
+                "paylog  127.0.0.1:9002  paylog.refund  TRY_REFUSED  order       1         -   "
+                "        already refunded\n"));
+  EXPECT_THAT(text, HasSubstr("  tccd   step   step order: action done\n"));
+  EXPECT_THAT(text, Not(HasSubstr("Branches")));
+  EXPECT_THAT(text, Not(HasSubstr("BRANCH")));
+  EXPECT_THAT(text, Not(HasSubstr("  branch  ")));
+  // JSON keeps the protocol's names: scripts key on them.
+  ASSERT_EQ(Run({"--json", "show", "refund-7"}), kExitOk) << err();
+  nlohmann::json json = nlohmann::json::parse(out());
+  EXPECT_EQ(json["timeline"][1]["kind"], "branch");
+  EXPECT_EQ(json["transaction"]["branches"][1]["depends_on"][0], "order");
+}
+
+TEST_F(CliTest, ListNamesTheProgressColumnForTheModesListed) {
+  v1::ListTransactionsReply sagas;
+  *sagas.add_transactions() = CompensatedSaga("refund-7");
+  admin_.list_replies.push_back(sagas);
+  ASSERT_EQ(Run({"list"}), kExitOk) << err();
+  EXPECT_THAT(out(), StartsWith("GID       STATE        AGE  STUCK  STEPS  LAST ERROR\n"));
+  v1::ListTransactionsReply both = Page({"pay-42"});
+  *both.add_transactions() = CompensatedSaga("refund-7");
+  admin_.list_replies.push_back(both);
+  ASSERT_EQ(Run({"list"}), kExitOk) << err();
+  EXPECT_THAT(out(), HasSubstr("  BRANCHES/STEPS  LAST ERROR\n"));
+}
+
 TEST_F(CliTest, ShowJsonHasTransactionAndTimeline) {
   admin_.detail = StuckDetail();
   ASSERT_EQ(Run({"--json", "show", "pay-42"}), kExitOk) << err();
