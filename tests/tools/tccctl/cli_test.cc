@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "tools/tccctl/fake_admin.h"
 #include "tools/tccctl/samples.h"
 
@@ -374,7 +375,34 @@ TEST_F(CliTest, UsageErrorsExitTwoBeforeAnyCall) {
   ExpectUsageError({"stats", "--timeout", "0"}, "malformed --timeout \"0\"");
   ExpectUsageError({"stats", "--timeout", "abc"}, "malformed --timeout \"abc\"");
   ExpectUsageError({"--addr", "", "stats"}, "malformed --addr");
-  ExpectUsageError({"stats", "extra"}, "extra");
+}
+
+// The parser's own wording ("--limit: Value 0 not in range 1 to 500", "The
+// following argument was not expected: extra") said neither what was wrong
+// in tccctl's terms nor what to do instead.
+TEST_F(CliTest, ParserErrorsSayWhatWasWrongAndWhatToDo) {
+  for (const char* limit : {"0", "501", "abc", "-3", "2.5"}) {
+    ExpectUsageError({"list", "--limit", limit},
+                     absl::StrCat("tccctl: malformed --limit \"", limit,
+                                  "\": give a page size from 1 to 500 (default 50); see tccctl "
+                                  "list --help\n"));
+  }
+  ExpectUsageError({"stats", "extra"},
+                   "tccctl: unexpected argument \"extra\": stats takes no arguments; see tccctl "
+                   "stats --help\n");
+  ExpectUsageError({"stats", "extra", "more"},
+                   "tccctl: unexpected arguments \"extra more\": stats takes no arguments");
+  ExpectUsageError({"show", "pay-1", "pay-2"},
+                   "tccctl: unexpected argument \"pay-2\": show takes one GID; see tccctl show "
+                   "--help\n");
+  ExpectUsageError({"list", "--frob"},
+                   "tccctl: unknown option \"--frob\"; see tccctl list --help\n");
+  ExpectUsageError({"--frob", "stats"}, "tccctl: unknown option \"--frob\"; see tccctl stats");
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"list", "--limit", "0"}, {"stats", "extra"}}) {
+    Run(args);
+    EXPECT_THAT(err(), AllOf(Not(HasSubstr("Value ")), Not(HasSubstr("following"))));
+  }
 }
 
 TEST_F(CliTest, HelpExitsZeroAndExplainsTheActions) {
