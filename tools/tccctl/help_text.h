@@ -60,7 +60,7 @@ inline constexpr char kShowFooter[] =
 when) it is stuck, and its deadline. Per branch (a saga's are called steps):
   DEPENDS ON  saga steps only: the steps it waits for ("-": none)
   ATTEMPTS    Confirm / Cancel calls made in the current phase, failed ones included
-              (saga step: its action calls plus its compensation calls)
+              (saga step: its action's, or once compensating, its compensation's)
   NEXT RETRY  when tccd calls the participant again ("due now": at once)
   LAST ERROR  what the participant (or the network) answered last
 The timeline lists, oldest first, what happened and who did it ("tccd" or the operator).

@@ -232,7 +232,7 @@ TEST_F(CliTest, ShowOfASagaNamesStepsAndTheirDependencies) {
       HasSubstr("Steps (2/2 done)\n"
                 "STEP    TARGET          ACTION         STATE        DEPENDS ON  ATTEMPTS  "
                 "NEXT RETRY  LAST ERROR\n"
-                "order   127.0.0.1:9003  order.refund   CANCELLED    -           2         -\n"
+                "order   127.0.0.1:9003  order.refund   CANCELLED    -           1         -\n"
                 "paylog  127.0.0.1:9002  paylog.refund  TRY_REFUSED  order       1         -   "
                 "        already refunded\n"));
   EXPECT_THAT(text, HasSubstr("  tccd   step   step order: action done\n"));

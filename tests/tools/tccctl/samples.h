@@ -73,7 +73,7 @@ inline v1::Transaction CompensatedSaga(const std::string& gid = "refund-7") {
   order->set_target("127.0.0.1:9003");
   order->set_action("order.refund");
   order->set_state(v1::BRANCH_STATE_CANCELLED);
-  order->set_attempts(2);  // Its action, then its compensation.
+  order->set_attempts(1);  // Its compensation's (counted from 0 again).
   v1::Branch* paylog = saga.add_branches();
   paylog->set_branch_id("paylog");
   paylog->set_target("127.0.0.1:9002");
@@ -99,7 +99,7 @@ inline v1::TransactionDetail CompensatedSagaDetail() {
   add(4900, "branch", "step order: action done");
   add(4800, "branch", "step paylog: already refunded");
   add(4800, "state", "COMPENSATING (step paylog refused: already refunded)");
-  add(4000, "branch", "branch order: CANCELLED after 2 attempt(s)");
+  add(4000, "branch", "step order: CANCELLED after 1 attempt(s)");
   add(4000, "state", "ROLLED_BACK");
   return detail;
 }
