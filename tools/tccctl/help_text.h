@@ -40,8 +40,8 @@ inline constexpr char kListFooter[] = R"(Columns:
   BRANCHES    (STEPS when every row is a saga, BRANCHES/STEPS when mixed)
               branches done with the current phase / all branches (Try succeeded while
               TRYING, Confirmed while committing, Cancelled while rolling back; saga
-              steps: action done while running, nothing left to undo (compensated,
-              refused, never started) while compensating)
+              steps: action done while running, nothing left to undo (compensated or
+              refused; never started, once rolled back) while compensating)
   LAST ERROR  target and last error of the first branch that is still failing
               (empty once the transaction is final)
 A page holds --limit transactions; when there are more, the next page token is printed.

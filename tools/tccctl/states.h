@@ -39,8 +39,8 @@ bool IsSaga(const v1::Transaction& gt);
 // Whether a branch has finished the phase its transaction is in. TCC: TRIED
 // while TRYING, CONFIRMED on the commit side, CANCELLED on the rollback
 // side. Saga (mode "SAGA"): TRIED (action done) while running or committed;
-// while compensating or rolled back, nothing left to undo (CANCELLED, or
-// refused, or never started).
+// while compensating or rolled back, nothing left to undo (CANCELLED or
+// TRY_REFUSED; REGISTERED, never started, once ROLLED_BACK).
 bool IsBranchDone(const v1::Transaction& gt, const v1::Branch& branch);
 
 }  // namespace tcc::tccctl
