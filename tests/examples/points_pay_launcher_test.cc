@@ -19,9 +19,17 @@ namespace {
 
 using ::tcc::testing::TempDir;
 
-// The count of `fault` in the summary line "faults fired <service> a=1 b=2".
+// How often `fault` fired in `service`: from the summary line "latency
+// injected <service> N calls delayed" for latency, else from "faults fired
+// <service> a=1 b=2".
 int FaultCount(const std::string& output, const std::string& service, const std::string& fault) {
   for (absl::string_view line : absl::StrSplit(output, '\n')) {
+    if (fault == "latency" && absl::StrContains(line, "latency injected") &&
+        absl::StrContains(line, service)) {
+      std::vector<absl::string_view> words = absl::StrSplit(line, ' ', absl::SkipEmpty());
+      int count = 0;
+      return words.size() > 3 && absl::SimpleAtoi(words[3], &count) ? count : 0;
+    }
     if (!absl::StrContains(line, "faults fired") || !absl::StrContains(line, service)) continue;
     for (absl::string_view word : absl::StrSplit(line, ' ', absl::SkipEmpty())) {
       std::pair<std::string, std::string> kv = absl::StrSplit(word, absl::MaxSplits('=', 1));
@@ -97,7 +105,8 @@ TEST(PointsPayLauncherTest, FaultsOnEverySwitchFiresAndCheckerStaysClean) {
           << run.output;
     }
   }
-  EXPECT_TRUE(absl::StrContains(run.output, "restarts")) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "restarts after crash")) << run.output;
+  EXPECT_FALSE(absl::StrContains(run.output, "latency=")) << run.output;
 }
 
 TEST(PointsPayLauncherTest, RejectsADataDirWithAPreviousRun) {

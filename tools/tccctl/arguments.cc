@@ -28,6 +28,18 @@ absl::StatusOr<v1::ResolveAction> ResolveActionOf(const Arguments& args) {
   return v1::RESOLVE_ACTION_MARK_ROLLED_BACK;
 }
 
+// "" (the server's default page size) or 1..kMaxPageSize.
+absl::StatusOr<uint32_t> ParseLimit(const std::string& text) {
+  if (text.empty()) return 0;
+  uint32_t limit = 0;
+  if (!absl::SimpleAtoi(text, &limit) || limit < 1 || limit > kMaxPageSize) {
+    return Usage(absl::StrCat("malformed --limit \"", OneLine(text),
+                              "\": give a page size from 1 to ", kMaxPageSize, " (default ",
+                              kDefaultPageSize, ")"));
+  }
+  return limit;
+}
+
 }  // namespace
 
 absl::Status CheckGid(const std::string& gid) {
@@ -64,6 +76,7 @@ absl::StatusOr<ListOptions> BuildList(const Arguments& args) {
     TCC_ASSIGN_OR_RETURN(absl::Duration age, ParseDuration(args.older_than));
     request.set_older_than_ms(absl::ToInt64Milliseconds(age));
   }
+  TCC_ASSIGN_OR_RETURN(uint32_t limit, ParseLimit(args.limit));
   if (!args.gid_prefix.empty() && !IsValidGid(args.gid_prefix)) {
     return Usage("malformed --gid-prefix: use characters of [A-Za-z0-9._:-], at most 128");
   }
@@ -71,7 +84,7 @@ absl::StatusOr<ListOptions> BuildList(const Arguments& args) {
   request.set_gid_prefix(args.gid_prefix);
   request.set_target(args.target);
   request.set_order(args.oldest_first ? v1::LIST_ORDER_OLDEST_FIRST : v1::LIST_ORDER_NEWEST_FIRST);
-  request.set_page_size(args.limit);
+  request.set_page_size(limit);
   request.set_page_token(args.page_token);
   options.all = args.all;
   return options;

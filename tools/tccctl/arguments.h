@@ -28,7 +28,7 @@ struct Arguments {
   std::string gid_prefix;
   std::string target;
   bool oldest_first = false;
-  uint32_t limit = 0;
+  std::string limit;  // As typed: checked by BuildList, so its error reads like the others.
   std::string page_token;
   bool all = false;
   // show, retry, resolve.
@@ -42,6 +42,9 @@ struct Arguments {
 };
 
 inline constexpr size_t kMaxReasonLength = 1024;
+// list --limit: the range tccd accepts for a page, and its default.
+inline constexpr uint32_t kMaxPageSize = 500;
+inline constexpr uint32_t kDefaultPageSize = 50;
 
 // OK for a well-formed gid (1..128 characters of [A-Za-z0-9._:-]).
 absl::Status CheckGid(const std::string& gid);

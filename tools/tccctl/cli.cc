@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "tcc/common/status_macros.h"
 #include "tools/tccctl/arguments.h"
 #include "tools/tccctl/commands.h"
@@ -54,9 +55,10 @@ CLI::App* AddList(CLI::App& app, Arguments& args) {
   list->add_option("--target", args.target, "Only transactions with a branch on this participant")
       ->type_name("HOST:PORT");
   list->add_flag("--oldest-first", args.oldest_first, "Oldest first (default: newest first)");
-  list->add_option("--limit", args.limit, "Page size, 1..500 (default 50)")
-      ->type_name("N")
-      ->check(CLI::Range(1, 500));
+  list->add_option(
+          "--limit", args.limit,
+          absl::StrCat("Page size, 1..", kMaxPageSize, " (default ", kDefaultPageSize, ")"))
+      ->type_name("N");
   list->add_option("--page-token", args.page_token,
                    "Continue where a previous page ended (the token it printed)")
       ->type_name("T");
@@ -167,6 +169,30 @@ std::string MissingCommandMessage(int argc, const char* const argv[]) {
   return absl::StrCat("missing command (commands: ", kCommands, ")");
 }
 
+// "stats takes no arguments", "show takes one GID": from the command's
+// positionals, so a new one is described without a change here.
+std::string WhatItTakes(const CLI::App& command) {
+  std::vector<const CLI::Option*> positionals =
+      command.get_options([](const CLI::Option* option) { return option->get_positional(); });
+  if (positionals.empty()) return absl::StrCat(command.get_name(), " takes no arguments");
+  return absl::StrCat(command.get_name(), " takes one ", positionals.front()->get_type_name());
+}
+
+// CLI11 says "The following argument was not expected: x" both for an
+// unknown option and for a surplus argument; tell them apart and say what
+// the command takes.
+std::string ExtrasMessage(const CLI::App& app) {
+  std::vector<std::string> extras = app.remaining(true);
+  for (const std::string& extra : extras) {
+    if (extra.size() > 1 && extra[0] == '-') return absl::StrCat("unknown option \"", extra, "\"");
+  }
+  std::vector<CLI::App*> selected = app.get_subcommands();
+  std::string takes =
+      selected.empty() ? "tccctl takes a command first" : WhatItTakes(*selected.front());
+  return absl::StrCat(extras.size() == 1 ? "unexpected argument \"" : "unexpected arguments \"",
+                      absl::StrJoin(extras, " "), "\": ", takes);
+}
+
 Output MakeOutput(const Arguments& args, const Environment& env) {
   Output output;
   output.out = env.out;
@@ -211,6 +237,8 @@ int RunCli(int argc, const char* const argv[], const Environment& env) {
   app.footer(kAppFooter);  // After the subcommands: CLI11 copies a footer into later ones.
   try {
     app.parse(argc, argv);
+  } catch (const CLI::ExtrasError&) {  // Its get_name() is the command's, so catch it by type.
+    return UsageError(ExtrasMessage(app), app, env);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e, *env.out, *env.err);  // --help
     if (e.get_name() == "RequiredError" && app.get_subcommands().empty()) {

@@ -37,10 +37,13 @@ inline constexpr char kOlderThanHelp[] =
 inline constexpr char kListFooter[] = R"(Columns:
   AGE         time since Begin
   STUCK       "stuck" once tccd flagged it: it keeps retrying, but a person should look
-  BRANCHES    branches done with the current phase / all branches (Try succeeded while
+  BRANCHES    (STEPS when every row is a saga, BRANCHES/STEPS when mixed)
+              branches done with the current phase / all branches (Try succeeded while
               TRYING, Confirmed while committing, Cancelled while rolling back; saga
-              steps: action done while running, compensated while compensating)
+              steps: action done while running, nothing left to undo (compensated or
+              refused; never started, once rolled back) while compensating)
   LAST ERROR  target and last error of the first branch that is still failing
+              (empty once the transaction is final)
 A page holds --limit transactions; when there are more, the next page token is printed.
 
 Examples:
@@ -49,13 +52,15 @@ Examples:
   tccctl list --target 10.0.0.7:9000 --all --json)";
 
 inline constexpr char kShowDescription[] =
-    "Show one transaction: state and decision, branches with attempts, next retry and last "
-    "error, and the timeline";
+    "Show one transaction: state and decision, branches (a saga's steps, with their "
+    "dependencies) with attempts, next retry and last error, and the timeline";
 
 inline constexpr char kShowFooter[] =
     R"(The header says why the transaction was decided as it was, whether (and since
-when) it is stuck, and its deadline. Per branch:
+when) it is stuck, and its deadline. Per branch (a saga's are called steps):
+  DEPENDS ON  saga steps only: the steps it waits for ("-": none)
   ATTEMPTS    Confirm / Cancel calls made in the current phase, failed ones included
+              (saga step: its action's, or once compensating, its compensation's)
   NEXT RETRY  when tccd calls the participant again ("due now": at once)
   LAST ERROR  what the participant (or the network) answered last
 The timeline lists, oldest first, what happened and who did it ("tccd" or the operator).

@@ -1,10 +1,12 @@
 #include "tools/tccctl/render.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "tools/tccctl/format.h"
 #include "tools/tccctl/states.h"
 #include "tools/tccctl/summary.h"
@@ -97,6 +99,28 @@ void RenderBranches(const v1::Transaction& gt, const Output& output) {
   RenderTable(table, output);
 }
 
+// A saga's branches are its steps; each may wait for others (depends_on).
+void RenderSteps(const v1::Transaction& saga, const Output& output) {
+  *output.out << "\nSteps (" << BranchesDone(saga) << "/" << saga.branches_size() << " done)\n";
+  Table table(
+      {"STEP", "TARGET", "ACTION", "STATE", "DEPENDS ON", "ATTEMPTS", "NEXT RETRY", "LAST ERROR"});
+  for (const v1::Branch& step : saga.branches()) {
+    std::string depends_on = absl::StrJoin(step.depends_on(), ",");
+    table.AddRow({step.branch_id(), step.target(), step.action(),
+                  Cell(StateName(step.state()), StateColor(step.state())),
+                  depends_on.empty() ? "-" : depends_on, std::to_string(step.attempts()),
+                  NextRetryText(step, output),
+                  Cell(FitCell(step.last_error(), output), Color::kRed)});
+  }
+  RenderTable(table, output);
+}
+
+// The coordinator records a saga step's events with the protocol's kind
+// "branch"; people reading a saga see "step".
+std::string KindText(const v1::TransactionDetail& detail, const std::string& kind) {
+  return kind == "branch" && IsSaga(detail.transaction()) ? "step" : kind;
+}
+
 void RenderTimeline(const v1::TransactionDetail& detail, const Output& output) {
   *output.out << "\nTimeline\n";
   Table table({"TIME", "ACTOR", "KIND", "DETAIL"});
@@ -104,7 +128,7 @@ void RenderTimeline(const v1::TransactionDetail& detail, const Output& output) {
     Color color = event.kind() == "stuck" ? Color::kRed : Color::kNone;
     if (event.kind() == "operator") color = Color::kMagenta;
     table.AddRow({FormatTime(event.unix_ms(), output.zone), event.actor(),
-                  Cell(event.kind(), color), event.detail()});
+                  Cell(KindText(detail, event.kind()), color), event.detail()});
   }
   table.Render(*output.out, output.color);  // Details are never cut: they are the story.
 }
@@ -120,6 +144,14 @@ void RenderNextSteps(const v1::Transaction& gt, const Output& output) {
   *output.out << "  tccctl retry " << gt.gid() << "        retry now instead of after the backoff\n"
               << "  tccctl resolve " << gt.gid()
               << " ...  last resort (see tccctl resolve --help)\n";
+}
+
+// The list's done/all column counts branches of TCC transactions and steps
+// of sagas; its header names what the rows hold.
+std::string ProgressHeader(const std::vector<v1::Transaction>& transactions) {
+  size_t sagas = std::count_if(transactions.begin(), transactions.end(), IsSaga);
+  if (sagas == 0) return "BRANCHES";
+  return sagas == transactions.size() ? "STEPS" : "BRANCHES/STEPS";
 }
 
 Cell StuckCell(bool stuck) { return stuck ? Cell("stuck", Color::kRed) : Cell(""); }
@@ -162,7 +194,7 @@ void RenderList(const std::vector<v1::Transaction>& transactions, const Output& 
     *output.out << "no matching transactions\n";
     return;
   }
-  Table table({"GID", "STATE", "AGE", "STUCK", "BRANCHES", "LAST ERROR"});
+  Table table({"GID", "STATE", "AGE", "STUCK", ProgressHeader(transactions), "LAST ERROR"});
   for (const v1::Transaction& gt : transactions) {
     table.AddRow({gt.gid(), StateCell(gt.state()), HumanMillis(AgeMillis(gt, output.now)),
                   StuckCell(gt.stuck()), absl::StrCat(BranchesDone(gt), "/", gt.branches_size()),
@@ -173,7 +205,11 @@ void RenderList(const std::vector<v1::Transaction>& transactions, const Output& 
 
 void RenderDetail(const v1::TransactionDetail& detail, const Output& output) {
   RenderHeader(detail, output);
-  RenderBranches(detail.transaction(), output);
+  if (IsSaga(detail.transaction())) {
+    RenderSteps(detail.transaction(), output);
+  } else {
+    RenderBranches(detail.transaction(), output);
+  }
   RenderTimeline(detail, output);
   RenderNextSteps(detail.transaction(), output);
 }

@@ -28,11 +28,12 @@ struct Output {
 
 inline constexpr size_t kDefaultCellWidth = 60;
 
-// The list table: GID, STATE, AGE, STUCK, BRANCHES, LAST ERROR.
+// The list table: GID, STATE, AGE, STUCK, BRANCHES (or STEPS), LAST ERROR.
 void RenderList(const std::vector<v1::Transaction>& transactions, const Output& output);
 
-// show: the header fields, the branch table, the timeline and, for a
-// transaction that needs attention, the commands to try next.
+// show: the header fields, the branch table (for a saga, the step table
+// with each step's dependencies), the timeline and, for a transaction that
+// needs attention, the commands to try next.
 void RenderDetail(const v1::TransactionDetail& detail, const Output& output);
 
 // stats: counts per state, stuck, oldest unfinished age, failing targets.

@@ -38,9 +38,27 @@ std::vector<v1::TransactionState> StatesFromDescriptor() {
   return states;
 }
 
-bool IsSaga(const v1::Transaction& gt) { return absl::AsciiStrToUpper(gt.mode()) == "SAGA"; }
+// On the compensation side a saga step is done once nothing of it is left
+// to undo: compensated, or refused (its action had no effect). A REGISTERED
+// step may be in doubt (its action sent, outcome unknown: it will be
+// compensated) or never started, and the protocol does not say which (its
+// attempts count the compensation from 0), so it counts as done only once
+// the saga is ROLLED_BACK.
+bool IsStepUndone(const v1::Transaction& saga, const v1::Branch& step) {
+  switch (step.state()) {
+    case v1::BRANCH_STATE_CANCELLED:
+    case v1::BRANCH_STATE_TRY_REFUSED:
+      return true;
+    case v1::BRANCH_STATE_REGISTERED:
+      return saga.state() == v1::TRANSACTION_STATE_ROLLED_BACK;
+    default:
+      return false;
+  }
+}
 
 }  // namespace
+
+bool IsSaga(const v1::Transaction& gt) { return absl::AsciiStrToUpper(gt.mode()) == "SAGA"; }
 
 const std::vector<v1::TransactionState>& AllTransactionStates() {
   static const std::vector<v1::TransactionState>* const kStates =
@@ -91,6 +109,7 @@ bool IsBranchDone(const v1::Transaction& gt, const v1::Branch& branch) {
     case v1::TRANSACTION_STATE_ROLLING_BACK:
     case v1::TRANSACTION_STATE_ROLLED_BACK:
     case v1::TRANSACTION_STATE_COMPENSATING:
+      if (IsSaga(gt)) return IsStepUndone(gt, branch);
       return branch.state() == v1::BRANCH_STATE_CANCELLED;
     default:
       return false;

@@ -29,13 +29,18 @@ std::string ValidTransactionStateNames();
 std::string StateName(v1::TransactionState state);
 std::string StateName(v1::BranchState state);
 
-// COMMITTED and ROLLED_BACK.
+// COMMITTED and ROLLED_BACK, for TCC and sagas alike (RUNNING and
+// COMPENSATING are a saga's unfinished states).
 bool IsFinal(v1::TransactionState state);
+
+// Mode "SAGA" (any case).
+bool IsSaga(const v1::Transaction& gt);
 
 // Whether a branch has finished the phase its transaction is in. TCC: TRIED
 // while TRYING, CONFIRMED on the commit side, CANCELLED on the rollback
-// side. Saga (mode "SAGA"): TRIED (action done) while running or committed,
-// CANCELLED (compensated) while compensating or rolled back.
+// side. Saga (mode "SAGA"): TRIED (action done) while running or committed;
+// while compensating or rolled back, nothing left to undo (CANCELLED or
+// TRY_REFUSED; REGISTERED, never started, once ROLLED_BACK).
 bool IsBranchDone(const v1::Transaction& gt, const v1::Branch& branch);
 
 }  // namespace tcc::tccctl

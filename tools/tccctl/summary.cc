@@ -16,6 +16,9 @@ int BranchesDone(const v1::Transaction& gt) {
 }
 
 const v1::Branch* FirstFailingBranch(const v1::Transaction& gt) {
+  // A final transaction's errors are history (a compensated saga keeps its
+  // refused step's error): nothing is failing any more.
+  if (IsFinal(gt.state())) return nullptr;
   for (const v1::Branch& branch : gt.branches()) {
     if (!branch.last_error().empty() && !IsBranchDone(gt, branch)) return &branch;
   }

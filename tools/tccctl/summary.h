@@ -17,7 +17,8 @@ int64_t AgeMillis(const v1::Transaction& gt, absl::Time now);
 int BranchesDone(const v1::Transaction& gt);
 
 // The first branch that has not finished its phase and whose last call
-// failed; nullptr when there is none.
+// failed; nullptr when there is none or the transaction is final
+// (COMMITTED, ROLLED_BACK: a saga ends in these too).
 const v1::Branch* FirstFailingBranch(const v1::Transaction& gt);
 
 // When the transaction was last flagged stuck (the newest "stuck" timeline

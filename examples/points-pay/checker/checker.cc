@@ -24,9 +24,12 @@ absl::StatusOr<CheckReport> RunChecker(const CheckerPaths& paths) {
 }
 
 void PrintReport(const CheckReport& report, std::ostream& out) {
-  out << "checker: " << report.orders << " orders (" << report.paid << " paid, " << report.refunded
-      << " refunded, " << report.unpaid << " unpaid), " << report.transactions << " transactions ("
-      << report.committed << " committed, " << report.rolled_back << " rolled back): ";
+  // Order states, in the schema's words: PAID is how many orders are paid
+  // now, not how many payments succeeded (refunded ones are REFUNDED).
+  out << "checker: orders now " << report.paid << " PAID, " << report.refunded << " REFUNDED, "
+      << report.unpaid << " UNPAID (" << report.orders << " in all); " << report.transactions
+      << " transactions (" << report.committed << " committed, " << report.rolled_back
+      << " rolled back): ";
   if (report.clean()) {
     out << "CLEAN, every invariant holds\n";
     return;

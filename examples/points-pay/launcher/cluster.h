@@ -8,7 +8,8 @@
 // (appended across restarts).
 //
 // Supervise() restarts any service that died (a crash fault, an OOM kill) on
-// the same port and data file, and counts restarts. It is meant to be called
+// the same port and data file, and counts these restarts apart from those
+// after a kill of KillAndRestart (chaos mode), which its caller counts. It is meant to be called
 // in a loop by the thread that called Start (see child_process.h on why).
 //
 // Thread-safety: not thread-safe; one owner thread for every method.
@@ -57,9 +58,9 @@ class Cluster {
 
   // SIGKILLs the process named `name` ("tccd", "points_service",
   // "paylog_service", "order_service"), reaps it, leaves it down for
-  // `downtime`, then restarts it on the same port and data file (counted as
-  // a restart). True when it was running (false: it had already exited and
-  // was only restarted). NOT_FOUND for another name.
+  // `downtime`, then restarts it on the same port and data file. True when
+  // it was running (false: it had already exited, and the restart counts as
+  // one after a crash). NOT_FOUND for another name.
   absl::StatusOr<bool> KillAndRestart(const std::string& name, absl::Duration downtime);
 
   // Global transactions of tccd not yet COMMITTED or ROLLED_BACK.
@@ -72,8 +73,11 @@ class Cluster {
   pid_t pid(const std::string& name) const;
   const std::string& data_dir() const { return options_.data_dir; }
   std::string log_dir() const;
-  std::map<std::string, int> restarts() const;
-  int total_restarts() const;
+  // Restarts of processes that had died on their own (crash faults, real
+  // crashes), per process and in total; restarts after KillAndRestart's
+  // kills are not in these.
+  std::map<std::string, int> restarts_after_crash() const;
+  int total_restarts_after_crash() const;
 
  private:
   struct Process;

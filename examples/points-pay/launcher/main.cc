@@ -111,15 +111,18 @@ absl::StatusOr<ServiceFaults> Faults(const Flags& f) {
   return faults;
 }
 
+// In the summary's words (summary.h): payments that succeeded or were
+// refused, refunds that succeeded, restarts after crashes (chaos kills are
+// not counted here), and payments plus refunds finished per second.
 std::string ProgressLine(const char* phase, const LoadStats& s, int payments, absl::Duration t,
-                         int restarts) {
-  int64_t ops = s.payments_done + s.refunds_requested;
+                         int restarts_after_crash) {
+  int64_t finished = s.payments_done + s.refunds_requested;
   return absl::StrFormat(
-      "[%5.1fs] %s %d/%d | paid %d refused %d refunded %d | dup %d | retries %d | errors %d | "
-      "restarts %d | %.0f tx/s",
+      "[%5.1fs] %s %d/%d | succeeded %d refused %d | refunds succeeded %d | dup %d | "
+      "retries %d | errors %d | restarts after crash %d | %.0f payments+refunds/s",
       absl::ToDoubleSeconds(t), phase, s.payments_done.load(), payments, s.paid.load(),
       s.refused.load(), s.refunded.load(), s.duplicates_sent.load(), s.retries.load(),
-      s.errors.load(), restarts, ops / std::max(absl::ToDoubleSeconds(t), 1e-3));
+      s.errors.load(), restarts_after_crash, finished / std::max(absl::ToDoubleSeconds(t), 1e-3));
 }
 
 // Runs the load while supervising; then waits for every GT to be final.
@@ -133,14 +136,14 @@ absl::Status Drive(const Flags& f, Cluster& cluster, LoadGenerator& load, ChaosM
     if (chaos != nullptr) TCC_RETURN_IF_ERROR(chaos->Step(load.stats().payments_done, cluster));
     TCC_RETURN_IF_ERROR(cluster.Supervise().status());
     progress.Update(ProgressLine("paying", load.stats(), f.payments, absl::Now() - start,
-                                 cluster.total_restarts()));
+                                 cluster.total_restarts_after_crash()));
     absl::SleepFor(absl::Milliseconds(20));
   }
   load.Join();
   summary.load_time = absl::Now() - start;
-  progress.Update(
-      ProgressLine("paid", load.stats(), f.payments, summary.load_time, cluster.total_restarts()),
-      true);
+  progress.Update(ProgressLine("load done:", load.stats(), f.payments, summary.load_time,
+                               cluster.total_restarts_after_crash()),
+                  true);
   absl::Time settle_start = absl::Now();
   absl::Time give_up = settle_start + absl::Seconds(f.settle_timeout_s);
   while (true) {
@@ -213,7 +216,7 @@ absl::StatusOr<int> Run(const Flags& f) {
   // Close our connection first: the order service's stop waits for it.
   client.reset();
   summary.stop_status = cluster.Stop();
-  summary.restarts = cluster.restarts();
+  summary.restarts_after_crash = cluster.restarts_after_crash();
   summary.fault_counts = CountFaults(cluster.log_dir());
   absl::StatusOr<CheckReport> check = RunChecker(CheckerPaths::InDataDir(dir));
   if (check.ok()) summary.check = *check;

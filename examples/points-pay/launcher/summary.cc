@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "common/faults.h"
 
 namespace pointspay {
 
@@ -36,32 +37,55 @@ double PerSecond(int64_t n, absl::Duration d) {
   return s > 0 ? static_cast<double>(n) / s : 0;
 }
 
-void PrintFaults(const RunSummary& s, std::ostream& out) {
-  if (!s.faults && s.fault_counts.empty()) {
-    out << "  faults              off\n";
-    return;
-  }
-  for (const auto& [service, switches] : s.fault_counts) {
-    std::string line;
-    for (const auto& [name, count] : switches) absl::StrAppendFormat(&line, " %s=%d", name, count);
-    out << absl::StrFormat("  faults fired        %-15s%s\n", service, line);
-  }
-  std::string restarts;
-  int total = 0;
-  for (const auto& [name, count] : s.restarts) {
-    total += count;
-    if (count > 0) absl::StrAppendFormat(&restarts, " %s=%d", name, count);
-  }
-  out << absl::StrFormat("  restarts            %d%s\n", total, restarts);
+// "  label               text": the labels aligned, as in every line here.
+void Line(std::ostream& out, const std::string& label, const std::string& text) {
+  out << absl::StrFormat("  %-19s %s\n", label, text);
 }
 
 std::string Counts(const std::map<std::string, int>& counts, int* total) {
   std::string line;
   for (const auto& [name, count] : counts) {
     *total += count;
-    absl::StrAppendFormat(&line, " %s=%d", name, count);
+    if (count > 0) absl::StrAppendFormat(&line, " %s=%d", name, count);
   }
   return line;
+}
+
+bool IsLatency(const std::string& name) { return name == FaultName(Fault::kLatency); }
+
+bool IsCrashFault(const std::string& name) {
+  return name == FaultName(Fault::kCrashAfterTry) || name == FaultName(Fault::kCrashAfterConfirm);
+}
+
+// Fault firings per service, then the injected latency (a delay, not a
+// failure, and far more frequent), then the restarts after crashes next to
+// the crash faults that explain them.
+void PrintFaults(const RunSummary& s, std::ostream& out) {
+  if (!s.faults && s.fault_counts.empty()) {
+    Line(out, "faults", "off");
+    return;
+  }
+  int crash_faults = 0;
+  for (const auto& [service, switches] : s.fault_counts) {
+    std::string line;
+    for (const auto& [name, count] : switches) {
+      if (IsLatency(name)) continue;
+      absl::StrAppendFormat(&line, " %s=%d", name, count);
+      if (IsCrashFault(name)) crash_faults += count;
+    }
+    if (!line.empty()) Line(out, "faults fired", absl::StrFormat("%-15s%s", service, line));
+  }
+  for (const auto& [service, switches] : s.fault_counts) {
+    auto latency = switches.find(FaultName(Fault::kLatency));
+    if (latency == switches.end()) continue;
+    Line(out, "latency injected",
+         absl::StrFormat("%-15s %d calls delayed", service, latency->second));
+  }
+  int restarts = 0;
+  std::string per_process = Counts(s.restarts_after_crash, &restarts);
+  Line(out, "restarts after crash",
+       absl::StrFormat("%d (%d crash faults fired)%s%s", restarts, crash_faults,
+                       per_process.empty() ? "" : ":", per_process));
 }
 
 // Kills and fault firings by kind, how long the system took to settle, and
@@ -69,56 +93,77 @@ std::string Counts(const std::map<std::string, int>& counts, int* total) {
 void PrintChaos(const RunSummary& s, std::ostream& out) {
   int kills = 0;
   std::string kill_line = Counts(s.kills, &kills);
-  out << absl::StrFormat("  chaos kills         %d kill -9:%s\n", kills, kill_line);
+  Line(out, "chaos kills", absl::StrFormat("%d kill -9, each restarted:%s", kills, kill_line));
   if (s.kills_not_fired > 0) {
-    out << absl::StrFormat("  chaos NOT FIRED     %d scheduled kills\n", s.kills_not_fired);
+    Line(out, "chaos NOT FIRED", absl::StrFormat("%d scheduled kills", s.kills_not_fired));
   }
   std::map<std::string, int> by_kind;
   for (const auto& [service, switches] : s.fault_counts) {
-    for (const auto& [name, count] : switches) by_kind[name] += count;
+    for (const auto& [name, count] : switches) {
+      if (!IsLatency(name)) by_kind[name] += count;
+    }
   }
   int fired = 0;
   std::string fault_line = Counts(by_kind, &fired);
-  out << absl::StrFormat("  faults by kind      %d fired:%s\n", fired, fault_line);
-  out << absl::StrFormat("  time to quiesce     %.2f s after the load (%d GTs not final)\n",
-                         absl::ToDoubleSeconds(s.settle_time), s.unfinished);
+  Line(out, "faults by kind", absl::StrFormat("%d fired:%s", fired, fault_line));
+  Line(out, "time to quiesce",
+       absl::StrFormat("%.2f s after the load (%d GTs not final)",
+                       absl::ToDoubleSeconds(s.settle_time), s.unfinished));
   if (s.check.has_value()) {
-    out << absl::StrFormat("  transactions        %d (%d committed, %d rolled back)\n",
-                           s.check->transactions, s.check->committed, s.check->rolled_back);
-    out << absl::StrFormat("  violations          %d\n", s.check->violations.size());
+    Line(out, "transactions",
+         absl::StrFormat("%d (%d committed, %d rolled back)", s.check->transactions,
+                         s.check->committed, s.check->rolled_back));
+    Line(out, "violations", absl::StrFormat("%d", s.check->violations.size()));
   }
+}
+
+// What the clients asked for and were answered. "Succeeded" counts answers,
+// once per order however often it was retried; the checker's PAID counts the
+// orders' final state, so it leaves out the paid orders refunded since.
+void PrintLoad(const RunSummary& s, std::ostream& out) {
+  const LoadStats& st = *s.stats;
+  Line(out, "payments",
+       absl::StrFormat("%d requested by %d concurrent clients", s.payments, s.concurrency));
+  Line(out, "payments succeeded",
+       absl::StrFormat("%d (orders paid; %d of them refunded since)", st.paid.load(),
+                       st.refunded.load()));
+  Line(out, "payments refused",
+       absl::StrFormat("%d (not enough points or already paid)", st.refused.load()));
+  Line(out, "refunds succeeded",
+       absl::StrFormat("%d of %d requested (%d refused)", st.refunded.load(),
+                       st.refunds_requested.load(), st.refunds_refused.load()));
+  Line(out, "duplicates absorbed",
+       absl::StrFormat("%d of %d sent twice at once (%d replayed replies)",
+                       st.duplicates_absorbed.load(), st.duplicates_sent.load(),
+                       st.replayed.load()));
+  Line(out, "retried",
+       absl::StrFormat("%d same-id retries, %d aborted then new id", st.retries.load(),
+                       st.aborted.load()));
+  Line(out, "errors", absl::StrFormat("%d", st.errors.load()));
+  for (const std::string& e : s.error_samples) out << "    " << e << "\n";
 }
 
 }  // namespace
 
 void PrintSummary(const RunSummary& s, std::ostream& out) {
   const LoadStats& st = *s.stats;
-  int64_t operations = st.payments_done + st.refunds_requested;
   out << "\n== points-pay summary ==\n";
-  out << absl::StrFormat("  payments            %d requested by %d concurrent clients\n",
-                         s.payments, s.concurrency);
-  out << absl::StrFormat("  paid                %d\n", st.paid.load());
-  out << absl::StrFormat("  refused             %d (not enough points or already paid)\n",
-                         st.refused.load());
-  out << absl::StrFormat("  refunded            %d of %d refunds (%d refused)\n",
-                         st.refunded.load(), st.refunds_requested.load(),
-                         st.refunds_refused.load());
-  out << absl::StrFormat(
-      "  duplicates absorbed %d of %d sent twice at once (%d replayed replies)\n",
-      st.duplicates_absorbed.load(), st.duplicates_sent.load(), st.replayed.load());
-  out << absl::StrFormat("  retried             %d same-id retries, %d aborted then new id\n",
-                         st.retries.load(), st.aborted.load());
-  out << absl::StrFormat("  errors              %d\n", st.errors.load());
-  for (const std::string& e : s.error_samples) out << "    " << e << "\n";
+  PrintLoad(s, out);
   PrintFaults(s, out);
-  out << absl::StrFormat("  elapsed             %.2f s load + %.2f s until every GT final\n",
-                         absl::ToDoubleSeconds(s.load_time), absl::ToDoubleSeconds(s.settle_time));
-  out << absl::StrFormat("  throughput          %.0f tx/s (%d payments + refunds)\n",
-                         PerSecond(operations, s.load_time), operations);
+  Line(out, "elapsed",
+       absl::StrFormat("%.2f s load + %.2f s until every GT final",
+                       absl::ToDoubleSeconds(s.load_time), absl::ToDoubleSeconds(s.settle_time)));
+  // Each payment and refund counts once, however many requests it took.
+  int64_t finished = st.payments_done + st.refunds_requested;
+  Line(out, "rate",
+       absl::StrFormat("%.0f payments+refunds/s (%d payments + %d refunds finished during the "
+                       "load, each counted once however often it was retried)",
+                       PerSecond(finished, s.load_time), st.payments_done.load(),
+                       st.refunds_requested.load()));
   if (s.unfinished > 0) {
-    out << absl::StrFormat("  NOT FINAL           %d global transactions\n", s.unfinished);
+    Line(out, "NOT FINAL", absl::StrFormat("%d global transactions", s.unfinished));
   }
-  if (!s.stop_status.ok()) out << "  stop                " << s.stop_status.message() << "\n";
+  if (!s.stop_status.ok()) Line(out, "stop", std::string(s.stop_status.message()));
   if (s.check.has_value()) {
     PrintReport(*s.check, out);
   } else {

@@ -1,7 +1,9 @@
 // The launcher's closing report: what the load did, what the faults and the
 // supervisor did, how fast it went, and the checker's verdict. Fault counts
 // come from the services' logs, where every fault that fires leaves one
-// "FAULT <switch> service=<name> ..." line (see common/faults.h).
+// "FAULT <switch> service=<name> ..." line (see common/faults.h); injected
+// latency logs such lines too ("latency"), but is reported apart: it delays
+// calls, it breaks nothing.
 //
 // Thread-safety: plain values and functions.
 #pragma once
@@ -33,7 +35,9 @@ struct RunSummary {
   absl::Duration load_time;
   absl::Duration settle_time;
   int64_t unfinished = 0;  // GTs not final when the wait ended
-  std::map<std::string, int> restarts;
+  // Restarts of services that died on their own (crash faults), not those
+  // after chaos kills (see kills).
+  std::map<std::string, int> restarts_after_crash;
   FaultCounts fault_counts;
   absl::Status stop_status;
   std::optional<CheckReport> check;  // nullopt: the checker could not run

@@ -9,12 +9,15 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "tools/tccctl/fake_admin.h"
 #include "tools/tccctl/samples.h"
 
 namespace tcc::tccctl {
 namespace {
 
+using ::tcc::tccctl::testing::CompensatedSaga;
+using ::tcc::tccctl::testing::CompensatedSagaDetail;
 using ::tcc::tccctl::testing::FakeAdmin;
 using ::tcc::tccctl::testing::SampleNow;
 using ::tcc::tccctl::testing::StuckDetail;
@@ -137,6 +140,25 @@ TEST_F(CliTest, ListTableShowsAgeStuckProgressAndTheFailingTarget) {
   EXPECT_EQ(admin_.list_requests[0].page_size(), 0u);  // The server's default.
 }
 
+// A finished transaction is not failing: a compensated saga's refused step
+// keeps its error (show has it), but list and failing_branch stay quiet.
+TEST_F(CliTest, ListShowsNoErrorForAFinishedTransaction) {
+  v1::ListTransactionsReply reply = Page({"pay-42"});
+  *reply.add_transactions() = CompensatedSaga("refund-7");
+  admin_.list_replies.push_back(reply);
+  admin_.list_replies.push_back(reply);
+  ASSERT_EQ(Run({"list"}), kExitOk) << err();
+  EXPECT_THAT(out(), HasSubstr("pay-42    COMMITTING   3m12s  stuck  1/2"));
+  EXPECT_THAT(out(), HasSubstr("127.0.0.1:9002: UNAVAILABLE"));
+  EXPECT_THAT(out(), HasSubstr("\nrefund-7  ROLLED_BACK  5s"));
+  EXPECT_THAT(out(), Not(HasSubstr("already refunded")));
+  ASSERT_EQ(Run({"list", "--json"}), kExitOk) << err();
+  nlohmann::json json = nlohmann::json::parse(out());
+  EXPECT_EQ(json["transactions"][0]["failing_branch"]["target"], "127.0.0.1:9002");
+  EXPECT_TRUE(json["transactions"][1]["failing_branch"].is_null());
+  EXPECT_EQ(json["transactions"][1]["branches"][1]["last_error"], "already refunded");
+}
+
 TEST_F(CliTest, ListAllFollowsEveryPage) {
   admin_.list_replies.push_back(Page({"a", "b"}, "t2"));
   admin_.list_replies.push_back(Page({"c"}, "t3"));
@@ -196,6 +218,45 @@ TEST_F(CliTest, ShowPrintsHeaderBranchesTimelineAndNextSteps) {
                               "times\n"));
   EXPECT_THAT(text, HasSubstr("fix or restart the participant at 127.0.0.1:9002"));
   EXPECT_THAT(text, HasSubstr("tccctl retry pay-42"));
+}
+
+// A saga's branches are steps everywhere tccctl names them, and each step
+// shows the steps it waited for.
+TEST_F(CliTest, ShowOfASagaNamesStepsAndTheirDependencies) {
+  admin_.detail = CompensatedSagaDetail();
+  ASSERT_EQ(Run({"show", "refund-7"}), kExitOk) << err();
+  std::string text = out();
+  EXPECT_THAT(text, HasSubstr("  Mode:             SAGA\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("Steps (2/2 done)\n"
+                "STEP    TARGET          ACTION         STATE        DEPENDS ON  ATTEMPTS  "
+                "NEXT RETRY  LAST ERROR\n"
+                "order   127.0.0.1:9003  order.refund   CANCELLED    -           1         -\n"
+                "paylog  127.0.0.1:9002  paylog.refund  TRY_REFUSED  order       1         -   "
+                "        already refunded\n"));
+  EXPECT_THAT(text, HasSubstr("  tccd   step   step order: action done\n"));
+  EXPECT_THAT(text, Not(HasSubstr("Branches")));
+  EXPECT_THAT(text, Not(HasSubstr("BRANCH")));
+  EXPECT_THAT(text, Not(HasSubstr("  branch  ")));
+  // JSON keeps the protocol's names: scripts key on them.
+  ASSERT_EQ(Run({"--json", "show", "refund-7"}), kExitOk) << err();
+  nlohmann::json json = nlohmann::json::parse(out());
+  EXPECT_EQ(json["timeline"][1]["kind"], "branch");
+  EXPECT_EQ(json["transaction"]["branches"][1]["depends_on"][0], "order");
+}
+
+TEST_F(CliTest, ListNamesTheProgressColumnForTheModesListed) {
+  v1::ListTransactionsReply sagas;
+  *sagas.add_transactions() = CompensatedSaga("refund-7");
+  admin_.list_replies.push_back(sagas);
+  ASSERT_EQ(Run({"list"}), kExitOk) << err();
+  EXPECT_THAT(out(), StartsWith("GID       STATE        AGE  STUCK  STEPS  LAST ERROR\n"));
+  v1::ListTransactionsReply both = Page({"pay-42"});
+  *both.add_transactions() = CompensatedSaga("refund-7");
+  admin_.list_replies.push_back(both);
+  ASSERT_EQ(Run({"list"}), kExitOk) << err();
+  EXPECT_THAT(out(), HasSubstr("  BRANCHES/STEPS  LAST ERROR\n"));
 }
 
 TEST_F(CliTest, ShowJsonHasTransactionAndTimeline) {
@@ -314,7 +375,34 @@ TEST_F(CliTest, UsageErrorsExitTwoBeforeAnyCall) {
   ExpectUsageError({"stats", "--timeout", "0"}, "malformed --timeout \"0\"");
   ExpectUsageError({"stats", "--timeout", "abc"}, "malformed --timeout \"abc\"");
   ExpectUsageError({"--addr", "", "stats"}, "malformed --addr");
-  ExpectUsageError({"stats", "extra"}, "extra");
+}
+
+// The parser's own wording ("--limit: Value 0 not in range 1 to 500", "The
+// following argument was not expected: extra") said neither what was wrong
+// in tccctl's terms nor what to do instead.
+TEST_F(CliTest, ParserErrorsSayWhatWasWrongAndWhatToDo) {
+  for (const char* limit : {"0", "501", "abc", "-3", "2.5"}) {
+    ExpectUsageError({"list", "--limit", limit},
+                     absl::StrCat("tccctl: malformed --limit \"", limit,
+                                  "\": give a page size from 1 to 500 (default 50); see tccctl "
+                                  "list --help\n"));
+  }
+  ExpectUsageError({"stats", "extra"},
+                   "tccctl: unexpected argument \"extra\": stats takes no arguments; see tccctl "
+                   "stats --help\n");
+  ExpectUsageError({"stats", "extra", "more"},
+                   "tccctl: unexpected arguments \"extra more\": stats takes no arguments");
+  ExpectUsageError({"show", "pay-1", "pay-2"},
+                   "tccctl: unexpected argument \"pay-2\": show takes one GID; see tccctl show "
+                   "--help\n");
+  ExpectUsageError({"list", "--frob"},
+                   "tccctl: unknown option \"--frob\"; see tccctl list --help\n");
+  ExpectUsageError({"--frob", "stats"}, "tccctl: unknown option \"--frob\"; see tccctl stats");
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"list", "--limit", "0"}, {"stats", "extra"}}) {
+    Run(args);
+    EXPECT_THAT(err(), AllOf(Not(HasSubstr("Value ")), Not(HasSubstr("following"))));
+  }
 }
 
 TEST_F(CliTest, HelpExitsZeroAndExplainsTheActions) {

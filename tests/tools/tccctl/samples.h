@@ -1,5 +1,6 @@
 // Sample Admin replies for tccctl's unit tests: a transaction stuck
-// committing because one of its two participants is down.
+// committing because one of its two participants is down, and a saga that
+// compensated after its second step was refused.
 #pragma once
 
 #include "absl/time/time.h"
@@ -53,6 +54,53 @@ inline v1::TransactionDetail StuckDetail() {
   add(191000, "tccd", "state", "COMMITTING (committed by the initiator)");
   add(190000, "tccd", "branch", "branch points: CONFIRMED after 1 attempt");
   add(60000, "tccd", "stuck", "branch stock failed 3 times");
+  return detail;
+}
+
+// A concurrent refund saga: "order" ran, "paylog" (after "order") was
+// refused, so "order" was compensated and the saga ROLLED_BACK. The refused
+// step keeps its error; the saga is finished.
+inline v1::Transaction CompensatedSaga(const std::string& gid = "refund-7") {
+  v1::Transaction saga;
+  saga.set_gid(gid);
+  saga.set_mode("SAGA");
+  saga.set_state(v1::TRANSACTION_STATE_ROLLED_BACK);
+  saga.set_created_unix_ms(SampleNowMs() - 5000);
+  saga.set_updated_unix_ms(SampleNowMs() - 4000);
+  saga.set_decision_reason("step paylog refused: already refunded");
+  v1::Branch* order = saga.add_branches();
+  order->set_branch_id("order");
+  order->set_target("127.0.0.1:9003");
+  order->set_action("order.refund");
+  order->set_state(v1::BRANCH_STATE_CANCELLED);
+  order->set_attempts(1);  // Its compensation's (counted from 0 again).
+  v1::Branch* paylog = saga.add_branches();
+  paylog->set_branch_id("paylog");
+  paylog->set_target("127.0.0.1:9002");
+  paylog->set_action("paylog.refund");
+  paylog->set_state(v1::BRANCH_STATE_TRY_REFUSED);
+  paylog->set_attempts(1);
+  paylog->set_last_error("already refunded");
+  paylog->add_depends_on("order");
+  return saga;
+}
+
+inline v1::TransactionDetail CompensatedSagaDetail() {
+  v1::TransactionDetail detail;
+  *detail.mutable_transaction() = CompensatedSaga();
+  auto add = [&](int64_t ago_ms, const char* kind, const char* text) {
+    v1::TimelineEvent* event = detail.add_timeline();
+    event->set_unix_ms(SampleNowMs() - ago_ms);
+    event->set_actor("tccd");
+    event->set_kind(kind);
+    event->set_detail(text);
+  };
+  add(5000, "begin", "saga submitted with 2 steps, concurrent (by dependencies)");
+  add(4900, "branch", "step order: action done");
+  add(4800, "branch", "step paylog: already refunded");
+  add(4800, "state", "COMPENSATING (step paylog refused: already refunded)");
+  add(4000, "branch", "step order: CANCELLED after 1 attempt(s)");
+  add(4000, "state", "ROLLED_BACK");
   return detail;
 }
 

@@ -65,5 +65,16 @@ TEST(IsBranchDoneTest, SagaStepsAreDoneOnceTheirActionOrCompensationIs) {
   EXPECT_FALSE(Done(v1::TRANSACTION_STATE_COMPENSATING, v1::BRANCH_STATE_TRIED, "SAGA"));
 }
 
+// A refused step, or one never started, has nothing to compensate: a
+// compensated saga is all done, not "1/2" as if something were left.
+TEST(IsBranchDoneTest, SagaStepsWithNothingToCompensateAreDone) {
+  EXPECT_TRUE(Done(v1::TRANSACTION_STATE_ROLLED_BACK, v1::BRANCH_STATE_TRY_REFUSED, "SAGA"));
+  EXPECT_TRUE(Done(v1::TRANSACTION_STATE_COMPENSATING, v1::BRANCH_STATE_TRY_REFUSED, "SAGA"));
+  EXPECT_TRUE(Done(v1::TRANSACTION_STATE_ROLLED_BACK, v1::BRANCH_STATE_REGISTERED, "SAGA"));
+  // While compensating, a REGISTERED step may be in doubt (its action sent):
+  // it is compensated, so it is not done yet.
+  EXPECT_FALSE(Done(v1::TRANSACTION_STATE_COMPENSATING, v1::BRANCH_STATE_REGISTERED, "SAGA"));
+}
+
 }  // namespace
 }  // namespace tcc::tccctl
