@@ -12,7 +12,7 @@ ASAN_TESTS=(coordinator_domain_test coordinator_store_test coordinator_engine_te
             sdk_barrier_concurrency_test sdk_decision_fence_test sdk_participant_server_test
             sdk_status_endpoint_test sdk_initiator_client_test sdk_tccd_end_to_end_test
             sdk_back_query_test sdk_sqlite_group_commit_test sdk_saga_client_test
-            validation_fuzzer store_records_fuzzer)
+            validation_fuzzer store_records_fuzzer common_sqlite_status_test)
 
 # Builds TARGETS... with sanitizer FLAGS in DIR, then runs the ctest tests
 # matching REGEX there.
@@ -28,7 +28,7 @@ run_sanitized() {
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 echo "== ASan+UBSan: unit and integration tests"
-run_sanitized build-asan address,undefined "^(coordinator_|sdk_|fuzz_)" "${ASAN_TESTS[@]}"
+run_sanitized build-asan address,undefined "^(coordinator_|sdk_|fuzz_|common_)" "${ASAN_TESTS[@]}"
 
 # No TSan run: Debian's Abseil (and gRPC) libraries are not built with TSan,
 # so TSan cannot see absl::Mutex lock and unlock and reports every access
