@@ -14,8 +14,8 @@
 // GTs, loading, writing, finishing), _tcc.cc (Begin, Decide, driving
 // Confirm / Cancel), _try.cc (the Try fan-out), _timeout.cc (deadlines and
 // back-queries), _operator.cc (Resolve, RetryNow), _saga.cc (sagas). Leaf
-// parts have classes of their own: CallLimiter, FailureLogThrottle, and
-// TransactionWrite in store/.
+// parts have classes of their own: CallLimiter, FailureLogThrottle,
+// TryFanOut, and TransactionWrite in store/.
 //
 // Time and scheduling come only from the injected Clock and Scheduler, and
 // randomness from a seeded generator: the engine starts no thread and reads
@@ -42,6 +42,7 @@
 #include "coordinator/engine/active_transaction.h"
 #include "coordinator/engine/call_limiter.h"
 #include "coordinator/engine/failure_log.h"
+#include "coordinator/engine/try_fan_out.h"
 #include "coordinator/store/store_queue.h"
 #include "coordinator/store/transaction_write.h"
 #include "coordinator/transport/participant_transport.h"
@@ -94,12 +95,6 @@ struct SagaResult {
   std::string reason;  // Why it compensated, once it did.
 };
 
-struct BranchTryOutcome {
-  std::string branch_id;
-  CallOutcome outcome = CallOutcome::kUnknown;
-  std::string detail;
-};
-
 class TransactionEngine {
  public:
   template <typename T>
@@ -145,7 +140,6 @@ class TransactionEngine {
 
  private:
   using Active = ActiveTransaction;
-  struct TryOperation;
   using After = std::vector<std::function<void()>>;
   // Runs with mu_ held, on an unfinished GT or on a read-only copy of a
   // final one (whose changes are discarded).
@@ -201,12 +195,11 @@ class TransactionEngine {
   static std::optional<Phase> PhaseNeeded(const GlobalTransaction& gt, const Branch& branch);
 
   // ---- transaction_engine_try.cc: the Try fan-out.
-  void PlanTryLocked(Active& active, std::shared_ptr<TryOperation> operation,
+  void PlanTryLocked(Active& active, std::shared_ptr<TryFanOut> fan_out,
                      std::vector<Branch> requested, After& after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void StartTryCalls(std::shared_ptr<TryOperation> operation);
-  void OnTryResult(std::shared_ptr<TryOperation> operation, size_t call, CallResult result);
-  void FinishTryCall(std::shared_ptr<TryOperation> operation, absl::Status status);
+  void StartTryCalls(std::shared_ptr<TryFanOut> fan_out);
+  void OnTryResult(std::shared_ptr<TryFanOut> fan_out, size_t call, CallResult result);
 
   // ---- transaction_engine_timeout.cc: deadlines and back-queries.
   void ScheduleDeadlineLocked(const Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
