@@ -14,8 +14,9 @@
 // GTs, loading, writing, finishing), _tcc.cc (Begin, Decide, driving
 // Confirm / Cancel), _try.cc (the Try fan-out), _timeout.cc (deadlines and
 // back-queries), _operator.cc (Resolve, RetryNow), _saga.cc (sagas). Leaf
-// parts have classes of their own: CallLimiter, FailureLogThrottle,
-// TryFanOut, and TransactionWrite in store/.
+// parts have headers and tests of their own: CallLimiter,
+// FailureLogThrottle, TryFanOut, JudgeBackQuery, and TransactionWrite in
+// store/; the protocol's rules are in domain/ (state_machine, saga).
 //
 // Time and scheduling come only from the injected Clock and Scheduler, and
 // randomness from a seeded generator: the engine starts no thread and reads

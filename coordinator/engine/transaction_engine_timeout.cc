@@ -3,6 +3,7 @@
 // a back-query, asked again with backoff (and flagged stuck) for as long as
 // the initiator cannot answer. The engine never guesses.
 #include "absl/strings/str_cat.h"
+#include "coordinator/engine/back_query.h"
 #include "coordinator/engine/transaction_engine.h"
 #include "tcc/common/logging.h"
 
@@ -47,18 +48,10 @@ void TransactionEngine::OnInitiatorAnswer(const std::string& gid,
   Active& active = *it->second;
   active.querying = false;
   if (active.gt.state != TxState::kTrying) return;
-  if (!answer.ok()) return RetryQueryLocked(active, answer.status());
-  if (*answer == InitiatorAnswer::kRolledBack) {
-    return ApplyDecisionLocked(
-        active, Decision::kRollback,
-        "rolled back by timeout: the initiator's status endpoint answered ROLLED_BACK",
-        kCoordinatorActor, nullptr);
-  }
-  absl::StatusOr<DecisionCheck> check = CheckDecision(active.gt, Decision::kCommit);
-  if (!check.ok()) return RetryQueryLocked(active, check.status());
-  ApplyDecisionLocked(active, Decision::kCommit,
-                      "committed after timeout: the initiator's status endpoint answered COMMITTED",
-                      kCoordinatorActor, nullptr);
+  BackQueryVerdict verdict = JudgeBackQuery(active.gt, answer);
+  if (!verdict.decision) return RetryQueryLocked(active, verdict.ask_again_because);
+  ApplyDecisionLocked(active, *verdict.decision, std::move(verdict.reason), kCoordinatorActor,
+                      nullptr);
 }
 
 void TransactionEngine::RetryQueryLocked(Active& active, const absl::Status& why) {
