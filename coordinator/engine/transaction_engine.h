@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "coordinator/domain/clock.h"
+#include "coordinator/domain/resolution.h"
 #include "coordinator/domain/retry_policy.h"
 #include "coordinator/domain/scheduler.h"
 #include "coordinator/domain/state_machine.h"
@@ -126,7 +127,7 @@ class TransactionEngine {
 
   // Operator actions (the admin API). Both are recorded in the timeline
   // with `actor` and refused on final GTs.
-  enum class Resolution { kCommit, kRollback, kMarkCommitted, kMarkRolledBack };
+  using Resolution = ::tcc::Resolution;
   void Resolve(std::string gid, Resolution resolution, std::string reason, std::string actor,
                Callback<TxState> done);
   // Clears the backoff of one GT (by gid) or of every unfinished GT with a

@@ -8,6 +8,7 @@
 #include "coordinator/engine/store_error.h"
 #include "coordinator/engine/transaction_engine.h"
 #include "tcc/common/logging.h"
+#include "tcc/common/status_macros.h"
 
 namespace tcc {
 namespace {
@@ -47,11 +48,7 @@ absl::Status TransactionEngine::ResolveLocked(Active& active, Resolution resolut
                                               const std::string& reason, const std::string& actor,
                                               Callback<TxState> done, After& after) {
   GlobalTransaction& gt = active.gt;
-  if (IsFinal(gt.state)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("transaction ", gt.gid, " is already ", TxStateName(gt.state),
-                     "; only unfinished transactions can be resolved"));
-  }
+  TCC_RETURN_IF_ERROR(CheckResolution(gt, resolution));
   std::string why = absl::StrCat("resolved by ", actor, ": ", reason);
   switch (resolution) {
     case Resolution::kCommit:
@@ -77,32 +74,21 @@ absl::Status TransactionEngine::DriveToSideLocked(Active& active, bool commit_si
                                                   After& after) {
   GlobalTransaction& gt = active.gt;
   TxState driving = commit_side ? TxState::kCommitting : TxState::kRollingBack;
-  TxState opposite = commit_side ? TxState::kRollingBack : TxState::kCommitting;
-  if (gt.state == opposite) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "transaction ", gt.gid, " is ", TxStateName(gt.state), ": ",
-        commit_side ? "Cancels" : "Confirms",
-        " may already have run, so it cannot be driven the other way; drive it to its own end, "
-        "or mark it by hand after fixing the participants"));
-  }
   if (gt.state == driving) {  // Already on that side: just push it now.
     ClearBackoffLocked(active, "", actor);
     after.push_back([done, driving] { done(driving); });
     return absl::OkStatus();
   }
   if (commit_side) {
+    // REGISTERED branches are taken as TRIED on the operator's word (a
+    // refused one was refused by CheckResolution); queued before the
+    // decision, so durable no later than it.
     std::vector<size_t> taken_as_tried;
     for (size_t i = 0; i < gt.branches.size(); ++i) {
-      Branch& branch = gt.branches[i];
-      if (branch.state == BranchState::kTryRefused) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "branch ", branch.branch_id, " of ", gt.gid, " was refused by its participant (",
-            branch.last_error, "); a refused branch cannot be committed"));
-      }
-      if (branch.state == BranchState::kRegistered) taken_as_tried.push_back(i);
+      if (gt.branches[i].state != BranchState::kRegistered) continue;
+      gt.branches[i].state = BranchState::kTried;
+      taken_as_tried.push_back(i);
     }
-    // On the operator's word; queued before the decision, so durable no later than it.
-    for (size_t i : taken_as_tried) gt.branches[i].state = BranchState::kTried;
     if (!taken_as_tried.empty()) PersistLocked(active, {}, taken_as_tried, nullptr);
   }
   ApplyDecisionLocked(active, commit_side ? Decision::kCommit : Decision::kRollback, std::move(why),
@@ -126,12 +112,6 @@ absl::Status TransactionEngine::ResolveSagaLocked(Active& active, bool forward, 
                                                   const std::string& actor, Callback<TxState> done,
                                                   After& after) {
   TxState state = active.gt.state;
-  if (forward && state == TxState::kCompensating) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("saga ", active.gt.gid,
-                     " is COMPENSATING: completed steps are being undone, "
-                     "so it cannot run forward; let it finish, or mark it by hand"));
-  }
   if (forward || state == TxState::kCompensating) {  // Push it on the side it is on.
     ClearBackoffLocked(active, "", actor);
     after.push_back([done, state] { done(state); });
