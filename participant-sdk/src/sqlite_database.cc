@@ -22,7 +22,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "absl_compat.h"
+#include "participant-sdk/src/absl_compat.h"
 #include "tcc/common/status_macros.h"
 #include "tcc/sdk/local_db.h"
 
