@@ -11,9 +11,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "examples/run_command.h"
 #include "launcher/chaos.h"
-#include "test_util/temp_dir.h"
+#include "tests/examples/run_command.h"
+#include "tests/test_util/temp_dir.h"
 
 namespace pointspay::testing {
 namespace {

@@ -14,8 +14,8 @@
 
 #include "absl/strings/match.h"
 #include "common/sqlite_file.h"
-#include "examples/run_command.h"
-#include "test_util/temp_dir.h"
+#include "tests/examples/run_command.h"
+#include "tests/test_util/temp_dir.h"
 
 namespace pointspay::testing {
 namespace {

@@ -20,8 +20,8 @@
 #include "launcher/fault_profile.h"
 #include "launcher/order_client.h"
 #include "launcher/seed.h"
-#include "test_util/temp_dir.h"
-#include "test_util/wait.h"
+#include "tests/test_util/temp_dir.h"
+#include "tests/test_util/wait.h"
 
 namespace pointspay::testing {
 namespace {

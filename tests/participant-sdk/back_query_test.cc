@@ -9,9 +9,9 @@
 
 #include "absl/random/random.h"
 #include "absl/synchronization/notification.h"
-#include "participant-sdk/tccd_fixture.h"
 #include "tcc/sdk/decision.h"
 #include "tcc/sdk/hooks.h"
+#include "tests/participant-sdk/tccd_fixture.h"
 
 namespace tcc::sdk::testing {
 namespace {

@@ -7,9 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "participant-sdk/points_service.h"
-#include "participant-sdk/test_util.h"
 #include "tcc/sdk/barrier.h"
+#include "tests/participant-sdk/points_service.h"
+#include "tests/participant-sdk/test_util.h"
 
 namespace tcc::sdk::testing {
 namespace {

@@ -4,8 +4,8 @@
 #include "tcc/sdk/barrier.h"
 
 #include "gtest/gtest.h"
-#include "participant-sdk/points_service.h"
-#include "participant-sdk/test_util.h"
+#include "tests/participant-sdk/points_service.h"
+#include "tests/participant-sdk/test_util.h"
 
 namespace tcc::sdk::testing {
 namespace {

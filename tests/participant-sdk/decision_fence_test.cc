@@ -8,8 +8,8 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "participant-sdk/test_util.h"
 #include "tcc/sdk/decision.h"
+#include "tests/participant-sdk/test_util.h"
 
 namespace tcc::sdk::testing {
 namespace {

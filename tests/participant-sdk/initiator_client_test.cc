@@ -10,10 +10,10 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "participant-sdk/fake_coordinator.h"
-#include "participant-sdk/test_util.h"
 #include "tcc/sdk/status_endpoint.h"
 #include "tcc/v1/initiator.grpc.pb.h"
+#include "tests/participant-sdk/fake_coordinator.h"
+#include "tests/participant-sdk/test_util.h"
 
 namespace tcc::sdk::testing {
 namespace {

@@ -14,9 +14,9 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "participant-sdk/points_service.h"
-#include "participant-sdk/test_util.h"
 #include "tcc/v1/participant.grpc.pb.h"
+#include "tests/participant-sdk/points_service.h"
+#include "tests/participant-sdk/test_util.h"
 
 namespace tcc::sdk::testing {
 namespace {

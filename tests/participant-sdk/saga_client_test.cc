@@ -8,7 +8,7 @@
 #include <atomic>
 
 #include "gmock/gmock.h"
-#include "participant-sdk/tccd_fixture.h"
+#include "tests/participant-sdk/tccd_fixture.h"
 
 namespace tcc::sdk::testing {
 namespace {

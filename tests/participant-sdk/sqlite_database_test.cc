@@ -7,9 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
-#include "participant-sdk/test_util.h"
 #include "tcc/common/status_macros.h"
 #include "tcc/sdk/local_db.h"
+#include "tests/participant-sdk/test_util.h"
 
 namespace tcc::sdk::testing {
 namespace {

@@ -17,11 +17,11 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "participant-sdk/sqlite_failing_vfs.h"
-#include "participant-sdk/test_util.h"
 #include "tcc/common/status_macros.h"
 #include "tcc/sdk/decision.h"
 #include "tcc/sdk/local_db.h"
+#include "tests/participant-sdk/sqlite_failing_vfs.h"
+#include "tests/participant-sdk/test_util.h"
 
 namespace tcc::sdk::testing {
 namespace {

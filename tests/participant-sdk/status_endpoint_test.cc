@@ -5,9 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "participant-sdk/test_util.h"
 #include "tcc/sdk/decision.h"
 #include "tcc/v1/initiator.grpc.pb.h"
+#include "tests/participant-sdk/test_util.h"
 
 namespace tcc::sdk::testing {
 namespace {

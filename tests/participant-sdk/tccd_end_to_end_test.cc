@@ -5,8 +5,8 @@
 // initiator that stopped before or after its local commit.
 #include <gtest/gtest.h>
 
-#include "participant-sdk/tccd_fixture.h"
 #include "tcc/sdk/decision.h"
+#include "tests/participant-sdk/tccd_fixture.h"
 
 namespace tcc::sdk::testing {
 namespace {

@@ -12,14 +12,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "participant-sdk/points_service.h"
-#include "participant-sdk/test_util.h"
 #include "tcc/common/status_macros.h"
 #include "tcc/sdk/initiator_client.h"
 #include "tcc/sdk/participant_server.h"
 #include "tcc/sdk/status_endpoint.h"
-#include "test_util/subprocess.h"
-#include "test_util/wait.h"
+#include "tests/participant-sdk/points_service.h"
+#include "tests/participant-sdk/test_util.h"
+#include "tests/test_util/subprocess.h"
+#include "tests/test_util/wait.h"
 
 namespace tcc::sdk::testing {
 

@@ -1,4 +1,4 @@
-#include "participant-sdk/test_util.h"
+#include "tests/participant-sdk/test_util.h"
 
 #include <stdlib.h>
 

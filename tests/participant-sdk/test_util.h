@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
 #include "tcc/sdk/local_db.h"
-#include "test_util/temp_dir.h"
+#include "tests/test_util/temp_dir.h"
 
 namespace tcc::sdk::testing {
 

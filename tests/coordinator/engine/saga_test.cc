@@ -3,10 +3,10 @@
 // refused submits, and resuming after a restart.
 #include <gtest/gtest.h>
 
-#include "coordinator/engine/engine_harness.h"
 #include "coordinator/store/memory_store.h"
 #include "coordinator/store/sqlite_store.h"
-#include "test_util/temp_dir.h"
+#include "tests/coordinator/engine/engine_harness.h"
+#include "tests/test_util/temp_dir.h"
 
 namespace tcc {
 namespace {

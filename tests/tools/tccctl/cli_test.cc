@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "tools/tccctl/fake_admin.h"
-#include "tools/tccctl/samples.h"
+#include "tests/tools/tccctl/fake_admin.h"
+#include "tests/tools/tccctl/samples.h"
 
 namespace tcc::tccctl {
 namespace {

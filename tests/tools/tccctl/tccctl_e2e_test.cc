@@ -16,12 +16,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "coordinator/coordinator_client.h"
-#include "coordinator/fake_participant.h"
-#include "test_util/status_matchers.h"
-#include "test_util/subprocess.h"
-#include "test_util/temp_dir.h"
-#include "test_util/wait.h"
+#include "tests/coordinator/coordinator_client.h"
+#include "tests/coordinator/fake_participant.h"
+#include "tests/test_util/status_matchers.h"
+#include "tests/test_util/subprocess.h"
+#include "tests/test_util/temp_dir.h"
+#include "tests/test_util/wait.h"
 
 namespace tcc {
 namespace {
