@@ -4,7 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "tcc/common/status_macros.h"
-#include "tests/participant-sdk/test_util.h"
+#include "tests/participant-sdk/test_db.h"
 
 namespace tcc::sdk::testing {
 namespace {

@@ -17,7 +17,7 @@
 #include "tcc/sdk/participant_server.h"
 #include "tcc/sdk/status_endpoint.h"
 #include "tests/participant-sdk/points_service.h"
-#include "tests/participant-sdk/test_util.h"
+#include "tests/participant-sdk/test_db.h"
 #include "tests/test_util/subprocess.h"
 #include "tests/test_util/wait.h"
 
@@ -42,17 +42,17 @@ class TccdFixture : public ::testing::Test {
         grpc::CreateChannel(tccd_address_, grpc::InsecureChannelCredentials()));
 
     points_db_ = OpenTestDb(dir_.File("points.db"));
-    TCC_ASSERT_OK(points_.Setup(*points_db_, "alice", 100));
+    ASSERT_OK(points_.Setup(*points_db_, "alice", 100));
     participant_ = std::make_unique<ParticipantServer>(points_db_);
-    TCC_ASSERT_OK(participant_->AddAction("points.freeze", points_.Handlers()));
-    TCC_ASSERT_OK(participant_->Start("127.0.0.1:0"));
+    ASSERT_OK(participant_->AddAction("points.freeze", points_.Handlers()));
+    ASSERT_OK(participant_->Start("127.0.0.1:0"));
 
     shop_db_ = OpenTestDb(dir_.File("shop.db"));
-    TCC_ASSERT_OK(shop_db_->RunInTransaction([](LocalTx& tx) {
+    ASSERT_OK(shop_db_->RunInTransaction([](LocalTx& tx) {
       return tx.Exec("CREATE TABLE orders (id TEXT PRIMARY KEY, gid TEXT)").status();
     }));
     status_endpoint_ = std::make_unique<StatusEndpoint>(shop_db_);
-    TCC_ASSERT_OK(status_endpoint_->Start("127.0.0.1:0"));
+    ASSERT_OK(status_endpoint_->Start("127.0.0.1:0"));
   }
 
   void TearDown() override {
