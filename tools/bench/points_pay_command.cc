@@ -17,7 +17,7 @@
 #include "tools/bench/bench_env.h"
 #include "tools/bench/driver.h"
 #include "tools/bench/points_pay_workload.h"
-#include "tools/bench/tccd_process.h"
+#include "tools/bench/process_sample.h"
 
 namespace tcc::bench {
 namespace {
