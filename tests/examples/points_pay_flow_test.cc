@@ -15,11 +15,11 @@
 #include <vector>
 
 #include "checker/checker.h"
+#include "cluster/cluster.h"
+#include "cluster/fault_profile.h"
+#include "cluster/seed.h"
 #include "common/sqlite_file.h"
-#include "launcher/cluster.h"
-#include "launcher/fault_profile.h"
 #include "launcher/order_client.h"
-#include "launcher/seed.h"
 #include "tests/test_util/temp_dir.h"
 #include "tests/test_util/wait.h"
 

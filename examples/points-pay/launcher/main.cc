@@ -20,11 +20,11 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "cluster/cluster.h"
+#include "cluster/seed.h"
 #include "launcher/chaos.h"
-#include "launcher/cluster.h"
 #include "launcher/load_generator.h"
 #include "launcher/progress.h"
-#include "launcher/seed.h"
 #include "launcher/summary.h"
 #include "tcc/common/status_macros.h"
 

@@ -1,4 +1,4 @@
-#include "launcher/seed.h"
+#include "cluster/seed.h"
 
 #include <filesystem>
 #include <fstream>

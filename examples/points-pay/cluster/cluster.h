@@ -25,8 +25,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "launcher/binaries.h"
-#include "launcher/fault_profile.h"
+#include "cluster/binaries.h"
+#include "cluster/fault_profile.h"
 
 namespace pointspay {
 

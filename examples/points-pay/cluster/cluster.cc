@@ -1,4 +1,4 @@
-#include "launcher/cluster.h"
+#include "cluster/cluster.h"
 
 #include <sys/wait.h>
 

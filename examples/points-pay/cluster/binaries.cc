@@ -1,4 +1,4 @@
-#include "launcher/binaries.h"
+#include "cluster/binaries.h"
 
 namespace pointspay {
 
