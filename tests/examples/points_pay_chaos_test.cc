@@ -11,7 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "launcher/chaos.h"
+#include "examples/points-pay/launcher/chaos.h"
 #include "tests/test_util/command.h"
 #include "tests/test_util/temp_dir.h"
 

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
-#include "common/sqlite_file.h"
+#include "examples/points-pay/common/sqlite_file.h"
 #include "tests/test_util/command.h"
 #include "tests/test_util/temp_dir.h"
 

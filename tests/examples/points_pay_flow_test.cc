@@ -14,12 +14,12 @@
 #include <thread>
 #include <vector>
 
-#include "checker/checker.h"
-#include "cluster/cluster.h"
-#include "cluster/fault_profile.h"
-#include "cluster/seed.h"
-#include "common/sqlite_file.h"
-#include "launcher/order_client.h"
+#include "examples/points-pay/checker/checker.h"
+#include "examples/points-pay/cluster/cluster.h"
+#include "examples/points-pay/cluster/fault_profile.h"
+#include "examples/points-pay/cluster/seed.h"
+#include "examples/points-pay/common/sqlite_file.h"
+#include "examples/points-pay/launcher/order_client.h"
 #include "tests/test_util/temp_dir.h"
 #include "tests/test_util/wait.h"
 

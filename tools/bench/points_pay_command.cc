@@ -10,9 +10,9 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "checker/checker.h"
-#include "cluster/cluster.h"
-#include "cluster/seed.h"
+#include "examples/points-pay/checker/checker.h"
+#include "examples/points-pay/cluster/cluster.h"
+#include "examples/points-pay/cluster/seed.h"
 #include "tcc/common/status_macros.h"
 #include "tools/bench/bench_env.h"
 #include "tools/bench/driver.h"

@@ -1,4 +1,4 @@
-#include "cluster/binaries.h"
+#include "examples/points-pay/cluster/binaries.h"
 
 namespace pointspay {
 

@@ -1,4 +1,4 @@
-#include "cluster/cluster.h"
+#include "examples/points-pay/cluster/cluster.h"
 
 #include <sys/wait.h>
 
@@ -9,7 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/process/port_file.h"
-#include "common/sqlite_file.h"
+#include "examples/points-pay/common/sqlite_file.h"
 #include "tcc/common/status_macros.h"
 
 namespace pointspay {

@@ -25,8 +25,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "cluster/binaries.h"
-#include "cluster/fault_profile.h"
+#include "examples/points-pay/cluster/binaries.h"
+#include "examples/points-pay/cluster/fault_profile.h"
 
 namespace pointspay {
 

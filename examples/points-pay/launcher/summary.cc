@@ -1,4 +1,4 @@
-#include "launcher/summary.h"
+#include "examples/points-pay/launcher/summary.h"
 
 #include <filesystem>
 #include <fstream>
