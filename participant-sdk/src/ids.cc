@@ -1,11 +1,11 @@
-#include "ids.h"
+#include "participant-sdk/src/ids.h"
 
 #include <random>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl_compat.h"
+#include "participant-sdk/src/absl_compat.h"
 
 namespace tcc::sdk::internal {
 namespace {

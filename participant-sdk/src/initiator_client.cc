@@ -9,8 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "absl_compat.h"
-#include "ids.h"
+#include "participant-sdk/src/absl_compat.h"
+#include "participant-sdk/src/ids.h"
 #include "tcc/common/grpc_status.h"
 #include "tcc/common/status_macros.h"
 

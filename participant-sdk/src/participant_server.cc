@@ -8,9 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl_compat.h"
-#include "ids.h"
-#include "server_host.h"
+#include "participant-sdk/src/absl_compat.h"
+#include "participant-sdk/src/ids.h"
+#include "participant-sdk/src/server_host.h"
 #include "tcc/common/grpc_status.h"
 #include "tcc/common/status_macros.h"
 #include "tcc/v1/participant.grpc.pb.h"

@@ -1,9 +1,9 @@
-#include "server_host.h"
+#include "participant-sdk/src/server_host.h"
 
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "absl_compat.h"
+#include "participant-sdk/src/absl_compat.h"
 
 namespace tcc::sdk::internal {
 

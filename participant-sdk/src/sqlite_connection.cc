@@ -1,10 +1,10 @@
-#include "sqlite_connection.h"
+#include "participant-sdk/src/sqlite_connection.h"
 
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "absl_compat.h"
+#include "participant-sdk/src/absl_compat.h"
 #include "tcc/common/sqlite_status.h"
 #include "tcc/common/status_macros.h"
 

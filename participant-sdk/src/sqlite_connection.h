@@ -23,7 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "sqlite_statement_cache.h"
+#include "participant-sdk/src/sqlite_statement_cache.h"
 #include "tcc/sdk/local_db.h"
 
 namespace tcc::sdk::internal {

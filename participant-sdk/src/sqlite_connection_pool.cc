@@ -1,4 +1,4 @@
-#include "sqlite_connection_pool.h"
+#include "participant-sdk/src/sqlite_connection_pool.h"
 
 namespace tcc::sdk::internal {
 

@@ -16,8 +16,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "sqlite_connection.h"
-#include "sqlite_statement_cache.h"
+#include "participant-sdk/src/sqlite_connection.h"
+#include "participant-sdk/src/sqlite_statement_cache.h"
 #include "tcc/sdk/local_db.h"
 
 namespace tcc::sdk::internal {

@@ -1,13 +1,13 @@
 // The SQLite adapter of Database: OpenSqliteDatabase picks a flavour
 // (sqlite_group_commit_database.h or sqlite_pooled_database.h); both share
 // the read path and counters defined here.
-#include "sqlite_database.h"
+#include "participant-sdk/src/sqlite_database.h"
 
 #include <algorithm>
 #include <memory>
 
-#include "sqlite_group_commit_database.h"
-#include "sqlite_pooled_database.h"
+#include "participant-sdk/src/sqlite_group_commit_database.h"
+#include "participant-sdk/src/sqlite_pooled_database.h"
 #include "tcc/common/status_macros.h"
 
 namespace tcc::sdk {

@@ -1,4 +1,4 @@
-#include "sqlite_group_commit_database.h"
+#include "participant-sdk/src/sqlite_group_commit_database.h"
 
 #include <utility>
 

@@ -25,8 +25,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "sqlite_connection.h"
-#include "sqlite_database.h"
+#include "participant-sdk/src/sqlite_connection.h"
+#include "participant-sdk/src/sqlite_database.h"
 #include "tcc/sdk/local_db.h"
 
 namespace tcc::sdk::internal {

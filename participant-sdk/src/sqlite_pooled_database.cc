@@ -1,4 +1,4 @@
-#include "sqlite_pooled_database.h"
+#include "participant-sdk/src/sqlite_pooled_database.h"
 
 #include "tcc/common/status_macros.h"
 

@@ -10,9 +10,9 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "sqlite_connection.h"
-#include "sqlite_connection_pool.h"
-#include "sqlite_database.h"
+#include "participant-sdk/src/sqlite_connection.h"
+#include "participant-sdk/src/sqlite_connection_pool.h"
+#include "participant-sdk/src/sqlite_database.h"
 #include "tcc/sdk/local_db.h"
 
 namespace tcc::sdk::internal {

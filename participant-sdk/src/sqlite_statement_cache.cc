@@ -1,9 +1,9 @@
-#include "sqlite_statement_cache.h"
+#include "participant-sdk/src/sqlite_statement_cache.h"
 
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl_compat.h"
+#include "participant-sdk/src/absl_compat.h"
 #include "tcc/common/sqlite_status.h"
 #include "tcc/common/status_macros.h"
 

@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
-#include "absl_compat.h"
-#include "server_host.h"
+#include "participant-sdk/src/absl_compat.h"
+#include "participant-sdk/src/server_host.h"
 #include "tcc/common/grpc_status.h"
 #include "tcc/common/status_macros.h"
 #include "tcc/sdk/decision.h"

@@ -1,6 +1,6 @@
 #include <spdlog/spdlog.h>
 
-#include "absl_compat.h"
+#include "participant-sdk/src/absl_compat.h"
 #include "tcc/sdk/initiator_client.h"
 
 namespace tcc::sdk {

@@ -3,31 +3,27 @@
 // example's services) and checks that it exits 0 and prints every figure.
 // It checks that the tool works, not how fast tccd is.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <string>
+#include <vector>
 
-#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "tests/test_util/command.h"
 
 namespace {
 
 struct Output {
   int exit_code = -1;
-  std::string text;
+  std::string text;  // stdout and stderr
 };
 
 Output RunBench(const std::string& args) {
-  Output output;
-  std::string command = absl::StrCat(TCC_BENCH_PATH, " ", args, " 2>&1");
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return output;
-  char buffer[4096];
-  size_t read = 0;
-  while ((read = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.text.append(buffer, read);
-  int status = pclose(pipe);
-  output.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return output;
+  std::vector<std::string> argv = absl::StrSplit(args, ' ', absl::SkipEmpty());
+  argv.insert(argv.begin(), TCC_BENCH_PATH);
+  // Below ctest's timeout, so that a hung run still shows what it printed.
+  ::tcc::testing::CommandResult run =
+      ::tcc::testing::RunCommandForTest(argv, {.timeout = absl::Seconds(60)});
+  return {.exit_code = run.exit_code(), .text = run.output};
 }
 
 TEST(BenchSmokeTest, TccRunPrintsEveryFigure) {

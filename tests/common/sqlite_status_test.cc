@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "test_util/status_matchers.h"
+#include "tests/test_util/status_matchers.h"
 
 namespace tcc {
 namespace {

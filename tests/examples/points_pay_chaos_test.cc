@@ -11,13 +11,15 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "examples/run_command.h"
-#include "launcher/chaos.h"
-#include "test_util/temp_dir.h"
+#include "examples/points-pay/launcher/chaos.h"
+#include "tests/test_util/command.h"
+#include "tests/test_util/temp_dir.h"
 
 namespace pointspay::testing {
 namespace {
 
+using ::tcc::testing::CommandResult;
+using ::tcc::testing::RunCommandForTest;
 using ::tcc::testing::TempDir;
 
 // The count of `process` in the line "chaos kills N kill -9: a=1 b=2".
@@ -85,8 +87,8 @@ TEST(PointsPayChaosTest, ShortChaosRunPasses) {
                                    "500",
                                    "--settle-timeout-s",
                                    "60"};
-  CommandResult run = RunCommand(argv, dir.File("launcher.out"));
-  EXPECT_EQ(run.exit_code, 0) << run.output;
+  CommandResult run = RunCommandForTest(argv);
+  EXPECT_EQ(run.exit_code(), 0) << run.output;
   EXPECT_TRUE(absl::StrContains(run.output, "seed 5\n")) << run.output;
   EXPECT_TRUE(absl::StrContains(run.output, "CHAOS PASS seed 5")) << run.output;
   EXPECT_TRUE(absl::StrContains(run.output, "CLEAN, every invariant holds")) << run.output;

@@ -13,13 +13,15 @@
 #include <string>
 
 #include "absl/strings/match.h"
-#include "common/sqlite_file.h"
-#include "examples/run_command.h"
-#include "test_util/temp_dir.h"
+#include "examples/points-pay/common/sqlite_file.h"
+#include "tests/test_util/command.h"
+#include "tests/test_util/temp_dir.h"
 
 namespace pointspay::testing {
 namespace {
 
+using ::tcc::testing::CommandResult;
+using ::tcc::testing::RunCommandForTest;
 using ::tcc::testing::TempDir;
 
 class PointsPayCheckerTest : public ::testing::Test {
@@ -28,11 +30,11 @@ class PointsPayCheckerTest : public ::testing::Test {
   // stay unpaid), half of the paid ones refunded.
   static void SetUpTestSuite() {
     run_dir_ = new TempDir();
-    CommandResult run = RunCommand({POINTS_PAY_PATH, "--data-dir", run_dir_->File("run"), "--keep",
-                                    "--payments", "40", "--orders", "50", "--users", "10",
-                                    "--concurrency", "4", "--refund-ratio", "0.5", "--seed", "3"},
-                                   run_dir_->File("launcher.out"));
-    ASSERT_EQ(run.exit_code, 0) << run.output;
+    CommandResult run =
+        RunCommandForTest({POINTS_PAY_PATH, "--data-dir", run_dir_->File("run"), "--keep",
+                           "--payments", "40", "--orders", "50", "--users", "10", "--concurrency",
+                           "4", "--refund-ratio", "0.5", "--seed", "3"});
+    ASSERT_EQ(run.exit_code(), 0) << run.output;
   }
   static void TearDownTestSuite() {
     delete run_dir_;
@@ -62,7 +64,7 @@ class PointsPayCheckerTest : public ::testing::Test {
   }
 
   CommandResult Check(const std::string& dir) {
-    return RunCommand({POINTS_PAY_CHECK_PATH, "--data-dir", dir}, work_.File("check.out"));
+    return RunCommandForTest({POINTS_PAY_CHECK_PATH, "--data-dir", dir});
   }
 
   static TempDir* run_dir_;
@@ -74,7 +76,7 @@ TempDir* PointsPayCheckerTest::run_dir_ = nullptr;
 
 TEST_F(PointsPayCheckerTest, TheRealRunIsClean) {
   CommandResult check = Check(Copy());
-  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_EQ(check.exit_code(), 0) << check.output;
   EXPECT_TRUE(absl::StrContains(check.output, "CLEAN")) << check.output;
 }
 
@@ -86,7 +88,7 @@ TEST_F(PointsPayCheckerTest, ReportsAnOrderPaidWithoutADeduction) {
         "UPDATE orders SET status = 'PAID', pay_gid = 'pay-planted' WHERE order_no = '" + order +
             "'");
   CommandResult check = Check(dir);
-  EXPECT_EQ(check.exit_code, 1) << check.output;
+  EXPECT_EQ(check.exit_code(), 1) << check.output;
   EXPECT_TRUE(absl::StrContains(check.output, "VIOLATION order=" + order + " gid=pay-planted"))
       << check.output;
   EXPECT_TRUE(absl::StrContains(check.output, "0 'pay' ledger rows")) << check.output;
@@ -96,7 +98,7 @@ TEST_F(PointsPayCheckerTest, ReportsPointsLeftFrozen) {
   std::string dir = Copy();
   Plant(dir, "points.db", "UPDATE accounts SET frozen = 7 WHERE user = 'u0001'");
   CommandResult check = Check(dir);
-  EXPECT_EQ(check.exit_code, 1) << check.output;
+  EXPECT_EQ(check.exit_code(), 1) << check.output;
   EXPECT_TRUE(absl::StrContains(check.output, "user u0001 has 7 points left frozen"))
       << check.output;
 }
@@ -107,7 +109,7 @@ TEST_F(PointsPayCheckerTest, ReportsARefundWithoutItsRefundLog) {
       First(dir, "orders.db", "SELECT refund_gid FROM orders WHERE status = 'REFUNDED'");
   Plant(dir, "paylog.db", "DELETE FROM refund_log WHERE gid = '" + gid + "'");
   CommandResult check = Check(dir);
-  EXPECT_EQ(check.exit_code, 1) << check.output;
+  EXPECT_EQ(check.exit_code(), 1) << check.output;
   EXPECT_TRUE(absl::StrContains(check.output, "gid=" + gid + ": order is REFUNDED but refund_log"))
       << check.output;
 }
@@ -119,7 +121,7 @@ TEST_F(PointsPayCheckerTest, ReportsAnOrderPaidWithItsPointsReturned) {
   Plant(dir, "orders.db",
         "UPDATE orders SET status = 'PAID', refund_gid = '' WHERE order_no = '" + order + "'");
   CommandResult check = Check(dir);
-  EXPECT_EQ(check.exit_code, 1) << check.output;
+  EXPECT_EQ(check.exit_code(), 1) << check.output;
   EXPECT_TRUE(absl::StrContains(check.output, "VIOLATION order=" + order)) << check.output;
   EXPECT_TRUE(absl::StrContains(check.output, "order is PAID but points were refunded"))
       << check.output;
@@ -131,7 +133,7 @@ TEST_F(PointsPayCheckerTest, ReportsAnOrderRefundedWithoutItsPoints) {
       First(dir, "orders.db", "SELECT refund_gid FROM orders WHERE status = 'REFUNDED'");
   Plant(dir, "points.db", "DELETE FROM account_log WHERE gid = '" + gid + "'");
   CommandResult check = Check(dir);
-  EXPECT_EQ(check.exit_code, 1) << check.output;
+  EXPECT_EQ(check.exit_code(), 1) << check.output;
   EXPECT_TRUE(absl::StrContains(check.output,
                                 "gid=" + gid + ": order is REFUNDED but has 0 'refund' ledger"))
       << check.output;
@@ -150,7 +152,7 @@ TEST_F(PointsPayCheckerTest, ReportsACompensatedRefundThatLeftItsLogRow) {
             gid + "') WHERE user = (SELECT user FROM account_log WHERE gid = '" + gid +
             "'); DELETE FROM account_log WHERE gid = '" + gid + "'");
   CommandResult check = Check(dir);
-  EXPECT_EQ(check.exit_code, 1) << check.output;
+  EXPECT_EQ(check.exit_code(), 1) << check.output;
   EXPECT_TRUE(absl::StrContains(check.output,
                                 "gid=" + gid + ": rolled back, yet its refund_log row is live"))
       << check.output;
@@ -164,7 +166,7 @@ TEST_F(PointsPayCheckerTest, ReportsATransactionThatIsNotFinal) {
   std::string gid = First(dir, "tccd.db", "SELECT gid FROM global_transactions WHERE state = 3");
   Plant(dir, "tccd.db", "UPDATE global_transactions SET state = 2 WHERE gid = '" + gid + "'");
   CommandResult check = Check(dir);
-  EXPECT_EQ(check.exit_code, 1) << check.output;
+  EXPECT_EQ(check.exit_code(), 1) << check.output;
   EXPECT_TRUE(absl::StrContains(check.output, "gid=" + gid + ": global transaction is not final"))
       << check.output;
 }
@@ -173,7 +175,7 @@ TEST_F(PointsPayCheckerTest, ReportsPointsCreatedFromNothing) {
   std::string dir = Copy();
   Plant(dir, "points.db", "UPDATE accounts SET balance = balance + 10 WHERE user = 'u0003'");
   CommandResult check = Check(dir);
-  EXPECT_EQ(check.exit_code, 1) << check.output;
+  EXPECT_EQ(check.exit_code(), 1) << check.output;
   EXPECT_TRUE(absl::StrContains(check.output, "points not conserved")) << check.output;
 }
 
@@ -184,7 +186,7 @@ TEST_F(PointsPayCheckerTest, ReportsPointsMovedBetweenUsers) {
         "UPDATE accounts SET balance = balance + 10 WHERE user = 'u0003';"
         " UPDATE accounts SET balance = balance - 10 WHERE user = 'u0004'");
   CommandResult check = Check(dir);
-  EXPECT_EQ(check.exit_code, 1) << check.output;
+  EXPECT_EQ(check.exit_code(), 1) << check.output;
   EXPECT_FALSE(absl::StrContains(check.output, "not conserved")) << check.output;
   EXPECT_TRUE(absl::StrContains(check.output, "user u0003 has a balance of")) << check.output;
   EXPECT_TRUE(absl::StrContains(check.output, "user u0004 has a balance of")) << check.output;
@@ -195,7 +197,7 @@ TEST_F(PointsPayCheckerTest, ReportsARolledBackTransactionThatDeducted) {
   std::string gid = First(dir, "orders.db", "SELECT pay_gid FROM orders WHERE status = 'PAID'");
   Plant(dir, "tccd.db", "UPDATE global_transactions SET state = 5 WHERE gid = '" + gid + "'");
   CommandResult check = Check(dir);
-  EXPECT_EQ(check.exit_code, 1) << check.output;
+  EXPECT_EQ(check.exit_code(), 1) << check.output;
   EXPECT_TRUE(absl::StrContains(check.output, "gid=" + gid + ": rolled back, yet wrote the ledger"))
       << check.output;
 }
@@ -203,7 +205,7 @@ TEST_F(PointsPayCheckerTest, ReportsARolledBackTransactionThatDeducted) {
 TEST_F(PointsPayCheckerTest, UnreadableDatabaseIsExitCodeTwo) {
   TempDir empty;
   CommandResult check = Check(empty.path().string());
-  EXPECT_EQ(check.exit_code, 2) << check.output;
+  EXPECT_EQ(check.exit_code(), 2) << check.output;
 }
 
 }  // namespace

@@ -14,14 +14,14 @@
 #include <thread>
 #include <vector>
 
-#include "checker/checker.h"
-#include "common/sqlite_file.h"
-#include "launcher/cluster.h"
-#include "launcher/fault_profile.h"
-#include "launcher/order_client.h"
-#include "launcher/seed.h"
-#include "test_util/temp_dir.h"
-#include "test_util/wait.h"
+#include "examples/points-pay/checker/checker.h"
+#include "examples/points-pay/cluster/cluster.h"
+#include "examples/points-pay/cluster/fault_profile.h"
+#include "examples/points-pay/cluster/seed.h"
+#include "examples/points-pay/common/sqlite_file.h"
+#include "examples/points-pay/launcher/order_client.h"
+#include "tests/test_util/temp_dir.h"
+#include "tests/test_util/wait.h"
 
 namespace pointspay::testing {
 namespace {

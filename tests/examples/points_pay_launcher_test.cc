@@ -11,12 +11,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "examples/run_command.h"
-#include "test_util/temp_dir.h"
+#include "tests/test_util/command.h"
+#include "tests/test_util/temp_dir.h"
 
 namespace pointspay::testing {
 namespace {
 
+using ::tcc::testing::CommandResult;
+using ::tcc::testing::RunCommandForTest;
 using ::tcc::testing::TempDir;
 
 // How often `fault` fired in `service`: from the summary line "latency
@@ -43,7 +45,7 @@ int FaultCount(const std::string& output, const std::string& service, const std:
 CommandResult RunLauncher(const TempDir& dir, std::vector<std::string> flags) {
   std::vector<std::string> argv = {POINTS_PAY_PATH, "--data-dir", dir.File("run"), "--keep"};
   argv.insert(argv.end(), flags.begin(), flags.end());
-  return RunCommand(argv, dir.File("launcher.out"));
+  return RunCommandForTest(argv);
 }
 
 TEST(PointsPayLauncherTest, FaultsOffEveryTransactionFinalAndCheckerClean) {
@@ -51,7 +53,7 @@ TEST(PointsPayLauncherTest, FaultsOffEveryTransactionFinalAndCheckerClean) {
   CommandResult run =
       RunLauncher(dir, {"--payments", "200", "--users", "40", "--concurrency", "10",
                         "--refund-ratio", "0.2", "--duplicate-ratio", "0.1", "--seed", "7"});
-  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.exit_code(), 0) << run.output;
   EXPECT_TRUE(absl::StrContains(run.output, "CLEAN, every invariant holds")) << run.output;
   EXPECT_TRUE(absl::StrContains(run.output, "RESULT: OK")) << run.output;
   EXPECT_TRUE(absl::StrContains(run.output, "errors              0")) << run.output;
@@ -90,7 +92,7 @@ TEST(PointsPayLauncherTest, FaultsOnEverySwitchFiresAndCheckerStaysClean) {
                                         "drop_reply=0.05",
                                         "--fault",
                                         "fail_confirm=0.05"});
-  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.exit_code(), 0) << run.output;
   EXPECT_TRUE(absl::StrContains(run.output, "CLEAN, every invariant holds")) << run.output;
   EXPECT_FALSE(absl::StrContains(run.output, "NOT FINAL")) << run.output;
   std::vector<std::string> common = {"fail_try",        "fail_confirm",
@@ -112,10 +114,10 @@ TEST(PointsPayLauncherTest, FaultsOnEverySwitchFiresAndCheckerStaysClean) {
 TEST(PointsPayLauncherTest, RejectsADataDirWithAPreviousRun) {
   TempDir dir;
   CommandResult first = RunLauncher(dir, {"--payments", "5", "--users", "2", "--concurrency", "1"});
-  ASSERT_EQ(first.exit_code, 0) << first.output;
+  ASSERT_EQ(first.exit_code(), 0) << first.output;
   CommandResult second =
       RunLauncher(dir, {"--payments", "5", "--users", "2", "--concurrency", "1"});
-  EXPECT_EQ(second.exit_code, 2) << second.output;
+  EXPECT_EQ(second.exit_code(), 2) << second.output;
   EXPECT_TRUE(absl::StrContains(second.output, "already holds a run")) << second.output;
 }
 

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <string>
 
-#include "launcher/summary.h"
+#include "examples/points-pay/launcher/summary.h"
 
 namespace pointspay {
 namespace {

@@ -9,9 +9,9 @@
 
 #include "absl/random/random.h"
 #include "absl/synchronization/notification.h"
-#include "participant-sdk/tccd_fixture.h"
 #include "tcc/sdk/decision.h"
 #include "tcc/sdk/hooks.h"
+#include "tests/participant-sdk/tccd_fixture.h"
 
 namespace tcc::sdk::testing {
 namespace {
@@ -58,25 +58,25 @@ TEST_F(BackQueryTest, SlowInitiatorLosesToTheFenceAndReportsFailure) {
   EXPECT_EQ(Balance(*points_db_, "alice"), 100);
   EXPECT_EQ(Frozen(*points_db_, "alice"), 0);
   auto gt = client_->Get("race-1");
-  TCC_ASSERT_OK(gt);
+  ASSERT_OK(gt);
   EXPECT_NE(gt->decision_reason().find("timeout"), std::string::npos) << gt->decision_reason();
 }
 
 TEST_F(BackQueryTest, StatusEndpointDownIsNeverGuessedAndResolvesOnceBack) {
   ASSERT_TRUE(BeginAndTry("down-1", absl::Seconds(1), 25));
-  TCC_ASSERT_OK(CommitLocally(*shop_db_, "down-1",
-                              [&](LocalTx& tx) { return InsertOrderFor(tx, "down-1"); }));
+  ASSERT_OK(CommitLocally(*shop_db_, "down-1",
+                          [&](LocalTx& tx) { return InsertOrderFor(tx, "down-1"); }));
   int port = status_endpoint_->port();
   status_endpoint_->Shutdown();
   // Well past the timeout, with the back-query failing: still undecided.
   for (int i = 0; i < 50; ++i) {
     auto gt = client_->Get("down-1");
-    TCC_ASSERT_OK(gt);
+    ASSERT_OK(gt);
     ASSERT_EQ(gt->state(), tcc::v1::TRANSACTION_STATE_TRYING) << "resolved without an answer";
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   status_endpoint_ = std::make_unique<StatusEndpoint>(shop_db_);
-  TCC_ASSERT_OK(status_endpoint_->Start(absl::StrCat("127.0.0.1:", port)));
+  ASSERT_OK(status_endpoint_->Start(absl::StrCat("127.0.0.1:", port)));
   ASSERT_TRUE(WaitForState("down-1", tcc::v1::TRANSACTION_STATE_COMMITTED));
   EXPECT_EQ(Balance(*points_db_, "alice"), 75);
   EXPECT_EQ(Frozen(*points_db_, "alice"), 0);
@@ -95,7 +95,7 @@ TEST_F(BackQueryTest, RandomTimingsNeverBreakTheInvariants) {
   constexpr int kRounds = 200;
   constexpr int kThreads = 10;
   constexpr int64_t kStart = 1000000;
-  TCC_ASSERT_OK(points_.Setup(*points_db_, "bob", kStart));
+  ASSERT_OK(points_.Setup(*points_db_, "bob", kStart));
   std::vector<int64_t> amounts(kRounds);
   std::vector<std::thread> workers;
   for (int t = 0; t < kThreads; ++t) {

@@ -7,9 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "participant-sdk/points_service.h"
-#include "participant-sdk/test_util.h"
 #include "tcc/sdk/barrier.h"
+#include "tests/participant-sdk/points_service.h"
+#include "tests/participant-sdk/test_db.h"
 
 namespace tcc::sdk::testing {
 namespace {
@@ -23,8 +23,8 @@ class BarrierConcurrencyTest : public ::testing::Test {
     path_ = dir_.File("points.db");
     std::unique_ptr<Database> db = OpenTestDb(path_);
     ASSERT_NE(db, nullptr);
-    TCC_ASSERT_OK(CreateBarrierTable(*db));
-    TCC_ASSERT_OK(points_.Setup(*db, "alice", 1000));
+    ASSERT_OK(CreateBarrierTable(*db));
+    ASSERT_OK(points_.Setup(*db, "alice", 1000));
     // One Database (so one connection pool) per thread: nothing in this
     // process serializes them, only SQLite and the unique key.
     for (int i = 0; i < kThreads; ++i) {
@@ -58,7 +58,7 @@ TEST_F(BarrierConcurrencyTest, ConcurrentConfirmsHaveExactlyOneEffect) {
   for (int round = 0; round < kRounds; ++round) {
     BranchRequest r = PointsService::Request(absl::StrCat("gid-", round), "b1", "alice", 10);
     absl::StatusOr<BarrierAnswer> tried = RunTry(*dbs_[0], r, h.on_try);
-    TCC_ASSERT_OK(tried);
+    ASSERT_OK(tried);
     ASSERT_FALSE(tried->refused);
 
     std::atomic<int> ok{0};

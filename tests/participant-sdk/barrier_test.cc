@@ -4,8 +4,8 @@
 #include "tcc/sdk/barrier.h"
 
 #include "gtest/gtest.h"
-#include "participant-sdk/points_service.h"
-#include "participant-sdk/test_util.h"
+#include "tests/participant-sdk/points_service.h"
+#include "tests/participant-sdk/test_db.h"
 
 namespace tcc::sdk::testing {
 namespace {
@@ -15,8 +15,8 @@ class BarrierTest : public ::testing::Test {
   void SetUp() override {
     db_ = OpenTestDb(dir_.File("points.db"));
     ASSERT_NE(db_, nullptr);
-    TCC_ASSERT_OK(CreateBarrierTable(*db_));
-    TCC_ASSERT_OK(points_.Setup(*db_, "alice", 100));
+    ASSERT_OK(CreateBarrierTable(*db_));
+    ASSERT_OK(points_.Setup(*db_, "alice", 100));
     handlers_ = points_.Handlers();
   }
 
@@ -41,8 +41,8 @@ class BarrierTest : public ::testing::Test {
 TEST_F(BarrierTest, DuplicateTryHasOneEffectAndTheFirstAnswer) {
   absl::StatusOr<BarrierAnswer> first = Try(30);
   absl::StatusOr<BarrierAnswer> second = Try(30);
-  TCC_ASSERT_OK(first);
-  TCC_ASSERT_OK(second);
+  ASSERT_OK(first);
+  ASSERT_OK(second);
   EXPECT_FALSE(first->refused);
   EXPECT_FALSE(first->duplicate);
   EXPECT_FALSE(second->refused);
@@ -53,11 +53,11 @@ TEST_F(BarrierTest, DuplicateTryHasOneEffectAndTheFirstAnswer) {
 
 TEST_F(BarrierTest, DuplicateRefusedTryGetsTheSameReasonAndReservesNothing) {
   absl::StatusOr<BarrierAnswer> first = Try(500);
-  TCC_ASSERT_OK(first);
+  ASSERT_OK(first);
   ASSERT_TRUE(first->refused);
   EXPECT_EQ(first->reason, "not enough points for alice");
   absl::StatusOr<BarrierAnswer> second = Try(500);
-  TCC_ASSERT_OK(second);
+  ASSERT_OK(second);
   EXPECT_TRUE(second->refused);
   EXPECT_EQ(second->reason, first->reason);
   EXPECT_EQ(points_.try_runs, 1);
@@ -65,11 +65,11 @@ TEST_F(BarrierTest, DuplicateRefusedTryGetsTheSameReasonAndReservesNothing) {
 }
 
 TEST_F(BarrierTest, DuplicateConfirmHasOneEffect) {
-  TCC_ASSERT_OK(Try(30));
+  ASSERT_OK(Try(30));
   absl::StatusOr<BarrierAnswer> first = Confirm(30);
   absl::StatusOr<BarrierAnswer> second = Confirm(30);
-  TCC_ASSERT_OK(first);
-  TCC_ASSERT_OK(second);
+  ASSERT_OK(first);
+  ASSERT_OK(second);
   EXPECT_FALSE(second->refused);
   EXPECT_TRUE(second->duplicate);
   EXPECT_EQ(points_.confirm_runs, 1);
@@ -78,11 +78,11 @@ TEST_F(BarrierTest, DuplicateConfirmHasOneEffect) {
 }
 
 TEST_F(BarrierTest, DuplicateCancelHasOneEffect) {
-  TCC_ASSERT_OK(Try(30));
+  ASSERT_OK(Try(30));
   absl::StatusOr<BarrierAnswer> first = Cancel(30);
   absl::StatusOr<BarrierAnswer> second = Cancel(30);
-  TCC_ASSERT_OK(first);
-  TCC_ASSERT_OK(second);
+  ASSERT_OK(first);
+  ASSERT_OK(second);
   EXPECT_TRUE(second->duplicate);
   EXPECT_EQ(points_.cancel_runs, 1);
   EXPECT_EQ(Balance(*db_, "alice"), 100);
@@ -91,12 +91,12 @@ TEST_F(BarrierTest, DuplicateCancelHasOneEffect) {
 
 TEST_F(BarrierTest, CancelBeforeTryIsEmptyAndTheLateTryIsRefused) {
   absl::StatusOr<BarrierAnswer> cancel = Cancel(30);
-  TCC_ASSERT_OK(cancel);
+  ASSERT_OK(cancel);
   EXPECT_FALSE(cancel->refused);
   EXPECT_EQ(points_.cancel_runs, 0) << "empty compensation undoes nothing";
 
   absl::StatusOr<BarrierAnswer> late_try = Try(30);
-  TCC_ASSERT_OK(late_try);  // A refusal, not an error.
+  ASSERT_OK(late_try);  // A refusal, not an error.
   EXPECT_TRUE(late_try->refused);
   EXPECT_EQ(late_try->reason, kCancelledBeforeTryReason);
   EXPECT_EQ(points_.try_runs, 0);
@@ -106,9 +106,9 @@ TEST_F(BarrierTest, CancelBeforeTryIsEmptyAndTheLateTryIsRefused) {
 
 TEST_F(BarrierTest, CancelAfterRefusedTryIsEmpty) {
   absl::StatusOr<BarrierAnswer> refused = Try(500);
-  TCC_ASSERT_OK(refused);
+  ASSERT_OK(refused);
   ASSERT_TRUE(refused->refused);
-  TCC_ASSERT_OK(Cancel(500));
+  ASSERT_OK(Cancel(500));
   EXPECT_EQ(points_.cancel_runs, 0) << "a refused try reserved nothing to undo";
   EXPECT_EQ(Frozen(*db_, "alice"), 0);
 }
@@ -121,35 +121,35 @@ TEST_F(BarrierTest, FailingTryRollsBackItsWritesAndTheBarrierRowSoTheRetryRuns) 
 
   points_.fail_try = false;
   absl::StatusOr<BarrierAnswer> retry = Try(30);
-  TCC_ASSERT_OK(retry);
+  ASSERT_OK(retry);
   EXPECT_FALSE(retry->duplicate);
   EXPECT_EQ(points_.try_runs, 2);
   EXPECT_EQ(Frozen(*db_, "alice"), 30);
 }
 
 TEST_F(BarrierTest, FailingConfirmRollsBackItsWritesAndTheBarrierRowSoTheRetryRuns) {
-  TCC_ASSERT_OK(Try(30));
+  ASSERT_OK(Try(30));
   points_.fail_confirm = true;
   EXPECT_TRUE(absl::IsUnavailable(Confirm(30).status()));
   EXPECT_EQ(Balance(*db_, "alice"), 100);
   EXPECT_EQ(BarrierRows(*db_), 1) << "only the try row";
 
   points_.fail_confirm = false;
-  TCC_ASSERT_OK(Confirm(30));
+  ASSERT_OK(Confirm(30));
   EXPECT_EQ(points_.confirm_runs, 2);
   EXPECT_EQ(Balance(*db_, "alice"), 70);
   EXPECT_EQ(Frozen(*db_, "alice"), 0);
 }
 
 TEST_F(BarrierTest, FailingCancelRollsBackItsWritesAndTheBarrierRowSoTheRetryRuns) {
-  TCC_ASSERT_OK(Try(30));
+  ASSERT_OK(Try(30));
   points_.fail_cancel = true;
   EXPECT_TRUE(absl::IsUnavailable(Cancel(30).status()));
   EXPECT_EQ(Frozen(*db_, "alice"), 30);
   EXPECT_EQ(BarrierRows(*db_), 1);
 
   points_.fail_cancel = false;
-  TCC_ASSERT_OK(Cancel(30));
+  ASSERT_OK(Cancel(30));
   EXPECT_EQ(points_.cancel_runs, 2);
   EXPECT_EQ(Frozen(*db_, "alice"), 0);
 }
@@ -163,26 +163,26 @@ TEST_F(BarrierTest, ConfirmWithoutTryFailsAndRecordsNothing) {
 }
 
 TEST_F(BarrierTest, ConfirmAfterRefusedTryFails) {
-  TCC_ASSERT_OK(Try(500));
+  ASSERT_OK(Try(500));
   EXPECT_TRUE(absl::IsFailedPrecondition(Confirm(500).status()));
   EXPECT_EQ(points_.confirm_runs, 0);
 }
 
 TEST_F(BarrierTest, ConfirmAfterCancelAndCancelAfterConfirmFail) {
-  TCC_ASSERT_OK(Try(10, "b1"));
-  TCC_ASSERT_OK(Cancel(10, "b1"));
+  ASSERT_OK(Try(10, "b1"));
+  ASSERT_OK(Cancel(10, "b1"));
   EXPECT_TRUE(absl::IsFailedPrecondition(Confirm(10, "b1").status()));
 
-  TCC_ASSERT_OK(Try(10, "b2"));
-  TCC_ASSERT_OK(Confirm(10, "b2"));
+  ASSERT_OK(Try(10, "b2"));
+  ASSERT_OK(Confirm(10, "b2"));
   EXPECT_TRUE(absl::IsFailedPrecondition(Cancel(10, "b2").status()));
   EXPECT_EQ(Balance(*db_, "alice"), 90);
   EXPECT_EQ(Frozen(*db_, "alice"), 0);
 }
 
 TEST_F(BarrierTest, BranchesAreIndependent) {
-  TCC_ASSERT_OK(Try(10, "b1"));
-  TCC_ASSERT_OK(Try(20, "b2"));
+  ASSERT_OK(Try(10, "b1"));
+  ASSERT_OK(Try(20, "b2"));
   EXPECT_EQ(points_.try_runs, 2);
   EXPECT_EQ(Frozen(*db_, "alice"), 30);
 }

@@ -8,8 +8,8 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "participant-sdk/test_util.h"
 #include "tcc/sdk/decision.h"
+#include "tests/participant-sdk/test_db.h"
 
 namespace tcc::sdk::testing {
 namespace {
@@ -35,7 +35,7 @@ class DecisionTest : public ::testing::Test {
   void SetUp() override {
     db_ = OpenTestDb(dir_.File("shop.db"));
     ASSERT_NE(db_, nullptr);
-    TCC_ASSERT_OK(CreateOrders(*db_));
+    ASSERT_OK(CreateOrders(*db_));
   }
 
   absl::StatusOr<LocalCommit> Commit(const std::string& gid, const HookRegistry* hooks = nullptr) {
@@ -49,16 +49,16 @@ class DecisionTest : public ::testing::Test {
 
 TEST_F(DecisionTest, CommittedGidAnswersCommitted) {
   absl::StatusOr<LocalCommit> commit = Commit("gid-1");
-  TCC_ASSERT_OK(commit);
+  ASSERT_OK(commit);
   EXPECT_EQ(*commit, LocalCommit::kCommitted);
   absl::StatusOr<LocalDecision> decision = FenceOrReadDecision(*db_, "gid-1");
-  TCC_ASSERT_OK(decision);
+  ASSERT_OK(decision);
   EXPECT_EQ(*decision, LocalDecision::kCommitted);
 }
 
 TEST_F(DecisionTest, FenceMakesTheLateCommitFailAndDiscardsItsWrites) {
   absl::StatusOr<LocalDecision> decision = FenceOrReadDecision(*db_, "gid-1");
-  TCC_ASSERT_OK(decision);
+  ASSERT_OK(decision);
   EXPECT_EQ(*decision, LocalDecision::kRolledBack);
 
   absl::StatusOr<LocalCommit> commit = Commit("gid-1");
@@ -67,14 +67,14 @@ TEST_F(DecisionTest, FenceMakesTheLateCommitFailAndDiscardsItsWrites) {
   EXPECT_EQ(Orders(*db_), 0);
   // The fence stays: asking again gives the same answer.
   decision = FenceOrReadDecision(*db_, "gid-1");
-  TCC_ASSERT_OK(decision);
+  ASSERT_OK(decision);
   EXPECT_EQ(*decision, LocalDecision::kRolledBack);
 }
 
 TEST_F(DecisionTest, RepeatedCommitDoesNotRunTheWritesTwice) {
-  TCC_ASSERT_OK(Commit("gid-1"));
+  ASSERT_OK(Commit("gid-1"));
   absl::StatusOr<LocalCommit> again = Commit("gid-1");  // Would hit orders' key if it ran.
-  TCC_ASSERT_OK(again);
+  ASSERT_OK(again);
   EXPECT_EQ(*again, LocalCommit::kAlreadyCommitted);
   EXPECT_EQ(Orders(*db_), 1);
 }
@@ -84,7 +84,7 @@ TEST_F(DecisionTest, FailingWritesLeaveNoDecisionRow) {
       *db_, "gid-1", [](LocalTx& tx) { return absl::UnavailableError("payment service down"); });
   EXPECT_TRUE(absl::IsUnavailable(failed.status()));
   absl::StatusOr<LocalDecision> decision = FenceOrReadDecision(*db_, "gid-1");
-  TCC_ASSERT_OK(decision);
+  ASSERT_OK(decision);
   EXPECT_EQ(*decision, LocalDecision::kRolledBack);
 }
 
@@ -104,7 +104,7 @@ TEST_F(DecisionTest, HookHoldsTheCommitUntilTheBackQueryFenced) {
   absl::StatusOr<LocalDecision> decision = FenceOrReadDecision(*db_, "gid-1");
   release.Notify();
   initiator.join();
-  TCC_ASSERT_OK(decision);
+  ASSERT_OK(decision);
   EXPECT_EQ(*decision, LocalDecision::kRolledBack);
   EXPECT_EQ(commit.status().message(), kFencedMessage);
   EXPECT_EQ(Orders(*db_), 0);
@@ -117,7 +117,7 @@ TEST_F(DecisionTest, HookFailureBeforeLocalCommitRollsBack) {
   EXPECT_TRUE(absl::IsAborted(Commit("gid-1", &hooks).status()));
   EXPECT_EQ(Orders(*db_), 0);
   hooks.Clear(kHookBeforeLocalCommit);
-  TCC_ASSERT_OK(Commit("gid-1", &hooks));
+  ASSERT_OK(Commit("gid-1", &hooks));
   EXPECT_EQ(Orders(*db_), 1);
 }
 

@@ -1,4 +1,4 @@
-#include "participant-sdk/fake_coordinator.h"
+#include "tests/participant-sdk/fake_coordinator.h"
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"

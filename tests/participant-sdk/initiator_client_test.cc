@@ -10,10 +10,10 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "participant-sdk/fake_coordinator.h"
-#include "participant-sdk/test_util.h"
 #include "tcc/sdk/status_endpoint.h"
 #include "tcc/v1/initiator.grpc.pb.h"
+#include "tests/participant-sdk/fake_coordinator.h"
+#include "tests/participant-sdk/test_db.h"
 
 namespace tcc::sdk::testing {
 namespace {
@@ -44,7 +44,7 @@ class InitiatorClientTest : public ::testing::Test {
   void SetUp() override {
     db_ = OpenTestDb(dir_.File("shop.db"));
     ASSERT_NE(db_, nullptr);
-    TCC_ASSERT_OK(db_->RunInTransaction([](LocalTx& tx) {
+    ASSERT_OK(db_->RunInTransaction([](LocalTx& tx) {
       return tx.Exec("CREATE TABLE orders (gid TEXT PRIMARY KEY, state TEXT)").status();
     }));
     InitiatorClientOptions options;
@@ -81,7 +81,7 @@ class InitiatorClientTest : public ::testing::Test {
 TEST_F(InitiatorClientTest, BeginGeneratesAGidAndRetriesTransportErrors) {
   coordinator_.FailNext("Begin", 2);
   absl::StatusOr<tcc::v1::BeginReply> begun = client_->Begin({});
-  TCC_ASSERT_OK(begun);
+  ASSERT_OK(begun);
   EXPECT_FALSE(begun->gid().empty());
   EXPECT_TRUE(begun->created());
   EXPECT_EQ(coordinator_.Calls("Begin"), 3);
@@ -102,10 +102,10 @@ TEST_F(InitiatorClientTest, NonTransientErrorsAreNotRetried) {
 }
 
 TEST_F(InitiatorClientTest, TryIsRetriedOnlyWhenEveryBranchHasAnId) {
-  TCC_ASSERT_OK(client_->Begin({.gid = "gid-1"}));
+  ASSERT_OK(client_->Begin({.gid = "gid-1"}));
   coordinator_.FailNext("Try", 1);
   absl::StatusOr<tcc::v1::TryReply> tried = client_->Try("gid-1", {Branch("b1"), Branch("b2")});
-  TCC_ASSERT_OK(tried);
+  ASSERT_OK(tried);
   EXPECT_TRUE(AllTriesSucceeded(*tried));
   EXPECT_EQ(coordinator_.Calls("Try"), 2);
 
@@ -124,9 +124,9 @@ TEST_F(InitiatorClientTest, MalformedGidFailsBeforeAnyCall) {
 TEST_F(InitiatorClientTest, GuardRollsBackAnUndecidedTransaction) {
   {
     absl::StatusOr<TransactionGuard> gt = client_->BeginGuarded({.gid = "gid-1"});
-    TCC_ASSERT_OK(gt);
+    ASSERT_OK(gt);
     absl::StatusOr<tcc::v1::TryReply> tried = gt->Try({Branch("b1", "refuse")});
-    TCC_ASSERT_OK(tried);
+    ASSERT_OK(tried);
     EXPECT_FALSE(AllTriesSucceeded(*tried));
   }  // No decision: the guard rolls back.
   EXPECT_EQ(coordinator_.State("gid-1"), TRANSACTION_STATE_ROLLED_BACK);
@@ -135,9 +135,9 @@ TEST_F(InitiatorClientTest, GuardRollsBackAnUndecidedTransaction) {
 TEST_F(InitiatorClientTest, GuardLeavesACommittedTransactionAlone) {
   {
     absl::StatusOr<TransactionGuard> gt = client_->BeginGuarded({.gid = "gid-1"});
-    TCC_ASSERT_OK(gt);
-    TCC_ASSERT_OK(gt->Try({Branch("b1")}));
-    TCC_ASSERT_OK(gt->Commit());
+    ASSERT_OK(gt);
+    ASSERT_OK(gt->Try({Branch("b1")}));
+    ASSERT_OK(gt->Commit());
   }
   EXPECT_EQ(coordinator_.State("gid-1"), TRANSACTION_STATE_COMMITTED);
   EXPECT_EQ(coordinator_.Calls("Rollback"), 0);
@@ -146,14 +146,14 @@ TEST_F(InitiatorClientTest, GuardLeavesACommittedTransactionAlone) {
 TEST_F(InitiatorClientTest, CommitWithLocalTransactionCommitsLocallyThenOnTheCoordinator) {
   BeginAndTry("gid-1");
   absl::StatusOr<LocalCommitResult> result = PayOrder("gid-1");
-  TCC_ASSERT_OK(result);
+  ASSERT_OK(result);
   EXPECT_EQ(result->local, LocalCommit::kCommitted);
   EXPECT_EQ(result->state, TRANSACTION_STATE_COMMITTED);
   EXPECT_EQ(Orders(), 1);
 
   // Again: the writes do not run twice, Commit is re-sent.
   result = PayOrder("gid-1");
-  TCC_ASSERT_OK(result);
+  ASSERT_OK(result);
   EXPECT_EQ(result->local, LocalCommit::kAlreadyCommitted);
   EXPECT_EQ(Orders(), 1);
   EXPECT_EQ(coordinator_.Calls("Commit"), 2);
@@ -161,7 +161,7 @@ TEST_F(InitiatorClientTest, CommitWithLocalTransactionCommitsLocallyThenOnTheCoo
 
 TEST_F(InitiatorClientTest, FencedGidDiscardsTheLocalWritesAndSkipsCommit) {
   BeginAndTry("gid-1");
-  TCC_ASSERT_OK(FenceOrReadDecision(*db_, "gid-1"));
+  ASSERT_OK(FenceOrReadDecision(*db_, "gid-1"));
   absl::StatusOr<LocalCommitResult> result = PayOrder("gid-1");
   EXPECT_TRUE(absl::IsFailedPrecondition(result.status()));
   EXPECT_EQ(result.status().message(),
@@ -172,13 +172,13 @@ TEST_F(InitiatorClientTest, FencedGidDiscardsTheLocalWritesAndSkipsCommit) {
 }
 
 TEST_F(InitiatorClientTest, RefusesToCommitWhatCannotCommit) {
-  TCC_ASSERT_OK(client_->Begin({.gid = "no-endpoint"}));
-  TCC_ASSERT_OK(client_->Try("no-endpoint", {Branch("b1")}));
+  ASSERT_OK(client_->Begin({.gid = "no-endpoint"}));
+  ASSERT_OK(client_->Try("no-endpoint", {Branch("b1")}));
   EXPECT_THAT(std::string(PayOrder("no-endpoint").status().message()),
               HasSubstr("no status endpoint"));
 
-  TCC_ASSERT_OK(client_->Begin({.gid = "refused", .status_endpoint = "127.0.0.1:1"}));
-  TCC_ASSERT_OK(client_->Try("refused", {Branch("b1", "refuse")}));
+  ASSERT_OK(client_->Begin({.gid = "refused", .status_endpoint = "127.0.0.1:1"}));
+  ASSERT_OK(client_->Try("refused", {Branch("b1", "refuse")}));
   EXPECT_THAT(std::string(PayOrder("refused").status().message()), HasSubstr("TRY_REFUSED"));
 
   BeginAndTry("timed-out");
@@ -195,8 +195,8 @@ TEST_F(InitiatorClientTest, GuardNeverRollsBackAfterALocalCommit) {
   {
     absl::StatusOr<TransactionGuard> gt =
         client_->BeginGuarded({.gid = "gid-1", .status_endpoint = "127.0.0.1:1"});
-    TCC_ASSERT_OK(gt);
-    TCC_ASSERT_OK(gt->Try({Branch("b1")}));
+    ASSERT_OK(gt);
+    ASSERT_OK(gt->Try({Branch("b1")}));
     absl::StatusOr<LocalCommitResult> result =
         gt->CommitWithLocalTransaction(*db_, [](LocalTx& tx) {
           return tx.Exec("INSERT INTO orders VALUES ('gid-1', 'PAID')").status();
@@ -207,7 +207,7 @@ TEST_F(InitiatorClientTest, GuardNeverRollsBackAfterALocalCommit) {
   EXPECT_EQ(coordinator_.Calls("Rollback"), 0);
   EXPECT_EQ(Orders(), 1);
   hooks_.Clear(kHookAfterLocalCommit);
-  TCC_ASSERT_OK(PayOrder("gid-1"));  // The retry only re-sends Commit.
+  ASSERT_OK(PayOrder("gid-1"));  // The retry only re-sends Commit.
   EXPECT_EQ(coordinator_.State("gid-1"), TRANSACTION_STATE_COMMITTED);
 }
 
@@ -215,7 +215,7 @@ TEST_F(InitiatorClientTest, GuardNeverRollsBackAfterALocalCommit) {
 // the commit is held (hook) while the back-query answers; it then fails.
 TEST_F(InitiatorClientTest, SlowInitiatorLosesToTheBackQuery) {
   StatusEndpoint endpoint(db_);
-  TCC_ASSERT_OK(endpoint.Start("127.0.0.1:0"));
+  ASSERT_OK(endpoint.Start("127.0.0.1:0"));
   BeginAndTry("gid-1");
   absl::Notification reached, release;
   hooks_.Set(kHookBeforeLocalTransaction, [&](std::string_view) {
@@ -247,7 +247,7 @@ TEST_F(InitiatorClientTest, SlowInitiatorLosesToTheBackQuery) {
 TEST_F(InitiatorClientTest, SubmitSagaGeneratesAGidAndRetriesTransportErrors) {
   coordinator_.FailNext("SubmitSaga", 2);
   absl::StatusOr<SagaOutcome> saga = client_->SubmitSaga({.steps = {Step("a"), Step("b")}});
-  TCC_ASSERT_OK(saga);
+  ASSERT_OK(saga);
   EXPECT_FALSE(saga->gid.empty());
   EXPECT_TRUE(saga->created);
   EXPECT_EQ(saga->state, TRANSACTION_STATE_COMMITTED);
@@ -270,7 +270,7 @@ TEST_F(InitiatorClientTest, SubmitSagaNamesTheRefusedStepAndResubmitsIdempotentl
                     .steps = {Step("a"), Step("refuse"), Step("c")},
                     .wait_for_result = absl::Milliseconds(2500)};
   absl::StatusOr<SagaOutcome> saga = client_->SubmitSaga(params);
-  TCC_ASSERT_OK(saga);
+  ASSERT_OK(saga);
   EXPECT_EQ(coordinator_.LastSagaWaitMs(), 2500u);
   EXPECT_EQ(saga->state, TRANSACTION_STATE_ROLLED_BACK);
   EXPECT_TRUE(saga->created);
@@ -280,12 +280,12 @@ TEST_F(InitiatorClientTest, SubmitSagaNamesTheRefusedStepAndResubmitsIdempotentl
   EXPECT_EQ(coordinator_.Calls("GetTransaction"), 1) << "read back to name the refused step";
 
   absl::StatusOr<SagaOutcome> again = client_->SubmitSaga(params);
-  TCC_ASSERT_OK(again);
+  ASSERT_OK(again);
   EXPECT_FALSE(again->created);
   EXPECT_EQ(again->refused_step, "s2");
 
   absl::StatusOr<SagaOutcome> read = client_->GetSaga("saga-1");
-  TCC_ASSERT_OK(read);
+  ASSERT_OK(read);
   EXPECT_EQ(read->state, TRANSACTION_STATE_ROLLED_BACK);
   EXPECT_EQ(read->refusal, "refused by the fake");
 }
@@ -300,7 +300,7 @@ TEST_F(InitiatorClientTest, SagaInputIsCheckedBeforeAnyCall) {
 }
 
 TEST_F(InitiatorClientTest, GetSagaOfATccTransactionIsFailedPrecondition) {
-  TCC_ASSERT_OK(client_->Begin({.gid = "gid-1"}));
+  ASSERT_OK(client_->Begin({.gid = "gid-1"}));
   EXPECT_TRUE(absl::IsFailedPrecondition(client_->GetSaga("gid-1").status()));
   EXPECT_TRUE(absl::IsNotFound(client_->GetSaga("gid-unknown").status()));
 }

@@ -14,9 +14,9 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "participant-sdk/points_service.h"
-#include "participant-sdk/test_util.h"
 #include "tcc/v1/participant.grpc.pb.h"
+#include "tests/participant-sdk/points_service.h"
+#include "tests/participant-sdk/test_db.h"
 
 namespace tcc::sdk::testing {
 namespace {
@@ -28,13 +28,13 @@ class ParticipantServerTest : public ::testing::Test {
   void SetUp() override {
     db_ = OpenTestDb(dir_.File("points.db"));
     ASSERT_NE(db_, nullptr);
-    TCC_ASSERT_OK(points_.Setup(*db_, "alice", 100));
+    ASSERT_OK(points_.Setup(*db_, "alice", 100));
   }
 
   void Start(ParticipantServerOptions options = {}) {
     server_ = std::make_unique<ParticipantServer>(db_, options);
-    TCC_ASSERT_OK(server_->AddAction("points.freeze", points_.Handlers()));
-    TCC_ASSERT_OK(server_->AddAction(
+    ASSERT_OK(server_->AddAction("points.freeze", points_.Handlers()));
+    ASSERT_OK(server_->AddAction(
         "noop", {
                     .on_try = [](LocalTx&, const BranchRequest&) -> TryResult {
                       return TryOutcome::Reserved();
@@ -42,7 +42,7 @@ class ParticipantServerTest : public ::testing::Test {
                     .on_confirm = [](LocalTx&, const BranchRequest&) { return absl::OkStatus(); },
                     .on_cancel = [](LocalTx&, const BranchRequest&) { return absl::OkStatus(); },
                 }));
-    TCC_ASSERT_OK(server_->Start("127.0.0.1:0"));
+    ASSERT_OK(server_->Start("127.0.0.1:0"));
     ASSERT_GT(server_->port(), 0);
     stub_ = tcc::v1::Participant::NewStub(grpc::CreateChannel(
         absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
@@ -143,9 +143,9 @@ TEST_F(ParticipantServerTest, RegistrationErrors) {
   EXPECT_TRUE(absl::IsInvalidArgument(server.AddAction("", points_.Handlers())));
   EXPECT_TRUE(
       absl::IsInvalidArgument(server.AddAction("half", {.on_try = points_.Handlers().on_try})));
-  TCC_EXPECT_OK(server.AddAction("points.freeze", points_.Handlers()));
+  EXPECT_OK(server.AddAction("points.freeze", points_.Handlers()));
   EXPECT_TRUE(absl::IsAlreadyExists(server.AddAction("points.freeze", points_.Handlers())));
-  TCC_EXPECT_OK(server.Start("127.0.0.1:0"));
+  EXPECT_OK(server.Start("127.0.0.1:0"));
   EXPECT_TRUE(absl::IsFailedPrecondition(server.AddAction("late", points_.Handlers())));
 }
 
@@ -155,7 +155,7 @@ TEST_F(ParticipantServerTest, FullQueueIsResourceExhausted) {
   absl::Notification entered, release;
   server_ = std::make_unique<ParticipantServer>(
       db_, ParticipantServerOptions{.worker_threads = 1, .max_queued_calls = 1});
-  TCC_ASSERT_OK(server_->AddAction(
+  ASSERT_OK(server_->AddAction(
       "slow", {
                   .on_try = [&](LocalTx&, const BranchRequest&) -> TryResult {
                     if (!entered.HasBeenNotified()) entered.Notify();
@@ -165,7 +165,7 @@ TEST_F(ParticipantServerTest, FullQueueIsResourceExhausted) {
                   .on_confirm = [](LocalTx&, const BranchRequest&) { return absl::OkStatus(); },
                   .on_cancel = [](LocalTx&, const BranchRequest&) { return absl::OkStatus(); },
               }));
-  TCC_ASSERT_OK(server_->Start("127.0.0.1:0"));
+  ASSERT_OK(server_->Start("127.0.0.1:0"));
   stub_ = tcc::v1::Participant::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
 

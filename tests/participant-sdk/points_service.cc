@@ -1,10 +1,10 @@
-#include "participant-sdk/points_service.h"
+#include "tests/participant-sdk/points_service.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "participant-sdk/test_util.h"
 #include "tcc/common/status_macros.h"
+#include "tests/participant-sdk/test_db.h"
 
 namespace tcc::sdk::testing {
 namespace {

@@ -8,7 +8,7 @@
 #include <atomic>
 
 #include "gmock/gmock.h"
-#include "participant-sdk/tccd_fixture.h"
+#include "tests/participant-sdk/tccd_fixture.h"
 
 namespace tcc::sdk::testing {
 namespace {
@@ -27,7 +27,7 @@ class SagaClientTest : public TccdFixture {
     TccdFixture::SetUp();
     if (HasFatalFailure()) return;
     credits_db_ = OpenTestDb(dir_.File("credits.db"));
-    TCC_ASSERT_OK(credits_db_->RunInTransaction([](LocalTx& tx) {
+    ASSERT_OK(credits_db_->RunInTransaction([](LocalTx& tx) {
       return tx.Exec("CREATE TABLE credits (gid TEXT, step TEXT, PRIMARY KEY (gid, step))")
           .status();
     }));
@@ -89,7 +89,7 @@ class SagaClientTest : public TccdFixture {
 TEST_F(SagaClientTest, CommitsEveryStepOnceAndAResubmitGetsTheSameAnswer) {
   SagaParams params{.gid = "saga-1", .steps = {Step("a"), Step("b")}, .wait_for_result = kWait};
   absl::StatusOr<SagaOutcome> saga = client_->SubmitSaga(params);
-  TCC_ASSERT_OK(saga);
+  ASSERT_OK(saga);
   EXPECT_EQ(saga->gid, "saga-1");
   EXPECT_TRUE(saga->created);
   EXPECT_EQ(saga->state, TRANSACTION_STATE_COMMITTED);
@@ -97,7 +97,7 @@ TEST_F(SagaClientTest, CommitsEveryStepOnceAndAResubmitGetsTheSameAnswer) {
   EXPECT_EQ(Credits("saga-1"), 2);
 
   absl::StatusOr<SagaOutcome> again = client_->SubmitSaga(params);
-  TCC_ASSERT_OK(again);
+  ASSERT_OK(again);
   EXPECT_FALSE(again->created);
   EXPECT_EQ(again->state, TRANSACTION_STATE_COMMITTED);
   EXPECT_EQ(Credits("saga-1"), 2);
@@ -109,7 +109,7 @@ TEST_F(SagaClientTest, ARefusedStepCompensatesTheCompletedOnesAndIsNamed) {
       client_->SubmitSaga({.gid = "saga-2",
                            .steps = {Step("a"), Step("b"), Step("c", "refuse"), Step("d")},
                            .wait_for_result = kWait});
-  TCC_ASSERT_OK(saga);
+  ASSERT_OK(saga);
   EXPECT_EQ(saga->state, TRANSACTION_STATE_ROLLED_BACK);
   EXPECT_EQ(saga->refused_step, "c");
   EXPECT_EQ(saga->refusal, kRefusal);
@@ -118,7 +118,7 @@ TEST_F(SagaClientTest, ARefusedStepCompensatesTheCompletedOnesAndIsNamed) {
   EXPECT_EQ(compensations_, 2) << "a and b compensated; c refused, d never ran";
 
   absl::StatusOr<SagaOutcome> read = client_->GetSaga("saga-2");
-  TCC_ASSERT_OK(read);
+  ASSERT_OK(read);
   EXPECT_FALSE(read->created);
   EXPECT_EQ(read->state, TRANSACTION_STATE_ROLLED_BACK);
   EXPECT_EQ(read->refused_step, "c");
@@ -127,7 +127,7 @@ TEST_F(SagaClientTest, ARefusedStepCompensatesTheCompletedOnesAndIsNamed) {
 
 TEST_F(SagaClientTest, WithoutAWaitTheSagaRunsOnAndGetSagaFollowsIt) {
   absl::StatusOr<SagaOutcome> saga = client_->SubmitSaga({.steps = {Step("a")}});
-  TCC_ASSERT_OK(saga);
+  ASSERT_OK(saga);
   EXPECT_TRUE(saga->created);
   EXPECT_EQ(saga->state, TRANSACTION_STATE_RUNNING);
   EXPECT_FALSE(saga->final());
@@ -148,21 +148,21 @@ TEST_F(SagaClientTest, AWaitThatEndsFirstReportsTheRunningSagaWhichCarriesOn) {
                     .wait_for_result = absl::Milliseconds(300)};
   params.steps[0].set_max_attempts(1000);  // ride out the outage
   absl::StatusOr<SagaOutcome> saga = client_->SubmitSaga(params);
-  TCC_ASSERT_OK(saga);
+  ASSERT_OK(saga);
   EXPECT_EQ(saga->state, TRANSACTION_STATE_RUNNING);
 
   credits_ = StartCreditServer(absl::StrCat("127.0.0.1:", port));
   ASSERT_NE(credits_, nullptr);
   params.wait_for_result = kWait;
   absl::StatusOr<SagaOutcome> again = client_->SubmitSaga(params);
-  TCC_ASSERT_OK(again);
+  ASSERT_OK(again);
   EXPECT_FALSE(again->created);
   EXPECT_EQ(again->state, TRANSACTION_STATE_COMMITTED);
   EXPECT_EQ(Credits("saga-3"), 1);
 }
 
 TEST_F(SagaClientTest, TheSameGidWithOtherStepsIsAlreadyExists) {
-  TCC_ASSERT_OK(client_->SubmitSaga({.gid = "saga-4", .steps = {Step("a")}}));
+  ASSERT_OK(client_->SubmitSaga({.gid = "saga-4", .steps = {Step("a")}}));
   absl::StatusOr<SagaOutcome> other =
       client_->SubmitSaga({.gid = "saga-4", .steps = {Step("a"), Step("b")}});
   EXPECT_TRUE(absl::IsAlreadyExists(other.status())) << other.status();

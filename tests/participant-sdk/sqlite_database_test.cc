@@ -8,9 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
-#include "participant-sdk/test_util.h"
 #include "tcc/common/status_macros.h"
 #include "tcc/sdk/local_db.h"
+#include "tests/participant-sdk/test_db.h"
 
 namespace tcc::sdk::testing {
 namespace {
@@ -21,7 +21,7 @@ class SqliteDatabaseTest : public ::testing::TestWithParam<bool> {
   void SetUp() override {
     db_ = Open(/*max_connections=*/8);
     ASSERT_NE(db_, nullptr);
-    TCC_ASSERT_OK(db_->RunInTransaction([](LocalTx& tx) {
+    ASSERT_OK(db_->RunInTransaction([](LocalTx& tx) {
       return tx.Exec("CREATE TABLE t (k TEXT PRIMARY KEY, i INTEGER, r REAL, b BLOB)").status();
     }));
   }
@@ -58,7 +58,7 @@ INSTANTIATE_TEST_SUITE_P(GroupCommitOnAndOff, SqliteDatabaseTest, ::testing::Boo
 TEST_P(SqliteDatabaseTest, BindsAndReadsEveryType) {
   std::string blob("a\0b", 3);
   std::vector<Row> rows;
-  TCC_ASSERT_OK(db_->RunInTransaction([&](LocalTx& tx) -> absl::Status {
+  ASSERT_OK(db_->RunInTransaction([&](LocalTx& tx) -> absl::Status {
     TCC_ASSIGN_OR_RETURN(int64_t changed,
                          tx.Exec("INSERT INTO t VALUES (?, ?, ?, ?)",
                                  {"k1", int64_t{1} << 40, 2.5, SqlValue::Blob(blob)}));
@@ -88,7 +88,7 @@ TEST_P(SqliteDatabaseTest, FailedFunctionRollsBackEveryWrite) {
 }
 
 TEST_P(SqliteDatabaseTest, ErrorCodes) {
-  TCC_ASSERT_OK(db_->RunInTransaction(
+  ASSERT_OK(db_->RunInTransaction(
       [](LocalTx& tx) { return tx.Exec("INSERT INTO t (k) VALUES ('k1')").status(); }));
   absl::Status duplicate = db_->RunInTransaction(
       [](LocalTx& tx) { return tx.Exec("INSERT INTO t (k) VALUES ('k1')").status(); });
@@ -133,7 +133,7 @@ TEST_P(SqliteDatabaseTest, LockHeldTooLongIsUnavailable) {
   impatient.group_commit = GetParam();
   absl::StatusOr<std::unique_ptr<Database>> other =
       OpenSqliteDatabase(dir_.File("t.db"), impatient);
-  TCC_ASSERT_OK(other);
+  ASSERT_OK(other);
   absl::Notification holding, release;
   std::thread holder([&] {
     db_->RunInTransaction([&](LocalTx&) {
@@ -167,13 +167,13 @@ absl::StatusOr<int64_t> ReadI(Database& db, std::string_view k) {
 }
 
 TEST_P(SqliteDatabaseTest, RepeatedStatementsComeFromTheCacheWithFreshParameters) {
-  TCC_ASSERT_OK(Insert(*db_, "k0", 0));
-  TCC_ASSERT_OK(ReadI(*db_, "k0"));
+  ASSERT_OK(Insert(*db_, "k0", 0));
+  ASSERT_OK(ReadI(*db_, "k0"));
   SqliteCommitStats before = GetSqliteCommitStats(*db_);
-  for (int n = 1; n <= 20; ++n) TCC_ASSERT_OK(Insert(*db_, absl::StrCat("k", n), n * 10));
+  for (int n = 1; n <= 20; ++n) ASSERT_OK(Insert(*db_, absl::StrCat("k", n), n * 10));
   for (int n = 20; n >= 0; --n) {
     absl::StatusOr<int64_t> i = ReadI(*db_, absl::StrCat("k", n));
-    TCC_ASSERT_OK(i);
+    ASSERT_OK(i);
     EXPECT_EQ(*i, n * 10);
   }
   EXPECT_EQ(*ReadI(*db_, "missing"), -1);
@@ -193,12 +193,12 @@ TEST_P(SqliteDatabaseTest, EvictedStatementsArePreparedAgain) {
   options.max_read_connections = 1;
   std::unique_ptr<Database> small = Open(options);
   ASSERT_NE(small, nullptr);
-  TCC_ASSERT_OK(Insert(*small, "k1", 1));
+  ASSERT_OK(Insert(*small, "k1", 1));
   SqliteCommitStats before = GetSqliteCommitStats(*small);
   for (int round = 0; round < 3; ++round) {
     for (int n = 1; n <= 3; ++n) {
       std::vector<Row> rows;
-      TCC_ASSERT_OK(small->RunReadOnly([&](LocalTx& tx) -> absl::Status {
+      ASSERT_OK(small->RunReadOnly([&](LocalTx& tx) -> absl::Status {
         TCC_ASSIGN_OR_RETURN(
             rows, tx.Query(absl::StrCat("SELECT i + ", n, " FROM t WHERE k = ?"), {"k1"}));
         return absl::OkStatus();
@@ -222,8 +222,8 @@ TEST_P(SqliteDatabaseTest, StatementThatFailedMidwayIsResetForTheNextCall) {
   options.max_read_connections = 1;
   std::unique_ptr<Database> one = Open(options);
   ASSERT_NE(one, nullptr);
-  TCC_ASSERT_OK(Insert(*one, "k1", 1));
-  TCC_ASSERT_OK(Insert(*one, "k2", 2));
+  ASSERT_OK(Insert(*one, "k1", 1));
+  ASSERT_OK(Insert(*one, "k2", 2));
   auto query = [](int64_t limit) {
     return [limit](LocalTx& tx) { return tx.Query(kFailsOnSecondRow, {limit}).status(); };
   };
@@ -235,16 +235,16 @@ TEST_P(SqliteDatabaseTest, StatementThatFailedMidwayIsResetForTheNextCall) {
   impatient.busy_timeout = absl::Milliseconds(50);
   std::unique_ptr<Database> other = Open(impatient);
   ASSERT_NE(other, nullptr);
-  TCC_ASSERT_OK(Insert(*other, "k3", 3));
+  ASSERT_OK(Insert(*other, "k3", 3));
   // The same statements, on the same connections, run again from the start.
-  TCC_EXPECT_OK(one->RunReadOnly(query(10)));
-  TCC_EXPECT_OK(one->RunInTransaction(query(10)));
+  EXPECT_OK(one->RunReadOnly(query(10)));
+  EXPECT_OK(one->RunInTransaction(query(10)));
   EXPECT_EQ(*ReadI(*one, "k3"), 3);
   EXPECT_EQ(QueryInt(*one, "SELECT COUNT(*) FROM t"), 3);
 }
 
 TEST_P(SqliteDatabaseTest, ReadOnlySeesCommittedDataAndRefusesWrites) {
-  TCC_ASSERT_OK(Insert(*db_, "k1", 7));
+  ASSERT_OK(Insert(*db_, "k1", 7));
   EXPECT_EQ(*ReadI(*db_, "k1"), 7);
   absl::Status write = db_->RunReadOnly(
       [](LocalTx& tx) { return tx.Exec("INSERT INTO t (k) VALUES ('k2')").status(); });
@@ -262,7 +262,7 @@ TEST_P(SqliteDatabaseTest, ReadOnlySeesCommittedDataAndRefusesWrites) {
 }
 
 TEST_P(SqliteDatabaseTest, ReadOnlyKeepsItsSnapshotAndDoesNotBlockTheWriter) {
-  TCC_ASSERT_OK(Insert(*db_, "k1", 1));
+  ASSERT_OK(Insert(*db_, "k1", 1));
   SqliteOptions impatient = Options();
   impatient.busy_timeout = absl::Milliseconds(50);
   std::unique_ptr<Database> writer = Open(impatient);
@@ -271,7 +271,7 @@ TEST_P(SqliteDatabaseTest, ReadOnlyKeepsItsSnapshotAndDoesNotBlockTheWriter) {
   int64_t first = -1;
   int64_t second = -1;
   std::thread reader([&] {
-    TCC_EXPECT_OK(db_->RunReadOnly([&](LocalTx& tx) -> absl::Status {
+    EXPECT_OK(db_->RunReadOnly([&](LocalTx& tx) -> absl::Status {
       TCC_ASSIGN_OR_RETURN(std::vector<Row> rows, tx.Query("SELECT COUNT(*) FROM t"));
       first = rows[0][0].AsInt();
       reading.Notify();
@@ -286,8 +286,8 @@ TEST_P(SqliteDatabaseTest, ReadOnlyKeepsItsSnapshotAndDoesNotBlockTheWriter) {
   absl::Status wrote_here = Insert(*db_, "k3", 3);
   written.Notify();
   reader.join();
-  TCC_EXPECT_OK(wrote);
-  TCC_EXPECT_OK(wrote_here);
+  EXPECT_OK(wrote);
+  EXPECT_OK(wrote_here);
   EXPECT_EQ(first, 1);
   EXPECT_EQ(second, 1);  // the snapshot of its first query
   EXPECT_EQ(*ReadI(*db_, "k2"), 2);

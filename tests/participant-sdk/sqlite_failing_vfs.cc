@@ -1,4 +1,4 @@
-#include "participant-sdk/sqlite_failing_vfs.h"
+#include "tests/participant-sdk/sqlite_failing_vfs.h"
 
 #include <sqlite3.h>
 

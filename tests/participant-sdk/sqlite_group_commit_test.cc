@@ -17,11 +17,11 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "participant-sdk/sqlite_failing_vfs.h"
-#include "participant-sdk/test_util.h"
 #include "tcc/common/status_macros.h"
 #include "tcc/sdk/decision.h"
 #include "tcc/sdk/local_db.h"
+#include "tests/participant-sdk/sqlite_failing_vfs.h"
+#include "tests/participant-sdk/test_db.h"
 
 namespace tcc::sdk::testing {
 namespace {
@@ -93,7 +93,7 @@ class GroupCommitTest : public ::testing::Test {
   void OpenAndCreateTable() {
     db_ = Open(path_, /*group_commit=*/true);
     ASSERT_NE(db_, nullptr);
-    TCC_ASSERT_OK(db_->RunInTransaction([](LocalTx& tx) {
+    ASSERT_OK(db_->RunInTransaction([](LocalTx& tx) {
       return tx.Exec("CREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY)").status();
     }));
   }
@@ -111,7 +111,7 @@ class GroupCommitTest : public ::testing::Test {
 
 TEST_F(GroupCommitTest, LoneCallsCommitAtOnceOneTransactionEach) {
   SqliteCommitStats before = GetSqliteCommitStats(*db_);
-  for (int i = 0; i < 5; ++i) TCC_ASSERT_OK(db_->RunInTransaction(Insert(absl::StrCat("k", i))));
+  for (int i = 0; i < 5; ++i) ASSERT_OK(db_->RunInTransaction(Insert(absl::StrCat("k", i))));
   SqliteCommitStats after = GetSqliteCommitStats(*db_);
   EXPECT_EQ(after.calls - before.calls, 5);
   EXPECT_EQ(after.transactions - before.transactions, 5);
@@ -123,7 +123,7 @@ TEST_F(GroupCommitTest, OneGroupIsOneTransaction) {
   SqliteCommitStats before = GetSqliteCommitStats(*db_);
   std::vector<absl::Status> results =
       RunInOneGroup(*db_, {Insert("a"), Insert("b"), Insert("c"), Insert("d")});
-  for (const absl::Status& status : results) TCC_EXPECT_OK(status);
+  for (const absl::Status& status : results) EXPECT_OK(status);
   SqliteCommitStats after = GetSqliteCommitStats(*db_);
   EXPECT_EQ(after.calls - before.calls, 4);
   EXPECT_EQ(after.transactions - before.transactions, 1);
@@ -137,17 +137,17 @@ TEST_F(GroupCommitTest, FailingCallRollsBackOnlyItsOwnWrites) {
     return absl::AbortedError("changed my mind");
   };
   std::vector<absl::Status> results = RunInOneGroup(*db_, {Insert("a"), fails, Insert("c")});
-  TCC_EXPECT_OK(results[0]);
+  EXPECT_OK(results[0]);
   EXPECT_TRUE(absl::IsAborted(results[1])) << results[1];
   EXPECT_EQ(results[1].message(), "changed my mind");
-  TCC_EXPECT_OK(results[2]);
+  EXPECT_OK(results[2]);
   EXPECT_EQ(CountFromFreshConnection(), 2);
   EXPECT_EQ(CountFromFreshConnection("k = 'b'"), 0);
 }
 
 TEST_F(GroupCommitTest, UniqueKeyDecidesBetweenCallsOfOneGroup) {
   std::vector<absl::Status> results = RunInOneGroup(*db_, {Insert("a"), Insert("a")});
-  TCC_EXPECT_OK(results[0]);
+  EXPECT_OK(results[0]);
   EXPECT_TRUE(absl::IsAlreadyExists(results[1])) << results[1];
   EXPECT_EQ(CountFromFreshConnection(), 1);
 }
@@ -170,8 +170,8 @@ TEST_F(GroupCommitTest, ThrowingCallRollsBackOnlyItselfAndRethrows) {
                  [&] { last = db_->RunInTransaction(Insert("c")); }},
                 &first);
   EXPECT_TRUE(threw);
-  TCC_EXPECT_OK(first);
-  TCC_EXPECT_OK(last);
+  EXPECT_OK(first);
+  EXPECT_OK(last);
   EXPECT_EQ(CountFromFreshConnection(), 2);
   EXPECT_EQ(CountFromFreshConnection("k = 'b'"), 0);
 }
@@ -186,8 +186,8 @@ TEST_F(GroupCommitTest, CallsAfterALostTransactionRunInALaterGroup) {
   };
   std::vector<absl::Status> results = RunInOneGroup(*db_, {ends_it, Insert("b"), Insert("c")});
   EXPECT_TRUE(absl::IsUnavailable(results[0])) << results[0];
-  TCC_EXPECT_OK(results[1]);
-  TCC_EXPECT_OK(results[2]);
+  EXPECT_OK(results[1]);
+  EXPECT_OK(results[2]);
   EXPECT_EQ(CountFromFreshConnection(), 2);
   EXPECT_EQ(CountFromFreshConnection("k = 'a'"), 0);
 }
@@ -211,7 +211,7 @@ TEST_F(GroupCommitTest, CommitOnAFullDiskKeepsItsCode) {
 
 TEST_F(GroupCommitTest, NestedCallFailsInsteadOfHanging) {
   absl::Status inner;
-  TCC_ASSERT_OK(db_->RunInTransaction([&](LocalTx&) {
+  ASSERT_OK(db_->RunInTransaction([&](LocalTx&) {
     inner = db_->RunInTransaction(Insert("a"));
     return absl::OkStatus();
   }));
@@ -245,7 +245,7 @@ TEST_F(GroupCommitTest, CommitFailureFailsEveryCallOfTheGroupAndWritesNothing) {
   }
   EXPECT_EQ(CountFromFreshConnection(), 0);
   // The connection recovers: the next group commits.
-  TCC_EXPECT_OK(db_->RunInTransaction(Insert("d")));
+  EXPECT_OK(db_->RunInTransaction(Insert("d")));
   EXPECT_EQ(CountFromFreshConnection(), 1);
   db_.reset();
 }
@@ -273,7 +273,7 @@ TEST_F(GroupCommitTest, UnresolvedDeferredKeyFailsOnlyItsOwnCall) {
   db_.reset();
   ForeignKeysOn foreign_keys;
   OpenAndCreateTable();
-  TCC_ASSERT_OK(db_->RunInTransaction([](LocalTx& tx) {
+  ASSERT_OK(db_->RunInTransaction([](LocalTx& tx) {
     return tx.Exec("CREATE TABLE child (k TEXT REFERENCES t (k) DEFERRABLE INITIALLY DEFERRED)")
         .status();
   }));
@@ -285,9 +285,9 @@ TEST_F(GroupCommitTest, UnresolvedDeferredKeyFailsOnlyItsOwnCall) {
     return Insert("b")(tx);
   };
   std::vector<absl::Status> results = RunInOneGroup(*db_, {Insert("a"), orphan, parent_later});
-  TCC_EXPECT_OK(results[0]);
+  EXPECT_OK(results[0]);
   EXPECT_TRUE(absl::IsFailedPrecondition(results[1])) << results[1];
-  TCC_EXPECT_OK(results[2]);
+  EXPECT_OK(results[2]);
   EXPECT_EQ(CountFromFreshConnection(), 2);
   EXPECT_EQ(QueryInt(*db_, "SELECT COUNT(*) FROM child"), 1);
 
@@ -301,7 +301,7 @@ TEST_F(GroupCommitTest, UnresolvedDeferredKeyFailsOnlyItsOwnCall) {
 // The local commit and the back-query's fence use the same unique key; in
 // one group whichever runs first wins, and both sides agree on it.
 TEST_F(GroupCommitTest, LocalCommitAndFenceInOneGroupHaveOneWinner) {
-  TCC_ASSERT_OK(CreateDecisionTable(*db_));
+  ASSERT_OK(CreateDecisionTable(*db_));
   for (int round = 0; round < 20; ++round) {
     std::string gid = absl::StrCat("gid-", round);
     absl::StatusOr<LocalCommit> commit;
@@ -311,7 +311,7 @@ TEST_F(GroupCommitTest, LocalCommitAndFenceInOneGroupHaveOneWinner) {
                   {[&] { commit = CommitLocally(*db_, gid, Insert(gid)); },
                    [&] { decision = FenceOrReadDecision(*db_, gid); }});
     EXPECT_EQ(GetSqliteCommitStats(*db_).transactions - before.transactions, 1);
-    TCC_ASSERT_OK(decision);
+    ASSERT_OK(decision);
     bool commit_won = commit.ok();
     if (!commit_won) EXPECT_TRUE(absl::IsFailedPrecondition(commit.status())) << commit.status();
     EXPECT_EQ(commit_won, *decision == LocalDecision::kCommitted) << gid;
@@ -322,7 +322,7 @@ TEST_F(GroupCommitTest, LocalCommitAndFenceInOneGroupHaveOneWinner) {
 // The race of decision_fence_test, on one Database, so that the two sides
 // often share a group.
 TEST_F(GroupCommitTest, LocalCommitRacingTheFenceOnOneDatabaseAgrees) {
-  TCC_ASSERT_OK(CreateDecisionTable(*db_));
+  ASSERT_OK(CreateDecisionTable(*db_));
   constexpr int kRounds = 300;
   int commits_won = 0;
   for (int round = 0; round < kRounds; ++round) {
@@ -352,7 +352,7 @@ TEST_P(ConcurrentCallsTest, EveryCallLandsAndGroupsShareCommits) {
   TempDir dir;
   std::unique_ptr<Database> db = Open(dir.File("c.db"), group_commit, /*synchronous_full=*/true);
   ASSERT_NE(db, nullptr);
-  TCC_ASSERT_OK(db->RunInTransaction(
+  ASSERT_OK(db->RunInTransaction(
       [](LocalTx& tx) { return tx.Exec("CREATE TABLE t (k TEXT PRIMARY KEY)").status(); }));
   SqliteCommitStats before = GetSqliteCommitStats(*db);
   std::vector<std::thread> threads;
@@ -401,15 +401,15 @@ TEST(GroupCommitOptionsTest, GroupSizeIsBounded) {
   options.max_group_calls = 2;
   options.synchronous_full = false;
   absl::StatusOr<std::unique_ptr<Database>> db = OpenSqliteDatabase(dir.File("x.db"), options);
-  TCC_ASSERT_OK(db);
-  TCC_ASSERT_OK((*db)->RunInTransaction(
+  ASSERT_OK(db);
+  ASSERT_OK((*db)->RunInTransaction(
       [](LocalTx& tx) { return tx.Exec("CREATE TABLE t (k TEXT PRIMARY KEY)").status(); }));
   std::vector<absl::Status> results(3);
   RunInOneGroup(**db, Insert("a"),
                 {[&] { results[1] = (*db)->RunInTransaction(Insert("b")); },
                  [&] { results[2] = (*db)->RunInTransaction(Insert("c")); }},
                 &results[0]);
-  for (const absl::Status& status : results) TCC_EXPECT_OK(status);
+  for (const absl::Status& status : results) EXPECT_OK(status);
   EXPECT_EQ(GetSqliteCommitStats(**db).largest_group, 2);
   EXPECT_EQ(QueryInt(**db, "SELECT COUNT(*) FROM t"), 3);
 }

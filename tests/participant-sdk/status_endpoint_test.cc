@@ -5,9 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "participant-sdk/test_util.h"
 #include "tcc/sdk/decision.h"
 #include "tcc/v1/initiator.grpc.pb.h"
+#include "tests/participant-sdk/test_db.h"
 
 namespace tcc::sdk::testing {
 namespace {
@@ -18,7 +18,7 @@ class StatusEndpointTest : public ::testing::Test {
     db_ = OpenTestDb(dir_.File("shop.db"));
     ASSERT_NE(db_, nullptr);
     endpoint_ = std::make_unique<StatusEndpoint>(db_);
-    TCC_ASSERT_OK(endpoint_->Start("127.0.0.1:0"));
+    ASSERT_OK(endpoint_->Start("127.0.0.1:0"));
     stub_ = tcc::v1::InitiatorStatus::NewStub(grpc::CreateChannel(
         absl::StrCat("127.0.0.1:", endpoint_->port()), grpc::InsecureChannelCredentials()));
   }
@@ -45,7 +45,7 @@ class StatusEndpointTest : public ::testing::Test {
 };
 
 TEST_F(StatusEndpointTest, CommittedGidAnswersCommitted) {
-  TCC_ASSERT_OK(CommitNothing("gid-1"));
+  ASSERT_OK(CommitNothing("gid-1"));
   tcc::v1::InitiatorDecision decision;
   ASSERT_TRUE(Query("gid-1", &decision).ok());
   EXPECT_EQ(decision, tcc::v1::INITIATOR_DECISION_COMMITTED);

@@ -5,8 +5,8 @@
 // initiator that stopped before or after its local commit.
 #include <gtest/gtest.h>
 
-#include "participant-sdk/tccd_fixture.h"
 #include "tcc/sdk/decision.h"
+#include "tests/participant-sdk/tccd_fixture.h"
 
 namespace tcc::sdk::testing {
 namespace {
@@ -15,14 +15,14 @@ using TccdEndToEndTest = TccdFixture;
 
 TEST_F(TccdEndToEndTest, PaymentCommitsLocallyAndEverywhere) {
   auto gt = client_->BeginGuarded(Params("pay-1"));
-  TCC_ASSERT_OK(gt);
+  ASSERT_OK(gt);
   auto tried = gt->Try({Freeze(30)});
-  TCC_ASSERT_OK(tried);
+  ASSERT_OK(tried);
   ASSERT_TRUE(AllTriesSucceeded(*tried));
   EXPECT_EQ(Frozen(*points_db_, "alice"), 30);
   auto committed = gt->CommitWithLocalTransaction(
       *shop_db_, [&](LocalTx& tx) { return InsertOrder(tx, "pay-1"); });
-  TCC_ASSERT_OK(committed);
+  ASSERT_OK(committed);
   ASSERT_TRUE(WaitForState("pay-1", tcc::v1::TRANSACTION_STATE_COMMITTED));
   EXPECT_EQ(Balance(*points_db_, "alice"), 70);
   EXPECT_EQ(Frozen(*points_db_, "alice"), 0);
@@ -33,9 +33,9 @@ TEST_F(TccdEndToEndTest, PaymentCommitsLocallyAndEverywhere) {
 TEST_F(TccdEndToEndTest, RefusedPaymentRollsBackWithAnEmptyCompensation) {
   {
     auto gt = client_->BeginGuarded(Params("pay-2"));
-    TCC_ASSERT_OK(gt);
+    ASSERT_OK(gt);
     auto tried = gt->Try({Freeze(500)});
-    TCC_ASSERT_OK(tried);
+    ASSERT_OK(tried);
     EXPECT_EQ(tried->results(0).result(), tcc::v1::TRY_RESULT_REFUSED);
     // The guard rolls the undecided transaction back when it goes away.
   }
@@ -46,13 +46,13 @@ TEST_F(TccdEndToEndTest, RefusedPaymentRollsBackWithAnEmptyCompensation) {
 }
 
 TEST_F(TccdEndToEndTest, InitiatorStoppedAfterLocalCommitIsCommittedByBackQuery) {
-  TCC_ASSERT_OK(client_->Begin(Params("pay-3", absl::Milliseconds(300))));
+  ASSERT_OK(client_->Begin(Params("pay-3", absl::Milliseconds(300))));
   auto tried = client_->Try("pay-3", {Freeze(40)});
-  TCC_ASSERT_OK(tried);
+  ASSERT_OK(tried);
   ASSERT_TRUE(AllTriesSucceeded(*tried));
   // The local commit happens; the Commit call never does (the process
   // "died"). The coordinator times out and asks the status endpoint.
-  TCC_ASSERT_OK(
+  ASSERT_OK(
       CommitLocally(*shop_db_, "pay-3", [&](LocalTx& tx) { return InsertOrder(tx, "pay-3"); }));
   ASSERT_TRUE(WaitForState("pay-3", tcc::v1::TRANSACTION_STATE_COMMITTED));
   EXPECT_EQ(Balance(*points_db_, "alice"), 60);
@@ -60,9 +60,9 @@ TEST_F(TccdEndToEndTest, InitiatorStoppedAfterLocalCommitIsCommittedByBackQuery)
 }
 
 TEST_F(TccdEndToEndTest, InitiatorStoppedBeforeLocalCommitIsFencedAndRolledBack) {
-  TCC_ASSERT_OK(client_->Begin(Params("pay-4", absl::Milliseconds(300))));
+  ASSERT_OK(client_->Begin(Params("pay-4", absl::Milliseconds(300))));
   auto tried = client_->Try("pay-4", {Freeze(40)});
-  TCC_ASSERT_OK(tried);
+  ASSERT_OK(tried);
   ASSERT_TRUE(AllTriesSucceeded(*tried));
   ASSERT_TRUE(WaitForState("pay-4", tcc::v1::TRANSACTION_STATE_ROLLED_BACK));
   EXPECT_EQ(Balance(*points_db_, "alice"), 100);

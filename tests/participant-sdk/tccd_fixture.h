@@ -12,53 +12,52 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "participant-sdk/points_service.h"
-#include "participant-sdk/test_util.h"
+#include "common/process/tccd_process.h"
 #include "tcc/common/status_macros.h"
 #include "tcc/sdk/initiator_client.h"
 #include "tcc/sdk/participant_server.h"
 #include "tcc/sdk/status_endpoint.h"
-#include "test_util/subprocess.h"
-#include "test_util/wait.h"
+#include "tests/participant-sdk/points_service.h"
+#include "tests/participant-sdk/test_db.h"
+#include "tests/test_util/wait.h"
 
 namespace tcc::sdk::testing {
 
-using ::tcc::testing::Subprocess;
+using ::tcc::process::TccdProcess;
 using ::tcc::testing::WaitFor;
 
 class TccdFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string port_file = dir_.File("tccd.port");
-    tccd_ = std::make_unique<Subprocess>(std::vector<std::string>{
-        TCCD_PATH, "--listen=127.0.0.1:0", "--data=" + dir_.File("tccd.db"),
-        "--port_file=" + port_file, "--retry_initial_ms=20", "--retry_max_ms=200",
-        "--log_level=warn"});
-    ASSERT_TRUE(tccd_->Start());
-    int port = ::tcc::testing::WaitForPortFile(port_file);
-    ASSERT_GT(port, 0) << "tccd did not start";
-    tccd_address_ = absl::StrCat("127.0.0.1:", port);
+    absl::StatusOr<std::unique_ptr<TccdProcess>> tccd =
+        TccdProcess::Start({.binary = TCCD_PATH,
+                            .data = dir_.File("tccd.db"),
+                            .work_dir = dir_.path().string(),
+                            .extra_args = {"--retry_initial_ms=20", "--retry_max_ms=200"}});
+    ASSERT_OK(tccd);
+    tccd_ = *std::move(tccd);
+    tccd_address_ = tccd_->address();
     client_ = std::make_unique<InitiatorClient>(
         grpc::CreateChannel(tccd_address_, grpc::InsecureChannelCredentials()));
 
     points_db_ = OpenTestDb(dir_.File("points.db"));
-    TCC_ASSERT_OK(points_.Setup(*points_db_, "alice", 100));
+    ASSERT_OK(points_.Setup(*points_db_, "alice", 100));
     participant_ = std::make_unique<ParticipantServer>(points_db_);
-    TCC_ASSERT_OK(participant_->AddAction("points.freeze", points_.Handlers()));
-    TCC_ASSERT_OK(participant_->Start("127.0.0.1:0"));
+    ASSERT_OK(participant_->AddAction("points.freeze", points_.Handlers()));
+    ASSERT_OK(participant_->Start("127.0.0.1:0"));
 
     shop_db_ = OpenTestDb(dir_.File("shop.db"));
-    TCC_ASSERT_OK(shop_db_->RunInTransaction([](LocalTx& tx) {
+    ASSERT_OK(shop_db_->RunInTransaction([](LocalTx& tx) {
       return tx.Exec("CREATE TABLE orders (id TEXT PRIMARY KEY, gid TEXT)").status();
     }));
     status_endpoint_ = std::make_unique<StatusEndpoint>(shop_db_);
-    TCC_ASSERT_OK(status_endpoint_->Start("127.0.0.1:0"));
+    ASSERT_OK(status_endpoint_->Start("127.0.0.1:0"));
   }
 
   void TearDown() override {
     if (participant_) participant_->Shutdown();
     if (status_endpoint_) status_endpoint_->Shutdown();
-    if (tccd_) tccd_->Kill(SIGTERM);
+    if (tccd_) tccd_->Stop();
   }
 
   tcc::v1::BranchSpec Freeze(int64_t amount) {
@@ -85,7 +84,7 @@ class TccdFixture : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<Subprocess> tccd_;
+  std::unique_ptr<TccdProcess> tccd_;
   std::string tccd_address_;
   std::unique_ptr<InitiatorClient> client_;
   PointsService points_;

@@ -9,11 +9,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/process/tccd_process.h"
 #include "tools/bench/null_participant.h"
 #include "tools/bench/options.h"
-#include "tools/bench/tccd_process.h"
 
 namespace tcc::bench {
+
+using ::tcc::process::TccdProcess;
 
 // "machine: nproc N, load average A B C" on stdout: every run says how busy
 // the shared machine was.

@@ -10,14 +10,14 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "checker/checker.h"
-#include "launcher/cluster.h"
-#include "launcher/seed.h"
+#include "examples/points-pay/checker/checker.h"
+#include "examples/points-pay/cluster/cluster.h"
+#include "examples/points-pay/cluster/seed.h"
 #include "tcc/common/status_macros.h"
 #include "tools/bench/bench_env.h"
 #include "tools/bench/driver.h"
 #include "tools/bench/points_pay_workload.h"
-#include "tools/bench/tccd_process.h"
+#include "tools/bench/process_sample.h"
 
 namespace tcc::bench {
 namespace {

@@ -1,16 +1,18 @@
 #include "tools/bench/run_command.h"
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "common/process/child_process.h"
 #include "tcc/common/status_macros.h"
 #include "tools/bench/bench_env.h"
 #include "tools/bench/driver.h"
 #include "tools/bench/points_pay_command.h"
+#include "tools/bench/process_sample.h"
 #include "tools/bench/workloads.h"
 
 namespace tcc::bench {
@@ -124,8 +126,9 @@ absl::Status RunLoad(const TccdOptions& tccd_options, const LoadOptions& load, b
   DriveResult result = Drive(*workload, drive);
   PrintReport(*workload, load, result, window, ceiling);
   if (tccd != nullptr) {
-    int status = tccd->Stop();
-    std::printf("tccd: stopped with SIGTERM, exit status %d\n", WEXITSTATUS(status));
+    std::optional<int> status = tccd->Stop();
+    std::printf("tccd: stopped with SIGTERM, %s\n",
+                status ? ::tcc::process::DescribeWaitStatus(*status).c_str() : "already stopped");
   }
   std::fflush(stdout);
   if (result.latency.count == 0) return absl::UnavailableError("no GT completed");

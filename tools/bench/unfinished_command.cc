@@ -12,6 +12,7 @@
 #include "tools/bench/bench_env.h"
 #include "tools/bench/driver.h"
 #include "tools/bench/prefill_command.h"
+#include "tools/bench/process_sample.h"
 #include "tools/bench/workloads.h"
 
 namespace tcc::bench {

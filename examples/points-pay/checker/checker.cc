@@ -1,6 +1,6 @@
-#include "checker/checker.h"
+#include "examples/points-pay/checker/checker.h"
 
-#include "common/schema.h"
+#include "examples/points-pay/common/schema.h"
 #include "tcc/common/status_macros.h"
 
 namespace pointspay {

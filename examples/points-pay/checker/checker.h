@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "checker/checks.h"
-#include "checker/snapshot.h"
+#include "examples/points-pay/checker/checks.h"
+#include "examples/points-pay/checker/snapshot.h"
 
 namespace pointspay {
 

@@ -1,11 +1,11 @@
-#include "checker/checks.h"
+#include "examples/points-pay/checker/checks.h"
 
 #include <map>
 #include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/schema.h"
+#include "examples/points-pay/common/schema.h"
 
 namespace pointspay {
 namespace {

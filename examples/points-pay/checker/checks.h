@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "checker/snapshot.h"
+#include "examples/points-pay/checker/snapshot.h"
 
 namespace pointspay {
 

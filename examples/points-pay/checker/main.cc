@@ -9,7 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "checker/checker.h"
+#include "examples/points-pay/checker/checker.h"
 
 int main(int argc, char** argv) {
   std::string data_dir;

@@ -1,4 +1,4 @@
-#include "checker/snapshot.h"
+#include "examples/points-pay/checker/snapshot.h"
 
 #include <filesystem>
 #include <fstream>
@@ -7,7 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/sqlite_file.h"
+#include "examples/points-pay/common/sqlite_file.h"
 #include "tcc/common/status_macros.h"
 
 namespace pointspay {

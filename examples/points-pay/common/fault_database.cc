@@ -1,4 +1,4 @@
-#include "common/fault_database.h"
+#include "examples/points-pay/common/fault_database.h"
 
 #include <optional>
 #include <string>

@@ -22,7 +22,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "common/faults.h"
+#include "examples/points-pay/common/faults.h"
 #include "tcc/sdk/barrier.h"
 #include "tcc/sdk/local_db.h"
 

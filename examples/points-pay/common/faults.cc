@@ -1,4 +1,4 @@
-#include "common/faults.h"
+#include "examples/points-pay/common/faults.h"
 
 #include <signal.h>
 #include <unistd.h>

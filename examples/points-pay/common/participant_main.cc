@@ -1,12 +1,12 @@
-#include "common/participant_main.h"
+#include "examples/points-pay/common/participant_main.h"
 
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <memory>
 
-#include "common/fault_database.h"
-#include "common/service_util.h"
+#include "examples/points-pay/common/fault_database.h"
+#include "examples/points-pay/common/service_util.h"
 #include "tcc/common/logging.h"
 #include "tcc/common/status_macros.h"
 

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "common/faults.h"
+#include "examples/points-pay/common/faults.h"
 #include "tcc/sdk/participant_server.h"
 
 namespace pointspay {

@@ -1,4 +1,4 @@
-#include "common/payload.h"
+#include "examples/points-pay/common/payload.h"
 
 #include <vector>
 

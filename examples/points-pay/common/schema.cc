@@ -1,4 +1,4 @@
-#include "common/schema.h"
+#include "examples/points-pay/common/schema.h"
 
 #include <initializer_list>
 

@@ -1,4 +1,4 @@
-#include "common/service_util.h"
+#include "examples/points-pay/common/service_util.h"
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>

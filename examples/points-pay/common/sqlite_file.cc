@@ -1,4 +1,4 @@
-#include "common/sqlite_file.h"
+#include "examples/points-pay/common/sqlite_file.h"
 
 #include <filesystem>
 

@@ -1,4 +1,4 @@
-#include "launcher/chaos.h"
+#include "examples/points-pay/launcher/chaos.h"
 
 #include <algorithm>
 #include <random>

@@ -22,8 +22,8 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "launcher/cluster.h"
-#include "launcher/fault_profile.h"
+#include "examples/points-pay/cluster/cluster.h"
+#include "examples/points-pay/cluster/fault_profile.h"
 
 namespace pointspay {
 

@@ -1,4 +1,4 @@
-#include "launcher/load_generator.h"
+#include "examples/points-pay/launcher/load_generator.h"
 
 #include <random>
 

@@ -21,8 +21,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "launcher/order_client.h"
-#include "launcher/seed.h"
+#include "examples/points-pay/cluster/seed.h"
+#include "examples/points-pay/launcher/order_client.h"
 
 namespace pointspay {
 

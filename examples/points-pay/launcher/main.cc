@@ -20,12 +20,12 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "launcher/chaos.h"
-#include "launcher/cluster.h"
-#include "launcher/load_generator.h"
-#include "launcher/progress.h"
-#include "launcher/seed.h"
-#include "launcher/summary.h"
+#include "examples/points-pay/cluster/cluster.h"
+#include "examples/points-pay/cluster/seed.h"
+#include "examples/points-pay/launcher/chaos.h"
+#include "examples/points-pay/launcher/load_generator.h"
+#include "examples/points-pay/launcher/progress.h"
+#include "examples/points-pay/launcher/summary.h"
 #include "tcc/common/status_macros.h"
 
 namespace pointspay {

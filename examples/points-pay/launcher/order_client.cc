@@ -1,4 +1,4 @@
-#include "launcher/order_client.h"
+#include "examples/points-pay/launcher/order_client.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/service_util.h"
+#include "examples/points-pay/common/service_util.h"
 
 namespace pointspay {
 namespace {

@@ -1,4 +1,4 @@
-#include "launcher/progress.h"
+#include "examples/points-pay/launcher/progress.h"
 
 #include "absl/time/clock.h"
 

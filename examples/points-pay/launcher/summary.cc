@@ -1,4 +1,4 @@
-#include "launcher/summary.h"
+#include "examples/points-pay/launcher/summary.h"
 
 #include <filesystem>
 #include <fstream>
@@ -6,7 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "common/faults.h"
+#include "examples/points-pay/common/faults.h"
 
 namespace pointspay {
 

@@ -16,8 +16,8 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "checker/checker.h"
-#include "launcher/load_generator.h"
+#include "examples/points-pay/checker/checker.h"
+#include "examples/points-pay/launcher/load_generator.h"
 
 namespace pointspay {
 

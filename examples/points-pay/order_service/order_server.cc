@@ -1,4 +1,4 @@
-#include "order_service/order_server.h"
+#include "examples/points-pay/order_service/order_server.h"
 
 #include <spdlog/spdlog.h>
 

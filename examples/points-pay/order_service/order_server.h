@@ -16,9 +16,9 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "order_service/order_store.h"
-#include "order_service/refund_saga.h"
-#include "order_service/transaction_flow.h"
+#include "examples/points-pay/order_service/order_store.h"
+#include "examples/points-pay/order_service/refund_saga.h"
+#include "examples/points-pay/order_service/transaction_flow.h"
 #include "pointspay/v1/order_service.grpc.pb.h"
 #include "tcc/sdk/worker_pool.h"
 

@@ -1,10 +1,10 @@
-#include "order_service/order_store.h"
+#include "examples/points-pay/order_service/order_store.h"
 
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/schema.h"
+#include "examples/points-pay/common/schema.h"
 #include "tcc/common/status_macros.h"
 
 namespace pointspay {

@@ -1,10 +1,10 @@
-#include "order_service/refund_saga.h"
+#include "examples/points-pay/order_service/refund_saga.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/payload.h"
-#include "common/schema.h"
-#include "order_service/refund_step.h"
-#include "order_service/replies.h"
+#include "examples/points-pay/common/payload.h"
+#include "examples/points-pay/common/schema.h"
+#include "examples/points-pay/order_service/refund_step.h"
+#include "examples/points-pay/order_service/replies.h"
 #include "tcc/common/status_macros.h"
 
 namespace pointspay {

@@ -28,8 +28,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/faults.h"
-#include "order_service/order_store.h"
+#include "examples/points-pay/common/faults.h"
+#include "examples/points-pay/order_service/order_store.h"
 #include "pointspay/v1/order_service.pb.h"
 #include "tcc/sdk/initiator_client.h"
 

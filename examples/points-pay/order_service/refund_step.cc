@@ -1,13 +1,13 @@
-#include "order_service/refund_step.h"
+#include "examples/points-pay/order_service/refund_step.h"
 
 #include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "common/fault_database.h"
-#include "common/payload.h"
-#include "common/schema.h"
-#include "order_service/order_store.h"
+#include "examples/points-pay/common/fault_database.h"
+#include "examples/points-pay/common/payload.h"
+#include "examples/points-pay/common/schema.h"
+#include "examples/points-pay/order_service/order_store.h"
 #include "tcc/common/status_macros.h"
 
 namespace pointspay {

@@ -17,7 +17,7 @@
 #pragma once
 
 #include "absl/status/status.h"
-#include "common/faults.h"
+#include "examples/points-pay/common/faults.h"
 #include "tcc/sdk/participant_server.h"
 
 namespace pointspay {

@@ -1,8 +1,8 @@
-#include "order_service/replies.h"
+#include "examples/points-pay/order_service/replies.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "order_service/order_store.h"
+#include "examples/points-pay/order_service/order_store.h"
 
 namespace pointspay {
 

@@ -1,13 +1,13 @@
-#include "order_service/transaction_flow.h"
+#include "examples/points-pay/order_service/transaction_flow.h"
 
 #include <spdlog/spdlog.h>
 
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "common/payload.h"
-#include "common/schema.h"
-#include "order_service/replies.h"
+#include "examples/points-pay/common/payload.h"
+#include "examples/points-pay/common/schema.h"
+#include "examples/points-pay/order_service/replies.h"
 #include "tcc/common/logging.h"
 #include "tcc/common/status_macros.h"
 

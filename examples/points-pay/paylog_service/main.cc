@@ -2,9 +2,9 @@
 // and refunds. Actions paylog.pay and paylog.refund (see paylog_actions.h).
 //
 //   paylog_service --listen=127.0.0.1:0 --port_file=paylog.port --db=paylog.db
-#include "common/participant_main.h"
-#include "common/schema.h"
-#include "paylog_service/paylog_actions.h"
+#include "examples/points-pay/common/participant_main.h"
+#include "examples/points-pay/common/schema.h"
+#include "examples/points-pay/paylog_service/paylog_actions.h"
 
 int main(int argc, char** argv) {
   return pointspay::RunParticipantMain(

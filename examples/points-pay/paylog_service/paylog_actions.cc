@@ -1,12 +1,12 @@
-#include "paylog_service/paylog_actions.h"
+#include "examples/points-pay/paylog_service/paylog_actions.h"
 
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/fault_database.h"
-#include "common/payload.h"
-#include "common/schema.h"
+#include "examples/points-pay/common/fault_database.h"
+#include "examples/points-pay/common/payload.h"
+#include "examples/points-pay/common/schema.h"
 #include "tcc/common/status_macros.h"
 
 namespace pointspay {

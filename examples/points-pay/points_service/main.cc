@@ -2,9 +2,9 @@
 // points.freeze and points.refund (see points_actions.h).
 //
 //   points_service --listen=127.0.0.1:0 --port_file=points.port --db=points.db
-#include "common/participant_main.h"
-#include "common/schema.h"
-#include "points_service/points_actions.h"
+#include "examples/points-pay/common/participant_main.h"
+#include "examples/points-pay/common/schema.h"
+#include "examples/points-pay/points_service/points_actions.h"
 
 int main(int argc, char** argv) {
   return pointspay::RunParticipantMain(

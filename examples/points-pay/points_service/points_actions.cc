@@ -1,10 +1,10 @@
-#include "points_service/points_actions.h"
+#include "examples/points-pay/points_service/points_actions.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/fault_database.h"
-#include "common/payload.h"
-#include "common/schema.h"
+#include "examples/points-pay/common/fault_database.h"
+#include "examples/points-pay/common/payload.h"
+#include "examples/points-pay/common/schema.h"
 #include "tcc/common/status_macros.h"
 
 namespace pointspay {

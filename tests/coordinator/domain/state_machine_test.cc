@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "test_util/status_matchers.h"
+#include "tests/test_util/status_matchers.h"
 
 namespace tcc {
 namespace {

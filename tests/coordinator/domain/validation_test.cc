@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "test_util/status_matchers.h"
+#include "tests/test_util/status_matchers.h"
 
 namespace tcc {
 namespace {

@@ -12,10 +12,10 @@
 #include "absl/synchronization/notification.h"
 #include "coordinator/domain/manual_time.h"
 #include "coordinator/engine/transaction_engine.h"
-#include "coordinator/fake_transport.h"
 #include "coordinator/store/sqlite_store.h"
-#include "test_util/status_matchers.h"
-#include "test_util/wait.h"
+#include "tests/coordinator/fake_transport.h"
+#include "tests/test_util/status_matchers.h"
+#include "tests/test_util/wait.h"
 
 namespace tcc::testing {
 

@@ -10,7 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "coordinator/domain/manual_time.h"
-#include "test_util/wait.h"
+#include "tests/test_util/wait.h"
 
 namespace tcc {
 namespace {

@@ -6,10 +6,10 @@
 #include <map>
 
 #include "absl/strings/str_join.h"
-#include "coordinator/engine/engine_harness.h"
 #include "coordinator/store/memory_store.h"
 #include "coordinator/store/sqlite_store.h"
-#include "test_util/temp_dir.h"
+#include "tests/coordinator/engine/engine_harness.h"
+#include "tests/test_util/temp_dir.h"
 
 namespace tcc {
 namespace {

@@ -8,13 +8,13 @@
 #include <map>
 #include <set>
 
-#include "coordinator/engine/engine_harness.h"
-#include "coordinator/engine/failing_store.h"
 #include "coordinator/store/memory_store.h"
 #include "coordinator/store/sqlite_store.h"
-#include "test_util/status_matchers.h"
-#include "test_util/temp_dir.h"
-#include "test_util/wait.h"
+#include "tests/coordinator/engine/engine_harness.h"
+#include "tests/coordinator/engine/failing_store.h"
+#include "tests/test_util/status_matchers.h"
+#include "tests/test_util/temp_dir.h"
+#include "tests/test_util/wait.h"
 
 namespace tcc {
 namespace {

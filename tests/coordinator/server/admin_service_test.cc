@@ -6,12 +6,12 @@
 #include <gtest/gtest.h>
 
 #include "absl/time/clock.h"
-#include "coordinator/coordinator_client.h"
-#include "coordinator/fake_participant.h"
-#include "coordinator/server/test_daemon.h"
-#include "test_util/status_matchers.h"
-#include "test_util/temp_dir.h"
-#include "test_util/wait.h"
+#include "tests/coordinator/coordinator_client.h"
+#include "tests/coordinator/fake_participant.h"
+#include "tests/coordinator/server/test_daemon.h"
+#include "tests/test_util/status_matchers.h"
+#include "tests/test_util/temp_dir.h"
+#include "tests/test_util/wait.h"
 
 namespace tcc {
 namespace {

@@ -2,36 +2,41 @@
 // before the Confirms finish; after a restart on the same data file every
 // branch of every acknowledged transaction must be confirmed.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include "absl/strings/str_cat.h"
-#include "coordinator/coordinator_client.h"
-#include "coordinator/fake_participant.h"
-#include "test_util/status_matchers.h"
-#include "test_util/subprocess.h"
-#include "test_util/temp_dir.h"
-#include "test_util/wait.h"
+#include "common/process/tccd_process.h"
+#include "tests/coordinator/coordinator_client.h"
+#include "tests/coordinator/fake_participant.h"
+#include "tests/test_util/status_matchers.h"
+#include "tests/test_util/temp_dir.h"
+#include "tests/test_util/wait.h"
 
 namespace tcc {
 namespace {
 
+using ::tcc::process::TccdProcess;
 using ::tcc::testing::CoordinatorClient;
 using ::tcc::testing::FakeParticipant;
 using ::tcc::testing::MakeTry;
-using ::tcc::testing::Subprocess;
 using ::tcc::testing::WaitFor;
 
 constexpr int kTransactions = 10;
 
-std::unique_ptr<Subprocess> StartTccd(const ::tcc::testing::TempDir& dir, int* port) {
-  std::string port_file = dir.File("port");
-  std::remove(port_file.c_str());
-  auto tccd = std::make_unique<Subprocess>(
-      std::vector<std::string>{TCCD_PATH, "--listen=127.0.0.1:0", "--data=" + dir.File("tccd.db"),
-                               "--port_file=" + port_file, "--retry_initial_ms=10",
-                               "--retry_max_ms=50", "--log_level=warn"});
-  if (!tccd->Start()) return nullptr;
-  *port = ::tcc::testing::WaitForPortFile(port_file);
-  return tccd;
+// tccd on `dir`'s data file, on a port of its choosing; nullptr (and a test
+// failure) if it does not start.
+std::unique_ptr<TccdProcess> StartTccd(const ::tcc::testing::TempDir& dir, int* port) {
+  absl::StatusOr<std::unique_ptr<TccdProcess>> tccd =
+      TccdProcess::Start({.binary = TCCD_PATH,
+                          .data = dir.File("tccd.db"),
+                          .work_dir = dir.path().string(),
+                          .extra_args = {"--retry_initial_ms=10", "--retry_max_ms=50"}});
+  if (!tccd.ok()) {
+    ADD_FAILURE() << tccd.status();
+    return nullptr;
+  }
+  *port = (*tccd)->port();
+  return *std::move(tccd);
 }
 
 TEST(CrashTest, AcknowledgedCommitsSurviveKill9BeforeConfirmsFinish) {
@@ -66,8 +71,8 @@ TEST(CrashTest, AcknowledgedCommitsSurviveKill9BeforeConfirmsFinish) {
     // Confirms have started (and are being refused) when the crash comes.
     ASSERT_TRUE(WaitFor([&] { return participants[2].Count("Confirm") >= kTransactions; }));
   }
-  int status = tccd->Kill(SIGKILL);
-  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  std::optional<int> status = tccd->Kill();
+  ASSERT_TRUE(status && WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL);
 
   int confirms_before_restart[3];
   for (int i = 0; i < 3; ++i) confirms_before_restart[i] = participants[i].Count("Confirm");
@@ -93,7 +98,7 @@ TEST(CrashTest, AcknowledgedCommitsSurviveKill9BeforeConfirmsFinish) {
     EXPECT_GE(participants[i].Count("Confirm") - confirms_before_restart[i], kTransactions);
     EXPECT_EQ(participants[i].Count("Cancel"), 0);
   }
-  tccd->Kill(SIGTERM);
+  tccd->Stop();
 }
 
 TEST(CrashTest, ASagaKilledMidwayResumesWhereItStopped) {
@@ -126,7 +131,7 @@ TEST(CrashTest, ASagaKilledMidwayResumesWhereItStopped) {
     // Step 0 done, step 1 failing and being retried: now crash.
     ASSERT_TRUE(WaitFor([&] { return participants[1].Count("Try") >= 2; }));
   }
-  tccd->Kill(SIGKILL);
+  tccd->Kill();
   int first_step_runs = participants[0].Count("Try");
   second_step_works = true;
   tccd = StartTccd(dir, &port);
@@ -139,7 +144,7 @@ TEST(CrashTest, ASagaKilledMidwayResumesWhereItStopped) {
   EXPECT_EQ(participants[0].Count("Try"), first_step_runs);  // Completed: not run again.
   EXPECT_EQ(participants[2].Count("Try"), 1);
   for (auto& participant : participants) EXPECT_EQ(participant.Count("Cancel"), 0);
-  tccd->Kill(SIGTERM);
+  tccd->Stop();
 }
 
 }  // namespace

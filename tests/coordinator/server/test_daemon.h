@@ -7,10 +7,10 @@
 #include <functional>
 #include <memory>
 
-#include "coordinator/coordinator_client.h"
 #include "coordinator/server/daemon.h"
-#include "test_util/status_matchers.h"
-#include "test_util/temp_dir.h"
+#include "tests/coordinator/coordinator_client.h"
+#include "tests/test_util/status_matchers.h"
+#include "tests/test_util/temp_dir.h"
 
 namespace tcc::testing {
 

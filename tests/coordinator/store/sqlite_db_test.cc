@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "test_util/status_matchers.h"
-#include "test_util/temp_dir.h"
+#include "tests/test_util/status_matchers.h"
+#include "tests/test_util/temp_dir.h"
 
 namespace tcc::sqlite {
 namespace {

@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "coordinator/store/headers_codec.h"
-#include "test_util/status_matchers.h"
-#include "test_util/temp_dir.h"
+#include "tests/test_util/status_matchers.h"
+#include "tests/test_util/temp_dir.h"
 
 namespace tcc {
 namespace {

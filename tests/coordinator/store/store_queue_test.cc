@@ -9,8 +9,8 @@
 #include "absl/synchronization/notification.h"
 #include "coordinator/store/memory_store.h"
 #include "coordinator/store/sqlite_store.h"
-#include "test_util/status_matchers.h"
-#include "test_util/temp_dir.h"
+#include "tests/test_util/status_matchers.h"
+#include "tests/test_util/temp_dir.h"
 
 namespace tcc {
 namespace {

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "coordinator/store/memory_store.h"
-#include "test_util/status_matchers.h"
+#include "tests/test_util/status_matchers.h"
 
 namespace tcc {
 namespace {

@@ -10,8 +10,8 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "tools/tccctl/fake_admin.h"
-#include "tools/tccctl/samples.h"
+#include "tests/tools/tccctl/fake_admin.h"
+#include "tests/tools/tccctl/samples.h"
 
 namespace tcc::tccctl {
 namespace {

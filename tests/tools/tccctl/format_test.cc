@@ -4,7 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "test_util/status_matchers.h"
+#include "tests/test_util/status_matchers.h"
 
 namespace tcc::tccctl {
 namespace {

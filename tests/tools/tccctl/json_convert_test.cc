@@ -4,7 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "tools/tccctl/samples.h"
+#include "tests/tools/tccctl/samples.h"
 
 namespace tcc::tccctl {
 namespace {

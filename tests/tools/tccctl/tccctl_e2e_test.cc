@@ -3,33 +3,31 @@
 // transaction, retries it once the participant is back, resolves another by
 // hand, and every error path returns its documented exit code with one line
 // on stderr.
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <atomic>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "coordinator/coordinator_client.h"
-#include "coordinator/fake_participant.h"
-#include "test_util/status_matchers.h"
-#include "test_util/subprocess.h"
-#include "test_util/temp_dir.h"
-#include "test_util/wait.h"
+#include "common/process/tccd_process.h"
+#include "tests/coordinator/coordinator_client.h"
+#include "tests/coordinator/fake_participant.h"
+#include "tests/test_util/command.h"
+#include "tests/test_util/status_matchers.h"
+#include "tests/test_util/temp_dir.h"
+#include "tests/test_util/wait.h"
 
 namespace tcc {
 namespace {
 
+using ::tcc::process::TccdProcess;
+using ::tcc::testing::CommandResult;
 using ::tcc::testing::CoordinatorClient;
 using ::tcc::testing::FakeParticipant;
 using ::tcc::testing::MakeTry;
-using ::tcc::testing::Subprocess;
+using ::tcc::testing::RunCommandForTest;
 using ::tcc::testing::TempDir;
 using ::tcc::testing::WaitFor;
 using ::testing::AllOf;
@@ -48,37 +46,11 @@ struct CliResult {
   }
 };
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Runs tccctl with `args`, stdout and stderr captured in files of `dir`.
-CliResult RunTccctl(const TempDir& dir, std::vector<std::string> args) {
+// Runs tccctl with `args`, stdout and stderr captured apart.
+CliResult RunTccctl(std::vector<std::string> args) {
   args.insert(args.begin(), TCCCTL_PATH);
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  std::string out_path = dir.File("tccctl.out"), err_path = dir.File("tccctl.err");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  pid_t pid = -1;
-  CliResult result;
-  if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  result.out = ReadFile(out_path);
-  result.err = ReadFile(err_path);
-  return result;
+  CommandResult run = RunCommandForTest(args, {.separate_stderr = true});
+  return {.exit_code = run.exit_code(), .out = run.output, .err = run.error};
 }
 
 class TccctlE2eTest : public ::testing::Test {
@@ -86,31 +58,27 @@ class TccctlE2eTest : public ::testing::Test {
   void SetUp() override { StartTccd({"--retry_initial_ms=20", "--retry_max_ms=100"}); }
   void TearDown() override {
     client_.reset();  // tccd's clean stop waits ~5s while a client stays connected.
-    if (tccd_) tccd_->Kill(SIGTERM);
+    if (tccd_) tccd_->Stop();
   }
 
   void StartTccd(const std::vector<std::string>& retry_flags) {
-    std::string port_file = dir_.File("port");
-    std::remove(port_file.c_str());
-    std::vector<std::string> argv = {TCCD_PATH,
-                                     "--listen=127.0.0.1:0",
-                                     "--data=" + dir_.File("tccd.db"),
-                                     "--port_file=" + port_file,
-                                     "--stuck_after_attempts=3",
-                                     "--call_timeout_ms=1000",
-                                     "--log_level=error"};
-    argv.insert(argv.end(), retry_flags.begin(), retry_flags.end());
-    tccd_ = std::make_unique<Subprocess>(argv);
-    ASSERT_TRUE(tccd_->Start());
-    int port = ::tcc::testing::WaitForPortFile(port_file);
-    ASSERT_GT(port, 0) << "tccd did not start";
-    address_ = absl::StrCat("127.0.0.1:", port);
+    std::vector<std::string> flags = {"--stuck_after_attempts=3", "--call_timeout_ms=1000"};
+    flags.insert(flags.end(), retry_flags.begin(), retry_flags.end());
+    absl::StatusOr<std::unique_ptr<TccdProcess>> tccd =
+        TccdProcess::Start({.binary = TCCD_PATH,
+                            .data = dir_.File("tccd.db"),
+                            .work_dir = dir_.path().string(),
+                            .log_level = "error",
+                            .extra_args = flags});
+    ASSERT_OK(tccd);
+    tccd_ = *std::move(tccd);
+    address_ = tccd_->address();
     client_ = std::make_unique<CoordinatorClient>(address_);
   }
 
   CliResult Tccctl(std::vector<std::string> args) {
     args.insert(args.begin(), "--addr=" + address_);
-    return RunTccctl(dir_, std::move(args));
+    return RunTccctl(std::move(args));
   }
 
   // Begins `gid`, tries one branch on `participant`, then stops the
@@ -138,7 +106,7 @@ class TccctlE2eTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<Subprocess> tccd_;
+  std::unique_ptr<TccdProcess> tccd_;
   std::string address_;
   std::unique_ptr<CoordinatorClient> client_;
 };
@@ -297,7 +265,7 @@ TEST_F(TccctlE2eTest, ErrorPathsExitCodesAndOneLineMessages) {
   ASSERT_OK(client_->Commit("e2e-final"));
   ASSERT_TRUE(WaitForState("e2e-final", v1::TRANSACTION_STATE_COMMITTED));
 
-  CliResult unreachable = RunTccctl(dir_, {"--addr=127.0.0.1:1", "list"});
+  CliResult unreachable = RunTccctl({"--addr=127.0.0.1:1", "list"});
   EXPECT_EQ(unreachable.exit_code, 1);
   EXPECT_EQ(unreachable.err,
             "tccctl: cannot reach the coordinator at 127.0.0.1:1 (is tccd running? set --addr or "
@@ -340,7 +308,7 @@ TEST_F(TccctlE2eTest, ErrorPathsExitCodesAndOneLineMessages) {
 // participant is back.
 TEST_F(TccctlE2eTest, RetryNowSkipsALongBackoff) {
   client_.reset();
-  tccd_->Kill(SIGTERM);
+  tccd_->Stop();
   StartTccd({"--retry_initial_ms=20", "--retry_multiplier=20", "--retry_max_ms=600000",
              "--retry_jitter=0"});
   FakeParticipant participant;

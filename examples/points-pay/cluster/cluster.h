@@ -10,10 +10,12 @@
 // Supervise() restarts any service that died (a crash fault, an OOM kill) on
 // the same port and data file, and counts these restarts apart from those
 // after a kill of KillAndRestart (chaos mode), which its caller counts. It is meant to be called
-// in a loop by the thread that called Start (see child_process.h on why).
+// in a loop by the thread that called Start (see common/process/child_process.h on why).
 //
 // Thread-safety: not thread-safe; one owner thread for every method.
 #pragma once
+
+#include <sys/types.h>
 
 #include <atomic>
 #include <map>
@@ -24,9 +26,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "launcher/binaries.h"
-#include "launcher/child_process.h"
-#include "launcher/fault_profile.h"
+#include "examples/points-pay/cluster/binaries.h"
+#include "examples/points-pay/cluster/fault_profile.h"
 
 namespace pointspay {
 

@@ -1,4 +1,4 @@
-#include "launcher/cluster.h"
+#include "examples/points-pay/cluster/cluster.h"
 
 #include <sys/wait.h>
 
@@ -8,7 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "common/sqlite_file.h"
+#include "common/process/port_file.h"
+#include "examples/points-pay/common/sqlite_file.h"
 #include "tcc/common/status_macros.h"
 
 namespace pointspay {
@@ -19,13 +20,12 @@ constexpr absl::Duration kStopGrace = absl::Seconds(10);
 
 enum class Kind { kTccd, kPoints, kPaylog, kOrder };
 
-int ReadPort(const std::string& path) {
-  std::ifstream in(path);
-  int port = 0;
-  return (in >> port) ? port : 0;
-}
+using ::tcc::process::ChildOptions;
+using ::tcc::process::ChildProcess;
+using ::tcc::process::DescribeWaitStatus;
+using ::tcc::process::ReadPortFile;
 
-std::string Loopback(int port) { return absl::StrCat("127.0.0.1:", port); }
+std::string Loopback(int port) { return ::tcc::process::LoopbackAddress(port); }
 
 // The last lines of a log, to say why a process did not come up.
 std::string Tail(const std::string& path) {
@@ -62,8 +62,8 @@ Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
     auto p = std::make_unique<Process>();
     p->kind = kind;
     p->name = name;
-    p->child = std::make_unique<ChildProcess>(
-        (std::filesystem::path(log_dir()) / absl::StrCat(name, ".log")).string());
+    p->child = std::make_unique<ChildProcess>(ChildOptions{
+        .output_path = (std::filesystem::path(log_dir()) / absl::StrCat(name, ".log")).string()});
     processes_.push_back(std::move(p));
   }
 }
@@ -144,11 +144,11 @@ absl::Status Cluster::StartProcess(Process& p) {
     if (std::optional<int> exit = p.child->PollExit()) {
       return absl::UnavailableError(absl::StrCat(p.name, " exited at start (",
                                                  DescribeWaitStatus(*exit), "); its log:\n    ",
-                                                 Tail(p.child->log_path())));
+                                                 Tail(p.child->options().output_path)));
     }
-    int port = ReadPort(port_file);
-    int status_port = order ? ReadPort(status_file) : 1;
-    int participant_port = order ? ReadPort(participant_file) : 1;
+    int port = ReadPortFile(port_file);
+    int status_port = order ? ReadPortFile(status_file) : 1;
+    int participant_port = order ? ReadPortFile(participant_file) : 1;
     if (port > 0 && status_port > 0 && participant_port > 0) {
       p.port = port;
       if (order) {

@@ -1,7 +1,6 @@
-#include "participant-sdk/test_util.h"
+#include "tests/participant-sdk/test_db.h"
 
-#include <stdlib.h>
-
+#include "gtest/gtest.h"
 #include "tcc/common/status_macros.h"
 
 namespace tcc::sdk::testing {

@@ -1,4 +1,4 @@
-#include "launcher/binaries.h"
+#include "examples/points-pay/cluster/binaries.h"
 
 namespace pointspay {
 

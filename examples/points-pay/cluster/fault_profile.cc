@@ -1,4 +1,4 @@
-#include "launcher/fault_profile.h"
+#include "examples/points-pay/cluster/fault_profile.h"
 
 #include <map>
 

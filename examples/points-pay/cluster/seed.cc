@@ -1,4 +1,4 @@
-#include "launcher/seed.h"
+#include "examples/points-pay/cluster/seed.h"
 
 #include <filesystem>
 #include <fstream>
@@ -6,7 +6,7 @@
 #include <random>
 
 #include "absl/strings/str_format.h"
-#include "common/schema.h"
+#include "examples/points-pay/common/schema.h"
 #include "tcc/common/status_macros.h"
 #include "tcc/sdk/local_db.h"
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "common/faults.h"
+#include "examples/points-pay/common/faults.h"
 
 namespace pointspay {
 

@@ -1,0 +1,35 @@
+#include "common/process/tccd_process.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/process/port_file.h"
+
+namespace tcc::process {
+
+absl::StatusOr<std::unique_ptr<TccdProcess>> TccdProcess::Start(const Options& options,
+                                                                absl::Duration timeout) {
+  std::string port_file = options.work_dir + "/tccd.port";
+  std::error_code ignored;
+  std::filesystem::remove(port_file, ignored);  // a previous run's port
+  std::unique_ptr<TccdProcess> tccd(new TccdProcess(options.work_dir + "/tccd.log"));
+  std::vector<std::string> argv = {
+      options.binary,           "--listen=127.0.0.1:0",   "--port_file=" + port_file,
+      "--data=" + options.data, "--sync=" + options.sync, "--log_level=" + options.log_level};
+  argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
+  absl::Time started = absl::Now();
+  if (absl::Status status = tccd->child_.Start(argv); !status.ok()) return status;
+  absl::StatusOr<int> port = WaitForPortFile(port_file, tccd->child_, timeout);
+  if (!port.ok()) {
+    return absl::Status(port.status().code(),
+                        absl::StrCat("tccd ", port.status().message(), "; see ", tccd->log_path()));
+  }
+  tccd->port_ = *port;
+  tccd->startup_time_ = absl::Now() - started;
+  return tccd;
+}
+
+std::string TccdProcess::address() const { return LoopbackAddress(port_); }
+
+}  // namespace tcc::process

@@ -1,0 +1,23 @@
+// CPU time and memory of a process (tccd, the example's services, the bench
+// itself), read from /proc: what the benchmark reports per process.
+// Thread-safe (reads files only).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+
+namespace tcc::bench {
+
+struct ProcessSample {
+  double cpu_seconds = 0;   // utime + stime
+  int64_t rss_kb = 0;       // VmRSS
+  int64_t peak_rss_kb = 0;  // VmHWM
+};
+
+// Reads /proc/<pid>/stat and /proc/<pid>/status.
+absl::StatusOr<ProcessSample> SampleProcess(pid_t pid);
+
+}  // namespace tcc::bench
