@@ -54,6 +54,9 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
                                                         daemon->transport_.get(),
                                                         daemon->timers_.get(), &daemon->clock_);
   TCC_RETURN_IF_ERROR(daemon->engine_->Recover());
+  daemon->retention_ = std::make_unique<Retention>(config.retention, daemon->queue_.get(),
+                                                   daemon->timers_.get(), &daemon->clock_);
+  daemon->retention_->Start();
   daemon->service_ = std::make_unique<CoordinatorService>(daemon->engine_.get());
   if (daemon->queries_) {
     daemon->admin_ = std::make_unique<AdminService>(daemon->engine_.get(), daemon->queries_.get(),
@@ -85,6 +88,7 @@ void Daemon::Shutdown() {
     server_->Shutdown(std::chrono::system_clock::now() +
                       absl::ToChronoMilliseconds(shutdown_grace_));
   }
+  if (retention_) retention_->Stop();
   if (engine_) engine_->Shutdown(shutdown_grace_);
   if (timers_) timers_->Stop();
   if (queries_) queries_->Stop();

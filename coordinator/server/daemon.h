@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "coordinator/engine/retention.h"
 #include "coordinator/engine/timer_queue.h"
 #include "coordinator/engine/transaction_engine.h"
 #include "coordinator/server/admin_service.h"
@@ -25,6 +26,7 @@ struct DaemonConfig {
   std::string data_path = "tccd-data/tccd.db";
   SyncMode sync = SyncMode::kFull;
   EngineOptions engine;
+  RetentionOptions retention;
   StoreQueueOptions queue;
   absl::Duration shutdown_grace = absl::Seconds(10);
   // For tests: use this store instead of opening `data_path`.
@@ -48,6 +50,7 @@ class Daemon {
   std::unique_ptr<TimerQueue> timers_;
   std::unique_ptr<GrpcParticipantTransport> transport_;
   std::unique_ptr<TransactionEngine> engine_;
+  std::unique_ptr<Retention> retention_;
   std::unique_ptr<CoordinatorService> service_;
   std::unique_ptr<QueryExecutor> queries_;
   std::unique_ptr<AdminService> admin_;

@@ -33,6 +33,9 @@ ABSL_FLAG(uint32_t, max_payload_bytes, 1 << 20, "Largest branch payload accepted
 ABSL_FLAG(uint32_t, max_branches, 64, "Most branches one transaction may have.");
 ABSL_FLAG(uint64_t, max_pending_writes, 200000,
           "Store operations that may wait for disk before requests get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, retention_s, 7 * 24 * 3600,
+          "Delete finished transactions (branches and timeline too) this long after they "
+          "finished; 0 keeps everything. Unfinished ones are never deleted.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error or off.");
 ABSL_FLAG(std::string, port_file, "", "If set, write the bound port to this file once serving.");
 
@@ -64,6 +67,11 @@ absl::StatusOr<tcc::DaemonConfig> ConfigFromFlags() {
   engine.limits.max_payload_bytes = absl::GetFlag(FLAGS_max_payload_bytes);
   engine.limits.max_branches_per_transaction = absl::GetFlag(FLAGS_max_branches);
   config.queue.max_pending = absl::GetFlag(FLAGS_max_pending_writes);
+  if (absl::GetFlag(FLAGS_retention_s) < 0) {
+    return absl::InvalidArgumentError(
+        "--retention_s must be 0 (keep everything) or a number of seconds");
+  }
+  config.retention.retention = absl::Seconds(absl::GetFlag(FLAGS_retention_s));
   if (engine.retry.multiplier < 1.0 || engine.retry.initial_backoff <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--retry_multiplier must be >= 1 and --retry_initial_ms > 0");
   }

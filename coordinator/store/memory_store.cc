@@ -1,5 +1,7 @@
 #include "coordinator/store/memory_store.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace tcc {
@@ -43,6 +45,21 @@ absl::Status MemoryStore::Update(const TransactionUpdate& update) {
   auto& timeline = events_[stored.gid];
   timeline.insert(timeline.end(), update.events.begin(), update.events.end());
   return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> MemoryStore::DeleteFinishedBefore(int64_t before_ms, size_t limit) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::pair<int64_t, std::string>> old;  // Oldest first, as SQLite deletes.
+  for (const auto& [gid, gt] : transactions_) {
+    if (IsFinal(gt.state) && gt.updated_ms < before_ms) old.emplace_back(gt.updated_ms, gid);
+  }
+  std::sort(old.begin(), old.end());
+  if (old.size() > limit) old.resize(limit);
+  for (const auto& [unused, gid] : old) {
+    transactions_.erase(gid);
+    events_.erase(gid);
+  }
+  return old.size();
 }
 
 absl::Status MemoryStore::AppendEvents(absl::string_view gid,

@@ -25,6 +25,7 @@ class MemoryStore final : public TransactionStore {
   absl::StatusOr<std::vector<GlobalTransaction>> LoadUnfinished() override;
   absl::Status AppendEvents(absl::string_view gid,
                             const std::vector<TimelineEvent>& events) override;
+  absl::StatusOr<size_t> DeleteFinishedBefore(int64_t before_ms, size_t limit) override;
 
  private:
   absl::Mutex mu_;

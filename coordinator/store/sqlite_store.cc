@@ -22,7 +22,7 @@ using sqlite::ReadHeader;
 // only: a released migration is never edited. SQL stays portable to
 // PostgreSQL (no SQLite-only types; partial indexes and ON CONFLICT exist
 // in both).
-constexpr std::array<absl::string_view, 6> kMigrations = {
+constexpr std::array<absl::string_view, 7> kMigrations = {
     // 1: transactions and branches. `owner` is the seam for coordinators
     // sharing one database (leases); a lone coordinator leaves it empty.
     R"sql(
@@ -98,6 +98,12 @@ DROP INDEX global_transactions_unfinished;
 ALTER TABLE branches ADD COLUMN action_sent INTEGER NOT NULL DEFAULT 0;
 UPDATE branches SET action_sent = 1 WHERE attempts > 0
   AND gid IN (SELECT gid FROM global_transactions WHERE mode = 1);
+)sql",
+    // 7: retention finds the oldest finished GTs without visiting the
+    // unfinished ones (a GT enters this index once, when it becomes final).
+    R"sql(
+CREATE INDEX global_transactions_finished_by_age
+  ON global_transactions (updated_ms, gid) WHERE finished = 1;
 )sql",
 };
 
@@ -280,6 +286,33 @@ absl::Status SqliteStore::AppendEvents(absl::string_view gid,
     TCC_RETURN_IF_ERROR(stmt->Run());
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> SqliteStore::DeleteFinishedBefore(int64_t before_ms, size_t limit) {
+  TCC_ASSIGN_OR_RETURN(auto select,
+                       db_.Prepare("SELECT gid FROM global_transactions WHERE finished = 1 AND "
+                                   "updated_ms < ? ORDER BY updated_ms, gid LIMIT ?"));
+  select->Bind(1, before_ms).Bind(2, static_cast<int64_t>(limit));
+  std::vector<std::string> gids;
+  while (true) {
+    TCC_ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) break;
+    gids.push_back(select->Text(0));
+  }
+  // Children first; the GT row last, and only while it is still final.
+  constexpr std::array<absl::string_view, 3> kDeletes = {
+      "DELETE FROM transaction_events WHERE gid = ?",
+      "DELETE FROM branches WHERE gid = ?",
+      "DELETE FROM global_transactions WHERE gid = ? AND finished = 1",
+  };
+  for (const std::string& gid : gids) {
+    for (absl::string_view sql : kDeletes) {
+      TCC_ASSIGN_OR_RETURN(auto remove, db_.Prepare(sql));  // Cached; reset when released.
+      remove->Bind(1, gid);
+      TCC_RETURN_IF_ERROR(remove->Run());
+    }
+  }
+  return gids.size();
 }
 
 absl::StatusOr<std::unique_ptr<TransactionQueries>> SqliteStore::OpenQueries() {

@@ -57,6 +57,13 @@ class TransactionStore {
   virtual absl::Status AppendEvents(absl::string_view gid,
                                     const std::vector<TimelineEvent>& events) = 0;
 
+  // Deletes up to `limit` final GTs last updated before `before_ms`, each
+  // with its branches and timeline, oldest first; returns how many. Never
+  // touches an unfinished GT, however old. For retention.
+  virtual absl::StatusOr<size_t> DeleteFinishedBefore(int64_t before_ms, size_t limit) {
+    return absl::UnimplementedError("this store cannot delete finished transactions");
+  }
+
   // A separate read-only view for operators' queries, usable from another
   // thread while this store writes.
   virtual absl::StatusOr<std::unique_ptr<TransactionQueries>> OpenQueries() {

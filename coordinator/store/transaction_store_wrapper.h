@@ -32,6 +32,9 @@ class TransactionStoreWrapper : public TransactionStore {
                             const std::vector<TimelineEvent>& events) override {
     return inner_->AppendEvents(gid, events);
   }
+  absl::StatusOr<size_t> DeleteFinishedBefore(int64_t before_ms, size_t limit) override {
+    return inner_->DeleteFinishedBefore(before_ms, limit);
+  }
   absl::StatusOr<std::unique_ptr<TransactionQueries>> OpenQueries() override {
     return inner_->OpenQueries();
   }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "coordinator/store/headers_codec.h"
+#include "coordinator/store/memory_store.h"
 #include "tests/test_util/status_matchers.h"
 #include "tests/test_util/temp_dir.h"
 
@@ -303,6 +304,73 @@ TEST(SqliteStore, MigrationSixMarksSentSagaStepsFromTheirAttempts) {
   auto tcc = store->Find("tcc");
   ASSERT_OK(tcc);
   EXPECT_FALSE((*tcc)->branches[0].action_sent) << "TCC attempts count Confirm/Cancel calls";
+}
+
+// Retention's store half, on the SQLite and the in-memory store alike:
+// only final GTs older than the cutoff go, oldest first, with their
+// branches and timeline; an unfinished GT stays however old.
+void ExpectRetentionDeletesOnlyOldFinished(TransactionStore& store) {
+  auto make = [&](const std::string& gid, TxState state, int64_t updated_ms) {
+    GlobalTransaction gt = SampleTransaction(gid);
+    gt.state = state;
+    gt.updated_ms = updated_ms;
+    ASSERT_OK(InBatch(store, [&] { return store.Create(gt).status(); }));
+    ASSERT_OK(InBatch(store, [&] { return store.AppendEvents(gid, {{1, "state", "x", "t"}}); }));
+  };
+  make("old-1", TxState::kCommitted, 100);
+  make("old-2", TxState::kRolledBack, 200);
+  make("old-3", TxState::kCommitted, 300);
+  make("old-unfinished", TxState::kCommitting, 50);
+  make("new", TxState::kCommitted, 5000);
+  absl::StatusOr<size_t> first;
+  ASSERT_OK(InBatch(store, [&] {
+    first = store.DeleteFinishedBefore(/*before_ms=*/1000, /*limit=*/2);
+    return first.status();
+  }));
+  EXPECT_EQ(*first, 2u);
+  EXPECT_FALSE(store.Find("old-1")->has_value()) << "oldest first";
+  EXPECT_FALSE(store.Find("old-2")->has_value());
+  EXPECT_TRUE(store.Find("old-3")->has_value()) << "the limit holds";
+  absl::StatusOr<size_t> second;
+  ASSERT_OK(InBatch(store, [&] {
+    second = store.DeleteFinishedBefore(1000, 10);
+    return second.status();
+  }));
+  EXPECT_EQ(*second, 1u);
+  EXPECT_TRUE(store.Find("old-unfinished")->has_value()) << "never an unfinished GT";
+  EXPECT_TRUE(store.Find("new")->has_value());
+  auto unfinished = store.LoadUnfinished();
+  ASSERT_OK(unfinished);
+  ASSERT_EQ(unfinished->size(), 1u);
+  EXPECT_EQ((*unfinished)[0].branches.size(), 1u);
+}
+
+TEST(SqliteStore, RetentionDeletesOnlyOldFinishedTransactionsWithTheirRows) {
+  TempDir dir;
+  std::string path = dir.File("tccd.db");
+  auto store = OpenAt(path);
+  ExpectRetentionDeletesOnlyOldFinished(*store);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  auto count = [&](const char* sql) {
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
+    sqlite3_step(stmt);
+    int64_t n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return n;
+  };
+  EXPECT_EQ(count("SELECT COUNT(*) FROM branches WHERE gid LIKE 'old-_'"), 0)
+      << "no orphaned branch";
+  EXPECT_EQ(count("SELECT COUNT(*) FROM transaction_events WHERE gid LIKE 'old-_'"), 0)
+      << "no orphaned timeline";
+  EXPECT_EQ(count("SELECT COUNT(*) FROM transaction_events"), 2);
+  sqlite3_close(db);
+}
+
+TEST(MemoryStore, RetentionDeletesOnlyOldFinishedTransactions) {
+  MemoryStore store;
+  ExpectRetentionDeletesOnlyOldFinished(store);
 }
 
 TEST(SqliteStore, RefusesADatabaseFromANewerVersion) {

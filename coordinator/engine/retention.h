@@ -1,0 +1,59 @@
+// Retention: deletes final GTs (with their branches and timeline) last
+// updated longer ago than the retention window, so that the store stops
+// growing under endless load. Unfinished GTs are never touched, however
+// old. Work goes through the StoreQueue in small batches: each batch is one
+// short operation inside an ordinary group commit, never a long transaction
+// that the hot path would wait behind. A full batch is followed by the next
+// one right away; otherwise the next look is one interval later. Time and
+// scheduling come from the injected Clock and Scheduler.
+// Thread-safe: the state shared with scheduled callbacks lives in a
+// reference-counted State whose mu_ guards the counters and the stop flag,
+// so a callback that runs after Stop (or after this object is gone) does
+// nothing.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "coordinator/domain/clock.h"
+#include "coordinator/domain/scheduler.h"
+#include "coordinator/store/store_queue.h"
+
+namespace tcc {
+
+struct RetentionOptions {
+  // Final GTs older than this are deleted; zero keeps everything.
+  absl::Duration retention = absl::Hours(7 * 24);
+  absl::Duration interval = absl::Minutes(1);  // Between looks when nothing is due.
+  size_t batch = 500;                          // GTs deleted per store operation.
+};
+
+class Retention {
+ public:
+  Retention(RetentionOptions options, StoreQueue* store, Scheduler* scheduler, const Clock* clock);
+  ~Retention();
+
+  // Takes the first look now. Does nothing when retention is zero.
+  void Start();
+  // No batch starts after this; one in flight finishes.
+  void Stop();
+
+  struct Stats {
+    uint64_t deleted = 0;  // GTs deleted since Start.
+    uint64_t batches = 0;
+    int64_t last_run_ms = 0;  // When the last batch finished (0: none yet).
+  };
+  Stats stats() const;
+
+ private:
+  struct State;
+  static void RunBatch(std::shared_ptr<State> state);
+  static void OnBatchDone(std::shared_ptr<State> state, absl::Status status, size_t deleted);
+
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace tcc
