@@ -19,17 +19,15 @@ void ManualClock::Advance(absl::Duration by) { AdvanceTo(Now() + by); }
 
 void ManualScheduler::Schedule(absl::Time when, std::function<void()> callback) {
   absl::MutexLock lock(&mu_);
-  timers_.push({when, next_sequence_++, std::move(callback)});
+  timers_.Push(when, std::move(callback));
 }
 
 std::function<void()> ManualScheduler::PopDue(absl::Time when) {
   absl::MutexLock lock(&mu_);
-  if (timers_.empty() || timers_.top().when > when) return nullptr;
+  absl::Time due = timers_.NextDue();
+  std::function<void()> callback = timers_.PopDue(when);
   // The clock reaches each timer's time before it runs, as a real one would.
-  clock_->AdvanceTo(timers_.top().when);
-  // priority_queue::top is const; the element is popped right after.
-  std::function<void()> callback = std::move(const_cast<Timer&>(timers_.top()).callback);
-  timers_.pop();
+  if (callback) clock_->AdvanceTo(due);
   return callback;
 }
 
@@ -49,7 +47,7 @@ size_t ManualScheduler::RunDue() { return AdvanceTo(clock_->Now()); }
 
 absl::Time ManualScheduler::NextDue() const {
   absl::MutexLock lock(&mu_);
-  return timers_.empty() ? absl::InfiniteFuture() : timers_.top().when;
+  return timers_.NextDue();
 }
 
 size_t ManualScheduler::pending() const {

@@ -8,15 +8,13 @@
 // a callback runs.
 #pragma once
 
-#include <cstdint>
 #include <functional>
-#include <queue>
-#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "coordinator/domain/clock.h"
 #include "coordinator/domain/scheduler.h"
+#include "coordinator/domain/timer_heap.h"
 
 namespace tcc {
 
@@ -53,21 +51,13 @@ class ManualScheduler final : public Scheduler {
   size_t pending() const;
 
  private:
-  struct Timer {
-    absl::Time when;
-    uint64_t sequence;
-    std::function<void()> callback;
-    bool operator>(const Timer& other) const {
-      return when != other.when ? when > other.when : sequence > other.sequence;
-    }
-  };
-  // Removes and returns the earliest callback due by `when`, if any.
+  // Removes the earliest callback due by `when`, if any, moving the clock
+  // to its time.
   std::function<void()> PopDue(absl::Time when);
 
   ManualClock* const clock_;
   mutable absl::Mutex mu_;
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  TimerHeap timers_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tcc

@@ -15,8 +15,8 @@ TimerQueue::~TimerQueue() { Stop(); }
 void TimerQueue::Schedule(absl::Time when, std::function<void()> callback) {
   absl::MutexLock lock(&mu_);
   if (stopping_) return;
-  bool earliest = timers_.empty() || when < timers_.top().when;
-  timers_.push({when, next_sequence_++, std::move(callback)});
+  bool earliest = when < timers_.NextDue();
+  timers_.Push(when, std::move(callback));
   if (earliest) poked_ = true;
 }
 
@@ -25,7 +25,7 @@ void TimerQueue::Stop() {
     absl::MutexLock lock(&mu_);
     if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
-    timers_ = {};
+    timers_.Clear();
   }
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
@@ -39,13 +39,11 @@ void TimerQueue::Loop() {
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
     absl::Time now = clock_->Now();
-    if (timers_.empty() || timers_.top().when > now) {
+    std::function<void()> callback = timers_.PopDue(now);
+    if (!callback) {
       WaitLocked(now);
       continue;
     }
-    // priority_queue::top is const; the element is popped right after.
-    std::function<void()> callback = std::move(const_cast<Timer&>(timers_.top()).callback);
-    timers_.pop();
     mu_.Unlock();
     callback();
     mu_.Lock();
@@ -53,7 +51,7 @@ void TimerQueue::Loop() {
 }
 
 void TimerQueue::WaitLocked(absl::Time now) {
-  absl::Duration wait = timers_.empty() ? kMaxWait : std::min(timers_.top().when - now, kMaxWait);
+  absl::Duration wait = std::min(timers_.NextDue() - now, kMaxWait);
   poked_ = false;
   auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return poked_ || stopping_; };
   mu_.AwaitWithTimeout(absl::Condition(&woken), wait);

@@ -8,14 +8,13 @@
 #pragma once
 
 #include <functional>
-#include <queue>
 #include <thread>
-#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "coordinator/domain/clock.h"
 #include "coordinator/domain/scheduler.h"
+#include "coordinator/domain/timer_heap.h"
 
 namespace tcc {
 
@@ -30,15 +29,6 @@ class TimerQueue final : public Scheduler {
   size_t pending() const;
 
  private:
-  struct Timer {
-    absl::Time when;
-    uint64_t sequence;  // FIFO among equal times.
-    std::function<void()> callback;
-    bool operator>(const Timer& other) const {
-      return when != other.when ? when > other.when : sequence > other.sequence;
-    }
-  };
-
   void Loop();
   // Sleeps until the earliest timer is due, a new earliest one arrives, Stop
   // is called, or the re-poll interval passes.
@@ -46,8 +36,7 @@ class TimerQueue final : public Scheduler {
 
   const Clock* clock_;
   mutable absl::Mutex mu_;
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  TimerHeap timers_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool poked_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
