@@ -204,8 +204,10 @@ void TransactionEngine::StartCallLocked(BranchCall call, std::function<void(Call
     transport_->Call(std::move(call),
                      [this, done = std::move(done), background](CallResult result) {
                        done(std::move(result));
-                       limiter_.CallFinished();
                        if (background) ReleaseBackgroundSlot();
+                       // Last: Shutdown may return (and the engine go) as
+                       // soon as no call is counted.
+                       limiter_.CallFinished();
                      });
   });
 }
