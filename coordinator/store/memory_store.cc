@@ -62,6 +62,19 @@ absl::StatusOr<size_t> MemoryStore::DeleteFinishedBefore(int64_t before_ms, size
   return old.size();
 }
 
+absl::StatusOr<size_t> MemoryStore::DeleteFinished(const std::vector<std::string>& gids) {
+  absl::MutexLock lock(&mu_);
+  size_t deleted = 0;
+  for (const std::string& gid : gids) {
+    auto it = transactions_.find(gid);
+    if (it == transactions_.end() || !IsFinal(it->second.state)) continue;
+    transactions_.erase(it);
+    events_.erase(gid);
+    ++deleted;
+  }
+  return deleted;
+}
+
 absl::Status MemoryStore::AppendEvents(absl::string_view gid,
                                        const std::vector<TimelineEvent>& events) {
   absl::MutexLock lock(&mu_);

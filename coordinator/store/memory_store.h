@@ -26,6 +26,7 @@ class MemoryStore final : public TransactionStore {
   absl::Status AppendEvents(absl::string_view gid,
                             const std::vector<TimelineEvent>& events) override;
   absl::StatusOr<size_t> DeleteFinishedBefore(int64_t before_ms, size_t limit) override;
+  absl::StatusOr<size_t> DeleteFinished(const std::vector<std::string>& gids) override;
 
  private:
   absl::Mutex mu_;

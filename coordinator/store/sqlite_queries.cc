@@ -1,5 +1,6 @@
 #include "coordinator/store/sqlite_queries.h"
 
+#include <filesystem>
 #include <variant>
 
 #include "absl/strings/str_cat.h"
@@ -57,7 +58,7 @@ absl::StatusOr<std::unique_ptr<SqliteQueries>> SqliteQueries::Open(const std::st
   TCC_ASSIGN_OR_RETURN(sqlite::Database db, sqlite::Database::Open(path));
   TCC_RETURN_IF_ERROR(db.Exec("PRAGMA query_only=ON"));
   TCC_RETURN_IF_ERROR(db.Exec("PRAGMA busy_timeout=5000"));
-  return std::unique_ptr<SqliteQueries>(new SqliteQueries(std::move(db)));
+  return std::unique_ptr<SqliteQueries>(new SqliteQueries(std::move(db), path));
 }
 
 absl::StatusOr<std::vector<GlobalTransaction>> SqliteQueries::List(const ListQuery& query) {
@@ -128,6 +129,14 @@ absl::StatusOr<StoreStats> SqliteQueries::Stats() {
       stats.oldest_unfinished_created_ms = stmt->Int(2);
     }
   }
+  {
+    // The retention index makes this one step.
+    TCC_ASSIGN_OR_RETURN(auto stmt, db_.Prepare("SELECT MIN(updated_ms) FROM global_transactions "
+                                                "WHERE finished = 1"));
+    TCC_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (row) stats.oldest_finished_updated_ms = stmt->Int(0);  // NULL reads as 0.
+  }
+  TCC_RETURN_IF_ERROR(AddSizes(stats));
   // Branches still waiting for a Confirm or Cancel whose last attempt failed.
   auto value = [](auto state) { return static_cast<int>(state); };
   std::string failing = absl::StrCat(
@@ -151,6 +160,36 @@ absl::StatusOr<StoreStats> SqliteQueries::Stats() {
                                      static_cast<uint64_t>(stmt->Int(2)), stmt->Text(3)});
   }
   return stats;
+}
+
+absl::Status SqliteQueries::AddSizes(StoreStats& stats) {
+  auto pragma = [this](const char* sql) -> absl::StatusOr<int64_t> {
+    TCC_ASSIGN_OR_RETURN(auto stmt, db_.Prepare(sql));
+    TCC_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    return row ? stmt->Int(0) : 0;
+  };
+  TCC_ASSIGN_OR_RETURN(int64_t page_size, pragma("PRAGMA page_size"));
+  TCC_ASSIGN_OR_RETURN(int64_t pages, pragma("PRAGMA page_count"));
+  TCC_ASSIGN_OR_RETURN(int64_t free_pages, pragma("PRAGMA freelist_count"));
+  std::error_code error;
+  uintmax_t wal = std::filesystem::file_size(path_ + "-wal", error);
+  stats.store_bytes = static_cast<uint64_t>(pages * page_size) + (error ? 0 : wal);
+  stats.free_bytes = static_cast<uint64_t>(free_pages * page_size);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> SqliteQueries::FinishedBefore(int64_t before_ms,
+                                                                       size_t limit) {
+  TCC_ASSIGN_OR_RETURN(auto stmt,
+                       db_.Prepare("SELECT gid FROM global_transactions WHERE finished = 1 AND "
+                                   "updated_ms < ? ORDER BY updated_ms, gid LIMIT ?"));
+  stmt->Bind(1, before_ms).Bind(2, static_cast<int64_t>(limit));
+  std::vector<std::string> gids;
+  while (true) {
+    TCC_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) return gids;
+    gids.push_back(stmt->Text(0));
+  }
 }
 
 }  // namespace tcc

@@ -19,11 +19,16 @@ class SqliteQueries final : public TransactionQueries {
   absl::StatusOr<std::optional<GlobalTransaction>> Find(absl::string_view gid) override;
   absl::StatusOr<std::vector<TimelineEvent>> Timeline(absl::string_view gid) override;
   absl::StatusOr<StoreStats> Stats() override;
+  absl::StatusOr<std::vector<std::string>> FinishedBefore(int64_t before_ms, size_t limit) override;
 
  private:
-  explicit SqliteQueries(sqlite::Database db) : db_(std::move(db)) {}
+  SqliteQueries(sqlite::Database db, std::string path)
+      : db_(std::move(db)), path_(std::move(path)) {}
+
+  absl::Status AddSizes(StoreStats& stats);
 
   sqlite::Database db_;
+  const std::string path_;
 };
 
 }  // namespace tcc

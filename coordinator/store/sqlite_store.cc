@@ -299,20 +299,27 @@ absl::StatusOr<size_t> SqliteStore::DeleteFinishedBefore(int64_t before_ms, size
     if (!row) break;
     gids.push_back(select->Text(0));
   }
-  // Children first; the GT row last, and only while it is still final.
-  constexpr std::array<absl::string_view, 3> kDeletes = {
-      "DELETE FROM transaction_events WHERE gid = ?",
-      "DELETE FROM branches WHERE gid = ?",
-      "DELETE FROM global_transactions WHERE gid = ? AND finished = 1",
-  };
+  return DeleteFinished(gids);
+}
+
+absl::StatusOr<size_t> SqliteStore::DeleteFinished(const std::vector<std::string>& gids) {
+  size_t deleted = 0;
   for (const std::string& gid : gids) {
-    for (absl::string_view sql : kDeletes) {
-      TCC_ASSIGN_OR_RETURN(auto remove, db_.Prepare(sql));  // Cached; reset when released.
-      remove->Bind(1, gid);
-      TCC_RETURN_IF_ERROR(remove->Run());
+    // The GT row first, and only while it is final; its children only if it went.
+    TCC_ASSIGN_OR_RETURN(
+        auto remove, db_.Prepare("DELETE FROM global_transactions WHERE gid = ? AND finished = 1"));
+    remove->Bind(1, gid);
+    TCC_RETURN_IF_ERROR(remove->Run());
+    if (db_.Changes() == 0) continue;
+    ++deleted;
+    for (absl::string_view sql :
+         {"DELETE FROM transaction_events WHERE gid = ?", "DELETE FROM branches WHERE gid = ?"}) {
+      TCC_ASSIGN_OR_RETURN(auto child, db_.Prepare(sql));  // Cached; reset when released.
+      child->Bind(1, gid);
+      TCC_RETURN_IF_ERROR(child->Run());
     }
   }
-  return gids.size();
+  return deleted;
 }
 
 absl::StatusOr<std::unique_ptr<TransactionQueries>> SqliteStore::OpenQueries() {

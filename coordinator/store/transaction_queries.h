@@ -43,6 +43,10 @@ struct StoreStats {
   uint64_t stuck = 0;
   int64_t oldest_unfinished_created_ms = 0;  // 0: none.
   std::vector<TargetFailures> failing_targets;
+  int64_t oldest_finished_updated_ms = 0;  // 0: none.
+  // On disk: the database (free pages included) and its journal or log.
+  uint64_t store_bytes = 0;
+  uint64_t free_bytes = 0;  // Pages freed by deletes, reused by new rows.
 };
 
 class TransactionQueries {
@@ -55,6 +59,10 @@ class TransactionQueries {
   // Oldest first.
   virtual absl::StatusOr<std::vector<TimelineEvent>> Timeline(absl::string_view gid) = 0;
   virtual absl::StatusOr<StoreStats> Stats() = 0;
+  // Up to `limit` gids of final GTs last updated before `before_ms`, oldest
+  // first: what retention archives and deletes next.
+  virtual absl::StatusOr<std::vector<std::string>> FinishedBefore(int64_t before_ms,
+                                                                  size_t limit) = 0;
 };
 
 }  // namespace tcc

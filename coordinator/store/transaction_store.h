@@ -63,6 +63,12 @@ class TransactionStore {
   virtual absl::StatusOr<size_t> DeleteFinishedBefore(int64_t before_ms, size_t limit) {
     return absl::UnimplementedError("this store cannot delete finished transactions");
   }
+  // Deletes the GTs `gids` that are final (with their branches and
+  // timeline); skips unknown and unfinished ones; returns how many went.
+  // For retention after archiving.
+  virtual absl::StatusOr<size_t> DeleteFinished(const std::vector<std::string>& gids) {
+    return absl::UnimplementedError("this store cannot delete finished transactions");
+  }
 
   // A separate read-only view for operators' queries, usable from another
   // thread while this store writes.

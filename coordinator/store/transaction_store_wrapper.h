@@ -35,6 +35,9 @@ class TransactionStoreWrapper : public TransactionStore {
   absl::StatusOr<size_t> DeleteFinishedBefore(int64_t before_ms, size_t limit) override {
     return inner_->DeleteFinishedBefore(before_ms, limit);
   }
+  absl::StatusOr<size_t> DeleteFinished(const std::vector<std::string>& gids) override {
+    return inner_->DeleteFinished(gids);
+  }
   absl::StatusOr<std::unique_ptr<TransactionQueries>> OpenQueries() override {
     return inner_->OpenQueries();
   }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "coordinator/store/headers_codec.h"
 #include "coordinator/store/memory_store.h"
+#include "coordinator/store/sqlite_queries.h"
 #include "tests/test_util/status_matchers.h"
 #include "tests/test_util/temp_dir.h"
 
@@ -339,6 +340,14 @@ void ExpectRetentionDeletesOnlyOldFinished(TransactionStore& store) {
   EXPECT_EQ(*second, 1u);
   EXPECT_TRUE(store.Find("old-unfinished")->has_value()) << "never an unfinished GT";
   EXPECT_TRUE(store.Find("new")->has_value());
+  // By gid (after archiving): unknown and unfinished gids are skipped.
+  absl::StatusOr<size_t> by_gid;
+  ASSERT_OK(InBatch(store, [&] {
+    by_gid = store.DeleteFinished({"old-unfinished", "no-such-gid", "new"});
+    return by_gid.status();
+  }));
+  EXPECT_EQ(*by_gid, 1u);
+  EXPECT_FALSE(store.Find("new")->has_value());
   auto unfinished = store.LoadUnfinished();
   ASSERT_OK(unfinished);
   ASSERT_EQ(unfinished->size(), 1u);
@@ -364,8 +373,48 @@ TEST(SqliteStore, RetentionDeletesOnlyOldFinishedTransactionsWithTheirRows) {
       << "no orphaned branch";
   EXPECT_EQ(count("SELECT COUNT(*) FROM transaction_events WHERE gid LIKE 'old-_'"), 0)
       << "no orphaned timeline";
-  EXPECT_EQ(count("SELECT COUNT(*) FROM transaction_events"), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM branches WHERE gid = 'new'"), 0) << "deleted by gid";
+  EXPECT_EQ(count("SELECT COUNT(*) FROM transaction_events"), 1) << "old-unfinished's";
   sqlite3_close(db);
+}
+
+// Retention's read half on the queries connection: the next gids to go,
+// and the figures `tccctl stats` shows.
+TEST(SqliteQueries, FinishedBeforeAndStatsShowWhatRetentionSees) {
+  TempDir dir;
+  std::string path = dir.File("tccd.db");
+  auto store = OpenAt(path);
+  for (int i = 0; i < 200; ++i) {
+    GlobalTransaction gt = SampleTransaction(absl::StrCat("f-", i));
+    gt.state = TxState::kCommitted;
+    gt.updated_ms = 100 + i;
+    gt.branches[0].payload = std::string(2000, 'p');
+    ASSERT_OK(InBatch(*store, [&] { return store->Create(gt).status(); }));
+  }
+  GlobalTransaction open = SampleTransaction("open");
+  open.updated_ms = 1;
+  ASSERT_OK(InBatch(*store, [&] { return store->Create(open).status(); }));
+  auto queries = SqliteQueries::Open(path);
+  ASSERT_OK(queries);
+  auto next = (*queries)->FinishedBefore(/*before_ms=*/103, /*limit=*/10);
+  ASSERT_OK(next);
+  EXPECT_EQ(*next, (std::vector<std::string>{"f-0", "f-1", "f-2"}))
+      << "final ones only, oldest first, before the cutoff";
+  auto limited = (*queries)->FinishedBefore(1000, 2);
+  ASSERT_OK(limited);
+  EXPECT_EQ(limited->size(), 2u);
+
+  auto before = (*queries)->Stats();
+  ASSERT_OK(before);
+  EXPECT_EQ(before->oldest_finished_updated_ms, 100);
+  EXPECT_GT(before->store_bytes, 200u * 2000u) << "the payloads are on disk";
+  std::vector<std::string> all;
+  for (int i = 0; i < 200; ++i) all.push_back(absl::StrCat("f-", i));
+  ASSERT_OK(InBatch(*store, [&] { return store->DeleteFinished(all).status(); }));
+  auto after = (*queries)->Stats();
+  ASSERT_OK(after);
+  EXPECT_EQ(after->oldest_finished_updated_ms, 0) << "none left";
+  EXPECT_GT(after->free_bytes, 100u * 2000u) << "deleted rows' pages are free for reuse";
 }
 
 TEST(MemoryStore, RetentionDeletesOnlyOldFinishedTransactions) {
