@@ -1,25 +1,28 @@
 #include "coordinator/engine/retention.h"
 
 #include "tcc/common/logging.h"
+#include "tcc/common/status_macros.h"
 
 namespace tcc {
 
 struct Retention::State {
-  State(RetentionOptions options, StoreQueue* store, Scheduler* scheduler, const Clock* clock)
-      : options(options), store(store), scheduler(scheduler), clock(clock) {}
+  State(RetentionOptions options, StoreQueue* store, Scheduler* scheduler, const Clock* clock,
+        ArchiveParts archive)
+      : options(options), store(store), scheduler(scheduler), clock(clock), archive(archive) {}
 
   const RetentionOptions options;
   StoreQueue* const store;
   Scheduler* const scheduler;
   const Clock* const clock;
+  const ArchiveParts archive;
   mutable absl::Mutex mu;
   bool stopped ABSL_GUARDED_BY(mu) = false;
   Stats stats ABSL_GUARDED_BY(mu);
 };
 
 Retention::Retention(RetentionOptions options, StoreQueue* store, Scheduler* scheduler,
-                     const Clock* clock)
-    : state_(std::make_shared<State>(options, store, scheduler, clock)) {}
+                     const Clock* clock, ArchiveParts archive)
+    : state_(std::make_shared<State>(options, store, scheduler, clock, archive)) {}
 
 Retention::~Retention() { Stop(); }
 
@@ -40,12 +43,17 @@ Retention::Stats Retention::stats() const {
   return state_->stats;
 }
 
+const RetentionOptions& Retention::options() const { return state_->options; }
+
+bool Retention::archiving() const { return state_->archive.archive != nullptr; }
+
 void Retention::RunBatch(std::shared_ptr<State> state) {
   {
     absl::MutexLock lock(&state->mu);
     if (state->stopped) return;
   }
   int64_t before_ms = absl::ToUnixMillis(state->clock->Now() - state->options.retention);
+  if (state->archive.archive != nullptr) return RunArchivingBatch(std::move(state), before_ms);
   auto deleted = std::make_shared<size_t>(0);
   size_t batch = state->options.batch;
   absl::Status submitted = state->store->Submit(
@@ -55,12 +63,54 @@ void Retention::RunBatch(std::shared_ptr<State> state) {
         *deleted = *count;
         return absl::OkStatus();
       },
-      [state, deleted](absl::Status status) { OnBatchDone(state, status, *deleted); });
-  if (!submitted.ok()) OnBatchDone(state, submitted, 0);
+      [state, deleted, batch](absl::Status status) {
+        OnBatchDone(state, status, *deleted, *deleted == batch);
+      });
+  if (!submitted.ok()) OnBatchDone(state, submitted, 0, false);
 }
 
-void Retention::OnBatchDone(std::shared_ptr<State> state, absl::Status status, size_t deleted) {
-  bool full = false;
+void Retention::RunArchivingBatch(std::shared_ptr<State> state, int64_t before_ms) {
+  absl::StatusOr<std::vector<std::string>> gids = ArchiveNext(*state, before_ms);
+  if (!gids.ok()) return OnBatchDone(std::move(state), gids.status(), 0, false);
+  if (gids->empty()) return OnBatchDone(std::move(state), absl::OkStatus(), 0, false);
+  {
+    absl::MutexLock lock(&state->mu);
+    state->stats.archived += gids->size();
+  }
+  SubmitDelete(std::move(state), *std::move(gids));
+}
+
+absl::StatusOr<std::vector<std::string>> Retention::ArchiveNext(State& state, int64_t before_ms) {
+  TransactionQueries& queries = *state.archive.queries;
+  TCC_ASSIGN_OR_RETURN(std::vector<std::string> gids,
+                       queries.FinishedBefore(before_ms, state.options.batch));
+  std::vector<ArchivedTransaction> batch;
+  batch.reserve(gids.size());
+  for (const std::string& gid : gids) {
+    TCC_ASSIGN_OR_RETURN(std::optional<GlobalTransaction> gt, queries.Find(gid));
+    if (!gt) continue;  // Gone meanwhile: nothing to archive or delete.
+    TCC_ASSIGN_OR_RETURN(std::vector<TimelineEvent> timeline, queries.Timeline(gid));
+    batch.push_back({*std::move(gt), std::move(timeline)});
+  }
+  TCC_RETURN_IF_ERROR(state.archive.archive->Append(batch));
+  return gids;
+}
+
+void Retention::SubmitDelete(std::shared_ptr<State> state, std::vector<std::string> gids) {
+  auto deleted = std::make_shared<size_t>(0);
+  // A full batch means more may be due, whatever the delete finds.
+  bool full = gids.size() == state->options.batch;
+  absl::Status submitted = state->store->Submit(
+      [gids = std::move(gids), deleted](TransactionStore& store) -> absl::Status {
+        TCC_ASSIGN_OR_RETURN(*deleted, store.DeleteFinished(gids));
+        return absl::OkStatus();
+      },
+      [state, deleted, full](absl::Status status) { OnBatchDone(state, status, *deleted, full); });
+  if (!submitted.ok()) OnBatchDone(state, submitted, 0, false);
+}
+
+void Retention::OnBatchDone(std::shared_ptr<State> state, absl::Status status, size_t deleted,
+                            bool full) {
   {
     absl::MutexLock lock(&state->mu);
     if (state->stopped) return;
@@ -68,10 +118,10 @@ void Retention::OnBatchDone(std::shared_ptr<State> state, absl::Status status, s
       state->stats.deleted += deleted;
       ++state->stats.batches;
       state->stats.last_run_ms = state->clock->NowMs();
-      full = deleted == state->options.batch;
     }
   }
   if (!status.ok()) {
+    full = false;
     spdlog::warn("retention: deleting finished transactions failed ({}); trying again in {}",
                  status.message(), absl::FormatDuration(state->options.interval));
   } else if (deleted > 0) {

@@ -196,6 +196,12 @@ grpc::ServerUnaryReactor* AdminService::Stats(grpc::CallbackServerContext* conte
     if (stats.oldest_unfinished_created_ms > 0) {
       reply->set_oldest_unfinished_age_ms(clock_->NowMs() - stats.oldest_unfinished_created_ms);
     }
+    reply->set_store_bytes(stats.store_bytes);
+    reply->set_store_free_bytes(stats.free_bytes);
+    if (stats.oldest_finished_updated_ms > 0) {
+      reply->set_oldest_finished_age_ms(clock_->NowMs() - stats.oldest_finished_updated_ms);
+    }
+    if (retention_ != nullptr) FillRetention(*reply->mutable_retention());
     for (const TargetFailures& failures : stats.failing_targets) {
       v1::TargetFailures* proto = reply->add_failing_targets();
       proto->set_target(failures.target);
@@ -206,6 +212,15 @@ grpc::ServerUnaryReactor* AdminService::Stats(grpc::CallbackServerContext* conte
     return absl::OkStatus();
   });
   return reactor;
+}
+
+void AdminService::FillRetention(v1::RetentionStatus& status) const {
+  Retention::Stats stats = retention_->stats();
+  status.set_retention_s(absl::ToInt64Seconds(retention_->options().retention));
+  status.set_archiving(retention_->archiving());
+  status.set_deleted(stats.deleted);
+  status.set_archived(stats.archived);
+  if (stats.last_run_ms > 0) status.set_last_pruning_age_ms(clock_->NowMs() - stats.last_run_ms);
 }
 
 }  // namespace tcc

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "coordinator/domain/clock.h"
+#include "coordinator/engine/retention.h"
 #include "coordinator/engine/transaction_engine.h"
 #include "coordinator/server/query_executor.h"
 #include "tcc/v1/admin.grpc.pb.h"
@@ -12,8 +13,10 @@ namespace tcc {
 
 class AdminService final : public v1::Admin::CallbackService {
  public:
-  AdminService(TransactionEngine* engine, QueryExecutor* queries, const Clock* clock)
-      : engine_(engine), queries_(queries), clock_(clock) {}
+  // `retention` may be null (stats then report none).
+  AdminService(TransactionEngine* engine, QueryExecutor* queries, const Clock* clock,
+               const Retention* retention = nullptr)
+      : engine_(engine), queries_(queries), clock_(clock), retention_(retention) {}
 
   grpc::ServerUnaryReactor* ListTransactions(grpc::CallbackServerContext* context,
                                              const v1::ListTransactionsRequest* request,
@@ -35,9 +38,12 @@ class AdminService final : public v1::Admin::CallbackService {
   void RunQuery(grpc::ServerUnaryReactor* reactor,
                 std::function<absl::Status(TransactionQueries&)> query);
 
+  void FillRetention(v1::RetentionStatus& status) const;
+
   TransactionEngine* engine_;
   QueryExecutor* queries_;
   const Clock* clock_;
+  const Retention* retention_;
 };
 
 // Parses and checks a ListTransactions request (exposed for tests).

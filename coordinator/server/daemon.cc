@@ -41,6 +41,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   if (store == nullptr) {
     TCC_ASSIGN_OR_RETURN(store, OpenStore(config));
   }
+  TCC_RETURN_IF_ERROR(daemon->OpenArchive(config, *store));
   absl::StatusOr<std::unique_ptr<TransactionQueries>> queries = store->OpenQueries();
   if (!queries.ok()) {
     spdlog::warn("admin queries are unavailable: {}", queries.status().message());
@@ -54,13 +55,11 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
                                                         daemon->transport_.get(),
                                                         daemon->timers_.get(), &daemon->clock_);
   TCC_RETURN_IF_ERROR(daemon->engine_->Recover());
-  daemon->retention_ = std::make_unique<Retention>(config.retention, daemon->queue_.get(),
-                                                   daemon->timers_.get(), &daemon->clock_);
-  daemon->retention_->Start();
+  daemon->StartRetention(config);
   daemon->service_ = std::make_unique<CoordinatorService>(daemon->engine_.get());
   if (daemon->queries_) {
     daemon->admin_ = std::make_unique<AdminService>(daemon->engine_.get(), daemon->queries_.get(),
-                                                    &daemon->clock_);
+                                                    &daemon->clock_, daemon->retention_.get());
   }
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -79,6 +78,30 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   return daemon;
 }
 
+absl::Status Daemon::OpenArchive(const DaemonConfig& config, TransactionStore& store) {
+  if (config.archive_dir.empty() || config.retention.retention <= absl::ZeroDuration()) {
+    return absl::OkStatus();
+  }
+  TCC_ASSIGN_OR_RETURN(archive_, TransactionArchive::Open(config.archive_dir));
+  absl::StatusOr<std::unique_ptr<TransactionQueries>> queries = store.OpenQueries();
+  if (!queries.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--archive_dir needs a store that can be read while it is written: ",
+                     queries.status().message()));
+  }
+  retention_queries_ = *std::move(queries);
+  return absl::OkStatus();
+}
+
+void Daemon::StartRetention(const DaemonConfig& config) {
+  retention_timers_ = std::make_unique<TimerQueue>(&clock_);
+  retention_ =
+      std::make_unique<Retention>(config.retention, queue_.get(), retention_timers_.get(), &clock_,
+                                  ArchiveParts{retention_queries_.get(), archive_.get()});
+  retention_->Start();
+  if (archive_) spdlog::info("retention archives to {}", config.archive_dir);
+}
+
 void Daemon::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
@@ -89,6 +112,7 @@ void Daemon::Shutdown() {
                       absl::ToChronoMilliseconds(shutdown_grace_));
   }
   if (retention_) retention_->Stop();
+  if (retention_timers_) retention_timers_->Stop();  // A batch in flight finishes.
   if (engine_) engine_->Shutdown(shutdown_grace_);
   if (timers_) timers_->Stop();
   if (queries_) queries_->Stop();

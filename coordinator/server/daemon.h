@@ -27,6 +27,8 @@ struct DaemonConfig {
   SyncMode sync = SyncMode::kFull;
   EngineOptions engine;
   RetentionOptions retention;
+  // Empty: retention deletes without archiving.
+  std::string archive_dir;
   StoreQueueOptions queue;
   absl::Duration shutdown_grace = absl::Seconds(10);
   // For tests: use this store instead of opening `data_path`.
@@ -45,11 +47,20 @@ class Daemon {
  private:
   Daemon() = default;
 
+  // Opens the archive and retention's queries connection, if archiving.
+  absl::Status OpenArchive(const DaemonConfig& config, TransactionStore& store);
+  void StartRetention(const DaemonConfig& config);
+
   RealClock clock_;
   std::unique_ptr<StoreQueue> queue_;
   std::unique_ptr<TimerQueue> timers_;
   std::unique_ptr<GrpcParticipantTransport> transport_;
   std::unique_ptr<TransactionEngine> engine_;
+  // Retention's own thread, queries connection and archive: archiving
+  // never delays the engine's timers or the operators' queries.
+  std::unique_ptr<TimerQueue> retention_timers_;
+  std::unique_ptr<TransactionQueries> retention_queries_;
+  std::unique_ptr<TransactionArchive> archive_;
   std::unique_ptr<Retention> retention_;
   std::unique_ptr<CoordinatorService> service_;
   std::unique_ptr<QueryExecutor> queries_;

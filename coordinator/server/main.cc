@@ -36,6 +36,9 @@ ABSL_FLAG(uint64_t, max_pending_writes, 200000,
 ABSL_FLAG(int64_t, retention_s, 7 * 24 * 3600,
           "Delete finished transactions (branches and timeline too) this long after they "
           "finished; 0 keeps everything. Unfinished ones are never deleted.");
+ABSL_FLAG(std::string, archive_dir, "",
+          "If set, retention first appends the transactions it deletes to gzip JSON-lines files "
+          "here (one per day of their last update), fsynced before the rows go.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error or off.");
 ABSL_FLAG(std::string, port_file, "", "If set, write the bound port to this file once serving.");
 
@@ -72,6 +75,7 @@ absl::StatusOr<tcc::DaemonConfig> ConfigFromFlags() {
         "--retention_s must be 0 (keep everything) or a number of seconds");
   }
   config.retention.retention = absl::Seconds(absl::GetFlag(FLAGS_retention_s));
+  config.archive_dir = absl::GetFlag(FLAGS_archive_dir);
   if (engine.retry.multiplier < 1.0 || engine.retry.initial_backoff <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--retry_multiplier must be >= 1 and --retry_initial_ms > 0");
   }

@@ -109,7 +109,8 @@ Example:
       --reason "points service lost the freeze; refunded by hand, ticket OPS-123")";
 
 inline constexpr char kStatsDescription[] =
-    "Counts per state, stuck transactions, the oldest unfinished one, failing participants";
+    "Counts per state, stuck transactions, the oldest unfinished one, the store's size and "
+    "retention, failing participants";
 
 inline constexpr char kStatsFooter[] =
     R"(FAILING TARGET lists the participants with unfinished branches whose last call failed,

@@ -80,10 +80,19 @@ json StatsToJson(const v1::StatsReply& stats) {
                            {"failed_attempts", target.failed_attempts()},
                            {"last_error", target.last_error()}});
   }
+  const v1::RetentionStatus& retention = stats.retention();
   return json{{"transactions_by_state", by_state},
               {"stuck", stats.stuck()},
               {"oldest_unfinished_age_ms", stats.oldest_unfinished_age_ms()},
-              {"failing_targets", targets}};
+              {"failing_targets", targets},
+              {"store_bytes", stats.store_bytes()},
+              {"store_free_bytes", stats.store_free_bytes()},
+              {"oldest_finished_age_ms", stats.oldest_finished_age_ms()},
+              {"retention", json{{"retention_s", retention.retention_s()},
+                                 {"archiving", retention.archiving()},
+                                 {"deleted", retention.deleted()},
+                                 {"archived", retention.archived()},
+                                 {"last_pruning_age_ms", retention.last_pruning_age_ms()}}}};
 }
 
 }  // namespace tcc::tccctl

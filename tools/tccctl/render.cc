@@ -1,11 +1,13 @@
 #include "tools/tccctl/render.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "tools/tccctl/format.h"
 #include "tools/tccctl/states.h"
@@ -187,6 +189,51 @@ void RenderFailingTargets(const v1::StatsReply& stats, const Output& output) {
   RenderTable(table, output);
 }
 
+std::string HumanBytes(uint64_t bytes) {
+  if (bytes < 1024) return absl::StrCat(bytes, " B");
+  constexpr std::array<const char*, 4> kUnits = {"KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes) / 1024;
+  size_t unit = 0;
+  while (value >= 1024 && unit + 1 < kUnits.size()) {
+    value /= 1024;
+    ++unit;
+  }
+  return absl::StrFormat("%.1f %s", value, kUnits[unit]);
+}
+
+std::string RetentionText(const v1::RetentionStatus& retention) {
+  if (retention.retention_s() == 0) return "off (finished transactions are kept)";
+  return absl::StrCat(HumanMillis(retention.retention_s() * 1000), " after they finish",
+                      retention.archiving() ? ", archived first" : "");
+}
+
+std::string LastPruningText(const v1::RetentionStatus& retention) {
+  if (retention.retention_s() == 0) return "-";
+  std::string when = retention.last_pruning_age_ms() == 0
+                         ? "none yet"
+                         : absl::StrCat(HumanMillis(retention.last_pruning_age_ms()), " ago");
+  return absl::StrCat(
+      when, "; ", retention.deleted(), " deleted",
+      retention.archiving() ? absl::StrCat(", ", retention.archived(), " archived") : "",
+      " since tccd started");
+}
+
+// What the store holds on disk and what retention does about it.
+void RenderStorage(const v1::StatsReply& stats, const Output& output) {
+  uint64_t rows = 0;
+  for (const auto& [unused, count] : stats.transactions_by_state()) rows += count;
+  *output.out << "\n";
+  RenderFields(
+      {{"Store size", absl::StrCat(HumanBytes(stats.store_bytes()), " (",
+                                   HumanBytes(stats.store_free_bytes()), " free for reuse)")},
+       {"Transactions stored", std::to_string(rows)},
+       {"Oldest finished",
+        stats.oldest_finished_age_ms() == 0 ? "-" : HumanMillis(stats.oldest_finished_age_ms())},
+       {"Retention", RetentionText(stats.retention())},
+       {"Last pruning", LastPruningText(stats.retention())}},
+      output);
+}
+
 }  // namespace
 
 void RenderList(const std::vector<v1::Transaction>& transactions, const Output& output) {
@@ -223,6 +270,7 @@ void RenderStats(const v1::StatsReply& stats, const Output& output) {
                                           ? "-"
                                           : HumanMillis(stats.oldest_unfinished_age_ms())}},
                output);
+  RenderStorage(stats, output);
   RenderFailingTargets(stats, output);
 }
 

@@ -4,13 +4,23 @@
 #include "coordinator/engine/retention.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
 #include "coordinator/domain/manual_time.h"
 #include "coordinator/store/memory_store.h"
+#include "coordinator/store/sqlite_queries.h"
+#include "coordinator/store/sqlite_store.h"
 #include "tests/test_util/status_matchers.h"
+#include "tests/test_util/temp_dir.h"
 
 namespace tcc {
 namespace {
+
+using ::tcc::testing::TempDir;
 
 class RetentionTest : public ::testing::Test {
  protected:
@@ -90,6 +100,94 @@ TEST_F(RetentionTest, ZeroKeepsEverythingAndStopStops) {
   Settle();
   EXPECT_TRUE(store_->Find("f1")->has_value());
   EXPECT_EQ(stopped.stats().batches, 0u);
+}
+
+// With an archive: a batch is read on the queries connection, archived
+// (fsynced), then exactly those gids are deleted; a failed archive write
+// deletes nothing.
+class ArchivingRetentionTest : public ::testing::Test {
+ protected:
+  ArchivingRetentionTest() {
+    auto store = SqliteStore::Open({.path = dir_.File("tccd.db")});
+    EXPECT_OK(store);
+    queue_ = std::make_unique<StoreQueue>(*std::move(store));
+    auto queries = SqliteQueries::Open(dir_.File("tccd.db"));
+    EXPECT_OK(queries);
+    queries_ = *std::move(queries);
+    auto archive = TransactionArchive::Open(dir_.File("archive"));
+    EXPECT_OK(archive);
+    archive_ = *std::move(archive);
+  }
+  ~ArchivingRetentionTest() override { queue_->Stop(); }
+
+  void Add(const std::string& gid, TxState state) {
+    GlobalTransaction gt;
+    gt.gid = gid;
+    gt.state = state;
+    gt.created_ms = gt.updated_ms = clock_.NowMs();
+    gt.branches.push_back({.branch_id = "b1", .target = "t:1", .action = "a"});
+    ASSERT_OK(
+        queue_->RunAndWait([&](TransactionStore& store) { return store.Create(gt).status(); }));
+  }
+  bool Stored(const std::string& gid) {
+    bool found = false;
+    EXPECT_OK(queue_->RunAndWait([&](TransactionStore& store) -> absl::Status {
+      auto gt = store.Find(gid);
+      found = gt.ok() && gt->has_value();
+      return gt.status();
+    }));
+    return found;
+  }
+  void Settle() {
+    do {
+      EXPECT_OK(queue_->RunAndWait([](TransactionStore&) { return absl::OkStatus(); }));
+    } while (scheduler_.RunDue() > 0);
+  }
+  std::string ArchiveFile() {
+    return dir_.File("archive/" + TransactionArchive::FileNameFor(clock_.NowMs()));
+  }
+
+  TempDir dir_;
+  ManualClock clock_;
+  ManualScheduler scheduler_{&clock_};
+  std::unique_ptr<StoreQueue> queue_;
+  std::unique_ptr<TransactionQueries> queries_;
+  std::unique_ptr<TransactionArchive> archive_;
+};
+
+TEST_F(ArchivingRetentionTest, ArchivesThenDeletesAndAFailedArchiveDeletesNothing) {
+  for (const char* gid : {"f1", "f2", "f3"}) Add(gid, TxState::kCommitted);
+  Add("open", TxState::kCommitting);
+  std::string file = ArchiveFile();
+  Retention retention({.retention = absl::Hours(1), .interval = absl::Minutes(1), .batch = 2},
+                      queue_.get(), &scheduler_, &clock_, {queries_.get(), archive_.get()});
+  retention.Start();
+  // The archive directory turns into a file: every append fails.
+  std::filesystem::rename(dir_.File("archive"), dir_.File("archive.away"));
+  std::ofstream(dir_.File("archive")) << "x";
+  scheduler_.Advance(absl::Hours(1) + absl::Minutes(1));
+  Settle();
+  EXPECT_TRUE(Stored("f1") && Stored("f2") && Stored("f3")) << "not archived: not deleted";
+  EXPECT_EQ(retention.stats().archived, 0u);
+  EXPECT_EQ(scheduler_.NextDue(), clock_.Now() + absl::Minutes(1)) << "tried again later";
+
+  std::filesystem::remove(dir_.File("archive"));
+  std::filesystem::rename(dir_.File("archive.away"), dir_.File("archive"));
+  scheduler_.Advance(absl::Minutes(1));
+  Settle();
+  EXPECT_FALSE(Stored("f1") || Stored("f2") || Stored("f3"));
+  EXPECT_TRUE(Stored("open")) << "an unfinished GT is neither archived nor deleted";
+  EXPECT_EQ(retention.stats().archived, 3u);
+  EXPECT_EQ(retention.stats().deleted, 3u);
+  gzFile gz = gzopen(file.c_str(), "rb");
+  ASSERT_NE(gz, nullptr) << file;
+  std::string text(4096, '\0');
+  text.resize(std::max(0, gzread(gz, text.data(), static_cast<unsigned>(text.size()))));
+  gzclose(gz);
+  for (const char* gid : {"f1", "f2", "f3"}) {
+    EXPECT_NE(text.find(absl::StrCat("\"gid\":\"", gid, "\"")), std::string::npos) << gid;
+  }
+  EXPECT_EQ(text.find("\"open\""), std::string::npos);
 }
 
 }  // namespace

@@ -276,6 +276,14 @@ TEST_F(AdminTest, StatsCountStatesStuckAndFailingTargets) {
   ASSERT_EQ(stats->failing_targets_size(), 1);
   EXPECT_EQ(stats->failing_targets(0).target(), down_.address());
   EXPECT_EQ(stats->failing_targets(0).failing_branches(), 1u);
+  // The store and retention (the default: a week, no archive, nothing due).
+  EXPECT_GT(stats->store_bytes(), 4096u) << "a real file";
+  EXPECT_LE(stats->store_free_bytes(), stats->store_bytes());
+  EXPECT_GE(stats->oldest_finished_age_ms(), 0);
+  EXPECT_LT(stats->oldest_finished_age_ms(), 60000) << "ok-1 finished moments ago";
+  EXPECT_EQ(stats->retention().retention_s(), 7 * 24 * 3600);
+  EXPECT_FALSE(stats->retention().archiving());
+  EXPECT_EQ(stats->retention().deleted(), 0u);
 }
 
 }  // namespace

@@ -317,6 +317,14 @@ TEST_F(CliTest, StatsTablesAndJson) {
   target->set_failing_branches(2);
   target->set_failed_attempts(14);
   target->set_last_error("connection refused");
+  stats.set_store_bytes(3 * 1024 * 1024 + 512 * 1024);
+  stats.set_store_free_bytes(900 * 1024);
+  stats.set_oldest_finished_age_ms(7 * 24 * 3600 * 1000LL + 60000);
+  stats.mutable_retention()->set_retention_s(7 * 24 * 3600);
+  stats.mutable_retention()->set_archiving(true);
+  stats.mutable_retention()->set_deleted(1200);
+  stats.mutable_retention()->set_archived(1200);
+  stats.mutable_retention()->set_last_pruning_age_ms(20000);
   admin_.stats_reply = stats;
   ASSERT_EQ(Run({"stats"}), kExitOk) << err();
   EXPECT_EQ(out(),
@@ -332,10 +340,25 @@ TEST_F(CliTest, StatsTablesAndJson) {
             "  Stuck:              1\n"
             "  Oldest unfinished:  3m12s\n"
             "\n"
+            "  Store size:           3.5 MiB (900.0 KiB free for reuse)\n"
+            "  Transactions stored:  42\n"
+            "  Oldest finished:      7d\n"
+            "  Retention:            7d after they finish, archived first\n"
+            "  Last pruning:         20s ago; 1200 deleted, 1200 archived since tccd started\n"
+            "\n"
             "FAILING TARGET  BRANCHES  FAILED ATTEMPTS  LAST ERROR\n"
             "127.0.0.1:9002  2         14               connection refused\n");
   ASSERT_EQ(Run({"stats", "--json"}), kExitOk);
   EXPECT_EQ(nlohmann::json::parse(out())["transactions_by_state"]["COMMITTED"], 40);
+  EXPECT_EQ(nlohmann::json::parse(out())["store_free_bytes"], 900 * 1024);
+  EXPECT_EQ(nlohmann::json::parse(out())["retention"]["deleted"], 1200);
+  stats.mutable_retention()->set_retention_s(0);
+  admin_.stats_reply = stats;
+  ASSERT_EQ(Run({"stats"}), kExitOk);
+  EXPECT_NE(out().find("Retention:            off (finished transactions are kept)\n"
+                       "  Last pruning:         -\n"),
+            std::string::npos)
+      << out();
 }
 
 TEST_F(CliTest, GlobalOptionsAddressAndTimeout) {
