@@ -8,10 +8,13 @@
 
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
+#include "tests/participant-sdk/pass_log.h"
 #include "tests/test_util/status_matchers.h"
 
 namespace tcc::sdk::internal {
 namespace {
+
+using ::tcc::sdk::testing::PassLog;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 
@@ -48,32 +51,6 @@ class FakeBatches {
   const int full_batches_;
   mutable absl::Mutex mu_;
   std::vector<absl::Time> cutoffs_ ABSL_GUARDED_BY(mu_);
-};
-
-// What the Pruner reported through on_pass.
-class PassLog {
- public:
-  void Record(const absl::StatusOr<int64_t>& pruned) {
-    absl::MutexLock lock(&mu_);
-    ++passes_;
-    if (pruned.ok()) rows_ += *pruned;
-  }
-  // True once `passes` passes were reported (false after a generous
-  // timeout, so a broken pruner fails instead of hanging).
-  bool WaitForPasses(int passes) {
-    absl::MutexLock lock(&mu_);
-    auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return passes_ >= passes; };
-    return mu_.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(30));
-  }
-  int64_t rows() const {
-    absl::MutexLock lock(&mu_);
-    return rows_;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  int passes_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t rows_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 TEST(RunPrunePassTest, RunsBatchesUntilOneIsNotFull) {
@@ -131,7 +108,7 @@ TEST(PrunerTest, RunsPassesInTheBackgroundWithTheInjectedClock) {
                 {.retention = absl::Hours(2),
                  .interval = absl::Milliseconds(1),
                  .clock = [] { return kNow; },
-                 .on_pass = [&](const absl::StatusOr<int64_t>& pruned) { log.Record(pruned); }},
+                 .on_pass = log.Callback()},
                 batches.Fn());
   pruner.Start();
   ASSERT_TRUE(log.WaitForPasses(3));
@@ -144,9 +121,7 @@ TEST(PrunerTest, RunsPassesInTheBackgroundWithTheInjectedClock) {
 TEST(PrunerTest, StopEndsAPassThatWouldNeverEnd) {
   FakeBatches batches(-1);  // Every batch full: the pass only ends on Stop.
   PassLog log;
-  Pruner pruner("test rows",
-                {.interval = absl::Milliseconds(1),
-                 .on_pass = [&](const absl::StatusOr<int64_t>& pruned) { log.Record(pruned); }},
+  Pruner pruner("test rows", {.interval = absl::Milliseconds(1), .on_pass = log.Callback()},
                 batches.Fn());
   pruner.Start();
   ASSERT_TRUE(batches.WaitForFirstCall());
