@@ -4,11 +4,14 @@
 #include "tcc/sdk/barrier.h"
 
 #include <optional>
+#include <set>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "participant-sdk/src/absl_compat.h"
 #include "participant-sdk/src/ids.h"
+#include "participant-sdk/src/pruner.h"
 #include "tcc/common/status_macros.h"
 
 namespace tcc::sdk {
@@ -31,6 +34,21 @@ constexpr char kCreateTable[] =
     " reason TEXT NOT NULL,"
     " created_unix_ms BIGINT NOT NULL,"
     " PRIMARY KEY (gid, branch_id, op))";
+// Pruning walks rows oldest first. Created on every start, so a database
+// made before pruning existed gains it in place (once; it takes the write
+// lock while it is built).
+constexpr char kCreateAgeIndex[] =
+    "CREATE INDEX IF NOT EXISTS tcc_barrier_by_age ON tcc_barrier (created_unix_ms)";
+
+// The oldest rows of branches whose every row is older than the cutoff: a
+// branch with a recent delivery keeps all its rows, so a branch is always
+// either fully remembered or fully forgotten.
+constexpr char kSelectPrunable[] =
+    "SELECT b.gid, b.branch_id FROM tcc_barrier AS b"
+    " WHERE b.created_unix_ms < ? AND NOT EXISTS ("
+    " SELECT 1 FROM tcc_barrier AS y WHERE y.gid = b.gid AND y.branch_id = b.branch_id"
+    " AND y.created_unix_ms >= ?)"
+    " ORDER BY b.created_unix_ms LIMIT ?";
 
 // The unique key decides which delivery is first: exactly one concurrent
 // INSERT changes a row, whatever the interleaving.
@@ -162,10 +180,55 @@ absl::StatusOr<BarrierAnswer> RunPhase(Database& db, const BranchRequest& r, con
   return answer;
 }
 
+using Branch = std::pair<std::string, std::string>;
+
+absl::StatusOr<internal::PruneBatchResult> PruneInTx(LocalTx& tx, int64_t cutoff_ms, int limit) {
+  TCC_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                       tx.Query(kSelectPrunable, {cutoff_ms, cutoff_ms, int64_t{limit}}));
+  std::set<Branch> branches;
+  for (const Row& row : rows) branches.emplace(row[0].AsText(), row[1].AsText());
+  internal::PruneBatchResult result{.full = rows.size() == static_cast<size_t>(limit)};
+  for (const auto& [gid, branch_id] : branches) {
+    TCC_ASSIGN_OR_RETURN(
+        int64_t deleted,
+        tx.Exec("DELETE FROM tcc_barrier WHERE gid = ? AND branch_id = ?", {gid, branch_id}));
+    result.rows += deleted;
+  }
+  return result;
+}
+
 }  // namespace
 
 absl::Status CreateBarrierTable(Database& db) {
-  return db.RunInTransaction([](LocalTx& tx) { return tx.Exec(kCreateTable).status(); });
+  return db.RunInTransaction([](LocalTx& tx) -> absl::Status {
+    TCC_RETURN_IF_ERROR(tx.Exec(kCreateTable).status());
+    return tx.Exec(kCreateAgeIndex).status();
+  });
+}
+
+namespace internal {
+
+absl::StatusOr<PruneBatchResult> PruneBarrierBatch(Database& db, absl::Time cutoff, int limit) {
+  PruneBatchResult result;
+  TCC_RETURN_IF_ERROR(db.RunInTransaction([&](LocalTx& tx) -> absl::Status {
+    TCC_ASSIGN_OR_RETURN(result, PruneInTx(tx, absl::ToUnixMillis(cutoff), limit));
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
+}  // namespace internal
+
+absl::StatusOr<int64_t> PruneBarrier(Database& db, absl::Time now, const PruningOptions& options) {
+  TCC_RETURN_IF_ERROR(internal::ValidatePruningOptions(options));
+  if (options.retention == absl::ZeroDuration()) return 0;
+  TCC_RETURN_IF_ERROR(CreateBarrierTable(db));
+  return internal::RunPrunePass(
+      options, now,
+      [&db](absl::Time cutoff, int limit) {
+        return internal::PruneBarrierBatch(db, cutoff, limit);
+      },
+      [] { return false; });
 }
 
 absl::StatusOr<BarrierAnswer> RunTry(Database& db, const BranchRequest& request,

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "participant-sdk/src/absl_compat.h"
 #include "participant-sdk/src/ids.h"
+#include "participant-sdk/src/pruner.h"
 #include "tcc/common/status_macros.h"
 
 namespace tcc::sdk {
@@ -21,6 +22,13 @@ constexpr char kCreateTable[] =
     " gid TEXT NOT NULL PRIMARY KEY,"
     " decision TEXT NOT NULL,"
     " created_unix_ms BIGINT NOT NULL)";
+// Pruning deletes the oldest rows first. Created on every start, so a
+// database made before pruning existed gains it in place.
+constexpr char kCreateAgeIndex[] =
+    "CREATE INDEX IF NOT EXISTS tcc_decision_by_age ON tcc_decision (created_unix_ms)";
+constexpr char kDeleteOldest[] =
+    "DELETE FROM tcc_decision WHERE gid IN (SELECT gid FROM tcc_decision"
+    " WHERE created_unix_ms < ? ORDER BY created_unix_ms LIMIT ?)";
 
 absl::StatusOr<bool> InsertDecision(LocalTx& tx, std::string_view gid, const char* decision) {
   TCC_RETURN_IF_ERROR(tx.Exec(kCreateTable).status());
@@ -65,7 +73,37 @@ absl::StatusOr<LocalCommit> CommitInTx(LocalTx& tx, std::string_view gid,
 }  // namespace
 
 absl::Status CreateDecisionTable(Database& db) {
-  return db.RunInTransaction([](LocalTx& tx) { return tx.Exec(kCreateTable).status(); });
+  return db.RunInTransaction([](LocalTx& tx) -> absl::Status {
+    TCC_RETURN_IF_ERROR(tx.Exec(kCreateTable).status());
+    return tx.Exec(kCreateAgeIndex).status();
+  });
+}
+
+namespace internal {
+
+absl::StatusOr<PruneBatchResult> PruneDecisionBatch(Database& db, absl::Time cutoff, int limit) {
+  int64_t deleted = 0;
+  TCC_RETURN_IF_ERROR(db.RunInTransaction([&](LocalTx& tx) -> absl::Status {
+    TCC_ASSIGN_OR_RETURN(deleted,
+                         tx.Exec(kDeleteOldest, {absl::ToUnixMillis(cutoff), int64_t{limit}}));
+    return absl::OkStatus();
+  }));
+  return PruneBatchResult{.rows = deleted, .full = deleted == limit};
+}
+
+}  // namespace internal
+
+absl::StatusOr<int64_t> PruneDecisions(Database& db, absl::Time now,
+                                       const PruningOptions& options) {
+  TCC_RETURN_IF_ERROR(internal::ValidatePruningOptions(options));
+  if (options.retention == absl::ZeroDuration()) return 0;
+  TCC_RETURN_IF_ERROR(CreateDecisionTable(db));
+  return internal::RunPrunePass(
+      options, now,
+      [&db](absl::Time cutoff, int limit) {
+        return internal::PruneDecisionBatch(db, cutoff, limit);
+      },
+      [] { return false; });
 }
 
 absl::StatusOr<LocalCommit> CommitLocally(Database& db, std::string_view gid,

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "participant-sdk/src/absl_compat.h"
 #include "participant-sdk/src/ids.h"
+#include "participant-sdk/src/pruner.h"
 #include "participant-sdk/src/server_host.h"
 #include "tcc/common/grpc_status.h"
 #include "tcc/common/status_macros.h"
@@ -126,7 +127,13 @@ class ParticipantService final : public tcc::v1::Participant::CallbackService {
 class ParticipantServer::Impl {
  public:
   Impl(std::shared_ptr<Database> db, ParticipantServerOptions options)
-      : db_(std::move(db)), host_(options.worker_threads, options.max_queued_calls) {}
+      : db_(std::move(db)),
+        pruning_(options.pruning),
+        pruner_("barrier rows", options.pruning,
+                [db = db_.get()](absl::Time cutoff, int limit) {
+                  return internal::PruneBarrierBatch(*db, cutoff, limit);
+                }),
+        host_(options.worker_threads, options.max_queued_calls) {}
 
   absl::Status AddAction(std::string_view name, ActionHandlers handlers) {
     TCC_RETURN_IF_ERROR(ValidateHandlers(name, handlers));
@@ -144,6 +151,7 @@ class ParticipantServer::Impl {
     if (service_ != nullptr) return absl::FailedPreconditionError("server already started");
     if (db_ == nullptr) return absl::InvalidArgumentError("ParticipantServer needs a database");
     if (actions_.empty()) return absl::FailedPreconditionError("no action registered");
+    TCC_RETURN_IF_ERROR(internal::ValidatePruningOptions(pruning_));
     TCC_RETURN_IF_ERROR(CreateBarrierTable(*db_));
     // From here on actions_ is read-only: the service reads it unlocked.
     service_ = std::make_unique<ParticipantService>(*db_, actions_, host_.pool());
@@ -152,15 +160,27 @@ class ParticipantServer::Impl {
       return absl::Status(started.code(), absl::StrCat("participant server: ", started.message()));
     }
     spdlog::info("tcc participant serving {} action(s) on port {}", actions_.size(), port());
+    pruner_.Start();
     return absl::OkStatus();
   }
 
+  absl::StatusOr<int64_t> PruneBarrierNow() {
+    if (db_ == nullptr) return absl::InvalidArgumentError("ParticipantServer needs a database");
+    return PruneBarrier(*db_, internal::PruningNow(pruning_), pruning_);
+  }
+
   int port() const { return host_.port(); }
-  void Shutdown() { host_.Shutdown(); }
+  void Shutdown() {
+    pruner_.Stop();
+    host_.Shutdown();
+  }
   void Wait() { host_.Wait(); }
 
  private:
   const std::shared_ptr<Database> db_;
+  const PruningOptions pruning_;
+  // Stopped by Shutdown, or destroyed before db_.
+  internal::Pruner pruner_;
   ActionMap actions_;
   std::unique_ptr<ParticipantService> service_;
   // Declared last: destroyed (shut down) first, while service_ still exists.
@@ -183,6 +203,8 @@ absl::Status ParticipantServer::AddAction(std::string_view name, ActionHandlers 
 absl::Status ParticipantServer::Start(std::string_view address) { return impl_->Start(address); }
 
 int ParticipantServer::port() const { return impl_->port(); }
+
+absl::StatusOr<int64_t> ParticipantServer::PruneBarrierNow() { return impl_->PruneBarrierNow(); }
 
 void ParticipantServer::Shutdown() { impl_->Shutdown(); }
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "participant-sdk/src/absl_compat.h"
+#include "participant-sdk/src/pruner.h"
 #include "participant-sdk/src/server_host.h"
 #include "tcc/common/grpc_status.h"
 #include "tcc/common/status_macros.h"
@@ -51,27 +52,43 @@ class StatusEndpoint::Impl {
   Impl(std::shared_ptr<Database> db, StatusEndpointOptions options)
       : db_(std::move(db)),
         options_(options),
+        pruner_("decision rows", options.pruning,
+                [db = db_.get()](absl::Time cutoff, int limit) {
+                  return internal::PruneDecisionBatch(*db, cutoff, limit);
+                }),
         host_(options.worker_threads, options.max_queued_calls) {}
 
   absl::Status Start(std::string_view address) {
     if (service_ != nullptr)
       return absl::FailedPreconditionError("status endpoint already started");
     if (db_ == nullptr) return absl::InvalidArgumentError("StatusEndpoint needs a database");
+    TCC_RETURN_IF_ERROR(internal::ValidatePruningOptions(options_.pruning));
     TCC_RETURN_IF_ERROR(CreateDecisionTable(*db_));
     service_ = std::make_unique<StatusService>(*db_, options_.hooks, host_.pool());
     absl::Status started = host_.Start(address, service_.get());
     if (!started.ok()) {
       return absl::Status(started.code(), absl::StrCat("status endpoint: ", started.message()));
     }
+    pruner_.Start();
     return absl::OkStatus();
   }
 
+  absl::StatusOr<int64_t> PruneDecisionsNow() {
+    if (db_ == nullptr) return absl::InvalidArgumentError("StatusEndpoint needs a database");
+    return PruneDecisions(*db_, internal::PruningNow(options_.pruning), options_.pruning);
+  }
+
   int port() const { return host_.port(); }
-  void Shutdown() { host_.Shutdown(); }
+  void Shutdown() {
+    pruner_.Stop();
+    host_.Shutdown();
+  }
 
  private:
   const std::shared_ptr<Database> db_;
   const StatusEndpointOptions options_;
+  // Stopped by Shutdown, or destroyed before db_.
+  internal::Pruner pruner_;
   std::unique_ptr<StatusService> service_;
   // Declared last: destroyed (shut down) first, while service_ still exists.
   internal::ServerHost host_;
@@ -85,6 +102,8 @@ StatusEndpoint::~StatusEndpoint() = default;
 absl::Status StatusEndpoint::Start(std::string_view address) { return impl_->Start(address); }
 
 int StatusEndpoint::port() const { return impl_->port(); }
+
+absl::StatusOr<int64_t> StatusEndpoint::PruneDecisionsNow() { return impl_->PruneDecisionsNow(); }
 
 void StatusEndpoint::Shutdown() { impl_->Shutdown(); }
 

@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tcc/v1/participant.grpc.pb.h"
+#include "tests/participant-sdk/pass_log.h"
 #include "tests/participant-sdk/points_service.h"
 #include "tests/participant-sdk/test_db.h"
 
@@ -57,9 +58,19 @@ class ParticipantServerTest : public ::testing::Test {
     return stub_->Cancel(&ctx, request, reply);
   }
 
+  // Pruning options on a clock the test moves forward.
+  PruningOptions Pruning(absl::Duration interval) {
+    return {.interval = interval,
+            .clock = [this] { return absl::Now() + absl::Hours(clock_ahead_h_.load()); },
+            .on_pass = passes_.Callback()};
+  }
+
   TempDir dir_;
   std::shared_ptr<Database> db_;
   PointsService points_;
+  // Used by the server's pruning thread: declared before server_.
+  std::atomic<int64_t> clock_ahead_h_{0};
+  PassLog passes_;
   std::unique_ptr<ParticipantServer> server_;
   std::unique_ptr<tcc::v1::Participant::Stub> stub_;
 };
@@ -199,6 +210,64 @@ TEST_F(ParticipantServerTest, FullQueueIsResourceExhausted) {
   EXPECT_TRUE(first_status.ok());
   EXPECT_EQ(exhausted, kMore - 1);
   EXPECT_EQ(ok, 1);
+}
+
+TEST_F(ParticipantServerTest, PrunesOldBarrierRowsInTheBackground) {
+  Start({.pruning = Pruning(absl::Milliseconds(1))});
+  tcc::v1::BranchReply reply;
+  ASSERT_TRUE(Call("try", PointsService::Request("gid-1", "b1", "alice", 30), &reply).ok());
+  ASSERT_TRUE(passes_.WaitForPasses(passes_.passes() + 2));
+  EXPECT_EQ(BarrierRows(*db_), 1) << "a young row survives the passes";
+
+  clock_ahead_h_ = 8 * 24;  // The row is now older than the 7-day default.
+  ASSERT_TRUE(passes_.WaitForRows(1));
+  EXPECT_EQ(BarrierRows(*db_), 0);
+  EXPECT_EQ(passes_.failures(), 0);
+}
+
+TEST_F(ParticipantServerTest, ShutdownStopsThePrunerWithoutWaitingForItsInterval) {
+  Start({.pruning = Pruning(absl::Hours(1))});
+  absl::Time before = absl::Now();
+  server_->Shutdown();  // Would wait an hour (the test times out) otherwise.
+  EXPECT_LT(absl::Now() - before, absl::Seconds(20));
+  EXPECT_EQ(passes_.passes(), 0) << "the first pass waits one interval";
+}
+
+TEST_F(ParticipantServerTest, PruneBarrierNowUsesTheRetentionAndTheClock) {
+  Start({.pruning = Pruning(absl::InfiniteDuration())});
+  tcc::v1::BranchReply reply;
+  ASSERT_TRUE(Call("try", PointsService::Request("gid-1", "b1", "alice", 30), &reply).ok());
+  ASSERT_TRUE(Call("confirm", PointsService::Request("gid-1", "b1", "alice", 30), &reply).ok());
+
+  absl::StatusOr<int64_t> young = server_->PruneBarrierNow();
+  ASSERT_OK(young);
+  EXPECT_EQ(*young, 0);
+  clock_ahead_h_ = 8 * 24;
+  absl::StatusOr<int64_t> old = server_->PruneBarrierNow();
+  ASSERT_OK(old);
+  EXPECT_EQ(*old, 2);
+  EXPECT_EQ(BarrierRows(*db_), 0);
+  EXPECT_EQ(passes_.passes(), 0) << "an infinite interval runs no background pass";
+}
+
+TEST_F(ParticipantServerTest, RetentionZeroKeepsEveryBarrierRow) {
+  PruningOptions pruning = Pruning(absl::InfiniteDuration());
+  pruning.retention = absl::ZeroDuration();
+  Start({.pruning = pruning});
+  tcc::v1::BranchReply reply;
+  ASSERT_TRUE(Call("try", PointsService::Request("gid-1", "b1", "alice", 30), &reply).ok());
+  clock_ahead_h_ = 24 * 365;
+  absl::StatusOr<int64_t> pruned = server_->PruneBarrierNow();
+  ASSERT_OK(pruned);
+  EXPECT_EQ(*pruned, 0);
+  EXPECT_EQ(BarrierRows(*db_), 1);
+}
+
+TEST_F(ParticipantServerTest, StartRejectsANegativeRetention) {
+  server_ = std::make_unique<ParticipantServer>(
+      db_, ParticipantServerOptions{.pruning = {.retention = -absl::Hours(1)}});
+  ASSERT_OK(server_->AddAction("points.freeze", points_.Handlers()));
+  EXPECT_TRUE(absl::IsInvalidArgument(server_->Start("127.0.0.1:0")));
 }
 
 }  // namespace

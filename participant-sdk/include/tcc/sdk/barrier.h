@@ -26,6 +26,32 @@
 // ParticipantServer calls these functions for you; use them directly only to
 // serve the protocol some other way (a message queue, another RPC stack).
 //
+// Pruning (PruneBarrier, run in the background by ParticipantServer). The
+// rule: the coordinator sends nothing for a transaction once it is final and
+// the deadline of its last call has passed, and it deletes finished
+// transactions after its own retention (tccd --retention_s, 7 days by
+// default). A barrier row is therefore safe to delete once it is older than
+// the coordinator's retention plus the longest call deadline, and the SDK's
+// retention must be at least tccd's --retention_s (the default is equal:
+// kDefaultRetention; call deadlines are seconds). Rows go a whole branch at
+// a time, once the branch's newest row is older than the retention, so a
+// branch with a recent delivery keeps every row and a branch is never half
+// forgotten. The barrier cannot tell a Try still awaiting its Confirm or
+// Cancel from a finished saga step (which never gets either), so a branch
+// whose only row is its Try goes by age alone too: the rule assumes a
+// transaction ends within the retention of its last delivery here.
+//
+// A forgotten branch looks never delivered. Pruned too early (a retention
+// shorter than tccd's, or a transaction still unfinished, e.g. this
+// participant was unreachable for longer than the retention while the
+// coordinator retried its Confirm), a late duplicate Cancel would look like
+// an empty compensation and release nothing, a late Try after a pruned
+// Cancel would no longer be refused and would reserve what nobody releases,
+// and a late Confirm would fail with FAILED_PRECONDITION. So don't: keep the
+// retention >= tccd's, and at 0 (keep everything) when bringing back a
+// participant after such an outage, until the coordinator shows no
+// unfinished transaction for it.
+//
 // Thread-safety: every function may be called from many threads, and from
 // many processes on the same database file, at once.
 #pragma once
@@ -35,7 +61,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "tcc/sdk/local_db.h"
+#include "tcc/sdk/pruning.h"
 #include "tcc/v1/participant.pb.h"
 
 namespace tcc::sdk {
@@ -94,8 +122,18 @@ struct BarrierAnswer {
 inline constexpr char kCancelledBeforeTryReason[] =
     "branch was cancelled before its try arrived (anti-hanging)";
 
-// Creates the barrier table if it does not exist. Idempotent.
+// Creates the barrier table and its index by age if they do not exist
+// (upgrading a table made before pruning existed). Idempotent.
 absl::Status CreateBarrierTable(Database& db);
+
+// Deletes the rows of every branch whose newest row is older than
+// now - options.retention, oldest first, in local transactions of
+// options.batch rows each plus the rest of their branches (at most three
+// times that; the next one starts as soon as one commits), and returns how
+// many rows went. Creates the table if missing. Retention zero deletes
+// nothing. options.interval, clock and on_pass are not used here.
+absl::StatusOr<int64_t> PruneBarrier(Database& db, absl::Time now,
+                                     const PruningOptions& options = {});
 
 absl::StatusOr<BarrierAnswer> RunTry(Database& db, const BranchRequest& request,
                                      const TryHandler& handler);

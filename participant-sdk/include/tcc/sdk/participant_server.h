@@ -21,18 +21,25 @@
 // call. Handlers therefore run concurrently with each other and must only
 // share state through the database or their own synchronization.
 //
+// Retention: the server also deletes old barrier rows in the background
+// (ParticipantServerOptions::pruning; barrier.h states the rule: never
+// below tccd's --retention_s), on a thread of its own that Shutdown stops.
+//
 // Thread-safety: AddAction before Start, from one thread. After Start the
 // server is safe to use from any thread; Shutdown is idempotent and is also
 // done by the destructor.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "tcc/sdk/barrier.h"
 #include "tcc/sdk/local_db.h"
+#include "tcc/sdk/pruning.h"
 
 namespace tcc::sdk {
 
@@ -41,6 +48,9 @@ struct ParticipantServerOptions {
   int worker_threads = 4;
   // Calls waiting for a worker before new ones get RESOURCE_EXHAUSTED.
   int max_queued_calls = 256;
+  // Background deletion of barrier rows: retention 7 days (0 keeps
+  // everything), a pass every minute, the first one a minute after Start.
+  PruningOptions pruning;
 };
 
 class ParticipantServer {
@@ -61,7 +71,15 @@ class ParticipantServer {
   // The bound port, once started.
   int port() const;
 
-  // Stops accepting calls, lets the calls in flight finish, stops workers.
+  // One pruning pass now, with the options' retention, batch and clock:
+  // the barrier rows deleted (see PruneBarrier); 0 with a zero retention.
+  // For tests, and for services that drive pruning themselves
+  // (pruning.interval = absl::InfiniteDuration() turns the background off).
+  // Any time, from any thread.
+  absl::StatusOr<int64_t> PruneBarrierNow();
+
+  // Stops accepting calls, lets the calls in flight finish, stops the
+  // pruner and the workers.
   void Shutdown();
 
   // Blocks until Shutdown is called from another thread.

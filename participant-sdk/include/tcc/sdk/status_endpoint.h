@@ -9,17 +9,25 @@
 // Pass the status endpoint's "host:port" as BeginParams::status_endpoint, and
 // use the same Database with InitiatorClient::CommitWithLocalTransaction.
 //
+// The endpoint owns the decision table (CommitWithLocalTransaction needs an
+// endpoint), so it also deletes old decision rows in the background
+// (StatusEndpointOptions::pruning; decision.h states the rule: never below
+// tccd's --retention_s), on a thread of its own that Shutdown stops.
+//
 // Threading as ParticipantServer: callback API, the database work on a small
 // bounded worker pool. Thread-safety: Start once; port and Shutdown from any
 // thread; Shutdown is idempotent and done by the destructor.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "tcc/sdk/hooks.h"
 #include "tcc/sdk/local_db.h"
+#include "tcc/sdk/pruning.h"
 
 namespace tcc::sdk {
 
@@ -28,6 +36,9 @@ struct StatusEndpointOptions {
   int max_queued_calls = 256;
   // Optional hook points (kHookBeforeFence); must outlive the endpoint.
   const HookRegistry* hooks = nullptr;
+  // Background deletion of decision rows: retention 7 days (0 keeps
+  // everything), a pass every minute, the first one a minute after Start.
+  PruningOptions pruning;
 };
 
 class StatusEndpoint {
@@ -40,6 +51,15 @@ class StatusEndpoint {
   // Creates the decision table, binds `address` (port 0 picks one), serves.
   absl::Status Start(std::string_view address);
   int port() const;
+
+  // One pruning pass now, with the options' retention, batch and clock:
+  // the decision rows deleted (see PruneDecisions); 0 with a zero
+  // retention. For tests, and for services that drive pruning themselves
+  // (pruning.interval = absl::InfiniteDuration() turns the background off).
+  // Any time, from any thread.
+  absl::StatusOr<int64_t> PruneDecisionsNow();
+
+  // Stops the pruner and the server; idempotent.
   void Shutdown();
 
  private:
