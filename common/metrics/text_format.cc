@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace tcc::metrics {
@@ -51,9 +52,20 @@ std::string EscapeLabelValue(absl::string_view value) { return Escape(value, /*q
 std::string FormatValue(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  char buffer[32];
-  auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  return std::string(buffer, end);
+  // Go's strconv.FormatFloat(value, 'g', -1, 64), as Prometheus' own
+  // clients write: the shortest digits, in exponent form only when the
+  // exponent is below -4 or at least 6 ("1e-05", "0.0005", "1e+06").
+  char buffer[64];
+  std::to_chars_result written =
+      std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::scientific);
+  std::string scientific(buffer, written.ptr);
+  int exponent = 0;
+  if (size_t e = scientific.find('e'); e != std::string::npos) {
+    (void)absl::SimpleAtoi(scientific.substr(e + 1), &exponent);
+  }
+  if (exponent < -4 || exponent >= 6) return scientific;
+  written = std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::fixed);
+  return std::string(buffer, written.ptr);
 }
 
 std::string FormatLabels(const std::vector<std::string>& names,

@@ -18,8 +18,8 @@ inline constexpr absl::string_view kTextContentType = "text/plain; version=0.0.4
 std::string EscapeHelp(absl::string_view help);
 // Label values: backslash -> \\, double quote -> \", newline -> \n.
 std::string EscapeLabelValue(absl::string_view value);
-// The shortest text that reads back as `value`: "3", "0.25", "1e-05",
-// "+Inf", "-Inf", "NaN".
+// The shortest text that reads back as `value`, as Go's Prometheus client
+// writes it: "3", "0.25", "0.0005", "1e-05", "1e+06", "+Inf", "-Inf", "NaN".
 std::string FormatValue(double value);
 // `{a="x",b="y"}` (empty when there are no labels); the values are escaped.
 // `names` and `values` have the same length.

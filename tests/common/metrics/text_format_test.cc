@@ -24,6 +24,14 @@ TEST(TextFormatTest, FormatsValuesInTheirShortestForm) {
   EXPECT_EQ(FormatValue(0.25), "0.25");
   EXPECT_EQ(FormatValue(0.005), "0.005");
   EXPECT_EQ(FormatValue(-1.5), "-1.5");
+  // Go's 'g' rule: exponent form below 1e-4 and from 1e6 up.
+  EXPECT_EQ(FormatValue(0.0005), "0.0005");
+  EXPECT_EQ(FormatValue(0.0001), "0.0001");
+  EXPECT_EQ(FormatValue(0.00001), "1e-05");
+  EXPECT_EQ(FormatValue(123456), "123456");
+  EXPECT_EQ(FormatValue(1e6), "1e+06");
+  EXPECT_EQ(FormatValue(1234567.5), "1.2345675e+06");
+  EXPECT_EQ(FormatValue(7.515), "7.515");
   EXPECT_EQ(FormatValue(std::numeric_limits<double>::infinity()), "+Inf");
   EXPECT_EQ(FormatValue(-std::numeric_limits<double>::infinity()), "-Inf");
   EXPECT_EQ(FormatValue(std::numeric_limits<double>::quiet_NaN()), "NaN");
