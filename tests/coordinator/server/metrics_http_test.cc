@@ -2,6 +2,7 @@
 // TCC transaction over gRPC against a fake participant, then /metrics,
 // /healthz and /readyz are fetched with an HTTP client. Also the readiness
 // rules on their own, against a store queue whose writer can be held.
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -9,6 +10,7 @@
 #include "absl/synchronization/notification.h"
 #include "coordinator/server/readiness.h"
 #include "coordinator/store/memory_store.h"
+#include "tcc/v1/admin.grpc.pb.h"
 #include "tests/coordinator/fake_participant.h"
 #include "tests/coordinator/server/test_daemon.h"
 #include "tests/test_util/status_matchers.h"
@@ -78,6 +80,11 @@ TEST_F(MetricsHttpTest, ATccTransactionMovesTheCounters) {
   ASSERT_OK(client_->Try(MakeTry("order-1", {{"points", points_.address()}})));
   ASSERT_OK(client_->Commit("order-1"));
   EXPECT_THAT(client_->Commit("no-such-order"), StatusIs(absl::StatusCode::kNotFound));
+  auto admin = v1::Admin::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", daemon_->port()),
+                                                      grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::StatsReply stats;
+  ASSERT_TRUE(admin->Stats(&context, v1::StatsRequest(), &stats).ok());
   const std::string finished =
       Line("tcc_transactions_finished_total{mode=\"tcc\",outcome=\"committed\"} 1");
   std::string scrape;
@@ -98,6 +105,8 @@ TEST_F(MetricsHttpTest, ATccTransactionMovesTheCounters) {
   }
   EXPECT_THAT(scrape, HasSubstr(Line(absl::StrCat("tcc_rpc_requests_total{", coordinator,
                                                   ",method=\"Commit\",code=\"NOT_FOUND\"} 1"))));
+  EXPECT_THAT(scrape, HasSubstr(Line("tcc_rpc_requests_total{service=\"tcc.v1.Admin\","
+                                     "method=\"Stats\",code=\"OK\"} 1")));
   EXPECT_THAT(scrape, HasSubstr(Line(absl::StrCat("tcc_rpc_duration_seconds_count{", coordinator,
                                                   ",method=\"Commit\"} 2"))));
   EXPECT_THAT(scrape,
