@@ -111,6 +111,11 @@ void Retention::SubmitDelete(std::shared_ptr<State> state, std::vector<std::stri
 
 void Retention::OnBatchDone(std::shared_ptr<State> state, absl::Status status, size_t deleted,
                             bool full) {
+  if (state->options.observer != nullptr) {
+    // Archived and deleted are the same GTs (a final GT stays final).
+    state->options.observer->RetentionBatchFinished(
+        deleted, state->archive.archive != nullptr ? deleted : 0, status);
+  }
   {
     absl::MutexLock lock(&state->mu);
     if (state->stopped) return;

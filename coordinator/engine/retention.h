@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "coordinator/domain/clock.h"
 #include "coordinator/domain/scheduler.h"
+#include "coordinator/engine/engine_observer.h"
 #include "coordinator/store/store_queue.h"
 #include "coordinator/store/transaction_archive.h"
 #include "coordinator/store/transaction_queries.h"
@@ -36,6 +37,7 @@ struct RetentionOptions {
   absl::Duration retention = absl::Hours(7 * 24);
   absl::Duration interval = absl::Minutes(1);  // Between looks when nothing is due.
   size_t batch = 500;                          // GTs deleted per store operation.
+  RetentionObserver* observer = nullptr;       // Told of every batch; may be null.
 };
 
 // Where archived GTs are read from and written to; both or neither.

@@ -13,6 +13,12 @@
 namespace tcc {
 namespace {
 
+// For an engine nobody observes.
+EngineObserver* NoObserver() {
+  static EngineObserver none;
+  return &none;
+}
+
 uint64_t SeedOf(uint64_t seed) {
   if (seed != 0) return seed;
   absl::BitGen entropy;
@@ -29,6 +35,7 @@ TransactionEngine::TransactionEngine(EngineOptions options, StoreQueue* store,
       transport_(transport),
       scheduler_(scheduler),
       clock_(clock),
+      observer_(options_.observer != nullptr ? options_.observer : NoObserver()),
       limiter_(options_.max_background_calls),
       random_(SeedOf(options_.random_seed)),
       failure_log_(clock, absl::Seconds(1)) {}
@@ -43,6 +50,20 @@ void TransactionEngine::Run(After& after) {
 size_t TransactionEngine::ActiveCount() const {
   absl::MutexLock lock(&mu_);
   return active_.size();
+}
+
+UnfinishedSummary TransactionEngine::Unfinished() const {
+  UnfinishedSummary summary;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [gid, active] : active_) {
+    const GlobalTransaction& gt = active->gt;
+    ++summary.by_state[gt.state];
+    if (gt.stuck) ++summary.stuck;
+    if (summary.oldest_created_ms == 0 || gt.created_ms < summary.oldest_created_ms) {
+      summary.oldest_created_ms = gt.created_ms;
+    }
+  }
+  return summary;
 }
 
 absl::Status TransactionEngine::Recover() {
@@ -145,14 +166,16 @@ void TransactionEngine::Get(std::string gid, Callback<GlobalTransaction> done) {
 void TransactionEngine::CreateOrLoad(GlobalTransaction gt, TimelineEvent first_event,
                                      absl::string_view what, Callback<CreateOrLoadResult> done) {
   auto result = std::make_shared<absl::StatusOr<CreateOrLoadResult>>();
+  const TxMode mode = gt.mode;
   auto candidate = std::make_shared<GlobalTransaction>(std::move(gt));
   absl::Status submitted = store_->Submit(
       [result, candidate, first_event](TransactionStore& store) -> absl::Status {
         *result = ::tcc::CreateOrLoad(store, std::move(*candidate), first_event);
         return result->status();
       },
-      [result, done, what = std::string(what)](absl::Status status) {
+      [this, result, done, mode, what = std::string(what)](absl::Status status) {
         if (!status.ok()) return done(StoreFailure(status, what));
+        if ((*result)->created) observer_->TransactionStarted(mode);
         done(std::move(*result));
       });
   if (!submitted.ok()) done(submitted);
@@ -214,8 +237,12 @@ void TransactionEngine::FinalizeLocked(Active& active, TxState final_state,
   // Once durable the GT leaves memory; later reads come from the store.
   PersistLocked(
       active, {}, {},
-      [this, gid, durable](absl::Status status) {
-        if (status.ok()) OnFinalDurable(gid);
+      [this, gid, durable, mode = active.gt.mode, final_state,
+       created = absl::FromUnixMillis(active.gt.created_ms)](absl::Status status) {
+        if (status.ok()) {
+          observer_->TransactionFinished(mode, final_state, clock_->Now() - created);
+          OnFinalDurable(gid);
+        }
         if (!durable) return;
         durable(StoreFailure(status, "recording the outcome failed"));
       },

@@ -18,6 +18,9 @@
 // FailureLogThrottle, TryFanOut, JudgeBackQuery, and TransactionWrite in
 // store/; the protocol's rules are in domain/ (state_machine, saga).
 //
+// Starts, finishes, participant calls and back-queries are reported to an
+// optional EngineObserver (tccd's metrics), timed on the injected Clock.
+//
 // Time and scheduling come only from the injected Clock and Scheduler, and
 // randomness from a seeded generator: the engine starts no thread and reads
 // no wall clock, so a ManualClock and ManualScheduler make it deterministic.
@@ -26,6 +29,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -43,6 +47,7 @@
 #include "coordinator/domain/validation.h"
 #include "coordinator/engine/active_transaction.h"
 #include "coordinator/engine/call_limiter.h"
+#include "coordinator/engine/engine_observer.h"
 #include "coordinator/engine/failure_log.h"
 #include "coordinator/engine/try_fan_out.h"
 #include "coordinator/store/store_queue.h"
@@ -68,6 +73,18 @@ struct EngineOptions {
   // Seeds backoff jitter and generated gids; 0: a random seed. A simulator
   // sets it to replay one schedule.
   uint64_t random_seed = 0;
+  // Told of starts, finishes and calls (metrics). Not owned; outlives the
+  // engine. nullptr: nobody listens.
+  EngineObserver* observer = nullptr;
+};
+
+// The GTs in memory (every unfinished one), for gauges read at scrape
+// time.
+struct UnfinishedSummary {
+  std::map<TxState, size_t> by_state;  // States with none are absent.
+  size_t stuck = 0;
+  // Creation time of the oldest; 0 when there is none.
+  int64_t oldest_created_ms = 0;
 };
 
 struct BeginParams {
@@ -139,6 +156,9 @@ class TransactionEngine {
   void Shutdown(absl::Duration grace);
 
   size_t ActiveCount() const;
+  // Counts by state, stuck ones and the oldest: one pass over every
+  // unfinished GT under the lock, for a scrape, not for a request path.
+  UnfinishedSummary Unfinished() const;
 
  private:
   using Active = ActiveTransaction;
@@ -207,6 +227,7 @@ class TransactionEngine {
   void ScheduleDeadlineLocked(const Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnDeadline(const std::string& gid);
   void OnInitiatorAnswer(const std::string& gid, absl::StatusOr<InitiatorAnswer> answer);
+  void ReportBackQuery(const absl::StatusOr<InitiatorAnswer>& answer, absl::Duration latency);
   void RetryQueryLocked(Active& active, const absl::Status& why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // ---- transaction_engine_operator.cc: Resolve and RetryNow.
@@ -245,7 +266,8 @@ class TransactionEngine {
   ParticipantTransport* const transport_;
   Scheduler* const scheduler_;
   const Clock* const clock_;
-  CallLimiter limiter_;  // Its own leaf lock.
+  EngineObserver* const observer_;  // Never null: a no-op when none is given.
+  CallLimiter limiter_;             // Its own leaf lock.
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Active>> active_ ABSL_GUARDED_BY(mu_);

@@ -201,14 +201,17 @@ void TransactionEngine::StartCallLocked(BranchCall call, std::function<void(Call
                                         After& after, bool background) {
   limiter_.CallStarted();
   after.push_back([this, call = std::move(call), done = std::move(done), background]() mutable {
-    transport_->Call(std::move(call),
-                     [this, done = std::move(done), background](CallResult result) {
-                       done(std::move(result));
-                       if (background) ReleaseBackgroundSlot();
-                       // Last: Shutdown may return (and the engine go) as
-                       // soon as no call is counted.
-                       limiter_.CallFinished();
-                     });
+    Phase phase = call.phase;
+    absl::Time sent = clock_->Now();
+    transport_->Call(std::move(call), [this, done = std::move(done), background, phase,
+                                       sent](CallResult result) {
+      observer_->ParticipantCallFinished(phase, result.outcome, clock_->Now() - sent);
+      done(std::move(result));
+      if (background) ReleaseBackgroundSlot();
+      // Last: Shutdown may return (and the engine go) as soon as no call
+      // is counted.
+      limiter_.CallFinished();
+    });
   });
 }
 

@@ -30,14 +30,25 @@ void TransactionEngine::OnDeadline(const std::string& gid) {
     } else {
       active.querying = true;
       after.push_back([this, gid, endpoint = active.gt.status_endpoint] {
+        absl::Time sent = clock_->Now();
         transport_->QueryInitiator(endpoint, gid, options_.query_timeout,
-                                   [this, gid](absl::StatusOr<InitiatorAnswer> answer) {
+                                   [this, gid, sent](absl::StatusOr<InitiatorAnswer> answer) {
+                                     ReportBackQuery(answer, clock_->Now() - sent);
                                      OnInitiatorAnswer(gid, std::move(answer));
                                    });
       });
     }
   }
   Run(after);
+}
+
+void TransactionEngine::ReportBackQuery(const absl::StatusOr<InitiatorAnswer>& answer,
+                                        absl::Duration latency) {
+  BackQueryOutcome outcome = !answer.ok() ? BackQueryOutcome::kFailed
+                             : *answer == InitiatorAnswer::kCommitted
+                                 ? BackQueryOutcome::kCommitted
+                                 : BackQueryOutcome::kRolledBack;
+  observer_->BackQueryFinished(outcome, latency);
 }
 
 void TransactionEngine::OnInitiatorAnswer(const std::string& gid,

@@ -6,6 +6,8 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/metrics/text_format.h"
+#include "coordinator/server/rpc_metrics.h"
 #include "tcc/common/logging.h"
 #include "tcc/common/status_macros.h"
 
@@ -34,12 +36,32 @@ absl::StatusOr<std::unique_ptr<TransactionStore>> OpenStore(const DaemonConfig& 
 
 }  // namespace
 
+absl::Status Daemon::StartHttp(const DaemonConfig& config) {
+  if (config.http_listen.empty()) return absl::OkStatus();
+  std::vector<std::pair<std::string, HttpHandler>> routes;
+  routes.emplace_back("/metrics", [this] {
+    return HttpResponse{200, registry_.Render(), std::string(metrics::kTextContentType)};
+  });
+  routes.emplace_back("/healthz", [this] { return readiness_.Healthz(); });
+  routes.emplace_back("/readyz", [this] { return readiness_.Readyz(); });
+  HttpServerOptions options{config.http_listen, config.http_allow_insecure};
+  TCC_ASSIGN_OR_RETURN(http_, HttpServer::Start(options, std::move(routes)));
+  spdlog::info("tccd HTTP (/metrics, /healthz, /readyz) on {} (port {})", config.http_listen,
+               http_->port());
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   auto daemon = std::unique_ptr<Daemon>(new Daemon());
   daemon->shutdown_grace_ = config.shutdown_grace;
   std::unique_ptr<TransactionStore> store = std::move(config.store_override);
-  if (store == nullptr) {
+  const bool opened = store == nullptr;
+  daemon->metrics_ =
+      std::make_unique<DaemonMetrics>(&daemon->registry_, opened ? "sqlite" : "test");
+  TCC_RETURN_IF_ERROR(daemon->StartHttp(config));
+  if (opened) {
     TCC_ASSIGN_OR_RETURN(store, OpenStore(config));
+    daemon->metrics_->WatchStoreFile(config.data_path);
   }
   TCC_RETURN_IF_ERROR(daemon->OpenArchive(config, *store));
   absl::StatusOr<std::unique_ptr<TransactionQueries>> queries = store->OpenQueries();
@@ -48,12 +70,17 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   } else {
     daemon->queries_ = std::make_unique<QueryExecutor>(std::move(*queries));
   }
+  config.queue.observer = daemon->metrics_.get();
+  config.queue.clock = &daemon->clock_;
   daemon->queue_ = std::make_unique<StoreQueue>(std::move(store), config.queue);
+  daemon->metrics_->WatchStore(daemon->queue_.get());
   daemon->timers_ = std::make_unique<TimerQueue>(&daemon->clock_);
   daemon->transport_ = std::make_unique<GrpcParticipantTransport>();
+  config.engine.observer = daemon->metrics_.get();
   daemon->engine_ = std::make_unique<TransactionEngine>(config.engine, daemon->queue_.get(),
                                                         daemon->transport_.get(),
                                                         daemon->timers_.get(), &daemon->clock_);
+  daemon->metrics_->WatchEngine(daemon->engine_.get(), &daemon->clock_);
   TCC_RETURN_IF_ERROR(daemon->engine_->Recover());
   daemon->StartRetention(config);
   daemon->service_ = std::make_unique<CoordinatorService>(daemon->engine_.get());
@@ -67,6 +94,12 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &daemon->port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<RpcMetricsFactory>(
+      &daemon->registry_, &daemon->clock_,
+      std::vector<std::string>{v1::Coordinator::service_full_name(),
+                               v1::Admin::service_full_name()}));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(daemon->service_.get());
   if (daemon->admin_) builder.RegisterService(daemon->admin_.get());
   daemon->server_ = builder.BuildAndStart();
@@ -75,6 +108,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   }
   spdlog::info("tccd listening on {} (port {}), data {}", config.listen, daemon->port_,
                config.data_path);
+  daemon->readiness_.MarkServing(daemon->queue_.get());
   return daemon;
 }
 
@@ -95,9 +129,10 @@ absl::Status Daemon::OpenArchive(const DaemonConfig& config, TransactionStore& s
 
 void Daemon::StartRetention(const DaemonConfig& config) {
   retention_timers_ = std::make_unique<TimerQueue>(&clock_);
-  retention_ =
-      std::make_unique<Retention>(config.retention, queue_.get(), retention_timers_.get(), &clock_,
-                                  ArchiveParts{retention_queries_.get(), archive_.get()});
+  RetentionOptions options = config.retention;
+  options.observer = metrics_.get();
+  retention_ = std::make_unique<Retention>(options, queue_.get(), retention_timers_.get(), &clock_,
+                                           ArchiveParts{retention_queries_.get(), archive_.get()});
   retention_->Start();
   if (archive_) spdlog::info("retention archives to {}", config.archive_dir);
 }
@@ -105,6 +140,7 @@ void Daemon::StartRetention(const DaemonConfig& config) {
 void Daemon::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
+  readiness_.MarkStopping();
   spdlog::info("tccd shutting down: refusing new calls, finishing those in flight");
   // Start may have failed half-way (e.g. in Recover): stop what exists.
   if (server_) {
@@ -117,6 +153,8 @@ void Daemon::Shutdown() {
   if (timers_) timers_->Stop();
   if (queries_) queries_->Stop();
   if (queue_) queue_->Stop();
+  // Last, so scrapes see the drain; its handlers read what is still alive.
+  if (http_) http_->Stop();
   spdlog::info("tccd stopped cleanly");
 }
 

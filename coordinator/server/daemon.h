@@ -1,6 +1,8 @@
 // tccd assembled: store, queue, timers, transport, engine and gRPC server,
-// started and stopped in the right order. main() only parses flags and
-// waits for a signal; tests start a Daemon in-process on port 0.
+// started and stopped in the right order, plus the HTTP port for metrics
+// and health, which starts first so that /healthz answers (and /readyz
+// says why not) during a long recovery. main() only parses flags and waits
+// for a signal; tests start a Daemon in-process on port 0.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -9,12 +11,16 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/http/http_server.h"
+#include "common/metrics/registry.h"
 #include "coordinator/engine/retention.h"
 #include "coordinator/engine/timer_queue.h"
 #include "coordinator/engine/transaction_engine.h"
 #include "coordinator/server/admin_service.h"
 #include "coordinator/server/coordinator_service.h"
+#include "coordinator/server/daemon_metrics.h"
 #include "coordinator/server/query_executor.h"
+#include "coordinator/server/readiness.h"
 #include "coordinator/store/sqlite_store.h"
 #include "coordinator/store/store_queue.h"
 #include "coordinator/transport/grpc_participant_transport.h"
@@ -23,6 +29,11 @@ namespace tcc {
 
 struct DaemonConfig {
   std::string listen = "127.0.0.1:7420";
+  // /metrics, /healthz, /readyz over plain HTTP: host:port (port 0 picks
+  // one); empty: no HTTP port. A non-loopback host is refused unless
+  // http_allow_insecure.
+  std::string http_listen = "127.0.0.1:0";
+  bool http_allow_insecure = false;
   std::string data_path = "tccd-data/tccd.db";
   SyncMode sync = SyncMode::kFull;
   EngineOptions engine;
@@ -41,6 +52,9 @@ class Daemon {
   ~Daemon();
 
   int port() const { return port_; }
+  // The HTTP port; 0 when there is none.
+  int http_port() const { return http_ ? http_->port() : 0; }
+  metrics::Registry& metrics() { return registry_; }
   // Stops accepting calls, finishes what is in flight, flushes the store.
   void Shutdown();
 
@@ -51,6 +65,12 @@ class Daemon {
   absl::Status OpenArchive(const DaemonConfig& config, TransactionStore& store);
   void StartRetention(const DaemonConfig& config);
 
+  absl::Status StartHttp(const DaemonConfig& config);
+
+  // First: everything below reports to them, and the HTTP port reads them.
+  metrics::Registry registry_;
+  std::unique_ptr<DaemonMetrics> metrics_;
+  Readiness readiness_;
   RealClock clock_;
   std::unique_ptr<StoreQueue> queue_;
   std::unique_ptr<TimerQueue> timers_;
@@ -69,6 +89,8 @@ class Daemon {
   absl::Duration shutdown_grace_;
   int port_ = 0;
   bool stopped_ = false;
+  // Last: stopped (in Shutdown) before anything its handlers read goes.
+  std::unique_ptr<HttpServer> http_;
 };
 
 }  // namespace tcc

@@ -41,6 +41,15 @@ ABSL_FLAG(std::string, archive_dir, "",
           "here (one per day of their last update), fsynced before the rows go.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error or off.");
 ABSL_FLAG(std::string, port_file, "", "If set, write the bound port to this file once serving.");
+ABSL_FLAG(std::string, http_listen, "127.0.0.1:0",
+          "Address of the HTTP port for /metrics (Prometheus), /healthz and /readyz (host:port; "
+          "port 0 picks a free one, logged and written to --http_port_file). Set a fixed port "
+          "for Prometheus and probes; empty: no HTTP port.");
+ABSL_FLAG(bool, http_allow_insecure, false,
+          "Allow --http_listen on a non-loopback address. The HTTP port has neither TLS nor "
+          "authentication yet: only behind a firewall or a proxy that adds them.");
+ABSL_FLAG(std::string, http_port_file, "",
+          "If set, write the bound HTTP port to this file once serving.");
 
 namespace {
 
@@ -54,6 +63,8 @@ absl::StatusOr<tcc::SyncMode> ParseSync(const std::string& value) {
 absl::StatusOr<tcc::DaemonConfig> ConfigFromFlags() {
   tcc::DaemonConfig config;
   config.listen = absl::GetFlag(FLAGS_listen);
+  config.http_listen = absl::GetFlag(FLAGS_http_listen);
+  config.http_allow_insecure = absl::GetFlag(FLAGS_http_allow_insecure);
   config.data_path = absl::GetFlag(FLAGS_data);
   absl::StatusOr<tcc::SyncMode> sync = ParseSync(absl::GetFlag(FLAGS_sync));
   if (!sync.ok()) return sync.status();
@@ -93,6 +104,15 @@ sigset_t BlockStopSignals() {
   return signals;
 }
 
+// Readers (tests, tools) never see a half-written file: written aside, then
+// renamed. Nothing to do without a path.
+void WritePortFile(const std::string& path, int port) {
+  if (path.empty()) return;
+  std::string temp = path + ".tmp";
+  std::ofstream(temp) << port << "\n";
+  std::rename(temp.c_str(), path.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -114,11 +134,11 @@ int main(int argc, char** argv) {
     spdlog::critical("tccd cannot start: {}", daemon.status().ToString());
     return 1;
   }
-  if (std::string port_file = absl::GetFlag(FLAGS_port_file); !port_file.empty()) {
-    std::string temp = port_file + ".tmp";
-    std::ofstream(temp) << (*daemon)->port() << "\n";
-    std::rename(temp.c_str(), port_file.c_str());  // Readers never see a half-written file.
+  // HTTP first: whoever waits for the gRPC port file may then read both.
+  if ((*daemon)->http_port() != 0) {
+    WritePortFile(absl::GetFlag(FLAGS_http_port_file), (*daemon)->http_port());
   }
+  WritePortFile(absl::GetFlag(FLAGS_port_file), (*daemon)->port());
   int received = 0;
   sigwait(&signals, &received);
   spdlog::info("received signal {}", received);

@@ -8,9 +8,18 @@
 #include "absl/synchronization/notification.h"
 
 namespace tcc {
+namespace {
+
+const Clock* RealClockIfNull(const Clock* clock) {
+  static const RealClock real;
+  return clock != nullptr ? clock : &real;
+}
+
+}  // namespace
 
 StoreQueue::StoreQueue(std::unique_ptr<TransactionStore> store, StoreQueueOptions options)
     : options_(options),
+      clock_(RealClockIfNull(options.clock)),
       store_(std::move(store)),
       writer_([this] { WriterLoop(); }),
       completer_([this] { CompleterLoop(); }) {}
@@ -54,6 +63,11 @@ StoreQueue::Stats StoreQueue::stats() const {
   return stats_;
 }
 
+size_t StoreQueue::depth() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.size() + finished_.size();
+}
+
 void StoreQueue::WriterLoop() {
   pthread_setname_np(pthread_self(), "store-writer");  // For top -H and perf.
   while (true) {
@@ -94,7 +108,11 @@ void StoreQueue::RunBatch(std::deque<Pending>& batch) {
     store_->EndOperation(result.ok());
     results.push_back(std::move(result));
   }
+  absl::Time commit_started = clock_->Now();
   if (batch_status.ok()) batch_status = store_->CommitBatch();
+  if (options_.observer) {
+    options_.observer->BatchFinished(batch.size(), clock_->Now() - commit_started, batch_status);
+  }
   if (!batch_status.ok()) {
     store_->AbortBatch();
     // Only the operations that succeeded lose their writes with the batch; a

@@ -21,13 +21,30 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "coordinator/domain/clock.h"
 #include "coordinator/store/transaction_store.h"
 
 namespace tcc {
 
+// Told of every batch, for metrics. Called on the writer thread once the
+// batch committed or failed, before its completions run: must be cheap and
+// thread-safe, and must not wait for the queue.
+class StoreQueueObserver {
+ public:
+  virtual ~StoreQueueObserver() = default;
+  // `operations` ran in one batch whose commit (the fsync) took `commit`;
+  // `status` is the batch's own result (begin or commit), not the
+  // operations'.
+  virtual void BatchFinished(size_t operations, absl::Duration commit,
+                             const absl::Status& status) = 0;
+};
+
 struct StoreQueueOptions {
   size_t max_pending = 200000;
   size_t max_batch = 2048;
+  StoreQueueObserver* observer = nullptr;  // Not owned; nullptr: none.
+  const Clock* clock = nullptr;            // Times commits; nullptr: the real clock.
 };
 
 class StoreQueue {
@@ -56,6 +73,8 @@ class StoreQueue {
     uint64_t operations = 0;
   };
   Stats stats() const;
+  // Operations queued or waiting for their completion to run.
+  size_t depth() const;
 
  private:
   struct Pending {
@@ -73,6 +92,7 @@ class StoreQueue {
   void CompleterLoop();
 
   const StoreQueueOptions options_;
+  const Clock* const clock_;
   std::unique_ptr<TransactionStore> store_;  // Used by the writer thread only.
   mutable absl::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);

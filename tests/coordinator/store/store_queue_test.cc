@@ -7,8 +7,10 @@
 
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
+#include "coordinator/domain/manual_time.h"
 #include "coordinator/store/memory_store.h"
 #include "coordinator/store/sqlite_store.h"
+#include "coordinator/store/transaction_store_wrapper.h"
 #include "tests/test_util/status_matchers.h"
 #include "tests/test_util/temp_dir.h"
 
@@ -159,6 +161,88 @@ TEST(StoreQueue, RefusesWorkBeyondItsBound) {
   EXPECT_THAT(queue.Submit(noop, [](absl::Status) {}),
               StatusIs(absl::StatusCode::kResourceExhausted, "store queue is full"));
   release.Notify();
+}
+
+// Records what the queue reports per batch.
+class RecordingBatchObserver final : public StoreQueueObserver {
+ public:
+  struct Batch {
+    size_t operations;
+    absl::Duration commit;
+    absl::StatusCode code;
+  };
+  void BatchFinished(size_t operations, absl::Duration commit,
+                     const absl::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    batches_.push_back({operations, commit, status.code()});
+  }
+  std::vector<Batch> batches() const {
+    absl::MutexLock lock(&mu_);
+    return batches_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<Batch> batches_ ABSL_GUARDED_BY(mu_);
+};
+
+// A commit that takes 5ms of manual time, or fails.
+class TimedCommitStore final : public TransactionStoreWrapper {
+ public:
+  TimedCommitStore(ManualClock* clock, absl::Status commit)
+      : TransactionStoreWrapper(std::make_unique<MemoryStore>()), clock_(clock), commit_(commit) {}
+  absl::Status CommitBatch() override {
+    clock_->Advance(absl::Milliseconds(5));
+    return commit_.ok() ? TransactionStoreWrapper::CommitBatch() : commit_;
+  }
+
+ private:
+  ManualClock* const clock_;
+  const absl::Status commit_;
+};
+
+TEST(StoreQueue, ReportsEachBatchsSizeCommitTimeAndResult) {
+  ManualClock clock;
+  RecordingBatchObserver observer;
+  StoreQueue queue(std::make_unique<TimedCommitStore>(&clock, absl::OkStatus()),
+                   {.observer = &observer, .clock = &clock});
+  absl::Notification release;
+  absl::Notification blocked;
+  // The first batch holds the writer while three operations queue behind it.
+  ASSERT_OK(queue.Submit(
+      [&](TransactionStore&) {
+        blocked.Notify();
+        release.WaitForNotification();
+        return absl::OkStatus();
+      },
+      [](absl::Status) {}));
+  blocked.WaitForNotification();
+  absl::BlockingCounter done(3);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK(queue.Submit([](TransactionStore&) { return absl::OkStatus(); },
+                           [&](absl::Status) { done.DecrementCount(); }));
+  }
+  EXPECT_EQ(queue.depth(), 3u);
+  release.Notify();
+  done.Wait();
+  std::vector<RecordingBatchObserver::Batch> batches = observer.batches();
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(batches[0].operations, 1u);
+  EXPECT_EQ(batches[1].operations, 3u);
+  EXPECT_EQ(batches[1].commit, absl::Milliseconds(5));
+  EXPECT_EQ(batches[1].code, absl::StatusCode::kOk);
+}
+
+TEST(StoreQueue, ReportsAFailedCommit) {
+  ManualClock clock;
+  RecordingBatchObserver observer;
+  StoreQueue queue(std::make_unique<TimedCommitStore>(&clock, absl::UnavailableError("disk")),
+                   {.observer = &observer, .clock = &clock});
+  EXPECT_THAT(queue.RunAndWait([](TransactionStore&) { return absl::OkStatus(); }),
+              StatusIs(absl::StatusCode::kUnavailable));
+  std::vector<RecordingBatchObserver::Batch> batches = observer.batches();
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0].code, absl::StatusCode::kUnavailable);
 }
 
 }  // namespace

@@ -1,0 +1,108 @@
+#include "common/http/http_server.h"
+
+#include <arpa/inet.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace tcc {
+namespace {
+
+// Requests are small GETs; a body this large is not ours.
+constexpr size_t kMaxPayloadBytes = 64 << 10;
+
+void Serve(httplib::Server& server, const std::string& path, HttpHandler handler) {
+  server.Get(path,
+             [handler = std::move(handler)](const httplib::Request&, httplib::Response& response) {
+               HttpResponse answer = handler();
+               response.status = answer.status;
+               response.set_content(std::move(answer.body), answer.content_type.c_str());
+             });
+}
+
+// SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a
+// second tccd would share the port (and the scrapes) instead of failing.
+void ReuseAddressOnly(socket_t sock) {
+  int yes = 1;
+  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+}
+
+absl::Status CheckAllowed(const std::string& host, const HttpServerOptions& options) {
+  if (options.allow_non_loopback || IsLoopbackHost(host)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "refusing to serve plain HTTP on non-loopback address ", options.listen,
+      ": metrics and health are neither encrypted nor authenticated yet; allow it explicitly "
+      "(tccd --http_allow_insecure) behind a firewall or proxy"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(absl::string_view address) {
+  size_t colon = address.rfind(':');
+  int port = -1;
+  if (colon == absl::string_view::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", address, "\" is not host:port (port 0..65535)"));
+  }
+  std::string host(address.substr(0, colon));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", address, "\" names no host"));
+  }
+  return std::make_pair(std::move(host), port);
+}
+
+bool IsLoopbackHost(absl::string_view host) {
+  if (host == "localhost") return true;
+  std::string text(host);
+  in_addr v4;
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6;
+  return inet_pton(AF_INET6, text.c_str(), &v6) == 1 &&
+         std::memcmp(&v6, &in6addr_loopback, sizeof(v6)) == 0;
+}
+
+HttpServer::HttpServer() : server_(std::make_unique<httplib::Server>()) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
+    const HttpServerOptions& options, std::vector<std::pair<std::string, HttpHandler>> routes) {
+  absl::StatusOr<std::pair<std::string, int>> host_port = SplitHostPort(options.listen);
+  if (!host_port.ok()) return host_port.status();
+  auto& [host, port] = *host_port;
+  if (absl::Status allowed = CheckAllowed(host, options); !allowed.ok()) return allowed;
+  std::unique_ptr<HttpServer> http(new HttpServer());
+  httplib::Server& server = *http->server_;
+  int threads = options.threads;
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server.set_socket_options(ReuseAddressOnly);
+  server.set_payload_max_length(kMaxPayloadBytes);
+  // Short keep-alive: an idle scraper's connection must not hold up Stop.
+  server.set_keep_alive_timeout(1);
+  for (auto& [path, handler] : routes) Serve(server, path, std::move(handler));
+  http->port_ =
+      port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
+  if (http->port_ <= 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+  }
+  http->thread_ = std::thread([&server] { server.listen_after_bind(); });
+  // stop() is a no-op until the loop runs: wait for it, so Stop cannot miss.
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return http;
+}
+
+void HttpServer::Stop() {
+  if (!thread_.joinable()) return;
+  server_->stop();
+  thread_.join();
+}
+
+}  // namespace tcc

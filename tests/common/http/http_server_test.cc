@@ -1,0 +1,83 @@
+// The HTTP server on a real loopback port, fetched with cpp-httplib's client.
+#include "common/http/http_server.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+
+#include "tests/test_util/status_matchers.h"
+
+namespace tcc {
+namespace {
+
+using ::tcc::testing::StatusIs;
+
+TEST(HttpServerTest, SplitsHostAndPort) {
+  auto v4 = SplitHostPort("127.0.0.1:9464");
+  ASSERT_OK(v4);
+  EXPECT_EQ(v4->first, "127.0.0.1");
+  EXPECT_EQ(v4->second, 9464);
+  auto v6 = SplitHostPort("[::1]:0");
+  ASSERT_OK(v6);
+  EXPECT_EQ(v6->first, "::1");
+  EXPECT_EQ(v6->second, 0);
+  EXPECT_THAT(SplitHostPort("127.0.0.1"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(SplitHostPort("127.0.0.1:70000"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(SplitHostPort(":80"), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(HttpServerTest, KnowsLoopbackHosts) {
+  EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
+  EXPECT_TRUE(IsLoopbackHost("127.1.2.3"));
+  EXPECT_TRUE(IsLoopbackHost("::1"));
+  EXPECT_TRUE(IsLoopbackHost("localhost"));
+  EXPECT_FALSE(IsLoopbackHost("0.0.0.0"));
+  EXPECT_FALSE(IsLoopbackHost("::"));
+  EXPECT_FALSE(IsLoopbackHost("10.0.0.1"));
+  EXPECT_FALSE(IsLoopbackHost("example.com"));
+}
+
+TEST(HttpServerTest, RefusesNonLoopbackUnlessAllowed) {
+  HttpServerOptions options;
+  options.listen = "0.0.0.0:0";
+  EXPECT_THAT(HttpServer::Start(options, {}), StatusIs(absl::StatusCode::kInvalidArgument));
+  options.allow_non_loopback = true;
+  auto server = HttpServer::Start(options, {});
+  ASSERT_OK(server);
+  EXPECT_GT((*server)->port(), 0);
+}
+
+TEST(HttpServerTest, ServesRoutesAndAnswers404ElsewhereUntilStopped) {
+  std::atomic<int> calls = 0;
+  auto server = HttpServer::Start({}, {{"/hello", [&] {
+                                          ++calls;
+                                          return HttpResponse{503, "not yet\n", "text/x-test"};
+                                        }}});
+  ASSERT_OK(server);
+  httplib::Client client("127.0.0.1", (*server)->port());
+  httplib::Result hello = client.Get("/hello");
+  ASSERT_TRUE(hello) << httplib::to_string(hello.error());
+  EXPECT_EQ(hello->status, 503);
+  EXPECT_EQ(hello->body, "not yet\n");
+  EXPECT_EQ(hello->get_header_value("Content-Type"), "text/x-test");
+  EXPECT_EQ(calls, 1);
+  httplib::Result missing = client.Get("/nothing");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+
+  (*server)->Stop();
+  httplib::Client after("127.0.0.1", (*server)->port());
+  EXPECT_FALSE(after.Get("/hello"));
+}
+
+TEST(HttpServerTest, ReportsAPortInUse) {
+  auto first = HttpServer::Start({}, {});
+  ASSERT_OK(first);
+  HttpServerOptions options;
+  options.listen = absl::StrCat("127.0.0.1:", (*first)->port());
+  EXPECT_THAT(HttpServer::Start(options, {}), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+}  // namespace
+}  // namespace tcc

@@ -1,0 +1,58 @@
+#include "common/metrics/text_format.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+
+namespace tcc::metrics {
+namespace {
+
+TEST(TextFormatTest, EscapesLabelValuesBackslashQuoteAndNewline) {
+  EXPECT_EQ(EscapeLabelValue("plain"), "plain");
+  EXPECT_EQ(EscapeLabelValue(R"(C:\dir)"), R"(C:\\dir)");
+  EXPECT_EQ(EscapeLabelValue(R"(say "hi")"), R"(say \"hi\")");
+  EXPECT_EQ(EscapeLabelValue("two\nlines"), R"(two\nlines)");
+}
+
+TEST(TextFormatTest, EscapesHelpBackslashAndNewlineButNotQuotes) {
+  EXPECT_EQ(EscapeHelp("a \"quoted\" \\ word\nand more"), R"(a "quoted" \\ word\nand more)");
+}
+
+TEST(TextFormatTest, FormatsValuesInTheirShortestForm) {
+  EXPECT_EQ(FormatValue(0), "0");
+  EXPECT_EQ(FormatValue(3), "3");
+  EXPECT_EQ(FormatValue(0.25), "0.25");
+  EXPECT_EQ(FormatValue(0.005), "0.005");
+  EXPECT_EQ(FormatValue(-1.5), "-1.5");
+  // Go's 'g' rule: exponent form below 1e-4 and from 1e6 up.
+  EXPECT_EQ(FormatValue(0.0005), "0.0005");
+  EXPECT_EQ(FormatValue(0.0001), "0.0001");
+  EXPECT_EQ(FormatValue(0.00001), "1e-05");
+  EXPECT_EQ(FormatValue(123456), "123456");
+  EXPECT_EQ(FormatValue(1e6), "1e+06");
+  EXPECT_EQ(FormatValue(1234567.5), "1.2345675e+06");
+  EXPECT_EQ(FormatValue(7.515), "7.515");
+  EXPECT_EQ(FormatValue(std::numeric_limits<double>::infinity()), "+Inf");
+  EXPECT_EQ(FormatValue(-std::numeric_limits<double>::infinity()), "-Inf");
+  EXPECT_EQ(FormatValue(std::numeric_limits<double>::quiet_NaN()), "NaN");
+}
+
+TEST(TextFormatTest, FormatsLabelSets) {
+  EXPECT_EQ(FormatLabels({}, {}), "");
+  EXPECT_EQ(FormatLabels({"mode", "outcome"}, {"tcc", "a\"b"}), R"({mode="tcc",outcome="a\"b"})");
+}
+
+TEST(TextFormatTest, ValidatesNames) {
+  EXPECT_TRUE(IsValidMetricName("tcc_rpc_requests_total"));
+  EXPECT_TRUE(IsValidMetricName("job:rate5m"));
+  EXPECT_FALSE(IsValidMetricName(""));
+  EXPECT_FALSE(IsValidMetricName("1abc"));
+  EXPECT_FALSE(IsValidMetricName("tcc-rpc"));
+  EXPECT_TRUE(IsValidLabelName("method"));
+  EXPECT_FALSE(IsValidLabelName("a:b"));
+  EXPECT_FALSE(IsValidLabelName("__reserved"));
+  EXPECT_FALSE(IsValidLabelName("9x"));
+}
+
+}  // namespace
+}  // namespace tcc::metrics

@@ -1,0 +1,204 @@
+// tccd's HTTP port for real: an in-process daemon on loopback port 0 runs a
+// TCC transaction over gRPC against a fake participant, then /metrics,
+// /healthz and /readyz are fetched with an HTTP client. Also the readiness
+// rules on their own, against a store queue whose writer can be held.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "coordinator/server/readiness.h"
+#include "coordinator/store/memory_store.h"
+#include "tcc/v1/admin.grpc.pb.h"
+#include "tests/coordinator/fake_participant.h"
+#include "tests/coordinator/server/test_daemon.h"
+#include "tests/test_util/status_matchers.h"
+#include "tests/test_util/temp_dir.h"
+#include "tests/test_util/wait.h"
+
+namespace tcc {
+namespace {
+
+using ::tcc::testing::FakeParticipant;
+using ::tcc::testing::MakeTry;
+using ::tcc::testing::StatusIs;
+using ::tcc::testing::WaitFor;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class MetricsHttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto [daemon, client] = ::tcc::testing::StartTestDaemon(dir_);
+    ASSERT_NE(daemon, nullptr);
+    daemon_ = std::move(daemon);
+    client_ = std::move(client);
+    ASSERT_GT(daemon_->http_port(), 0);
+    http_ = std::make_unique<httplib::Client>("127.0.0.1", daemon_->http_port());
+    points_.Start();
+  }
+
+  // GETs `path`; the status and body, or -1 when the request failed.
+  std::pair<int, std::string> Get(const std::string& path) {
+    httplib::Result result = http_->Get(path);
+    if (!result) return {-1, httplib::to_string(result.error())};
+    return {result->status, result->body};
+  }
+  std::string Scrape() {
+    auto [status, body] = Get("/metrics");
+    EXPECT_EQ(status, 200) << body;
+    return body;
+  }
+  // The whole sample line, so that "... 1" does not match "... 10".
+  static std::string Line(const std::string& sample) { return absl::StrCat("\n", sample, "\n"); }
+
+  ::tcc::testing::TempDir dir_;
+  std::unique_ptr<Daemon> daemon_;
+  std::unique_ptr<::tcc::testing::CoordinatorClient> client_;
+  std::unique_ptr<httplib::Client> http_;
+  FakeParticipant points_;
+};
+
+TEST_F(MetricsHttpTest, HealthAndReadinessAnswerOnceStarted) {
+  EXPECT_EQ(Get("/healthz"), std::make_pair(200, std::string("ok\n")));
+  EXPECT_EQ(Get("/readyz"), std::make_pair(200, std::string("ready\n")));
+  EXPECT_EQ(Get("/nothing-here").first, 404);
+}
+
+TEST_F(MetricsHttpTest, MetricsAreServedInTheTextFormat) {
+  httplib::Result result = http_->Get("/metrics");
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_EQ(result->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_THAT(result->body, HasSubstr("# TYPE tcc_build_info gauge\n"
+                                      "tcc_build_info{version=\"0.1.0\",store=\"sqlite\"} 1\n"));
+  EXPECT_THAT(result->body, HasSubstr(Line("tcc_transactions_started_total{mode=\"tcc\"} 0")));
+}
+
+TEST_F(MetricsHttpTest, ATccTransactionMovesTheCounters) {
+  ASSERT_OK(client_->Begin("order-1"));
+  ASSERT_OK(client_->Try(MakeTry("order-1", {{"points", points_.address()}})));
+  ASSERT_OK(client_->Commit("order-1"));
+  EXPECT_THAT(client_->Commit("no-such-order"), StatusIs(absl::StatusCode::kNotFound));
+  auto admin = v1::Admin::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", daemon_->port()),
+                                                      grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::StatsReply stats;
+  ASSERT_TRUE(admin->Stats(&context, v1::StatsRequest(), &stats).ok());
+  const std::string finished =
+      Line("tcc_transactions_finished_total{mode=\"tcc\",outcome=\"committed\"} 1");
+  std::string scrape;
+  ASSERT_TRUE(WaitFor([&] {
+    scrape = Scrape();
+    return scrape.find(finished) != std::string::npos;
+  })) << scrape;
+
+  EXPECT_THAT(scrape, HasSubstr(Line("tcc_transactions_started_total{mode=\"tcc\"} 1")));
+  EXPECT_THAT(scrape, HasSubstr(Line("tcc_transactions_started_total{mode=\"saga\"} 0")));
+  EXPECT_THAT(scrape, HasSubstr(Line("tcc_transaction_duration_seconds_count{mode=\"tcc\"} 1")));
+  EXPECT_THAT(scrape, HasSubstr(Line("tcc_transactions_unfinished{state=\"trying\"} 0")));
+  EXPECT_THAT(scrape, HasSubstr(Line("tcc_transactions_unfinished{state=\"committing\"} 0")));
+  const std::string coordinator = "service=\"tcc.v1.Coordinator\"";
+  for (const char* method : {"Begin", "Try", "Commit"}) {
+    EXPECT_THAT(scrape, HasSubstr(Line(absl::StrCat("tcc_rpc_requests_total{", coordinator,
+                                                    ",method=\"", method, "\",code=\"OK\"} 1"))));
+  }
+  EXPECT_THAT(scrape, HasSubstr(Line(absl::StrCat("tcc_rpc_requests_total{", coordinator,
+                                                  ",method=\"Commit\",code=\"NOT_FOUND\"} 1"))));
+  EXPECT_THAT(scrape, HasSubstr(Line("tcc_rpc_requests_total{service=\"tcc.v1.Admin\","
+                                     "method=\"Stats\",code=\"OK\"} 1")));
+  EXPECT_THAT(scrape, HasSubstr(Line(absl::StrCat("tcc_rpc_duration_seconds_count{", coordinator,
+                                                  ",method=\"Commit\"} 2"))));
+  EXPECT_THAT(scrape,
+              HasSubstr(Line("tcc_participant_calls_total{phase=\"try\",outcome=\"success\"} 1")));
+  EXPECT_THAT(
+      scrape,
+      HasSubstr(Line("tcc_participant_calls_total{phase=\"confirm\",outcome=\"success\"} 1")));
+  EXPECT_THAT(scrape,
+              HasSubstr(Line("tcc_participant_call_duration_seconds_count{phase=\"try\"} 1")));
+  EXPECT_THAT(scrape, HasSubstr(Line("tcc_store_errors_total 0")));
+  EXPECT_THAT(scrape, Not(HasSubstr(Line("tcc_store_batch_size_count 0"))));
+  EXPECT_THAT(scrape, Not(HasSubstr("order-1"))) << "no gid in any label";
+}
+
+TEST(RetentionMetricsTest, PrunedTransactionsAndTheStoreFileAreScraped) {
+  ::tcc::testing::TempDir dir;
+  auto [daemon, client] = ::tcc::testing::StartTestDaemon(dir, [](DaemonConfig& config) {
+    config.retention.retention = absl::Milliseconds(1);
+    config.retention.interval = absl::Milliseconds(20);
+  });
+  ASSERT_NE(daemon, nullptr);
+  FakeParticipant points;
+  points.Start();
+  for (const char* gid : {"old-1", "old-2"}) {
+    ASSERT_OK(client->Begin(gid));
+    ASSERT_OK(client->Try(MakeTry(gid, {{"points", points.address()}})));
+    ASSERT_OK(client->Commit(gid));
+  }
+  httplib::Client http("127.0.0.1", daemon->http_port());
+  std::string scrape;
+  EXPECT_TRUE(WaitFor([&] {
+    httplib::Result result = http.Get("/metrics");
+    scrape = result ? result->body : "";
+    return scrape.find("\ntcc_retention_deleted_total 2\n") != std::string::npos;
+  })) << scrape;
+  EXPECT_THAT(scrape, HasSubstr("\ntcc_retention_archived_total 0\n")) << "no --archive_dir";
+  EXPECT_THAT(scrape, HasSubstr("\ntcc_retention_errors_total 0\n"));
+  EXPECT_THAT(scrape, HasSubstr("# TYPE tcc_store_file_bytes gauge\n"));
+  EXPECT_THAT(scrape, Not(HasSubstr("\ntcc_store_file_bytes 0\n"))) << "a real file";
+}
+
+TEST(DaemonHttpConfigTest, RefusesANonLoopbackAddressUnlessAllowed) {
+  ::tcc::testing::TempDir dir;
+  DaemonConfig config;
+  config.listen = "127.0.0.1:0";
+  config.data_path = dir.File("tccd.db");
+  config.http_listen = "0.0.0.0:0";
+  EXPECT_THAT(Daemon::Start(std::move(config)),
+              StatusIs(absl::StatusCode::kInvalidArgument, "non-loopback"));
+}
+
+TEST(DaemonHttpConfigTest, AnEmptyAddressMeansNoHttpPort) {
+  ::tcc::testing::TempDir dir;
+  auto [daemon, client] =
+      ::tcc::testing::StartTestDaemon(dir, [](DaemonConfig& config) { config.http_listen = ""; });
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_EQ(daemon->http_port(), 0);
+  EXPECT_OK(client->Begin("still-serves-grpc"));
+}
+
+TEST(ReadinessTest, ReadyOnlyWhileServingAndTheStoreAnswers) {
+  StoreQueue queue(std::make_unique<MemoryStore>());
+  Readiness readiness(absl::Milliseconds(200));
+  EXPECT_EQ(readiness.Healthz().status, 200);
+  HttpResponse starting = readiness.Readyz();
+  EXPECT_EQ(starting.status, 503);
+  EXPECT_EQ(starting.body, "not ready: recovering unfinished transactions\n");
+
+  readiness.MarkServing(&queue);
+  EXPECT_EQ(readiness.Readyz().status, 200);
+
+  // A writer that does not come back makes the probe time out.
+  absl::Notification release;
+  absl::Notification blocked;
+  ASSERT_OK(queue.Submit(
+      [&](TransactionStore&) {
+        blocked.Notify();
+        release.WaitForNotification();
+        return absl::OkStatus();
+      },
+      [](absl::Status) {}));
+  blocked.WaitForNotification();
+  HttpResponse stuck = readiness.Readyz();
+  EXPECT_EQ(stuck.status, 503);
+  EXPECT_THAT(stuck.body, HasSubstr("the store did not answer: no answer within 200ms"));
+  release.Notify();
+  EXPECT_TRUE(WaitFor([&] { return readiness.Readyz().status == 200; }));
+
+  readiness.MarkStopping();
+  EXPECT_EQ(readiness.Readyz().body, "not ready: shutting down\n");
+  EXPECT_EQ(readiness.Healthz().status, 200);
+}
+
+}  // namespace
+}  // namespace tcc
