@@ -3,6 +3,7 @@
 // config file (one --flag=value per line).
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -86,6 +87,10 @@ absl::StatusOr<tcc::DaemonConfig> ConfigFromFlags() {
         "--retention_s must be 0 (keep everything) or a number of seconds");
   }
   config.retention.retention = absl::Seconds(absl::GetFlag(FLAGS_retention_s));
+  // A look every minute, or every tenth of a shorter window, so that what is
+  // stored stays within ~10% of one window's worth.
+  config.retention.interval =
+      std::clamp(config.retention.retention / 10, absl::Seconds(1), absl::Minutes(1));
   config.archive_dir = absl::GetFlag(FLAGS_archive_dir);
   if (engine.retry.multiplier < 1.0 || engine.retry.initial_backoff <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--retry_multiplier must be >= 1 and --retry_initial_ms > 0");

@@ -45,6 +45,18 @@ TEST(BenchSmokeTest, OpenLoopSagaRuns) {
   EXPECT_NE(output.text.find("from the scheduled send time"), std::string::npos) << output.text;
 }
 
+// The soak: a line per interval with every figure, the plots, and (too
+// short to judge here) no verdict failure.
+TEST(BenchSmokeTest, SoakPrintsIntervalsAndPlots) {
+  Output output = RunBench("soak --minutes 0.1 --interval 3 --retention_s 2 --rate 50");
+  ASSERT_EQ(output.exit_code, 0) << output.text;
+  for (const char* figure :
+       {"--retention_s=2", "soak: t=", "GT/s  p99", "store ", "(free ", "rows ", "tccd_rss ",
+        "throughput (GT/s)\n", "store on disk (MB)\n", "tccd RSS (MB)\n", "too short to judge"}) {
+    EXPECT_NE(output.text.find(figure), std::string::npos) << figure << "\n" << output.text;
+  }
+}
+
 // The full points-payment flow: tccd and the example's three services as
 // real processes. It must pay, report every process, and end with a clean
 // checker; a PASS needs every payment done.

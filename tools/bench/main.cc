@@ -1,7 +1,8 @@
 // tcc_bench: load generator and measuring tool for tccd (see
 // docs/benchmarks.md). Subcommands: run (default shape: 3-branch TCC, closed
 // loop), unfinished (recovery of many unfinished GTs), prefill (a large
-// store of finished GTs).
+// store of finished GTs), soak (a long steady load with a short retention:
+// the store and memory must stay flat).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <map>
@@ -9,6 +10,7 @@
 #include "tools/bench/options.h"
 #include "tools/bench/prefill_command.h"
 #include "tools/bench/run_command.h"
+#include "tools/bench/soak_command.h"
 #include "tools/bench/unfinished_command.h"
 
 namespace tcc::bench {
@@ -92,6 +94,19 @@ int main(int argc, char** argv) {
                    "seconds after the restart by which each GT must be retried")
       ->capture_default_str();
 
+  SoakOptions soak;
+  LoadOptions soak_load;
+  soak_load.rate = 500;
+  CLI::App* soak_command = app.add_subcommand(
+      "soak", "steady load for minutes with a short retention: flat disk and RSS");
+  AddTccdFlags(*soak_command, tccd);
+  AddLoadFlags(*soak_command, soak_load);
+  soak_command->add_option("--minutes", soak.minutes, "length of the run")->capture_default_str();
+  soak_command->add_option("--interval", soak.interval_seconds, "seconds per report line")
+      ->capture_default_str();
+  soak_command->add_option("--retention_s", soak.retention_seconds, "tccd --retention_s")
+      ->capture_default_str();
+
   CLI::App* fill = app.add_subcommand("prefill", "fill a tccd data file with finished GTs");
   AddTccdFlags(*fill, tccd);
   fill->add_option("--count", prefill.count, "finished GTs")->capture_default_str();
@@ -101,6 +116,7 @@ int main(int argc, char** argv) {
 
   if (run->parsed()) return Report(RunLoad(tccd, load, keep));
   if (recover->parsed()) return Report(RunUnfinished(tccd, unfinished, keep));
+  if (soak_command->parsed()) return Report(RunSoak(tccd, soak_load, soak, keep));
   prefill.data = tccd.data;
   return Report(RunPrefill(tccd, prefill));
 }

@@ -52,6 +52,14 @@ struct UnfinishedOptions {
   double retry_window_seconds = 5;
 };
 
+struct SoakOptions {
+  double minutes = 20;
+  // One report line (and one plot column) per interval.
+  double interval_seconds = 30;
+  // tccd --retention_s for the run: short, so that several windows pass.
+  int64_t retention_seconds = 60;
+};
+
 struct PrefillOptions {
   std::string data;
   int64_t count = 1000000;
