@@ -15,8 +15,7 @@ import unittest
 import grpc
 
 import tcc_participant as tcc
-from support import TempDir, Tccd, barrier_rows, branch_request, open_test_db, query_value, \
-    wait_for
+from support import TempDir, Tccd, barrier_rows, branch_request, open_test_db, wait_for
 from tcc_participant import coordinator_pb2 as pb
 from tcc_participant._proto import participant_pb2_grpc
 
