@@ -1,5 +1,8 @@
 #include "coordinator/engine/retention.h"
 
+#include <algorithm>
+#include <functional>
+
 #include "tcc/common/logging.h"
 #include "tcc/common/status_macros.h"
 
@@ -20,9 +23,25 @@ struct Retention::State {
   Stats stats ABSL_GUARDED_BY(mu);
 };
 
+namespace {
+
+// Runs `work` and reports how long it took into `took` (real time: it is
+// the store thread's time that the budget limits).
+absl::Status Timed(absl::Duration* took, const std::function<absl::Status()>& work) {
+  absl::Time start = absl::Now();
+  absl::Status status = work();
+  *took = absl::Now() - start;
+  return status;
+}
+
+}  // namespace
+
 Retention::Retention(RetentionOptions options, StoreQueue* store, Scheduler* scheduler,
                      const Clock* clock, ArchiveParts archive)
-    : state_(std::make_shared<State>(options, store, scheduler, clock, archive)) {}
+    : state_(std::make_shared<State>(options, store, scheduler, clock, archive)) {
+  absl::MutexLock lock(&state_->mu);
+  state_->stats.batch_limit = options.batch;
+}
 
 Retention::~Retention() { Stop(); }
 
@@ -55,24 +74,25 @@ void Retention::RunBatch(std::shared_ptr<State> state) {
   int64_t before_ms = absl::ToUnixMillis(state->clock->Now() - state->options.retention);
   if (state->archive.archive != nullptr) return RunArchivingBatch(std::move(state), before_ms);
   auto deleted = std::make_shared<size_t>(0);
-  size_t batch = state->options.batch;
+  auto took = std::make_shared<absl::Duration>();
+  size_t batch = BatchLimit(*state);
   absl::Status submitted = state->store->Submit(
-      [before_ms, batch, deleted](TransactionStore& store) -> absl::Status {
-        absl::StatusOr<size_t> count = store.DeleteFinishedBefore(before_ms, batch);
-        if (!count.ok()) return count.status();
-        *deleted = *count;
-        return absl::OkStatus();
+      [before_ms, batch, deleted, took](TransactionStore& store) {
+        return Timed(took.get(), [&]() -> absl::Status {
+          TCC_ASSIGN_OR_RETURN(*deleted, store.DeleteFinishedBefore(before_ms, batch));
+          return absl::OkStatus();
+        });
       },
-      [state, deleted, batch](absl::Status status) {
-        OnBatchDone(state, status, *deleted, *deleted == batch);
+      [state, deleted, batch, took](absl::Status status) {
+        OnBatchDone(state, status, *deleted, *deleted == batch, *took);
       });
-  if (!submitted.ok()) OnBatchDone(state, submitted, 0, false);
+  if (!submitted.ok()) OnBatchDone(state, submitted, 0, false, absl::ZeroDuration());
 }
 
 void Retention::RunArchivingBatch(std::shared_ptr<State> state, int64_t before_ms) {
   absl::StatusOr<std::vector<std::string>> gids = ArchiveNext(*state, before_ms);
-  if (!gids.ok()) return OnBatchDone(std::move(state), gids.status(), 0, false);
-  if (gids->empty()) return OnBatchDone(std::move(state), absl::OkStatus(), 0, false);
+  if (!gids.ok()) return OnBatchDone(std::move(state), gids.status(), 0, false, {});
+  if (gids->empty()) return OnBatchDone(std::move(state), absl::OkStatus(), 0, false, {});
   {
     absl::MutexLock lock(&state->mu);
     state->stats.archived += gids->size();
@@ -83,7 +103,7 @@ void Retention::RunArchivingBatch(std::shared_ptr<State> state, int64_t before_m
 absl::StatusOr<std::vector<std::string>> Retention::ArchiveNext(State& state, int64_t before_ms) {
   TransactionQueries& queries = *state.archive.queries;
   TCC_ASSIGN_OR_RETURN(std::vector<std::string> gids,
-                       queries.FinishedBefore(before_ms, state.options.batch));
+                       queries.FinishedBefore(before_ms, BatchLimit(state)));
   std::vector<ArchivedTransaction> batch;
   batch.reserve(gids.size());
   for (const std::string& gid : gids) {
@@ -98,19 +118,29 @@ absl::StatusOr<std::vector<std::string>> Retention::ArchiveNext(State& state, in
 
 void Retention::SubmitDelete(std::shared_ptr<State> state, std::vector<std::string> gids) {
   auto deleted = std::make_shared<size_t>(0);
+  auto took = std::make_shared<absl::Duration>();
   // A full batch means more may be due, whatever the delete finds.
-  bool full = gids.size() == state->options.batch;
+  bool full = gids.size() == BatchLimit(*state);
   absl::Status submitted = state->store->Submit(
-      [gids = std::move(gids), deleted](TransactionStore& store) -> absl::Status {
-        TCC_ASSIGN_OR_RETURN(*deleted, store.DeleteFinished(gids));
-        return absl::OkStatus();
+      [gids = std::move(gids), deleted, took](TransactionStore& store) {
+        return Timed(took.get(), [&]() -> absl::Status {
+          TCC_ASSIGN_OR_RETURN(*deleted, store.DeleteFinished(gids));
+          return absl::OkStatus();
+        });
       },
-      [state, deleted, full](absl::Status status) { OnBatchDone(state, status, *deleted, full); });
-  if (!submitted.ok()) OnBatchDone(state, submitted, 0, false);
+      [state, deleted, full, took](absl::Status status) {
+        OnBatchDone(state, status, *deleted, full, *took);
+      });
+  if (!submitted.ok()) OnBatchDone(state, submitted, 0, false, absl::ZeroDuration());
+}
+
+size_t Retention::BatchLimit(State& state) {
+  absl::MutexLock lock(&state.mu);
+  return state.stats.batch_limit;
 }
 
 void Retention::OnBatchDone(std::shared_ptr<State> state, absl::Status status, size_t deleted,
-                            bool full) {
+                            bool full, absl::Duration took) {
   if (state->options.observer != nullptr) {
     // Archived and deleted are the same GTs (a final GT stays final).
     state->options.observer->RetentionBatchFinished(
@@ -123,6 +153,13 @@ void Retention::OnBatchDone(std::shared_ptr<State> state, absl::Status status, s
       state->stats.deleted += deleted;
       ++state->stats.batches;
       state->stats.last_run_ms = state->clock->NowMs();
+      const RetentionOptions& options = state->options;
+      size_t& limit = state->stats.batch_limit;
+      if (took > options.batch_budget) {
+        limit = std::max(options.min_batch, limit / 2);
+      } else if (full && took < options.batch_budget / 2) {
+        limit = std::min(options.batch, limit * 2);
+      }
     }
   }
   if (!status.ok()) {

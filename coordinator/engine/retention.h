@@ -36,8 +36,13 @@ struct RetentionOptions {
   // Final GTs older than this are deleted; zero keeps everything.
   absl::Duration retention = absl::Hours(7 * 24);
   absl::Duration interval = absl::Minutes(1);  // Between looks when nothing is due.
-  size_t batch = 500;                          // GTs deleted per store operation.
-  RetentionObserver* observer = nullptr;       // Told of every batch; may be null.
+  size_t batch = 500;                          // Most GTs deleted per store operation.
+  // A store operation that takes longer halves the next batch (down to
+  // min_batch); one that takes under half of it doubles the next (up to
+  // batch): a delete never holds group commit for long.
+  absl::Duration batch_budget = absl::Milliseconds(10);
+  size_t min_batch = 10;
+  RetentionObserver* observer = nullptr;  // Told of every batch; may be null.
 };
 
 // Where archived GTs are read from and written to; both or neither.
@@ -62,6 +67,7 @@ class Retention {
     uint64_t archived = 0;  // GTs written to the archive since Start.
     uint64_t batches = 0;
     int64_t last_run_ms = 0;  // When the last batch finished (0: none yet).
+    size_t batch_limit = 0;   // The size of the next batch.
   };
   Stats stats() const;
   const RetentionOptions& options() const;
@@ -76,7 +82,8 @@ class Retention {
   static void SubmitDelete(std::shared_ptr<State> state, std::vector<std::string> gids);
   // `full`: the batch was full, so the next one starts right away.
   static void OnBatchDone(std::shared_ptr<State> state, absl::Status status, size_t deleted,
-                          bool full);
+                          bool full, absl::Duration took);
+  static size_t BatchLimit(State& state);
 
   std::shared_ptr<State> state_;
 };

@@ -14,6 +14,8 @@
 #include "coordinator/store/memory_store.h"
 #include "coordinator/store/sqlite_queries.h"
 #include "coordinator/store/sqlite_store.h"
+#include "coordinator/store/transaction_store_wrapper.h"
+#include "tcc/common/status_macros.h"
 #include "tests/test_util/status_matchers.h"
 #include "tests/test_util/temp_dir.h"
 
@@ -100,6 +102,81 @@ TEST_F(RetentionTest, ZeroKeepsEverythingAndStopStops) {
   Settle();
   EXPECT_TRUE(store_->Find("f1")->has_value());
   EXPECT_EQ(stopped.stats().batches, 0u);
+}
+
+// A store whose deletes are slow: each takes longer than the budget.
+class SlowDeletes : public TransactionStoreWrapper {
+ public:
+  using TransactionStoreWrapper::TransactionStoreWrapper;
+  absl::StatusOr<size_t> DeleteFinishedBefore(int64_t before_ms, size_t limit) override {
+    if (slow) absl::SleepFor(absl::Milliseconds(30));
+    limits.push_back(limit);
+    return TransactionStoreWrapper::DeleteFinishedBefore(before_ms, limit);
+  }
+  // Only touched on the store thread, or while the queue is idle.
+  bool slow = true;
+  std::vector<size_t> limits;
+};
+
+TEST(RetentionBudgetTest, ASlowBatchHalvesTheNextAndAFastFullOneDoublesIt) {
+  ManualClock clock;
+  ManualScheduler scheduler(&clock);
+  auto memory = std::make_unique<MemoryStore>();
+  for (int i = 0; i < 100; ++i) {
+    GlobalTransaction gt;
+    gt.gid = absl::StrCat("f", i);
+    gt.state = TxState::kCommitted;
+    gt.created_ms = gt.updated_ms = clock.NowMs();
+    ASSERT_OK(memory->Create(gt));
+  }
+  auto slow = std::make_unique<SlowDeletes>(std::move(memory));
+  SlowDeletes* store = slow.get();
+  StoreQueue queue(std::move(slow));
+  Retention retention({.retention = absl::Seconds(1),
+                       .batch = 40,
+                       .batch_budget = absl::Milliseconds(20),
+                       .min_batch = 8},
+                      &queue, &scheduler, &clock);
+  auto settle = [&] {
+    do {
+      EXPECT_OK(queue.RunAndWait([](TransactionStore&) { return absl::OkStatus(); }));
+    } while (scheduler.RunDue() > 0);
+  };
+  retention.Start();
+  clock.Advance(absl::Seconds(2));  // Before the first look: everything is due.
+  settle();
+  // Each delete takes 30 ms against a 20 ms budget: 40, 20, 10, then the floor.
+  ASSERT_GE(store->limits.size(), 4u);
+  EXPECT_EQ(store->limits[0], 40u);
+  EXPECT_EQ(store->limits[1], 20u);
+  EXPECT_EQ(store->limits[2], 10u);
+  EXPECT_EQ(store->limits[3], 8u);
+  EXPECT_EQ(retention.stats().deleted, 100u) << "smaller batches, all of them";
+  EXPECT_EQ(retention.stats().batch_limit, 8u);
+
+  // Fast again (well under half the budget): each full batch doubles the
+  // next, up to the most.
+  ASSERT_OK(queue.RunAndWait([&](TransactionStore& inner) -> absl::Status {
+    store->slow = false;
+    store->limits.clear();
+    for (int i = 0; i < 200; ++i) {
+      GlobalTransaction gt;
+      gt.gid = absl::StrCat("g", i);
+      gt.state = TxState::kCommitted;
+      gt.created_ms = gt.updated_ms = clock.NowMs();
+      TCC_RETURN_IF_ERROR(inner.Create(gt).status());
+    }
+    return absl::OkStatus();
+  }));
+  scheduler.Advance(absl::Minutes(2));
+  settle();
+  queue.Stop();
+  ASSERT_GE(store->limits.size(), 4u);
+  EXPECT_EQ(store->limits[0], 8u);
+  EXPECT_EQ(store->limits[1], 16u);
+  EXPECT_EQ(store->limits[2], 32u);
+  EXPECT_EQ(store->limits[3], 40u);
+  EXPECT_EQ(retention.stats().deleted, 300u);
 }
 
 // With an archive: a batch is read on the queries connection, archived
