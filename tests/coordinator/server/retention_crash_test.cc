@@ -160,7 +160,6 @@ TEST(RetentionCrashTest, Kill9InTheMiddleOfPruningLosesNothingAndHalfDeletesNoth
   ASSERT_GT(left, 0) << "pruning finished before the kill; seed more rows";
   ASSERT_LT(left, kFinished);
   reader.ExpectWhole();
-  EXPECT_EQ(left % 500, 0) << "batches of 500 went whole, or not at all";
 
   auto restarted = StartTccd(dir);
   ASSERT_TRUE(restarted) << "tccd did not restart";
