@@ -180,16 +180,7 @@ absl::Status SqliteQueries::AddSizes(StoreStats& stats) {
 
 absl::StatusOr<std::vector<std::string>> SqliteQueries::FinishedBefore(int64_t before_ms,
                                                                        size_t limit) {
-  TCC_ASSIGN_OR_RETURN(auto stmt,
-                       db_.Prepare("SELECT gid FROM global_transactions WHERE finished = 1 AND "
-                                   "updated_ms < ? ORDER BY updated_ms, gid LIMIT ?"));
-  stmt->Bind(1, before_ms).Bind(2, static_cast<int64_t>(limit));
-  std::vector<std::string> gids;
-  while (true) {
-    TCC_ASSIGN_OR_RETURN(bool row, stmt->Step());
-    if (!row) return gids;
-    gids.push_back(stmt->Text(0));
-  }
+  return sqlite::FinishedBefore(db_, before_ms, limit);
 }
 
 }  // namespace tcc

@@ -86,4 +86,18 @@ absl::StatusOr<std::optional<GlobalTransaction>> FindTransaction(Database& db,
   return gt;
 }
 
+absl::StatusOr<std::vector<std::string>> FinishedBefore(Database& db, int64_t before_ms,
+                                                        size_t limit) {
+  TCC_ASSIGN_OR_RETURN(auto select,
+                       db.Prepare("SELECT gid FROM global_transactions WHERE finished = 1 AND "
+                                  "updated_ms < ? ORDER BY updated_ms, gid LIMIT ?"));
+  select->Bind(1, before_ms).Bind(2, static_cast<int64_t>(limit));
+  std::vector<std::string> gids;
+  while (true) {
+    TCC_ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) return gids;
+    gids.push_back(select->Text(0));
+  }
+}
+
 }  // namespace tcc::sqlite

@@ -31,6 +31,10 @@ absl::StatusOr<GlobalTransaction> ReadHeader(const Statement& row);
 // error messages).
 absl::StatusOr<Branch> ReadBranch(const Statement& row, int first, absl::string_view gid);
 absl::Status LoadBranches(Database& db, GlobalTransaction& gt);
+// Up to `limit` gids of final GTs last updated before `before_ms`, oldest
+// first (retention's next batch; the partial index makes it one range scan).
+absl::StatusOr<std::vector<std::string>> FinishedBefore(Database& db, int64_t before_ms,
+                                                        size_t limit);
 absl::StatusOr<std::optional<GlobalTransaction>> FindTransaction(Database& db,
                                                                  absl::string_view gid);
 

@@ -289,16 +289,8 @@ absl::Status SqliteStore::AppendEvents(absl::string_view gid,
 }
 
 absl::StatusOr<size_t> SqliteStore::DeleteFinishedBefore(int64_t before_ms, size_t limit) {
-  TCC_ASSIGN_OR_RETURN(auto select,
-                       db_.Prepare("SELECT gid FROM global_transactions WHERE finished = 1 AND "
-                                   "updated_ms < ? ORDER BY updated_ms, gid LIMIT ?"));
-  select->Bind(1, before_ms).Bind(2, static_cast<int64_t>(limit));
-  std::vector<std::string> gids;
-  while (true) {
-    TCC_ASSIGN_OR_RETURN(bool row, select->Step());
-    if (!row) break;
-    gids.push_back(select->Text(0));
-  }
+  TCC_ASSIGN_OR_RETURN(std::vector<std::string> gids,
+                       sqlite::FinishedBefore(db_, before_ms, limit));
   return DeleteFinished(gids);
 }
 
