@@ -10,6 +10,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "coordinator/server/daemon.h"
 #include "tcc/common/logging.h"
@@ -121,7 +123,18 @@ void WritePortFile(const std::string& path, int port) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("tccd: the TCC transaction coordinator daemon");
+  absl::SetProgramUsageMessage(
+      "the TCC and saga transaction coordinator daemon.\n"
+      "Usage: tccd [--data=FILE] [--listen=HOST:PORT] [flags...]; --helpfull lists every flag.");
+  // --help lists tccd's own flags (those defined in this file), not only
+  // those of a file named after the binary; --version says which build.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view path) {
+    return absl::StrContains(path, "coordinator/server/");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.version_string = [] { return std::string("tccd ") + TCC_VERSION + "\n"; };
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   // Debian's Abseil is a debug build: its Mutex otherwise records every lock
   // in a global graph to detect deadlocks, ~5% of tccd's CPU under load.
