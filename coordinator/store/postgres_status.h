@@ -25,6 +25,9 @@
 //                                              would blame a client.
 //   57014 (query canceled)                  -> CANCELLED.
 //   anything else (class 42 syntax, ...)    -> INTERNAL: a bug.
+// A failed connection attempt has no SQLSTATE (libpq gives none): it is
+// UNAVAILABLE, with libpq's reason (no such host, database or user, bad
+// password) in the message.
 //
 // Stateless and thread-safe.
 #pragma once
