@@ -17,7 +17,13 @@ namespace {
 // A few requests with the largest allowed payload still fit.
 constexpr int kMaxMessageBytes = 16 << 20;
 
+absl::StatusOr<std::unique_ptr<TransactionStore>> OpenPostgres(const DaemonConfig& config) {
+  TCC_ASSIGN_OR_RETURN(auto store, PostgresStore::Open({.uri = config.store_uri}));
+  return std::unique_ptr<TransactionStore>(std::move(store));
+}
+
 absl::StatusOr<std::unique_ptr<TransactionStore>> OpenStore(const DaemonConfig& config) {
+  if (!config.store_uri.empty()) return OpenPostgres(config);
   std::filesystem::path path(config.data_path);
   std::error_code error;
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), error);
@@ -56,12 +62,14 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   daemon->shutdown_grace_ = config.shutdown_grace;
   std::unique_ptr<TransactionStore> store = std::move(config.store_override);
   const bool opened = store == nullptr;
-  daemon->metrics_ =
-      std::make_unique<DaemonMetrics>(&daemon->registry_, opened ? "sqlite" : "test");
+  const bool postgres = !config.store_uri.empty();
+  daemon->metrics_ = std::make_unique<DaemonMetrics>(&daemon->registry_, !opened    ? "test"
+                                                                         : postgres ? "postgresql"
+                                                                                    : "sqlite");
   TCC_RETURN_IF_ERROR(daemon->StartHttp(config));
   if (opened) {
     TCC_ASSIGN_OR_RETURN(store, OpenStore(config));
-    daemon->metrics_->WatchStoreFile(config.data_path);
+    if (!postgres) daemon->metrics_->WatchStoreFile(config.data_path);
   }
   TCC_RETURN_IF_ERROR(daemon->OpenArchive(config, *store));
   absl::StatusOr<std::unique_ptr<TransactionQueries>> queries = store->OpenQueries();
@@ -106,8 +114,9 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   if (daemon->server_ == nullptr || daemon->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
   }
-  spdlog::info("tccd listening on {} (port {}), data {}", config.listen, daemon->port_,
-               config.data_path);
+  // Not the URI: it may hold a password.
+  spdlog::info("tccd listening on {} (port {}), store {}", config.listen, daemon->port_,
+               postgres ? "PostgreSQL (--store)" : config.data_path);
   daemon->readiness_.MarkServing(daemon->queue_.get());
   return daemon;
 }

@@ -21,6 +21,7 @@
 #include "coordinator/server/daemon_metrics.h"
 #include "coordinator/server/query_executor.h"
 #include "coordinator/server/readiness.h"
+#include "coordinator/store/postgres_store.h"
 #include "coordinator/store/sqlite_store.h"
 #include "coordinator/store/store_queue.h"
 #include "coordinator/transport/grpc_participant_transport.h"
@@ -36,6 +37,9 @@ struct DaemonConfig {
   bool http_allow_insecure = false;
   std::string data_path = "tccd-data/tccd.db";
   SyncMode sync = SyncMode::kFull;
+  // A libpq URI (postgresql://...; several hosts allowed): the PostgreSQL
+  // store instead of the SQLite file at data_path. Empty: SQLite.
+  std::string store_uri;
   EngineOptions engine;
   RetentionOptions retention;
   // Empty: retention deletes without archiving.

@@ -19,7 +19,13 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:7420",
           "Address to serve the coordinator API on (host:port; port 0 picks a free one). "
           "Loopback by default: there is no authentication yet.");
-ABSL_FLAG(std::string, data, "tccd-data/tccd.db", "SQLite database file (created if missing).");
+ABSL_FLAG(std::string, data, "",
+          "SQLite database file (created if missing); tccd-data/tccd.db when neither --data nor "
+          "--store is given.");
+ABSL_FLAG(std::string, store, "",
+          "PostgreSQL instead of SQLite: a libpq URI, postgresql://user:password@host:port/db "
+          "(several hosts: postgresql://h1:5432,h2:5432/db?target_session_attrs=read-write). "
+          "Not together with --data.");
 ABSL_FLAG(std::string, sync, "full",
           "SQLite synchronous mode: full (durable, default), normal or off (benchmarks only).");
 ABSL_FLAG(int64_t, default_timeout_ms, 30000,
@@ -63,12 +69,40 @@ absl::StatusOr<tcc::SyncMode> ParseSync(const std::string& value) {
   return absl::InvalidArgumentError("--sync must be full, normal or off, not \"" + value + "\"");
 }
 
+// --data (SQLite, the default) or --store (PostgreSQL), never both.
+absl::Status SelectStore(tcc::DaemonConfig& config) {
+  std::string data = absl::GetFlag(FLAGS_data);
+  std::string store = absl::GetFlag(FLAGS_store);
+  if (!data.empty() && !store.empty()) {
+    return absl::InvalidArgumentError(
+        "--data and --store both given: --data selects a SQLite file, --store a PostgreSQL "
+        "database; give one of them");
+  }
+  if (store.empty()) {
+    if (!data.empty()) config.data_path = data;  // Else the default path.
+    return absl::OkStatus();
+  }
+  if (!absl::StartsWith(store, "postgresql://") && !absl::StartsWith(store, "postgres://")) {
+    return absl::InvalidArgumentError(
+        "--store takes a PostgreSQL URI starting with postgresql:// (e.g. "
+        "postgresql://tccd@db.example:5432/tcc)");
+  }
+  if (absl::GetFlag(FLAGS_sync) != "full") {
+    return absl::InvalidArgumentError(
+        "--sync applies to the SQLite store only; with --store, durability is the server's "
+        "synchronous_commit (keep it on)");
+  }
+  config.store_uri = store;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<tcc::DaemonConfig> ConfigFromFlags() {
   tcc::DaemonConfig config;
   config.listen = absl::GetFlag(FLAGS_listen);
   config.http_listen = absl::GetFlag(FLAGS_http_listen);
   config.http_allow_insecure = absl::GetFlag(FLAGS_http_allow_insecure);
-  config.data_path = absl::GetFlag(FLAGS_data);
+  absl::Status store = SelectStore(config);
+  if (!store.ok()) return store;
   absl::StatusOr<tcc::SyncMode> sync = ParseSync(absl::GetFlag(FLAGS_sync));
   if (!sync.ok()) return sync.status();
   config.sync = *sync;

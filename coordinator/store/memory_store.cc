@@ -16,8 +16,47 @@ void CopyHeader(const GlobalTransaction& from, GlobalTransaction& to) {
 
 }  // namespace
 
+absl::Status MemoryStore::BeginOperation() {
+  absl::MutexLock lock(&mu_);
+  in_operation_ = true;
+  undo_.clear();
+  return absl::OkStatus();
+}
+
+void MemoryStore::EndOperation(bool keep) {
+  absl::MutexLock lock(&mu_);
+  if (!keep) {
+    for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) Restore(*it);
+  }
+  undo_.clear();
+  in_operation_ = false;
+}
+
+void MemoryStore::Save(const std::string& gid) {
+  if (!in_operation_) return;
+  Saved saved{.gid = gid};
+  if (auto it = transactions_.find(gid); it != transactions_.end()) saved.transaction = it->second;
+  if (auto it = events_.find(gid); it != events_.end()) saved.events = it->second;
+  undo_.push_back(std::move(saved));
+}
+
+void MemoryStore::Restore(Saved& saved) {
+  if (saved.transaction) {
+    transactions_[saved.gid] = std::move(*saved.transaction);
+  } else {
+    transactions_.erase(saved.gid);
+  }
+  if (saved.events) {
+    events_[saved.gid] = std::move(*saved.events);
+  } else {
+    events_.erase(saved.gid);
+  }
+}
+
 absl::StatusOr<bool> MemoryStore::Create(const GlobalTransaction& gt) {
   absl::MutexLock lock(&mu_);
+  if (transactions_.contains(gt.gid)) return false;
+  Save(gt.gid);
   return transactions_.emplace(gt.gid, gt).second;
 }
 
@@ -27,6 +66,7 @@ absl::Status MemoryStore::Update(const TransactionUpdate& update) {
   if (it == transactions_.end()) {
     return absl::NotFoundError(absl::StrCat("no transaction ", update.header->gid));
   }
+  Save(it->first);
   GlobalTransaction& stored = it->second;
   CopyHeader(*update.header, stored);
   for (const Branch* branch : update.new_branches) stored.branches.push_back(*branch);
@@ -56,6 +96,7 @@ absl::StatusOr<size_t> MemoryStore::DeleteFinishedBefore(int64_t before_ms, size
   std::sort(old.begin(), old.end());
   if (old.size() > limit) old.resize(limit);
   for (const auto& [unused, gid] : old) {
+    Save(gid);
     transactions_.erase(gid);
     events_.erase(gid);
   }
@@ -68,7 +109,8 @@ absl::StatusOr<size_t> MemoryStore::DeleteFinished(const std::vector<std::string
   for (const std::string& gid : gids) {
     auto it = transactions_.find(gid);
     if (it == transactions_.end() || !IsFinal(it->second.state)) continue;
-    transactions_.erase(it);
+    Save(gid);
+    transactions_.erase(gid);
     events_.erase(gid);
     ++deleted;
   }
@@ -78,6 +120,7 @@ absl::StatusOr<size_t> MemoryStore::DeleteFinished(const std::vector<std::string
 absl::Status MemoryStore::AppendEvents(absl::string_view gid,
                                        const std::vector<TimelineEvent>& events) {
   absl::MutexLock lock(&mu_);
+  Save(std::string(gid));
   auto& timeline = events_[std::string(gid)];
   timeline.insert(timeline.end(), events.begin(), events.end());
   return absl::OkStatus();

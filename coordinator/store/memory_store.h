@@ -1,6 +1,8 @@
 // An in-memory TransactionStore for fast unit tests of the engine. Nothing
-// survives the process. AbortBatch cannot undo writes: this store never
-// fails a batch, so the engine never needs it to. Thread-safe.
+// survives the process. A failed operation's writes are undone (as a
+// savepoint would), so the store contract holds; AbortBatch cannot undo a
+// whole batch: this store never fails one, so the engine never needs it
+// to. Thread-safe.
 #pragma once
 
 #include <map>
@@ -16,8 +18,8 @@ class MemoryStore final : public TransactionStore {
   absl::Status BeginBatch() override { return absl::OkStatus(); }
   absl::Status CommitBatch() override { return absl::OkStatus(); }
   void AbortBatch() override {}
-  absl::Status BeginOperation() override { return absl::OkStatus(); }
-  void EndOperation(bool keep) override {}
+  absl::Status BeginOperation() override;
+  void EndOperation(bool keep) override;
 
   absl::StatusOr<bool> Create(const GlobalTransaction& gt) override;
   absl::Status Update(const TransactionUpdate& update) override;
@@ -29,7 +31,19 @@ class MemoryStore final : public TransactionStore {
   absl::StatusOr<size_t> DeleteFinished(const std::vector<std::string>& gids) override;
 
  private:
+  // One GT as it was before the running operation first changed it.
+  struct Saved {
+    std::string gid;
+    std::optional<GlobalTransaction> transaction;
+    std::optional<std::vector<TimelineEvent>> events;
+  };
+
+  void Save(const std::string& gid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Restore(Saved& saved) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   absl::Mutex mu_;
+  bool in_operation_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<Saved> undo_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, GlobalTransaction, std::less<>> transactions_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::vector<TimelineEvent>, std::less<>> events_ ABSL_GUARDED_BY(mu_);
 };

@@ -1,16 +1,14 @@
+// SQLite-only behaviour: migrations from old schemas, damaged files and rows,
+// free pages. What every store must do is in store_contract_test.cc.
 #include "coordinator/store/sqlite_store.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <map>
-#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "coordinator/store/headers_codec.h"
-#include "coordinator/store/memory_store.h"
 #include "coordinator/store/sqlite_queries.h"
 #include "tests/test_util/status_matchers.h"
 #include "tests/test_util/temp_dir.h"
@@ -50,162 +48,6 @@ absl::Status InBatch(TransactionStore& store, const std::function<absl::Status()
     return result;
   }
   return store.CommitBatch();
-}
-
-TEST(SqliteStore, WritesSurviveReopen) {
-  TempDir dir;
-  std::string path = dir.File("tccd.db");
-  GlobalTransaction gt = SampleTransaction("g1");
-  {
-    auto store = OpenAt(path);
-    ASSERT_OK(InBatch(*store, [&] { return store->Create(gt).status(); }));
-    gt.state = TxState::kCommitting;
-    gt.decision_reason = "committed by the initiator";
-    gt.branches[0].state = BranchState::kTried;
-    gt.branches[0].attempts = 2;
-    gt.branches[0].last_error = "Confirm failed: unavailable";
-    gt.branches[0].next_retry_ms = 7777;
-    Branch added{.branch_id = "b2", .target = "127.0.0.1:7502", .action = "log.write"};
-    gt.branches.push_back(added);
-    TransactionUpdate update{.header = &gt,
-                             .new_branches = {&gt.branches[1]},
-                             .first_new_position = 1,
-                             .changed_branches = {&gt.branches[0]}};
-    ASSERT_OK(InBatch(*store, [&] { return store->Update(update); }));
-  }
-  auto reopened = OpenAt(path);
-  auto found = reopened->Find("g1");
-  ASSERT_OK(found);
-  ASSERT_TRUE(found->has_value());
-  const GlobalTransaction& read = **found;
-  EXPECT_EQ(read.state, TxState::kCommitting);
-  EXPECT_EQ(read.decision_reason, "committed by the initiator");
-  EXPECT_EQ(read.deadline_ms, 6000);
-  EXPECT_EQ(read.status_endpoint, "127.0.0.1:9000");
-  ASSERT_EQ(read.branches.size(), 2u);
-  EXPECT_EQ(read.branches[0].payload, gt.branches[0].payload);
-  EXPECT_EQ(read.branches[0].headers, gt.branches[0].headers);
-  EXPECT_EQ(read.branches[0].attempts, 2u);
-  EXPECT_EQ(read.branches[0].last_error, "Confirm failed: unavailable");
-  EXPECT_EQ(read.branches[0].next_retry_ms, 7777);
-  EXPECT_EQ(read.branches[1].branch_id, "b2");
-  EXPECT_EQ(*reopened->Find("missing"), std::nullopt);
-}
-
-TEST(SqliteStore, CreateRefusesAnExistingGidWithoutOverwriting) {
-  TempDir dir;
-  auto store = OpenAt(dir.File("tccd.db"));
-  GlobalTransaction first = SampleTransaction("g1");
-  GlobalTransaction second = SampleTransaction("g1");
-  second.timeout_ms = 1;
-  absl::StatusOr<bool> created;
-  ASSERT_OK(InBatch(*store, [&] {
-    created = store->Create(first);
-    return created.status();
-  }));
-  EXPECT_TRUE(*created);
-  ASSERT_OK(InBatch(*store, [&] {
-    created = store->Create(second);
-    return created.status();
-  }));
-  EXPECT_FALSE(*created);
-  EXPECT_EQ((*store->Find("g1"))->timeout_ms, 5000u);
-}
-
-TEST(SqliteStore, LoadUnfinishedSkipsFinalTransactions) {
-  TempDir dir;
-  auto store = OpenAt(dir.File("tccd.db"));
-  ASSERT_OK(InBatch(*store, [&]() -> absl::Status {
-    for (auto [gid, state] :
-         {std::pair{"open", TxState::kTrying}, std::pair{"committing", TxState::kCommitting},
-          std::pair{"done", TxState::kCommitted}, std::pair{"undone", TxState::kRolledBack}}) {
-      GlobalTransaction gt = SampleTransaction(gid);
-      gt.state = state;
-      if (absl::Status s = store->Create(gt).status(); !s.ok()) return s;
-    }
-    return absl::OkStatus();
-  }));
-  auto unfinished = store->LoadUnfinished();
-  ASSERT_OK(unfinished);
-  std::vector<std::string> gids;
-  for (const auto& gt : *unfinished) gids.push_back(gt.gid);
-  std::sort(gids.begin(), gids.end());
-  EXPECT_EQ(gids, (std::vector<std::string>{"committing", "open"}));
-  EXPECT_EQ((*unfinished)[0].branches.size(), 1u);
-}
-
-// Recovery reads every unfinished GT with one ordered join: each GT must
-// get exactly its own branches, in position order, whatever the mix of
-// branch counts (none included), creation-time ties and finished GTs.
-TEST(SqliteStore, LoadUnfinishedReturnsEveryBranchOfEveryGtInOrder) {
-  TempDir dir;
-  auto store = OpenAt(dir.File("tccd.db"));
-  constexpr int kCount = 600;
-  std::map<std::string, GlobalTransaction> expected;
-  ASSERT_OK(InBatch(*store, [&]() -> absl::Status {
-    for (int i = 0; i < kCount; ++i) {
-      GlobalTransaction gt = SampleTransaction(absl::StrFormat("gt-%04d", (i * 7919) % kCount));
-      gt.created_ms = 1000 + i / 3;  // Three GTs share each creation time.
-      gt.state = i % 5 == 0 ? TxState::kCommitted : TxState::kCommitting;
-      gt.branches.clear();
-      for (int b = 0; b < i % 4; ++b) {
-        Branch branch{.branch_id = absl::StrCat("b", b),
-                      .target = absl::StrCat("t", b),
-                      .action = "a",
-                      .payload = absl::StrCat(gt.gid, "/", b)};
-        branch.headers = {{"n", absl::StrCat(b)}};
-        branch.attempts = static_cast<uint32_t>(b);
-        branch.depends_on = b == 0 ? std::vector<std::string>{} : std::vector<std::string>{"b0"};
-        gt.branches.push_back(branch);
-      }
-      if (absl::Status s = store->Create(gt).status(); !s.ok()) return s;
-      if (!IsFinal(gt.state)) expected[gt.gid] = gt;
-    }
-    return absl::OkStatus();
-  }));
-  auto unfinished = store->LoadUnfinished();
-  ASSERT_OK(unfinished);
-  ASSERT_EQ(unfinished->size(), expected.size());
-  for (size_t i = 0; i < unfinished->size(); ++i) {
-    const GlobalTransaction& read = (*unfinished)[i];
-    if (i > 0) {
-      const GlobalTransaction& before = (*unfinished)[i - 1];
-      EXPECT_LT(std::pair(before.created_ms, before.gid), std::pair(read.created_ms, read.gid));
-    }
-    ASSERT_TRUE(expected.contains(read.gid)) << read.gid;
-    const GlobalTransaction& want = expected[read.gid];
-    EXPECT_EQ(read.created_ms, want.created_ms);
-    EXPECT_EQ(read.state, want.state);
-    ASSERT_EQ(read.branches.size(), want.branches.size()) << read.gid;
-    for (size_t b = 0; b < want.branches.size(); ++b) {
-      EXPECT_EQ(read.branches[b].branch_id, want.branches[b].branch_id);
-      EXPECT_EQ(read.branches[b].target, want.branches[b].target);
-      EXPECT_EQ(read.branches[b].payload, want.branches[b].payload);
-      EXPECT_EQ(read.branches[b].headers, want.branches[b].headers);
-      EXPECT_EQ(read.branches[b].attempts, want.branches[b].attempts);
-      EXPECT_EQ(read.branches[b].depends_on, want.branches[b].depends_on);
-    }
-  }
-}
-
-TEST(SqliteStore, AnUpdateToAFinalStateTakesTheGtOutOfRecovery) {
-  TempDir dir;
-  auto store = OpenAt(dir.File("tccd.db"));
-  GlobalTransaction gt = SampleTransaction("g1");
-  gt.state = TxState::kCommitting;
-  ASSERT_OK(InBatch(*store, [&] { return store->Create(gt).status(); }));
-  gt.branches[0].attempts = 3;
-  TransactionUpdate progress{.header = &gt, .changed_branches = {&gt.branches[0]}};
-  ASSERT_OK(InBatch(*store, [&] { return store->Update(progress); }));
-  auto unfinished = store->LoadUnfinished();
-  ASSERT_OK(unfinished);
-  ASSERT_EQ(unfinished->size(), 1u);
-  EXPECT_EQ((*unfinished)[0].branches[0].attempts, 3u);
-  gt.state = TxState::kCommitted;
-  TransactionUpdate finished{.header = &gt};
-  ASSERT_OK(InBatch(*store, [&] { return store->Update(finished); }));
-  EXPECT_TRUE(store->LoadUnfinished()->empty());
-  EXPECT_EQ((*store->Find("g1"))->state, TxState::kCommitted);
 }
 
 TEST(SqliteStore, LoadUnfinishedReportsDamagedBranchesAsDataLoss) {
@@ -307,77 +149,6 @@ TEST(SqliteStore, MigrationSixMarksSentSagaStepsFromTheirAttempts) {
   EXPECT_FALSE((*tcc)->branches[0].action_sent) << "TCC attempts count Confirm/Cancel calls";
 }
 
-// Retention's store half, on the SQLite and the in-memory store alike:
-// only final GTs older than the cutoff go, oldest first, with their
-// branches and timeline; an unfinished GT stays however old.
-void ExpectRetentionDeletesOnlyOldFinished(TransactionStore& store) {
-  auto make = [&](const std::string& gid, TxState state, int64_t updated_ms) {
-    GlobalTransaction gt = SampleTransaction(gid);
-    gt.state = state;
-    gt.updated_ms = updated_ms;
-    ASSERT_OK(InBatch(store, [&] { return store.Create(gt).status(); }));
-    ASSERT_OK(InBatch(store, [&] { return store.AppendEvents(gid, {{1, "state", "x", "t"}}); }));
-  };
-  make("old-1", TxState::kCommitted, 100);
-  make("old-2", TxState::kRolledBack, 200);
-  make("old-3", TxState::kCommitted, 300);
-  make("old-unfinished", TxState::kCommitting, 50);
-  make("new", TxState::kCommitted, 5000);
-  absl::StatusOr<size_t> first;
-  ASSERT_OK(InBatch(store, [&] {
-    first = store.DeleteFinishedBefore(/*before_ms=*/1000, /*limit=*/2);
-    return first.status();
-  }));
-  EXPECT_EQ(*first, 2u);
-  EXPECT_FALSE(store.Find("old-1")->has_value()) << "oldest first";
-  EXPECT_FALSE(store.Find("old-2")->has_value());
-  EXPECT_TRUE(store.Find("old-3")->has_value()) << "the limit holds";
-  absl::StatusOr<size_t> second;
-  ASSERT_OK(InBatch(store, [&] {
-    second = store.DeleteFinishedBefore(1000, 10);
-    return second.status();
-  }));
-  EXPECT_EQ(*second, 1u);
-  EXPECT_TRUE(store.Find("old-unfinished")->has_value()) << "never an unfinished GT";
-  EXPECT_TRUE(store.Find("new")->has_value());
-  // By gid (after archiving): unknown and unfinished gids are skipped.
-  absl::StatusOr<size_t> by_gid;
-  ASSERT_OK(InBatch(store, [&] {
-    by_gid = store.DeleteFinished({"old-unfinished", "no-such-gid", "new"});
-    return by_gid.status();
-  }));
-  EXPECT_EQ(*by_gid, 1u);
-  EXPECT_FALSE(store.Find("new")->has_value());
-  auto unfinished = store.LoadUnfinished();
-  ASSERT_OK(unfinished);
-  ASSERT_EQ(unfinished->size(), 1u);
-  EXPECT_EQ((*unfinished)[0].branches.size(), 1u);
-}
-
-TEST(SqliteStore, RetentionDeletesOnlyOldFinishedTransactionsWithTheirRows) {
-  TempDir dir;
-  std::string path = dir.File("tccd.db");
-  auto store = OpenAt(path);
-  ExpectRetentionDeletesOnlyOldFinished(*store);
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  auto count = [&](const char* sql) {
-    sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
-    sqlite3_step(stmt);
-    int64_t n = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    return n;
-  };
-  EXPECT_EQ(count("SELECT COUNT(*) FROM branches WHERE gid LIKE 'old-_'"), 0)
-      << "no orphaned branch";
-  EXPECT_EQ(count("SELECT COUNT(*) FROM transaction_events WHERE gid LIKE 'old-_'"), 0)
-      << "no orphaned timeline";
-  EXPECT_EQ(count("SELECT COUNT(*) FROM branches WHERE gid = 'new'"), 0) << "deleted by gid";
-  EXPECT_EQ(count("SELECT COUNT(*) FROM transaction_events"), 1) << "old-unfinished's";
-  sqlite3_close(db);
-}
-
 // Retention's read half on the queries connection: the next gids to go,
 // and the figures `tccctl stats` shows.
 TEST(SqliteQueries, FinishedBeforeAndStatsShowWhatRetentionSees) {
@@ -415,11 +186,6 @@ TEST(SqliteQueries, FinishedBeforeAndStatsShowWhatRetentionSees) {
   ASSERT_OK(after);
   EXPECT_EQ(after->oldest_finished_updated_ms, 0) << "none left";
   EXPECT_GT(after->free_bytes, 100u * 2000u) << "deleted rows' pages are free for reuse";
-}
-
-TEST(MemoryStore, RetentionDeletesOnlyOldFinishedTransactions) {
-  MemoryStore store;
-  ExpectRetentionDeletesOnlyOldFinished(store);
 }
 
 TEST(SqliteStore, RefusesADatabaseFromANewerVersion) {

@@ -1,0 +1,206 @@
+#include "coordinator/store/postgres_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "coordinator/store/headers_codec.h"
+#include "coordinator/store/postgres_queries.h"
+#include "coordinator/store/postgres_rows.h"
+#include "coordinator/store/postgres_schema.h"
+#include "tcc/common/status_macros.h"
+
+namespace tcc {
+namespace {
+
+using pg::kBranchColumns;
+using pg::kHeaderColumns;
+using pg::Params;
+using pg::Rows;
+
+}  // namespace
+
+int PostgresStore::LatestSchemaVersion() { return pg::LatestSchemaVersion(); }
+
+absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
+    const PostgresStoreOptions& options) {
+  TCC_ASSIGN_OR_RETURN(pg::Connection conn,
+                       pg::Connection::Open(options.uri, options.application_name));
+  auto store = std::unique_ptr<PostgresStore>(new PostgresStore(std::move(conn), options));
+  TCC_RETURN_IF_ERROR(pg::Migrate(store->conn_, options.migrate_to_version));
+  return store;
+}
+
+absl::StatusOr<int> PostgresStore::SchemaVersion() { return pg::SchemaVersion(conn_); }
+
+absl::Status PostgresStore::BeginBatch() {
+  // The batch that met a broken connection failed with UNAVAILABLE; this
+  // one starts on a new connection (to whichever host is the primary now).
+  if (conn_.lost()) TCC_RETURN_IF_ERROR(conn_.Reconnect());
+  return conn_.Exec("BEGIN").status();
+}
+
+absl::Status PostgresStore::CommitBatch() {
+  if (conn_.InFailedTransaction()) {
+    return absl::AbortedError(
+        "postgresql: the batch's transaction failed and was rolled back; retry");
+  }
+  TCC_ASSIGN_OR_RETURN(Rows done, conn_.Exec("COMMIT"));
+  // COMMIT of a transaction the server aborted answers ROLLBACK, not an error.
+  if (done.Command() != "COMMIT") {
+    return absl::AbortedError(absl::StrCat("postgresql: COMMIT answered ", done.Command(),
+                                           ": the batch was rolled back; retry"));
+  }
+  return absl::OkStatus();
+}
+
+void PostgresStore::AbortBatch() {
+  if (!conn_.lost()) conn_.Exec("ROLLBACK").IgnoreError();
+}
+
+absl::Status PostgresStore::BeginOperation() { return conn_.Exec("SAVEPOINT operation").status(); }
+
+void PostgresStore::EndOperation(bool keep) {
+  // Errors surface at COMMIT (a lost connection) or are harmless.
+  conn_
+      .Exec(keep ? "RELEASE SAVEPOINT operation"
+                 : "ROLLBACK TO SAVEPOINT operation; RELEASE SAVEPOINT operation")
+      .IgnoreError();
+}
+
+absl::StatusOr<bool> PostgresStore::Create(const GlobalTransaction& gt) {
+  static const std::string kSql = absl::StrCat(
+      "INSERT INTO global_transactions (", kHeaderColumns,
+      ", finished) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (gid) DO NOTHING");
+  Params params;
+  params.Text(gt.gid).Int(static_cast<int>(gt.state)).Int(gt.created_ms).Int(gt.updated_ms);
+  params.Int(gt.timeout_ms).Int(gt.deadline_ms).Text(gt.status_endpoint).Bool(gt.stuck);
+  params.Text(gt.decision_reason).Int(static_cast<int>(gt.mode)).Bool(IsFinal(gt.state));
+  TCC_ASSIGN_OR_RETURN(Rows inserted, conn_.Query(kSql, params));
+  if (inserted.Changed() == 0) return false;
+  for (size_t i = 0; i < gt.branches.size(); ++i) {
+    TCC_RETURN_IF_ERROR(InsertBranch(gt.gid, gt.branches[i], static_cast<int>(i)));
+  }
+  return true;
+}
+
+absl::Status PostgresStore::InsertBranch(absl::string_view gid, const Branch& branch,
+                                         int position) {
+  static const std::string kSql =
+      absl::StrCat("INSERT INTO branches (gid, position, ", kBranchColumns,
+                   ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)");
+  Params params;
+  params.Text(gid).Int(position).Text(branch.branch_id).Text(branch.target).Text(branch.action);
+  params.Bytes(branch.payload).Bytes(EncodeHeaders(branch.headers));
+  params.Int(static_cast<int>(branch.state)).Int(branch.attempts).Text(branch.last_error);
+  params.Int(branch.next_retry_ms).Text(pg::JoinDependencies(branch.depends_on));
+  params.Int(branch.max_attempts).Int(branch.timeout_ms).Bool(branch.action_sent);
+  return conn_.Query(kSql, params).status();
+}
+
+absl::Status PostgresStore::UpdateBranch(absl::string_view gid, const Branch& branch) {
+  constexpr absl::string_view kSql =
+      "UPDATE branches SET state = $1, attempts = $2, last_error = $3, next_retry_ms = $4, "
+      "action_sent = $5 WHERE gid = $6 AND branch_id = $7";
+  Params params;
+  params.Int(static_cast<int>(branch.state)).Int(branch.attempts).Text(branch.last_error);
+  params.Int(branch.next_retry_ms).Bool(branch.action_sent).Text(gid).Text(branch.branch_id);
+  TCC_ASSIGN_OR_RETURN(Rows updated, conn_.Query(kSql, params));
+  if (updated.Changed() == 0) {
+    return absl::NotFoundError(absl::StrCat("no branch ", branch.branch_id, " in ", gid));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PostgresStore::UpdateHeader(const GlobalTransaction& gt) {
+  constexpr absl::string_view kSql =
+      "UPDATE global_transactions SET state = $1, updated_ms = $2, stuck = $3, "
+      "decision_reason = $4, finished = $5 WHERE gid = $6";
+  Params params;
+  params.Int(static_cast<int>(gt.state)).Int(gt.updated_ms).Bool(gt.stuck);
+  params.Text(gt.decision_reason).Bool(IsFinal(gt.state)).Text(gt.gid);
+  TCC_ASSIGN_OR_RETURN(Rows updated, conn_.Query(kSql, params));
+  if (updated.Changed() == 0) return absl::NotFoundError(absl::StrCat("no transaction ", gt.gid));
+  return absl::OkStatus();
+}
+
+absl::Status PostgresStore::Update(const TransactionUpdate& update) {
+  const GlobalTransaction& gt = *update.header;
+  TCC_RETURN_IF_ERROR(UpdateHeader(gt));
+  int position = static_cast<int>(update.first_new_position);
+  for (const Branch* branch : update.new_branches) {
+    TCC_RETURN_IF_ERROR(InsertBranch(gt.gid, *branch, position++));
+  }
+  for (const Branch* branch : update.changed_branches) {
+    TCC_RETURN_IF_ERROR(UpdateBranch(gt.gid, *branch));
+  }
+  return AppendEvents(gt.gid, update.events);
+}
+
+absl::Status PostgresStore::AppendEvents(absl::string_view gid,
+                                         const std::vector<TimelineEvent>& events) {
+  constexpr absl::string_view kSql =
+      "INSERT INTO transaction_events (gid, at_ms, kind, detail, actor) VALUES ($1,$2,$3,$4,$5)";
+  for (const TimelineEvent& event : events) {
+    Params params;
+    params.Text(gid).Int(event.at_ms).Text(event.kind).Text(event.detail).Text(event.actor);
+    TCC_RETURN_IF_ERROR(conn_.Query(kSql, params).status());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> PostgresStore::DeleteFinishedBefore(int64_t before_ms, size_t limit) {
+  constexpr absl::string_view kSql =
+      "SELECT gid FROM global_transactions WHERE finished AND updated_ms < $1 "
+      "ORDER BY updated_ms, gid LIMIT $2";
+  TCC_ASSIGN_OR_RETURN(Rows rows,
+                       conn_.Query(kSql, Params().Int(before_ms).Int(static_cast<int64_t>(limit))));
+  std::vector<std::string> gids;
+  for (int row = 0; row < rows.size(); ++row) gids.push_back(rows.Text(row, 0));
+  return DeleteFinished(gids);
+}
+
+absl::StatusOr<size_t> PostgresStore::DeleteFinished(const std::vector<std::string>& gids) {
+  if (gids.empty()) return 0;
+  // The GT rows first, and only final ones; their children only if they went.
+  constexpr absl::string_view kSql =
+      "WITH gone AS (DELETE FROM global_transactions WHERE gid = ANY($1::text[]) AND finished "
+      "RETURNING gid), "
+      "branches_gone AS (DELETE FROM branches WHERE gid IN (SELECT gid FROM gone)), "
+      "events_gone AS (DELETE FROM transaction_events WHERE gid IN (SELECT gid FROM gone)) "
+      "SELECT COUNT(*) FROM gone";
+  TCC_ASSIGN_OR_RETURN(Rows rows, conn_.Query(kSql, Params().TextArray(gids)));
+  TCC_ASSIGN_OR_RETURN(int64_t deleted, rows.Int(0, 0));
+  return static_cast<size_t>(deleted);
+}
+
+absl::StatusOr<std::unique_ptr<TransactionQueries>> PostgresStore::OpenQueries() {
+  TCC_ASSIGN_OR_RETURN(auto queries,
+                       PostgresQueries::Open(options_.uri, options_.application_name + "-queries"));
+  return std::unique_ptr<TransactionQueries>(std::move(queries));
+}
+
+absl::StatusOr<std::optional<GlobalTransaction>> PostgresStore::Find(absl::string_view gid) {
+  return pg::FindTransaction(conn_, gid);
+}
+
+absl::StatusOr<std::vector<GlobalTransaction>> PostgresStore::LoadUnfinished() {
+  // One ordered scan of the headers joined with their branches (a GT's rows
+  // are adjacent), instead of one branch query per GT.
+  static const std::string kSql = absl::StrCat(
+      "SELECT ", pg::Qualified("g.", kHeaderColumns), ", ", pg::Qualified("b.", kBranchColumns),
+      " FROM global_transactions g LEFT JOIN branches b ON b.gid = g.gid WHERE NOT g.finished "
+      "ORDER BY g.created_ms, g.gid, b.position");
+  TCC_ASSIGN_OR_RETURN(Rows rows, conn_.Query(kSql, Params()));
+  std::vector<GlobalTransaction> unfinished;
+  for (int row = 0; row < rows.size(); ++row) {
+    if (unfinished.empty() || unfinished.back().gid != rows.Text(row, 0)) {
+      TCC_ASSIGN_OR_RETURN(GlobalTransaction gt, pg::ReadHeader(rows, row));
+      unfinished.push_back(std::move(gt));
+    }
+    if (rows.IsNull(row, pg::kHeaderColumnCount)) continue;  // No branch yet.
+    GlobalTransaction& gt = unfinished.back();
+    TCC_ASSIGN_OR_RETURN(Branch branch, pg::ReadBranch(rows, row, pg::kHeaderColumnCount, gt.gid));
+    gt.branches.push_back(std::move(branch));
+  }
+  return unfinished;
+}
+
+}  // namespace tcc

@@ -1,0 +1,71 @@
+// The shared store: PostgreSQL through libpq, selected by
+// `tccd --store=postgresql://...`. A batch is one database transaction (group
+// commit: one WAL flush for every operation in it; synchronous_commit is
+// left as the server has it, on by default, so a committed batch is
+// durable), and each operation inside it is a savepoint, so a failed
+// operation leaves none of its writes while the rest commits.
+//
+// A connection that breaks (server restart, failover, a terminated backend)
+// fails the batch in flight with UNAVAILABLE; the next BeginBatch connects
+// anew. Multi-host URIs with target_session_attrs=read-write are passed to
+// libpq as they are, so a reconnect finds the new primary after a failover.
+//
+// Not thread-safe: the StoreQueue's writer thread is its only user.
+// OpenQueries opens a separate connection for the admin queries.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "coordinator/store/postgres_connection.h"
+#include "coordinator/store/transaction_store.h"
+
+namespace tcc {
+
+struct PostgresStoreOptions {
+  // A libpq connection URI or key=value string; several hosts allowed.
+  std::string uri;
+  // Shown in pg_stat_activity unless the URI names one.
+  std::string application_name = "tccd";
+  // Migrate only up to this version (tests of the migration path); 0 = all.
+  int migrate_to_version = 0;
+};
+
+class PostgresStore final : public TransactionStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<PostgresStore>> Open(const PostgresStoreOptions& options);
+
+  static int LatestSchemaVersion();
+  absl::StatusOr<int> SchemaVersion();
+  // The server process of the writer connection (for tests that kill it).
+  int BackendPid() const { return conn_.BackendPid(); }
+
+  absl::Status BeginBatch() override;
+  absl::Status CommitBatch() override;
+  void AbortBatch() override;
+  absl::Status BeginOperation() override;
+  void EndOperation(bool keep) override;
+
+  absl::StatusOr<bool> Create(const GlobalTransaction& gt) override;
+  absl::Status Update(const TransactionUpdate& update) override;
+  absl::StatusOr<std::optional<GlobalTransaction>> Find(absl::string_view gid) override;
+  absl::StatusOr<std::vector<GlobalTransaction>> LoadUnfinished() override;
+  absl::Status AppendEvents(absl::string_view gid,
+                            const std::vector<TimelineEvent>& events) override;
+  absl::StatusOr<size_t> DeleteFinishedBefore(int64_t before_ms, size_t limit) override;
+  absl::StatusOr<size_t> DeleteFinished(const std::vector<std::string>& gids) override;
+  absl::StatusOr<std::unique_ptr<TransactionQueries>> OpenQueries() override;
+
+ private:
+  PostgresStore(pg::Connection conn, PostgresStoreOptions options)
+      : conn_(std::move(conn)), options_(std::move(options)) {}
+
+  absl::Status InsertBranch(absl::string_view gid, const Branch& branch, int position);
+  absl::Status UpdateBranch(absl::string_view gid, const Branch& branch);
+  absl::Status UpdateHeader(const GlobalTransaction& gt);
+
+  pg::Connection conn_;
+  const PostgresStoreOptions options_;
+};
+
+}  // namespace tcc

@@ -1,0 +1,131 @@
+// tccd in-process on the PostgreSQL store (--store=postgresql://...) of a
+// private cluster, driving fake participants: commit, rollback, a restart
+// resuming an unfinished transaction, and a connection the server ends.
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "tests/coordinator/coordinator_client.h"
+#include "tests/coordinator/fake_participant.h"
+#include "tests/coordinator/server/test_daemon.h"
+#include "tests/test_util/postgres_cluster.h"
+#include "tests/test_util/status_matchers.h"
+#include "tests/test_util/temp_dir.h"
+#include "tests/test_util/wait.h"
+
+namespace tcc {
+namespace {
+
+using ::tcc::testing::FakeParticipant;
+using ::tcc::testing::MakeTry;
+using ::tcc::testing::StatusIs;
+using ::tcc::testing::WaitFor;
+
+class PostgresDaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cluster = ::tcc::testing::SharedPostgresCluster();
+    ASSERT_OK(cluster);
+    cluster_ = *cluster;
+    auto uri =
+        cluster_->NewSchemaUri(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_OK(uri);
+    uri_ = *uri;
+    points_.Start();
+    log_.Start();
+    StartDaemon();
+  }
+
+  void StartDaemon() {
+    auto [daemon, client] = ::tcc::testing::StartTestDaemon(dir_, [&](DaemonConfig& config) {
+      config.data_path.clear();
+      config.store_uri = uri_;
+      config.engine.retry = {absl::Milliseconds(20), absl::Milliseconds(100), 2.0, 0.2};
+    });
+    ASSERT_NE(daemon, nullptr);
+    daemon_ = std::move(daemon);
+    client_ = std::move(client);
+  }
+
+  void StopDaemon() {
+    client_.reset();
+    daemon_->Shutdown();
+    daemon_.reset();
+  }
+
+  bool WaitForState(const std::string& gid, v1::TransactionState state) {
+    return WaitFor([&] {
+      auto gt = client_->Get(gid);
+      return gt.ok() && gt->state() == state;
+    });
+  }
+
+  ::tcc::testing::PostgresCluster* cluster_ = nullptr;
+  std::string uri_;
+  ::tcc::testing::TempDir dir_;
+  FakeParticipant points_;
+  FakeParticipant log_;
+  std::unique_ptr<Daemon> daemon_;
+  std::unique_ptr<::tcc::testing::CoordinatorClient> client_;
+};
+
+TEST_F(PostgresDaemonTest, CommitsAndRollsBack) {
+  ASSERT_OK(client_->Begin("order-1"));
+  ASSERT_OK(
+      client_->Try(MakeTry("order-1", {{"points", points_.address()}, {"log", log_.address()}})));
+  ASSERT_OK(client_->Commit("order-1"));
+  ASSERT_TRUE(WaitForState("order-1", v1::TRANSACTION_STATE_COMMITTED));
+  EXPECT_EQ(points_.Count("Confirm", "order-1"), 1);
+  EXPECT_EQ(log_.Count("Confirm", "order-1"), 1);
+
+  ASSERT_OK(client_->Begin("order-2"));
+  ASSERT_OK(client_->Try(MakeTry("order-2", {{"points", points_.address()}})));
+  ASSERT_OK(client_->Rollback("order-2"));
+  ASSERT_TRUE(WaitForState("order-2", v1::TRANSACTION_STATE_ROLLED_BACK));
+  EXPECT_EQ(points_.Count("Cancel", "order-2"), 1);
+  EXPECT_EQ(points_.Count("Confirm", "order-2"), 0);
+  auto stored = cluster_->Query(absl::StrCat(
+      "SELECT COUNT(*) FROM ", uri_.substr(uri_.find("%3D") + 3), ".global_transactions"));
+  ASSERT_OK(stored);
+  EXPECT_EQ(*stored, "2") << "both are in PostgreSQL";
+}
+
+TEST_F(PostgresDaemonTest, ARestartResumesAnUnfinishedTransaction) {
+  ASSERT_OK(client_->Begin("order-3"));
+  ASSERT_OK(client_->Try(MakeTry("order-3", {{"points", points_.address()}})));
+  int port = points_.port();
+  points_.Stop();
+  ASSERT_OK(client_->Commit("order-3"));  // Durable; Confirm cannot reach the participant.
+  ASSERT_TRUE(WaitFor([&] {
+    auto gt = client_->Get("order-3");
+    return gt.ok() && gt->branches(0).attempts() >= 1;
+  }));
+  StopDaemon();
+  ASSERT_EQ(points_.Start(port), port);
+  StartDaemon();
+  ASSERT_TRUE(WaitForState("order-3", v1::TRANSACTION_STATE_COMMITTED));
+  EXPECT_EQ(points_.Count("Confirm", "order-3"), 1);
+}
+
+// The server ends tccd's connection (as a restart or failover would): the
+// batch that meets it fails UNAVAILABLE, the next one reconnects, and no
+// transaction is lost.
+TEST_F(PostgresDaemonTest, ALostConnectionCostsOneBatchThenTccdReconnects) {
+  ASSERT_OK(client_->Begin("before"));
+  auto killed = cluster_->Query(
+      "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name "
+      "LIKE 'tccd%'");
+  ASSERT_OK(killed);
+  EXPECT_NE(*killed, "0");
+  absl::Status first = client_->Begin("after").status();
+  if (!first.ok()) {
+    EXPECT_THAT(first, StatusIs(absl::StatusCode::kUnavailable));
+    ASSERT_OK(client_->Begin("after")) << "the next batch reconnects";
+  }
+  ASSERT_OK(client_->Try(MakeTry("after", {{"points", points_.address()}})));
+  ASSERT_OK(client_->Commit("after"));
+  ASSERT_TRUE(WaitForState("after", v1::TRANSACTION_STATE_COMMITTED));
+  ASSERT_TRUE(WaitFor([&] { return client_->Get("before").ok(); }));
+}
+
+}  // namespace
+}  // namespace tcc

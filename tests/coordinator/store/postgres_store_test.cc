@@ -1,0 +1,153 @@
+// PostgreSQL-only behaviour of the store, on a private cluster: a lost
+// connection, text that PostgreSQL would refuse, SQLSTATE mapping, schema
+// versions. What every store must do is in store_contract_test.cc.
+#include "coordinator/store/postgres_store.h"
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "coordinator/store/postgres_status.h"
+#include "tests/test_util/postgres_cluster.h"
+#include "tests/test_util/status_matchers.h"
+
+namespace tcc {
+namespace {
+
+using ::tcc::testing::PostgresCluster;
+using ::tcc::testing::StatusIs;
+
+class PostgresStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cluster = ::tcc::testing::SharedPostgresCluster();
+    ASSERT_OK(cluster);
+    cluster_ = *cluster;
+    auto uri =
+        cluster_->NewSchemaUri(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_OK(uri);
+    uri_ = *uri;
+  }
+
+  std::unique_ptr<PostgresStore> Open() {
+    auto store = PostgresStore::Open({.uri = uri_});
+    EXPECT_OK(store);
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  static absl::Status CreateInBatch(PostgresStore& store, const std::string& gid) {
+    if (absl::Status begun = store.BeginBatch(); !begun.ok()) return begun;
+    GlobalTransaction gt;
+    gt.gid = gid;
+    if (absl::Status created = store.Create(gt).status(); !created.ok()) {
+      store.AbortBatch();
+      return created;
+    }
+    absl::Status committed = store.CommitBatch();
+    if (!committed.ok()) store.AbortBatch();
+    return committed;
+  }
+
+  PostgresCluster* cluster_ = nullptr;
+  std::string uri_;
+};
+
+// The server ends the connection (a restart, a failover, an operator): the
+// batch that meets it fails UNAVAILABLE, the next one reconnects and works.
+TEST_F(PostgresStoreTest, ALostConnectionFailsOneBatchUnavailableThenReconnects) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(CreateInBatch(*store, "before"));
+  int pid = store->BackendPid();
+  ASSERT_OK(cluster_->Query(absl::StrCat("SELECT pg_terminate_backend(", pid, ")")));
+  EXPECT_THAT(CreateInBatch(*store, "during"), StatusIs(absl::StatusCode::kUnavailable));
+  ASSERT_OK(CreateInBatch(*store, "after"));
+  EXPECT_NE(store->BackendPid(), pid) << "a new connection";
+  EXPECT_TRUE(store->Find("before")->has_value());
+  EXPECT_FALSE(store->Find("during")->has_value());
+  EXPECT_TRUE(store->Find("after")->has_value());
+}
+
+TEST_F(PostgresStoreTest, QueriesReconnectAfterALostConnection) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  auto queries = store->OpenQueries();
+  ASSERT_OK(queries);
+  ASSERT_OK((*queries)->Stats());
+  ASSERT_OK(cluster_->Query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+      "'tccd-queries'"));
+  EXPECT_THAT((*queries)->Stats(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_OK((*queries)->Stats());
+}
+
+// PostgreSQL text holds valid UTF-8 without NUL; a participant's error text
+// that is neither must not make the write fail (the GT could never move on).
+TEST_F(PostgresStoreTest, TextThatIsNotUtf8IsStoredWithReplacementCharacters) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(store->BeginBatch());
+  GlobalTransaction gt;
+  gt.gid = "g1";
+  gt.decision_reason = std::string("bad \xff\xfe and nul \0 end", 20);
+  ASSERT_OK(store->Create(gt));
+  ASSERT_OK(store->CommitBatch());
+  auto found = store->Find("g1");
+  ASSERT_OK(found);
+  EXPECT_EQ((*found)->decision_reason, "bad \xEF\xBF\xBD\xEF\xBF\xBD and nul \xEF\xBF\xBD end");
+}
+
+TEST_F(PostgresStoreTest, MigratesStepByStepAndRefusesANewerSchema) {
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(*store->SchemaVersion(), PostgresStore::LatestSchemaVersion());
+  }
+  { ASSERT_NE(Open(), nullptr) << "opening a migrated database again changes nothing"; }
+  std::string schema = uri_.substr(uri_.find("%3D") + 3);
+  ASSERT_OK(cluster_->Query(absl::StrCat("INSERT INTO ", schema, ".schema_version VALUES (999)")));
+  EXPECT_THAT(PostgresStore::Open({.uri = uri_}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "schema version 999"));
+}
+
+TEST_F(PostgresStoreTest, ReportsDamagedRowsAsDataLoss) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(CreateInBatch(*store, "g1"));
+  std::string schema = uri_.substr(uri_.find("%3D") + 3);
+  ASSERT_OK(cluster_->Query(
+      absl::StrCat("UPDATE ", schema, ".global_transactions SET state = 42 WHERE gid = 'g1'")));
+  EXPECT_THAT(store->Find("g1"), StatusIs(absl::StatusCode::kDataLoss, "unknown state 42"));
+}
+
+// libpq gives no SQLSTATE for a failed connection: UNAVAILABLE, with the
+// server's reason in the message.
+TEST_F(PostgresStoreTest, AFailedConnectionIsUnavailableAndSaysWhy) {
+  EXPECT_THAT(PostgresStore::Open({.uri = "postgresql://tcc@127.0.0.1:1/tcc_test"}),
+              StatusIs(absl::StatusCode::kUnavailable, "cannot connect"));
+  EXPECT_THAT(PostgresStore::Open({.uri = absl::StrCat("postgresql://tcc@127.0.0.1:",
+                                                       cluster_->port(), "/no_such_database")}),
+              StatusIs(absl::StatusCode::kUnavailable, "no_such_database"));
+}
+
+TEST(PostgresStatus, MapsSqlstatesToCodesThatSayWhetherToRetry) {
+  using Code = absl::StatusCode;
+  EXPECT_EQ(PostgresStatusCode("", /*connection_lost=*/true), Code::kUnavailable);
+  EXPECT_EQ(PostgresStatusCode("08006", false), Code::kUnavailable);
+  EXPECT_EQ(PostgresStatusCode("57P01", false), Code::kUnavailable);
+  EXPECT_EQ(PostgresStatusCode("25006", false), Code::kUnavailable) << "a standby";
+  EXPECT_EQ(PostgresStatusCode("40001", false), Code::kAborted);
+  EXPECT_EQ(PostgresStatusCode("40P01", false), Code::kAborted);
+  EXPECT_EQ(PostgresStatusCode("23505", false), Code::kAlreadyExists);
+  EXPECT_EQ(PostgresStatusCode("23502", false), Code::kFailedPrecondition);
+  EXPECT_EQ(PostgresStatusCode("53100", false), Code::kResourceExhausted);
+  EXPECT_EQ(PostgresStatusCode("XX001", false), Code::kDataLoss);
+  EXPECT_EQ(PostgresStatusCode("22021", false), Code::kInvalidArgument);
+  EXPECT_EQ(PostgresStatusCode("28P01", false), Code::kFailedPrecondition);
+  EXPECT_EQ(PostgresStatusCode("57014", false), Code::kCancelled);
+  EXPECT_EQ(PostgresStatusCode("42601", false), Code::kInternal);
+  EXPECT_TRUE(PostgresNeedsReconnect("25006", false));
+  EXPECT_FALSE(PostgresNeedsReconnect("23505", false));
+}
+
+}  // namespace
+}  // namespace tcc
