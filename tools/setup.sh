@@ -8,6 +8,7 @@ PACKAGES=(
   protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev
   libabsl-dev libspdlog-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libcpp-httplib-dev
+  openssl
 )
 
 missing=()
