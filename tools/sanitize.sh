@@ -14,7 +14,8 @@ ASAN_TESTS=(coordinator_domain_test coordinator_store_test coordinator_engine_te
             sdk_back_query_test sdk_sqlite_group_commit_test sdk_saga_client_test
             validation_fuzzer store_records_fuzzer common_sqlite_status_test
             coordinator_retention_crash_test common_metrics_test common_http_test
-            coordinator_metrics_http_test common_tls_test)
+            coordinator_metrics_http_test common_tls_test
+            coordinator_tls_test)
 
 # Builds TARGETS... with sanitizer FLAGS in DIR, then runs the ctest tests
 # matching REGEX there.
