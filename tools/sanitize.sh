@@ -15,7 +15,7 @@ ASAN_TESTS=(coordinator_domain_test coordinator_store_test coordinator_engine_te
             validation_fuzzer store_records_fuzzer common_sqlite_status_test
             coordinator_retention_crash_test common_metrics_test common_http_test
             coordinator_metrics_http_test common_tls_test
-            coordinator_tls_test)
+            coordinator_tls_test sdk_tls_end_to_end_test)
 
 # Builds TARGETS... with sanitizer FLAGS in DIR, then runs the ctest tests
 # matching REGEX there.
