@@ -46,17 +46,44 @@ absl::StatusOr<TestCa> TestCa::Create(const std::string& dir, const std::string&
   return TestCa(dir, std::move(ca));
 }
 
-absl::StatusOr<CertFiles> TestCa::Issue(const std::string& name) const {
-  CertFiles leaf = FilesOf(dir_, name);
+absl::StatusOr<std::string> TestCa::Request(const std::string& name, const CertFiles& leaf) const {
   std::string csr = absl::StrCat(dir_, "/", name, ".csr");
-  std::string extensions = absl::StrCat(dir_, "/", name, ".ext");
-  std::ofstream(extensions) << kExtensions;
+  std::ofstream(absl::StrCat(dir_, "/", name, ".ext")) << kExtensions;
   absl::Status made =
       Openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                "-keyout", leaf.key_file, "-out", csr, "-subj", "/CN=" + name});
   if (!made.ok()) return made;
-  made = Openssl({"x509", "-req", "-in", csr, "-CA", ca_.cert_file, "-CAkey", ca_.key_file,
-                  "-CAcreateserial", "-out", leaf.cert_file, "-days", "1", "-extfile", extensions});
+  return csr;
+}
+
+absl::StatusOr<CertFiles> TestCa::Issue(const std::string& name) const {
+  CertFiles leaf = FilesOf(dir_, name);
+  absl::StatusOr<std::string> csr = Request(name, leaf);
+  if (!csr.ok()) return csr.status();
+  absl::Status made = Openssl({"x509", "-req", "-in", *csr, "-CA", ca_.cert_file, "-CAkey",
+                               ca_.key_file, "-CAcreateserial", "-out", leaf.cert_file, "-days",
+                               "1", "-extfile", absl::StrCat(dir_, "/", name, ".ext")});
+  if (!made.ok()) return made;
+  return leaf;
+}
+
+// `openssl x509` (3.0) cannot backdate; `openssl ca` can, with a minimal
+// configuration of its own.
+absl::StatusOr<CertFiles> TestCa::IssueExpired(const std::string& name) const {
+  CertFiles leaf = FilesOf(dir_, name);
+  absl::StatusOr<std::string> csr = Request(name, leaf);
+  if (!csr.ok()) return csr.status();
+  std::string base = absl::StrCat(dir_, "/", name, "-ca");
+  std::ofstream(base + ".index");
+  std::ofstream(base + ".serial") << "1000\n";
+  std::ofstream(base + ".cnf") << "[ca]\ndefault_ca = test\n[test]\ndatabase = " << base
+                               << ".index\nnew_certs_dir = " << dir_ << "\nserial = " << base
+                               << ".serial\ndefault_md = sha256\npolicy = any\n"
+                               << "[any]\ncommonName = supplied\n";
+  absl::Status made = Openssl(
+      {"ca", "-batch", "-notext", "-config", base + ".cnf", "-cert", ca_.cert_file, "-keyfile",
+       ca_.key_file, "-in", *csr, "-out", leaf.cert_file, "-startdate", "20200101000000Z",
+       "-enddate", "20200102000000Z", "-extfile", absl::StrCat(dir_, "/", name, ".ext")});
   if (!made.ok()) return made;
   return leaf;
 }

@@ -33,9 +33,13 @@ class TestCa {
   // DNS:localhost, usable for server and client authentication:
   // <dir>/<name>.pem and <dir>/<name>.key.
   absl::StatusOr<CertFiles> Issue(const std::string& name) const;
+  // As Issue, but valid only during 2020-01-01: expired.
+  absl::StatusOr<CertFiles> IssueExpired(const std::string& name) const;
 
  private:
   TestCa(std::string dir, CertFiles ca) : dir_(std::move(dir)), ca_(std::move(ca)) {}
+  // A key and a signing request for "CN=<name>"; the request's path.
+  absl::StatusOr<std::string> Request(const std::string& name, const CertFiles& leaf) const;
 
   std::string dir_;
   CertFiles ca_;

@@ -194,6 +194,26 @@ TEST_F(TlsCredentialsTest, MutualTlsNeedsAClientCertificateFromTheCa) {
   EXPECT_TRUE(right.status.ok()) << right.status.error_message();
 }
 
+TEST_F(TlsCredentialsTest, ExpiredCertificatesAreRefusedBothWays) {
+  absl::StatusOr<CertFiles> expired_server = ca_->IssueExpired("expired-server");
+  absl::StatusOr<CertFiles> expired_client = ca_->IssueExpired("expired-client");
+  ASSERT_OK(expired_server);
+  ASSERT_OK(expired_client);
+  TlsOptions server_tls = ServerTls(true);
+  server_tls.cert_file = expired_server->cert_file;
+  server_tls.key_file = expired_server->key_file;
+  int expired_port = Serve(server_tls);
+  EXPECT_EQ(CallOn(Connect(expired_port, ClientTls(&client_))).status.error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  server_process_->Shutdown();
+
+  int port = Serve(ServerTls(true));
+  EXPECT_EQ(CallOn(Connect(port, ClientTls(&*expired_client))).status.error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  CallResult right = CallOn(Connect(port, ClientTls(&client_)));
+  EXPECT_TRUE(right.status.ok()) << right.status.error_message();
+}
+
 // Calls on one long-lived channel and on a new channel each time, until
 // stopped; counts them and their failures.
 class Load {

@@ -39,11 +39,11 @@ struct TlsOptions {
   // How often the files are re-read; whole seconds, at least one.
   absl::Duration refresh_interval = absl::Seconds(60);
   // How the three files are called in error messages: the flags or
-  // variables they came from, e.g. "--tls_cert".
+  // variables they came from, e.g. "--tls_cert"; by default the fields.
   struct Names {
-    std::string cert = "certificate file";
-    std::string key = "key file";
-    std::string ca = "CA file";
+    std::string cert = "TlsOptions::cert_file";
+    std::string key = "TlsOptions::key_file";
+    std::string ca = "TlsOptions::ca_file";
   } names;
 
   // Any file given: the caller wants TLS.
