@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/metrics/text_format.h"
 #include "coordinator/server/rpc_metrics.h"
@@ -40,6 +41,29 @@ absl::StatusOr<std::unique_ptr<TransactionStore>> OpenStore(const DaemonConfig& 
   return std::unique_ptr<TransactionStore>(std::move(store));
 }
 
+std::string ListenMode(const TlsOptions& tls) {
+  if (!tls.enabled()) return "plaintext";
+  return tls.require_client_cert ? "mutual TLS" : "TLS";
+}
+
+// Plaintext is for loopback (and Unix sockets): anyone who reaches the port
+// can commit, roll back or resolve any transaction.
+absl::Status CheckListenSecurity(const DaemonConfig& config) {
+  if (config.tls.enabled() || absl::StartsWith(config.listen, "unix:")) return absl::OkStatus();
+  TCC_ASSIGN_OR_RETURN(auto host_port, SplitHostPort(config.listen));
+  if (IsLoopbackHost(host_port.first)) return absl::OkStatus();
+  if (config.allow_insecure) {
+    spdlog::warn("serving the coordinator API WITHOUT TLS on non-loopback {} (--allow_insecure)",
+                 config.listen);
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "refusing to serve the coordinator API without TLS on non-loopback address ", config.listen,
+      ": anyone who reaches it could commit, roll back or resolve any transaction. Give "
+      "--tls_cert and --tls_key (and --tls_client_ca for mutual TLS), listen on loopback, or "
+      "pass --allow_insecure behind a firewall"));
+}
+
 }  // namespace
 
 absl::Status Daemon::StartHttp(const DaemonConfig& config) {
@@ -58,6 +82,13 @@ absl::Status Daemon::StartHttp(const DaemonConfig& config) {
 }
 
 absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
+  // Security settings first: a mistake there must not wait for recovery.
+  TCC_RETURN_IF_ERROR(CheckListenSecurity(config));
+  TCC_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> server_credentials,
+                       MakeServerCredentials(config.tls));
+  TCC_ASSIGN_OR_RETURN(std::unique_ptr<ParticipantCredentials> participant_credentials,
+                       ParticipantCredentials::Create(config.participant_tls));
+  spdlog::info("tccd calls participants over {}", participant_credentials->Describe());
   auto daemon = std::unique_ptr<Daemon>(new Daemon());
   daemon->shutdown_grace_ = config.shutdown_grace;
   std::unique_ptr<TransactionStore> store = std::move(config.store_override);
@@ -83,7 +114,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   daemon->queue_ = std::make_unique<StoreQueue>(std::move(store), config.queue);
   daemon->metrics_->WatchStore(daemon->queue_.get());
   daemon->timers_ = std::make_unique<TimerQueue>(&daemon->clock_);
-  daemon->transport_ = std::make_unique<GrpcParticipantTransport>();
+  daemon->transport_ =
+      std::make_unique<GrpcParticipantTransport>(std::move(participant_credentials));
   config.engine.observer = daemon->metrics_.get();
   daemon->engine_ = std::make_unique<TransactionEngine>(config.engine, daemon->queue_.get(),
                                                         daemon->transport_.get(),
@@ -97,28 +129,35 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
                                                     &daemon->clock_, daemon->retention_.get());
   }
 
+  TCC_RETURN_IF_ERROR(daemon->StartGrpc(config, std::move(server_credentials)));
+  daemon->readiness_.MarkServing(daemon->queue_.get());
+  return daemon;
+}
+
+absl::Status Daemon::StartGrpc(const DaemonConfig& config,
+                               std::shared_ptr<grpc::ServerCredentials> credentials) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &daemon->port_);
+  builder.AddListeningPort(config.listen, std::move(credentials), &port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<RpcMetricsFactory>(
-      &daemon->registry_, &daemon->clock_,
+      &registry_, &clock_,
       std::vector<std::string>{v1::Coordinator::service_full_name(),
                                v1::Admin::service_full_name()}));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  builder.RegisterService(daemon->service_.get());
-  if (daemon->admin_) builder.RegisterService(daemon->admin_.get());
-  daemon->server_ = builder.BuildAndStart();
-  if (daemon->server_ == nullptr || daemon->port_ == 0) {
+  builder.RegisterService(service_.get());
+  if (admin_) builder.RegisterService(admin_.get());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
   }
   // Not the URI: it may hold a password.
-  spdlog::info("tccd listening on {} (port {}), store {}", config.listen, daemon->port_,
-               postgres ? "PostgreSQL (--store)" : config.data_path);
-  daemon->readiness_.MarkServing(daemon->queue_.get());
-  return daemon;
+  spdlog::info("tccd listening on {} (port {}, {}), store {}", config.listen, port_,
+               ListenMode(config.tls),
+               config.store_uri.empty() ? config.data_path : "PostgreSQL (--store)");
+  return absl::OkStatus();
 }
 
 absl::Status Daemon::OpenArchive(const DaemonConfig& config, TransactionStore& store) {

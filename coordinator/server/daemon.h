@@ -25,11 +25,21 @@
 #include "coordinator/store/sqlite_store.h"
 #include "coordinator/store/store_queue.h"
 #include "coordinator/transport/grpc_participant_transport.h"
+#include "coordinator/transport/participant_tls.h"
+#include "tcc/common/tls.h"
 
 namespace tcc {
 
 struct DaemonConfig {
   std::string listen = "127.0.0.1:7420";
+  // TLS on `listen`: cert_file and key_file; with ca_file and
+  // require_client_cert, mutual TLS. Not enabled: plaintext, which a
+  // non-loopback `listen` refuses unless allow_insecure (then a warning).
+  TlsOptions tls{.names = {"--tls_cert", "--tls_key", "--tls_client_ca"}};
+  bool allow_insecure = false;
+  // tccd's calls to participants and status endpoints (participant_tls.h).
+  ParticipantTlsConfig participant_tls{
+      .defaults = {.names = {"--participant_cert", "--participant_key", "--participant_ca"}}};
   // /metrics, /healthz, /readyz over plain HTTP: host:port (port 0 picks
   // one); empty: no HTTP port. A non-loopback host is refused unless
   // http_allow_insecure.
@@ -70,6 +80,8 @@ class Daemon {
   void StartRetention(const DaemonConfig& config);
 
   absl::Status StartHttp(const DaemonConfig& config);
+  absl::Status StartGrpc(const DaemonConfig& config,
+                         std::shared_ptr<grpc::ServerCredentials> credentials);
 
   // First: everything below reports to them, and the HTTP port reads them.
   metrics::Registry registry_;

@@ -18,7 +18,33 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7420",
           "Address to serve the coordinator API on (host:port; port 0 picks a free one). "
-          "Loopback by default: there is no authentication yet.");
+          "Loopback by default. A non-loopback address needs --tls_cert/--tls_key (or "
+          "--allow_insecure).");
+ABSL_FLAG(std::string, tls_cert, "",
+          "TLS on --listen: PEM certificate chain (with --tls_key). Re-read every "
+          "--tls_refresh_s, so a rotated certificate needs no restart.");
+ABSL_FLAG(std::string, tls_key, "", "TLS on --listen: PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "Mutual TLS: PEM CA bundle; every client must present a certificate that chains to "
+          "it. Needs --tls_cert/--tls_key.");
+ABSL_FLAG(bool, allow_insecure, false,
+          "Allow --listen on a non-loopback address without TLS (logged as a warning): only "
+          "behind a firewall. Anyone who reaches the port can decide any transaction.");
+ABSL_FLAG(int64_t, tls_refresh_s, 60,
+          "How often every TLS file (server and participant side) is re-read, in seconds.");
+ABSL_FLAG(std::string, participant_ca, "",
+          "PEM CA bundle to verify participants and status endpoints with: set, tccd calls "
+          "every target over TLS (except --participant_tls_overrides lines); unset, plaintext.");
+ABSL_FLAG(std::string, participant_cert, "",
+          "Client certificate (PEM, with --participant_key) tccd presents to participants and "
+          "status endpoints that require mutual TLS.");
+ABSL_FLAG(std::string, participant_key, "", "PEM private key of --participant_cert.");
+ABSL_FLAG(std::string, participant_tls_overrides, "",
+          "File of per-target TLS settings, one line each: \"HOST:PORT ca=FILE [cert=FILE "
+          "key=FILE]\" or \"HOST:PORT plaintext\"; a line replaces the defaults for that target.");
+ABSL_FLAG(bool, participant_tls_required, false,
+          "Refuse to start if some target could be called in plaintext: needs --participant_ca "
+          "and no plaintext override.");
 ABSL_FLAG(std::string, data, "",
           "SQLite database file (created if missing); tccd-data/tccd.db when neither --data nor "
           "--store is given.");
@@ -96,9 +122,40 @@ absl::Status SelectStore(tcc::DaemonConfig& config) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<absl::Duration> TlsRefresh() {
+  int64_t seconds = absl::GetFlag(FLAGS_tls_refresh_s);
+  if (seconds < 1) {
+    return absl::InvalidArgumentError("--tls_refresh_s must be at least 1 (seconds)");
+  }
+  return absl::Seconds(seconds);
+}
+
+absl::Status TlsFromFlags(tcc::DaemonConfig& config) {
+  absl::StatusOr<absl::Duration> refresh = TlsRefresh();
+  if (!refresh.ok()) return refresh.status();
+  config.tls = {.cert_file = absl::GetFlag(FLAGS_tls_cert),
+                .key_file = absl::GetFlag(FLAGS_tls_key),
+                .ca_file = absl::GetFlag(FLAGS_tls_client_ca),
+                .require_client_cert = !absl::GetFlag(FLAGS_tls_client_ca).empty(),
+                .refresh_interval = *refresh,
+                .names = {"--tls_cert", "--tls_key", "--tls_client_ca"}};
+  config.allow_insecure = absl::GetFlag(FLAGS_allow_insecure);
+  tcc::ParticipantTlsConfig& participants = config.participant_tls;
+  participants.defaults = {
+      .cert_file = absl::GetFlag(FLAGS_participant_cert),
+      .key_file = absl::GetFlag(FLAGS_participant_key),
+      .ca_file = absl::GetFlag(FLAGS_participant_ca),
+      .refresh_interval = *refresh,
+      .names = {"--participant_cert", "--participant_key", "--participant_ca"}};
+  participants.overrides_file = absl::GetFlag(FLAGS_participant_tls_overrides);
+  participants.required = absl::GetFlag(FLAGS_participant_tls_required);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<tcc::DaemonConfig> ConfigFromFlags() {
   tcc::DaemonConfig config;
   config.listen = absl::GetFlag(FLAGS_listen);
+  if (absl::Status tls = TlsFromFlags(config); !tls.ok()) return tls;
   config.http_listen = absl::GetFlag(FLAGS_http_listen);
   config.http_allow_insecure = absl::GetFlag(FLAGS_http_allow_insecure);
   absl::Status store = SelectStore(config);

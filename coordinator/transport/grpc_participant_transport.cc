@@ -66,7 +66,7 @@ const GrpcParticipantTransport::Peer& GrpcParticipantTransport::PeerFor(const st
     // count and backoff; gRPC's transparent retries only add CPU per call.
     args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
     peer = std::make_unique<Peer>();
-    peer->channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+    peer->channel = grpc::CreateCustomChannel(target, credentials_->For(target), args);
     peer->participant = v1::Participant::NewStub(peer->channel);
     peer->initiator = v1::InitiatorStatus::NewStub(peer->channel);
   }

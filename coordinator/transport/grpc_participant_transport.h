@@ -1,5 +1,7 @@
 // ParticipantTransport over gRPC's callback client API: no thread per call,
-// one channel per target reused by every call to it. Thread-safe.
+// one channel per target reused by every call to it, with the credentials
+// ParticipantCredentials picks for that target (TLS or plaintext).
+// Thread-safe.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -10,6 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "coordinator/transport/participant_tls.h"
 #include "coordinator/transport/participant_transport.h"
 #include "tcc/v1/initiator.grpc.pb.h"
 #include "tcc/v1/participant.grpc.pb.h"
@@ -18,6 +21,11 @@ namespace tcc {
 
 class GrpcParticipantTransport final : public ParticipantTransport {
  public:
+  // Plaintext to every target.
+  GrpcParticipantTransport() : GrpcParticipantTransport(ParticipantCredentials::Plaintext()) {}
+  explicit GrpcParticipantTransport(std::unique_ptr<ParticipantCredentials> credentials)
+      : credentials_(std::move(credentials)) {}
+
   void Call(BranchCall call, std::function<void(CallResult)> done) override;
   void QueryInitiator(std::string endpoint, std::string gid, absl::Duration timeout,
                       std::function<void(absl::StatusOr<InitiatorAnswer>)> done) override;
@@ -32,6 +40,7 @@ class GrpcParticipantTransport final : public ParticipantTransport {
   };
   const Peer& PeerFor(const std::string& target);
 
+  const std::unique_ptr<ParticipantCredentials> credentials_;
   absl::Mutex mu_;
   // Node-stable: references handed out stay valid while the map grows.
   absl::flat_hash_map<std::string, std::unique_ptr<Peer>> peers_ ABSL_GUARDED_BY(mu_);

@@ -3,7 +3,8 @@
 // The SDK's barrier makes duplicates, retries and a Cancel before its Try
 // safe; the handlers only write their business rows through `tx`.
 //
-//   participant_minimal --listen=0.0.0.0:50061 --db=points.db
+//   participant_minimal --listen=127.0.0.1:50061 --db=points.db
+// (loopback by default: serving other hosts wants ParticipantServerOptions::tls)
 // Branch payload: "<user>:<points>", e.g. "alice:30".
 #include <iostream>
 #include <string>
@@ -84,7 +85,7 @@ absl::Status Serve(const std::string& listen, const std::string& db_path) {
 
 int main(int argc, char** argv) {
   absl::Status status =
-      Serve(Flag(argc, argv, "--listen", "0.0.0.0:50061"), Flag(argc, argv, "--db", "points.db"));
+      Serve(Flag(argc, argv, "--listen", "127.0.0.1:50061"), Flag(argc, argv, "--db", "points.db"));
   if (!status.ok()) std::cerr << "participant_minimal: " << status << std::endl;
   return status.ok() ? 0 : 1;
 }

@@ -218,6 +218,14 @@ InitiatorClient::InitiatorClient(std::shared_ptr<grpc::Channel> channel,
 
 InitiatorClient::~InitiatorClient() = default;
 
+absl::StatusOr<std::unique_ptr<InitiatorClient>> InitiatorClient::Connect(
+    std::string_view address, const TlsOptions& tls, InitiatorClientOptions options) {
+  TCC_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
+                       MakeChannelCredentials(tls));
+  return std::make_unique<InitiatorClient>(
+      grpc::CreateChannel(std::string(address), std::move(credentials)), options);
+}
+
 absl::StatusOr<tcc::v1::BeginReply> InitiatorClient::Begin(const BeginParams& params) {
   tcc::v1::BeginRequest request;
   // A gid chosen here, not by the coordinator, keeps a retried Begin from

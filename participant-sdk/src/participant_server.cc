@@ -129,6 +129,7 @@ class ParticipantServer::Impl {
   Impl(std::shared_ptr<Database> db, ParticipantServerOptions options)
       : db_(std::move(db)),
         pruning_(options.pruning),
+        tls_(options.tls),
         pruner_("barrier rows", options.pruning,
                 [db = db_.get()](absl::Time cutoff, int limit) {
                   return internal::PruneBarrierBatch(*db, cutoff, limit);
@@ -155,7 +156,7 @@ class ParticipantServer::Impl {
     TCC_RETURN_IF_ERROR(CreateBarrierTable(*db_));
     // From here on actions_ is read-only: the service reads it unlocked.
     service_ = std::make_unique<ParticipantService>(*db_, actions_, host_.pool());
-    absl::Status started = host_.Start(address, service_.get());
+    absl::Status started = host_.Start(address, service_.get(), tls_);
     if (!started.ok()) {
       return absl::Status(started.code(), absl::StrCat("participant server: ", started.message()));
     }
@@ -179,6 +180,7 @@ class ParticipantServer::Impl {
  private:
   const std::shared_ptr<Database> db_;
   const PruningOptions pruning_;
+  const TlsOptions tls_;
   // Stopped by Shutdown, or destroyed before db_.
   internal::Pruner pruner_;
   ActionMap actions_;

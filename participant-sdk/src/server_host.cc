@@ -12,11 +12,14 @@ ServerHost::ServerHost(int worker_threads, int max_queued)
 
 ServerHost::~ServerHost() { Shutdown(); }
 
-absl::Status ServerHost::Start(std::string_view address, grpc::Service* service) {
+absl::Status ServerHost::Start(std::string_view address, grpc::Service* service,
+                               const TlsOptions& tls) {
   absl::MutexLock lock(&mu_);
   if (server_ != nullptr || stopped_) return absl::FailedPreconditionError("already started");
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = MakeServerCredentials(tls);
+  if (!credentials.ok()) return credentials.status();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(std::string(address), grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(std::string(address), *credentials, &port_);
   builder.RegisterService(service);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {

@@ -14,6 +14,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "tcc/common/tls.h"
 #include "tcc/sdk/worker_pool.h"
 
 namespace tcc::sdk::internal {
@@ -27,8 +28,9 @@ class ServerHost {
   WorkerPool& pool() { return *pool_; }
 
   // Binds `address` (port 0 picks one) and serves `service`, which must
-  // outlive this host.
-  absl::Status Start(std::string_view address, grpc::Service* service);
+  // outlive this host; TLS when `tls` is enabled (INVALID_ARGUMENT for
+  // unusable files).
+  absl::Status Start(std::string_view address, grpc::Service* service, const TlsOptions& tls);
   int port() const;
   bool started() const;
   void Shutdown();

@@ -14,8 +14,10 @@ namespace tcc::testing {
 
 class CoordinatorClient {
  public:
-  explicit CoordinatorClient(const std::string& address)
-      : channel_(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())),
+  explicit CoordinatorClient(
+      const std::string& address,
+      std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials())
+      : channel_(grpc::CreateChannel(address, std::move(credentials))),
         stub_(v1::Coordinator::NewStub(channel_)) {}
 
   absl::StatusOr<v1::BeginReply> Begin(const std::string& gid, uint32_t timeout_ms = 0,

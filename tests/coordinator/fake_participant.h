@@ -33,11 +33,12 @@ class FakeParticipant final : public v1::Participant::CallbackService {
   FakeParticipant() = default;
   ~FakeParticipant() override { Stop(); }
 
-  // Starts serving on `port` (0: pick one). Returns the bound port.
-  int Start(int port = 0) {
+  // Starts serving on `port` (0: pick one), plaintext unless `credentials`
+  // say otherwise. Returns the bound port.
+  int Start(int port = 0, std::shared_ptr<grpc::ServerCredentials> credentials =
+                              grpc::InsecureServerCredentials()) {
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(absl::StrCat("127.0.0.1:", port), grpc::InsecureServerCredentials(),
-                             &port_);
+    builder.AddListeningPort(absl::StrCat("127.0.0.1:", port), std::move(credentials), &port_);
     builder.RegisterService(this);
     server_ = builder.BuildAndStart();
     return port_;

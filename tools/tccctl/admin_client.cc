@@ -14,8 +14,9 @@ constexpr char kUnreachablePayload[] = "tccctl/unreachable";
 
 class GrpcAdmin final : public AdminApi {
  public:
-  GrpcAdmin(const std::string& address, absl::Duration timeout)
-      : channel_(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())),
+  GrpcAdmin(const std::string& address, absl::Duration timeout,
+            std::shared_ptr<grpc::ChannelCredentials> credentials)
+      : channel_(grpc::CreateChannel(address, std::move(credentials))),
         stub_(v1::Admin::NewStub(channel_)),
         timeout_(timeout) {}
 
@@ -66,11 +67,16 @@ class GrpcAdmin final : public AdminApi {
 
 }  // namespace
 
-std::unique_ptr<AdminApi> MakeGrpcAdmin(const std::string& address, absl::Duration timeout) {
+absl::StatusOr<std::unique_ptr<AdminApi>> MakeGrpcAdmin(const std::string& address,
+                                                        absl::Duration timeout,
+                                                        const TlsOptions& tls) {
   // gRPC's own log lines would break tccctl's one-line errors; a failed call
   // still says what went wrong through its status.
   gpr_set_log_function([](gpr_log_func_args*) {});
-  return std::make_unique<GrpcAdmin>(address, timeout);
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      MakeChannelCredentials(tls);
+  if (!credentials.ok()) return credentials.status();
+  return std::make_unique<GrpcAdmin>(address, timeout, *std::move(credentials));
 }
 
 absl::Status MarkUnreachable(absl::Status status) {

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tcc/common/tls.h"
 #include "tcc/v1/admin.pb.h"
 
 namespace tcc::tccctl {
@@ -27,9 +28,12 @@ class AdminApi {
   virtual absl::StatusOr<v1::StatsReply> Stats() = 0;
 };
 
-// A client of the Admin service at `address` (host:port or any gRPC target);
-// every call gets `timeout` as its deadline.
-std::unique_ptr<AdminApi> MakeGrpcAdmin(const std::string& address, absl::Duration timeout);
+// A client of the Admin service at `address` (host:port or any gRPC target),
+// over TLS when `tls` is enabled; every call gets `timeout` as its
+// deadline. INVALID_ARGUMENT for unusable TLS files.
+absl::StatusOr<std::unique_ptr<AdminApi>> MakeGrpcAdmin(const std::string& address,
+                                                        absl::Duration timeout,
+                                                        const TlsOptions& tls);
 
 // Marks `status` as a failure to reach the coordinator at all (no
 // connection), as opposed to an error the coordinator returned.

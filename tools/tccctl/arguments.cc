@@ -56,6 +56,16 @@ absl::Status CheckAddress(const std::string& address) {
                             "\": give the coordinator's HOST:PORT, e.g. 127.0.0.1:7420"));
 }
 
+absl::StatusOr<TlsOptions> BuildTls(const Arguments& args) {
+  TlsOptions tls{.cert_file = args.tls_cert,
+                 .key_file = args.tls_key,
+                 .ca_file = args.tls_ca,
+                 .names = {"--tls-cert ($TCC_TLS_CERT)", "--tls-key ($TCC_TLS_KEY)",
+                           "--tls-ca ($TCC_TLS_CA)"}};
+  TCC_RETURN_IF_ERROR(ValidateTlsFiles(tls));
+  return tls;
+}
+
 absl::StatusOr<absl::Duration> ParseTimeout(const std::string& seconds) {
   double value = 0;
   if (!absl::SimpleAtod(seconds, &value) || !(value > 0) || value > 86400) {

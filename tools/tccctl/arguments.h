@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tcc/common/tls.h"
 #include "tcc/v1/admin.pb.h"
 #include "tools/tccctl/commands.h"
 
@@ -19,6 +20,11 @@ namespace tcc::tccctl {
 struct Arguments {
   // Global.
   std::string addr;
+  // TLS files (default: $TCC_TLS_CA, $TCC_TLS_CERT, $TCC_TLS_KEY); none:
+  // plaintext.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
   bool json = false;
   std::string timeout = "5";
   // list (target also for retry --target).
@@ -51,6 +57,11 @@ absl::Status CheckGid(const std::string& gid);
 
 // --addr: not empty, no spaces (gRPC resolves the rest).
 absl::Status CheckAddress(const std::string& address);
+
+// --tls-ca, --tls-cert, --tls-key as TlsOptions, files checked (a usage
+// error naming the option and its variable otherwise). Not enabled: none
+// given, plaintext.
+absl::StatusOr<TlsOptions> BuildTls(const Arguments& args);
 
 // --timeout: a positive number of seconds, at most a day.
 absl::StatusOr<absl::Duration> ParseTimeout(const std::string& seconds);

@@ -35,6 +35,18 @@ void AddGlobalOptions(CLI::App& app, Arguments& args, const Environment& env) {
                  "Coordinator (tccd) address, host:port. Default: $TCC_ADDR, else " +
                      std::string(kDefaultAddress))
       ->type_name("HOST:PORT");
+  args.tls_ca = env.tls_ca;
+  args.tls_cert = env.tls_cert;
+  args.tls_key = env.tls_key;
+  app.add_option("--tls-ca", args.tls_ca,
+                 "TLS: CA bundle (PEM) that tccd's certificate must chain to. Default: $TCC_TLS_CA")
+      ->type_name("FILE");
+  app.add_option("--tls-cert", args.tls_cert,
+                 "Mutual TLS: your client certificate (PEM). Default: $TCC_TLS_CERT")
+      ->type_name("FILE");
+  app.add_option("--tls-key", args.tls_key,
+                 "Mutual TLS: the key of --tls-cert (PEM). Default: $TCC_TLS_KEY")
+      ->type_name("FILE");
   app.add_flag("--json", args.json,
                "Print one JSON document instead of tables (fields: tools/tccctl/README.md)");
   app.add_option("--timeout", args.timeout, "Deadline of each call to tccd, in seconds (default 5)")
@@ -160,7 +172,8 @@ int UsageError(const std::string& message, const CLI::App& app, const Environmen
 std::string MissingCommandMessage(int argc, const char* const argv[]) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--addr" || arg == "--timeout") {
+    if (arg == "--addr" || arg == "--timeout" || arg == "--tls-ca" || arg == "--tls-cert" ||
+        arg == "--tls-key") {
       ++i;  // Skip the option's value.
     } else if (!arg.empty() && arg[0] != '-') {
       return absl::StrCat("unknown command \"", arg, "\" (commands: ", kCommands, ")");
@@ -205,16 +218,32 @@ Output MakeOutput(const Arguments& args, const Environment& env) {
   return output;
 }
 
+std::string GetEnv(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? "" : value;
+}
+
+// Over TLS "cannot reach" is often a refused handshake, not a tccd that is
+// down: say what to check.
+std::string FailureMessage(const absl::Status& status, const Arguments& args,
+                           const TlsOptions& tls) {
+  if (!tls.enabled() || !IsUnreachable(status)) return ErrorMessage(status, args.addr, args.gid);
+  return absl::StrCat("cannot reach the coordinator at ", args.addr,
+                      " over TLS (is tccd running? does --tls-ca hold the CA of its certificate, "
+                      "and does it accept your --tls-cert?)");
+}
+
 }  // namespace
 
 Environment ProcessEnvironment() {
   Environment env;
   env.out = &std::cout;
   env.err = &std::cerr;
-  const char* addr = std::getenv("TCC_ADDR");
-  const char* user = std::getenv("USER");
-  env.tcc_addr = addr == nullptr ? "" : addr;
-  env.user = user == nullptr ? "" : user;
+  env.tcc_addr = GetEnv("TCC_ADDR");
+  env.tls_ca = GetEnv("TCC_TLS_CA");
+  env.tls_cert = GetEnv("TCC_TLS_CERT");
+  env.tls_key = GetEnv("TCC_TLS_KEY");
+  env.user = GetEnv("USER");
   bool tty = isatty(STDOUT_FILENO) == 1;
   env.color = tty && std::getenv("NO_COLOR") == nullptr;
   winsize size{};
@@ -249,13 +278,15 @@ int RunCli(int argc, const char* const argv[], const Environment& env) {
   absl::StatusOr<absl::Duration> timeout = ParseTimeout(args.timeout);
   absl::Status address = CheckAddress(args.addr);
   absl::StatusOr<Command> command = BuildCommand(subs, args, env);
-  for (const absl::Status& status : {timeout.status(), address, command.status()}) {
+  absl::StatusOr<TlsOptions> tls = BuildTls(args);
+  for (const absl::Status& status : {timeout.status(), address, tls.status(), command.status()}) {
     if (!status.ok()) return UsageError(std::string(status.message()), app, env);
   }
-  std::unique_ptr<AdminApi> admin = env.connect(args.addr, *timeout);
-  absl::Status status = (*command)(*admin, MakeOutput(args, env));
+  absl::StatusOr<std::unique_ptr<AdminApi>> admin = env.connect(args.addr, *timeout, *tls);
+  if (!admin.ok()) return UsageError(std::string(admin.status().message()), app, env);
+  absl::Status status = (*command)(**admin, MakeOutput(args, env));
   if (status.ok()) return kExitOk;
-  *env.err << "tccctl: " << ErrorMessage(status, args.addr, args.gid) << "\n";
+  *env.err << "tccctl: " << FailureMessage(status, args, *tls) << "\n";
   return kExitFailed;
 }
 

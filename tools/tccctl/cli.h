@@ -26,8 +26,12 @@ inline constexpr char kDefaultAddress[] = "127.0.0.1:7420";
 struct Environment {
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
-  // $TCC_ADDR and $USER; empty when unset.
+  // $TCC_ADDR, $TCC_TLS_CA, $TCC_TLS_CERT, $TCC_TLS_KEY and $USER; empty
+  // when unset.
   std::string tcc_addr;
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
   std::string user;
   // stdout is a terminal and $NO_COLOR is unset.
   bool color = false;
@@ -36,7 +40,8 @@ struct Environment {
   absl::Time now;
   absl::TimeZone zone;
   // Opens the Admin client once the arguments are valid.
-  std::function<std::unique_ptr<AdminApi>(const std::string& address, absl::Duration timeout)>
+  std::function<absl::StatusOr<std::unique_ptr<AdminApi>>(
+      const std::string& address, absl::Duration timeout, const TlsOptions& tls)>
       connect;
 };
 

@@ -20,7 +20,8 @@ inline constexpr char kAppFooter[] = R"(Finding and resolving a stuck transactio
 Global options go before or after the command: tccctl --addr 10.0.0.5:7420 list --stuck.
 Exit codes: 0 ok; 1 the call failed (coordinator unreachable, unknown gid, action refused);
 2 usage error (nothing was sent). Errors are one line on stderr.
-Environment: TCC_ADDR (default --addr), USER (default --operator), NO_COLOR (no colour).
+Environment: TCC_ADDR (default --addr), TCC_TLS_CA, TCC_TLS_CERT, TCC_TLS_KEY (default
+--tls-ca, --tls-cert, --tls-key), USER (default --operator), NO_COLOR (no colour).
 Run 'tccctl COMMAND --help' for the options of a command.)";
 
 inline constexpr char kListDescription[] =

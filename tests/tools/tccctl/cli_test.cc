@@ -6,10 +6,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "tests/test_util/temp_dir.h"
 #include "tests/tools/tccctl/fake_admin.h"
 #include "tests/tools/tccctl/samples.h"
 
@@ -43,13 +45,16 @@ class CliTest : public ::testing::Test {
     env.out = &out_;
     env.err = &err_;
     env.tcc_addr = tcc_addr_;
+    env.tls_ca = tls_ca_env_;
     env.user = "alice";
     env.color = color_;
     env.now = SampleNow();
     env.zone = absl::UTCTimeZone();
-    env.connect = [this](const std::string& address, absl::Duration timeout) {
+    env.connect = [this](const std::string& address, absl::Duration timeout,
+                         const TlsOptions& tls) -> absl::StatusOr<std::unique_ptr<AdminApi>> {
       address_ = address;
       timeout_ = timeout;
+      tls_ = tls;
       return std::make_unique<Forwarder>(admin_);
     };
     return RunCli(static_cast<int>(argv.size()), argv.data(), env);
@@ -92,9 +97,11 @@ class CliTest : public ::testing::Test {
 
   FakeAdmin admin_;
   std::string tcc_addr_;
+  std::string tls_ca_env_;
   bool color_ = false;
   std::string address_;
   absl::Duration timeout_;
+  TlsOptions tls_;
   std::ostringstream out_;
   std::ostringstream err_;
 };
@@ -371,6 +378,38 @@ TEST_F(CliTest, GlobalOptionsAddressAndTimeout) {
   ASSERT_EQ(Run({"--addr", "h:1", "stats", "--timeout", "0.5"}), kExitOk);
   EXPECT_EQ(address_, "h:1");
   EXPECT_EQ(timeout_, absl::Milliseconds(500));
+}
+
+TEST_F(CliTest, TlsFilesComeFromFlagsOrTheEnvironment) {
+  ::tcc::testing::TempDir dir;
+  for (const char* name : {"ca.pem", "other-ca.pem", "me.pem"}) {
+    std::ofstream(dir.File(name)) << "-----BEGIN CERTIFICATE-----\n";
+  }
+  std::ofstream(dir.File("me.key")) << "-----BEGIN PRIVATE KEY-----\n";
+  ASSERT_EQ(Run({"stats"}), kExitOk);
+  EXPECT_FALSE(tls_.enabled());
+  tls_ca_env_ = dir.File("ca.pem");
+  ASSERT_EQ(Run({"stats"}), kExitOk);
+  EXPECT_EQ(tls_.ca_file, dir.File("ca.pem"));
+  ASSERT_EQ(Run({"stats", "--tls-ca", dir.File("other-ca.pem"), "--tls-cert", dir.File("me.pem"),
+                 "--tls-key", dir.File("me.key")}),
+            kExitOk);
+  EXPECT_EQ(tls_.ca_file, dir.File("other-ca.pem"));
+  EXPECT_EQ(tls_.cert_file, dir.File("me.pem"));
+  EXPECT_EQ(tls_.key_file, dir.File("me.key"));
+}
+
+TEST_F(CliTest, UnusableTlsFilesAreUsageErrors) {
+  ::tcc::testing::TempDir dir;
+  tls_ca_env_ = dir.File("absent.pem");
+  ExpectUsageError({"stats"}, absl::StrCat("--tls-ca ($TCC_TLS_CA): cannot read \"",
+                                           dir.File("absent.pem"), "\""));
+  tls_ca_env_.clear();
+  std::ofstream(dir.File("me.pem")) << "-----BEGIN CERTIFICATE-----\n";
+  ExpectUsageError({"stats", "--tls-cert", dir.File("me.pem")},
+                   "give --tls-cert ($TCC_TLS_CERT) and --tls-key ($TCC_TLS_KEY) together");
+  ExpectUsageError({"stats", "--tls-cert", dir.File("me.pem"), "--tls-key", dir.File("me.pem")},
+                   "holds no PEM private key");
 }
 
 TEST_F(CliTest, UsageErrorsExitTwoBeforeAnyCall) {

@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tcc/common/tls.h"
 #include "tcc/sdk/decision.h"
 #include "tcc/sdk/hooks.h"
 #include "tcc/sdk/local_db.h"
@@ -112,6 +113,13 @@ bool AllTriesSucceeded(const tcc::v1::TryReply& reply);
 
 class InitiatorClient {
  public:
+  // A client of the coordinator at `address` ("host:port"), over TLS when
+  // `tls` is enabled: ca_file verifies tccd's certificate, cert_file and
+  // key_file answer tccd's --tls_client_ca (mutual TLS). INVALID_ARGUMENT
+  // naming the file when one is unusable; no connection is made yet.
+  static absl::StatusOr<std::unique_ptr<InitiatorClient>> Connect(
+      std::string_view address, const TlsOptions& tls, InitiatorClientOptions options = {});
+
   explicit InitiatorClient(std::shared_ptr<grpc::Channel> channel,
                            InitiatorClientOptions options = {});
   ~InitiatorClient();

@@ -8,7 +8,11 @@
 //   tcc::sdk::ParticipantServer server(*std::move(db));
 //   server.AddAction("points.freeze", {.on_try = ..., .on_confirm = ...,
 //                                      .on_cancel = ...});
-//   absl::Status started = server.Start("0.0.0.0:50051");
+//   absl::Status started = server.Start("127.0.0.1:50051");
+//
+// TLS: set ParticipantServerOptions::tls (certificate and key; with ca_file
+// and require_client_cert, only callers with a certificate from that CA,
+// e.g. tccd's --participant_cert, get through). Plaintext otherwise.
 //
 // Answers on the wire: handler success -> OUTCOME_SUCCESS; a Try refusal ->
 // OUTCOME_REFUSED with its reason; a handler error -> that non-OK gRPC
@@ -37,6 +41,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "tcc/common/tls.h"
 #include "tcc/sdk/barrier.h"
 #include "tcc/sdk/local_db.h"
 #include "tcc/sdk/pruning.h"
@@ -51,6 +56,10 @@ struct ParticipantServerOptions {
   // Background deletion of barrier rows: retention 7 days (0 keeps
   // everything), a pass every minute, the first one a minute after Start.
   PruningOptions pruning;
+  // TLS on the server's port (tcc/common/tls.h): cert_file and key_file;
+  // ca_file + require_client_cert for mutual TLS. Files are re-read every
+  // refresh_interval. Empty: plaintext.
+  TlsOptions tls;
 };
 
 class ParticipantServer {

@@ -25,6 +25,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "tcc/common/tls.h"
 #include "tcc/sdk/hooks.h"
 #include "tcc/sdk/local_db.h"
 #include "tcc/sdk/pruning.h"
@@ -39,6 +40,9 @@ struct StatusEndpointOptions {
   // Background deletion of decision rows: retention 7 days (0 keeps
   // everything), a pass every minute, the first one a minute after Start.
   PruningOptions pruning;
+  // TLS on the endpoint's port, as ParticipantServerOptions::tls; tccd's
+  // --participant_ca (or an override) must then trust its certificate.
+  TlsOptions tls;
 };
 
 class StatusEndpoint {
