@@ -100,4 +100,21 @@ absl::Status WriteBundle(const std::string& path, const std::vector<std::string>
   return absl::OkStatus();
 }
 
+void WriteGenerations(const std::filesystem::path& dir, const std::string& name,
+                      const std::vector<std::pair<std::string, CertFiles>>& generations) {
+  for (const auto& [generation, files] : generations) {
+    std::filesystem::create_directory(dir / generation);
+    std::filesystem::copy_file(files.cert_file, dir / generation / (name + ".pem"));
+    std::filesystem::copy_file(files.key_file, dir / generation / (name + ".key"));
+  }
+}
+
+void PointSymlinkAt(const std::filesystem::path& link, const std::filesystem::path& target) {
+  std::filesystem::path temp = link;
+  temp += ".new";
+  std::filesystem::remove(temp);
+  std::filesystem::create_directory_symlink(target, temp);
+  std::filesystem::rename(temp, link);
+}
+
 }  // namespace tcc::testing

@@ -9,7 +9,9 @@
 // writes the CA's serial file).
 #pragma once
 
+#include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -48,5 +50,13 @@ class TestCa {
 // Concatenates PEM files into one bundle at `path` (e.g. two CAs during a
 // rotation).
 absl::Status WriteBundle(const std::string& path, const std::vector<std::string>& files);
+
+// The layout of a safe rotation: `<dir>/<generation>/<name>.pem|.key` for
+// each generation of `files`, and `PointSymlinkAt` to switch `<dir>/live`
+// between them in one rename, so a file watcher never reads a new key beside
+// an old certificate.
+void WriteGenerations(const std::filesystem::path& dir, const std::string& name,
+                      const std::vector<std::pair<std::string, CertFiles>>& generations);
+void PointSymlinkAt(const std::filesystem::path& link, const std::filesystem::path& target);
 
 }  // namespace tcc::testing

@@ -259,27 +259,12 @@ class Load {
   std::thread thread_;
 };
 
-// Replaces `link` by a symlink to `target` in one rename, as an operator
-// rotating certificates should: the watcher never reads a new key with an
-// old certificate.
-void SwapSymlink(const std::filesystem::path& link, const std::filesystem::path& target) {
-  std::filesystem::path temp = link;
-  temp += ".new";
-  std::filesystem::remove(temp);
-  std::filesystem::create_directory_symlink(target, temp);
-  std::filesystem::rename(temp, link);
-}
-
 TEST_F(TlsCredentialsTest, RotatedServerCertificateIsServedWithoutFailedCalls) {
   absl::StatusOr<CertFiles> rotated = other_ca_->Issue("server-rotated");
   ASSERT_OK(rotated);
   // Two generations of the server's files; "live" points at one of them.
-  for (const auto& [generation, files] : {std::pair{"gen1", server_}, {"gen2", *rotated}}) {
-    std::filesystem::create_directory(dir_.path() / generation);
-    std::filesystem::copy_file(files.cert_file, dir_.path() / generation / "server.pem");
-    std::filesystem::copy_file(files.key_file, dir_.path() / generation / "server.key");
-  }
-  SwapSymlink(dir_.path() / "live", dir_.path() / "gen1");
+  testing::WriteGenerations(dir_.path(), "server", {{"gen1", server_}, {"gen2", *rotated}});
+  testing::PointSymlinkAt(dir_.path() / "live", dir_.path() / "gen1");
   // Clients trust both CAs before the server changes.
   ASSERT_OK(
       testing::WriteBundle(dir_.File("both.pem"), {ca_->cert_file(), other_ca_->cert_file()}));
@@ -294,7 +279,7 @@ TEST_F(TlsCredentialsTest, RotatedServerCertificateIsServedWithoutFailedCalls) {
 
   Load load(port, client_tls);
   ASSERT_TRUE(WaitFor([&] { return load.calls() > 20; }));
-  SwapSymlink(dir_.path() / "live", dir_.path() / "gen2");
+  testing::PointSymlinkAt(dir_.path() / "live", dir_.path() / "gen2");
   EXPECT_TRUE(
       WaitFor([&] { return CallOn(Connect(port, client_tls)).server_cn == "server-rotated"; },
               std::chrono::seconds(15)));

@@ -228,24 +228,11 @@ class BeginLoad {
   std::thread thread_;
 };
 
-// One rename: the watcher never sees a new key beside an old certificate.
-void PointLinkAt(const std::filesystem::path& link, const std::filesystem::path& target) {
-  std::filesystem::path temp = link;
-  temp += ".new";
-  std::filesystem::remove(temp);
-  std::filesystem::create_directory_symlink(target, temp);
-  std::filesystem::rename(temp, link);
-}
-
 TEST_F(TlsDaemonTest, ARotatedCertificateIsServedWithoutAFailedCall) {
   absl::StatusOr<CertFiles> rotated = other_ca_->Issue("tccd-rotated");
   ASSERT_OK(rotated);
-  for (const auto& [generation, files] : {std::pair{"gen1", server_}, {"gen2", *rotated}}) {
-    std::filesystem::create_directory(dir_.path() / generation);
-    std::filesystem::copy_file(files.cert_file, dir_.path() / generation / "tccd.pem");
-    std::filesystem::copy_file(files.key_file, dir_.path() / generation / "tccd.key");
-  }
-  PointLinkAt(dir_.path() / "live", dir_.path() / "gen1");
+  testing::WriteGenerations(dir_.path(), "tccd", {{"gen1", server_}, {"gen2", *rotated}});
+  testing::PointSymlinkAt(dir_.path() / "live", dir_.path() / "gen1");
   // First step of a rotation: clients trust the old and the new CA.
   ASSERT_OK(
       testing::WriteBundle(dir_.File("both-cas.pem"), {ca_->cert_file(), other_ca_->cert_file()}));
@@ -262,7 +249,7 @@ TEST_F(TlsDaemonTest, ARotatedCertificateIsServedWithoutAFailedCall) {
 
   BeginLoad load(port, client_tls);
   ASSERT_TRUE(WaitFor([&] { return load.calls() > 20; }));
-  PointLinkAt(dir_.path() / "live", dir_.path() / "gen2");
+  testing::PointSymlinkAt(dir_.path() / "live", dir_.path() / "gen2");
   EXPECT_TRUE(WaitFor([&] { return ServerCn(port, client_tls) == "tccd-rotated"; },
                       std::chrono::seconds(15)));
   int at_switch = load.calls();
