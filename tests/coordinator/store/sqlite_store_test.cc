@@ -10,44 +10,22 @@
 #include "absl/strings/str_cat.h"
 #include "coordinator/store/headers_codec.h"
 #include "coordinator/store/sqlite_queries.h"
+#include "tests/coordinator/store/store_test_util.h"
 #include "tests/test_util/status_matchers.h"
 #include "tests/test_util/temp_dir.h"
 
 namespace tcc {
 namespace {
 
+using ::tcc::testing::InBatch;
+using ::tcc::testing::SampleTransaction;
 using ::tcc::testing::StatusIs;
 using ::tcc::testing::TempDir;
-
-GlobalTransaction SampleTransaction(const std::string& gid) {
-  GlobalTransaction gt;
-  gt.gid = gid;
-  gt.created_ms = 1000;
-  gt.updated_ms = 1001;
-  gt.timeout_ms = 5000;
-  gt.deadline_ms = 6000;
-  gt.status_endpoint = "127.0.0.1:9000";
-  Branch branch{.branch_id = "b1", .target = "127.0.0.1:7501", .action = "points.freeze"};
-  branch.payload = std::string("\0binary\xff", 8);
-  branch.headers = {{"trace", "abc"}, {"tenant", ""}};
-  gt.branches.push_back(branch);
-  return gt;
-}
 
 std::unique_ptr<SqliteStore> OpenAt(const std::string& path, int version = 0) {
   auto store = SqliteStore::Open({.path = path, .migrate_to_version = version});
   EXPECT_OK(store);
   return std::move(*store);
-}
-
-absl::Status InBatch(TransactionStore& store, const std::function<absl::Status()>& work) {
-  if (absl::Status begun = store.BeginBatch(); !begun.ok()) return begun;
-  absl::Status result = work();
-  if (!result.ok()) {
-    store.AbortBatch();
-    return result;
-  }
-  return store.CommitBatch();
 }
 
 TEST(SqliteStore, LoadUnfinishedReportsDamagedBranchesAsDataLoss) {

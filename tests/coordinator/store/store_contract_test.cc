@@ -15,6 +15,7 @@
 #include "coordinator/store/memory_store.h"
 #include "coordinator/store/postgres_store.h"
 #include "coordinator/store/sqlite_store.h"
+#include "tests/coordinator/store/store_test_util.h"
 #include "tests/test_util/postgres_cluster.h"
 #include "tests/test_util/status_matchers.h"
 #include "tests/test_util/temp_dir.h"
@@ -22,6 +23,8 @@
 namespace tcc {
 namespace {
 
+using ::tcc::testing::InBatch;
+using ::tcc::testing::SampleTransaction;
 using ::tcc::testing::StatusIs;
 
 // One kind of store with its data: the store open on it, and a restart.
@@ -90,31 +93,6 @@ struct StoreKind {
   std::string name;
   std::function<std::unique_ptr<StoreHarness>()> make;
 };
-
-GlobalTransaction SampleTransaction(const std::string& gid) {
-  GlobalTransaction gt;
-  gt.gid = gid;
-  gt.created_ms = 1000;
-  gt.updated_ms = 1001;
-  gt.timeout_ms = 5000;
-  gt.deadline_ms = 6000;
-  gt.status_endpoint = "127.0.0.1:9000";
-  Branch branch{.branch_id = "b1", .target = "127.0.0.1:7501", .action = "points.freeze"};
-  branch.payload = std::string("\0binary\xff", 8);
-  branch.headers = {{"trace", "abc"}, {"tenant", ""}};
-  gt.branches.push_back(branch);
-  return gt;
-}
-
-absl::Status InBatch(TransactionStore& store, const std::function<absl::Status()>& work) {
-  if (absl::Status begun = store.BeginBatch(); !begun.ok()) return begun;
-  absl::Status result = work();
-  if (!result.ok()) {
-    store.AbortBatch();
-    return result;
-  }
-  return store.CommitBatch();
-}
 
 // One operation inside an open batch, as the StoreQueue runs it.
 absl::Status InOperation(TransactionStore& store, const std::function<absl::Status()>& work) {
