@@ -4,11 +4,8 @@
 #include <filesystem>
 
 #include "absl/strings/ascii.h"
+#include "common/build_info/build_info.h"
 #include "coordinator/server/rpc_metrics.h"
-
-#ifndef TCC_VERSION
-#define TCC_VERSION "unknown"
-#endif
 
 namespace tcc {
 namespace {
@@ -127,7 +124,7 @@ DaemonMetrics::DaemonMetrics(metrics::Registry* registry, const std::string& sto
   registry
       ->AddGauge("tcc_build_info", "Always 1; the labels say which tccd this is.",
                  {"version", "store"})
-      .WithLabels({TCC_VERSION, store})
+      .WithLabels({std::string(build_info::Version()), store})
       .Set(1);
   for (TxMode mode : {TxMode::kTcc, TxMode::kSaga}) {
     size_t index = static_cast<size_t>(mode);

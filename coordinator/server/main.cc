@@ -13,6 +13,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
+#include "common/build_info/build_info.h"
 #include "coordinator/server/daemon.h"
 #include "tcc/common/logging.h"
 
@@ -224,7 +225,7 @@ int main(int argc, char** argv) {
     return absl::StrContains(path, "coordinator/server/");
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
-  usage.version_string = [] { return std::string("tccd ") + TCC_VERSION + "\n"; };
+  usage.version_string = [] { return tcc::build_info::VersionLine("tccd") + "\n"; };
   absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   // Debian's Abseil is a debug build: its Mutex otherwise records every lock

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/build_info/build_info.h"
 #include "tcc/common/status_macros.h"
 #include "tools/tccctl/arguments.h"
 #include "tools/tccctl/commands.h"
@@ -259,6 +260,8 @@ int RunCli(int argc, const char* const argv[], const Environment& env) {
   app.require_subcommand(1);
   app.fallthrough();
   app.get_formatter()->column_width(34);
+  app.set_version_flag("--version", build_info::VersionLine("tccctl"),
+                       "Print the version and the git commit of this build, and exit");
   Arguments args;
   AddGlobalOptions(app, args, env);
   Subcommands subs{AddList(app, args), AddShow(app, args), AddRetry(app, args),
@@ -269,7 +272,7 @@ int RunCli(int argc, const char* const argv[], const Environment& env) {
   } catch (const CLI::ExtrasError&) {  // Its get_name() is the command's, so catch it by type.
     return UsageError(ExtrasMessage(app), app, env);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e, *env.out, *env.err);  // --help
+    if (e.get_exit_code() == 0) return app.exit(e, *env.out, *env.err);  // --help, --version
     if (e.get_name() == "RequiredError" && app.get_subcommands().empty()) {
       return UsageError(MissingCommandMessage(argc, argv), app, env);
     }

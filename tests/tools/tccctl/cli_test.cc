@@ -29,6 +29,7 @@ using ::testing::ElementsAre;
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::MatchesRegex;
 using ::testing::Not;
 using ::testing::StartsWith;
 
@@ -473,6 +474,13 @@ TEST_F(CliTest, HelpExitsZeroAndExplainsTheActions) {
   EXPECT_EQ(Run({"resolve", "--help"}), kExitOk);
   EXPECT_THAT(out(), AllOf(HasSubstr("--mark-rolled-back"), HasSubstr("refused once COMMITTING"),
                            HasSubstr("without calling any participant")));
+  EXPECT_THAT(err(), IsEmpty());
+  EXPECT_EQ(admin_.calls(), 0);
+}
+
+TEST_F(CliTest, VersionPrintsTheVersionAndTheCommitWithoutCallingTccd) {
+  EXPECT_EQ(Run({"--version"}), kExitOk);
+  EXPECT_THAT(out(), MatchesRegex("tccctl [0-9]+\\.[0-9]+\\.[0-9]+ \\(commit [0-9a-z-]+\\)\n"));
   EXPECT_THAT(err(), IsEmpty());
   EXPECT_EQ(admin_.calls(), 0);
 }
