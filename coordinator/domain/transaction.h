@@ -72,7 +72,7 @@ struct Branch {
 // flag, or an operator action.
 struct TimelineEvent {
   int64_t at_ms = 0;
-  std::string kind;  // "begin", "state", "branch", "stuck", "operator".
+  std::string kind;  // "begin", "state", "branch", "back-query", "stuck", "operator".
   std::string detail;
   std::string actor;  // "tccd", or the operator's name.
 };

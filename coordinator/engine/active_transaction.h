@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "coordinator/domain/transaction.h"
+#include "coordinator/engine/back_query.h"
 
 namespace tcc {
 
@@ -21,7 +22,7 @@ struct ActiveTransaction {
   std::vector<bool> operator_retry;
   int64_t drive_at_ms = std::numeric_limits<int64_t>::max();  // Earliest scheduled Drive.
   bool querying = false;                                      // A back-query is outstanding.
-  uint32_t query_failures = 0;
+  BackQueryProgress back_query;
   bool stuck_recorded = false;  // The timeline already says "stuck".
   // Saga submitters waiting for the final state.
   std::vector<std::function<void(const GlobalTransaction&)>> waiters;

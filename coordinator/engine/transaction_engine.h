@@ -46,6 +46,7 @@
 #include "coordinator/domain/state_machine.h"
 #include "coordinator/domain/validation.h"
 #include "coordinator/engine/active_transaction.h"
+#include "coordinator/engine/back_query.h"
 #include "coordinator/engine/call_limiter.h"
 #include "coordinator/engine/engine_observer.h"
 #include "coordinator/engine/failure_log.h"
@@ -148,12 +149,21 @@ class TransactionEngine {
   void Resolve(std::string gid, Resolution resolution, std::string reason, std::string actor,
                Callback<TxState> done);
   // Clears the backoff of one GT (by gid) or of every unfinished GT with a
-  // failing branch on `target`; answers how many were rescheduled.
+  // failing branch, or a failing back-query, on `target`; answers how many
+  // were rescheduled. The calls it causes wait for the connection, and the
+  // transport's reconnect backoff toward their targets is reset.
   void RetryNow(std::string gid, std::string target, std::string actor, Callback<uint32_t> done);
 
   // Stops starting participant calls and waits (up to `grace`) for the
   // ones in flight to finish and their results to be queued.
   void Shutdown(absl::Duration grace);
+
+  // The back-queries of an unfinished GT this engine holds, once one was
+  // sent; nullopt otherwise (also for a GT another instance owns).
+  std::optional<BackQueryProgress> BackQueryOf(const std::string& gid) const;
+  // Status endpoints whose back-queries are failing, most failed attempts
+  // first: one pass under the lock, for the operator's stats.
+  std::vector<FailingEndpoint> FailingStatusEndpoints() const;
 
   size_t ActiveCount() const;
   // Counts by state, stuck ones and the oldest: one pass over every
@@ -226,9 +236,13 @@ class TransactionEngine {
   // ---- transaction_engine_timeout.cc: deadlines and back-queries.
   void ScheduleDeadlineLocked(const Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnDeadline(const std::string& gid);
+  void SendBackQueryLocked(Active& active, After& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnInitiatorAnswer(const std::string& gid, absl::StatusOr<InitiatorAnswer> answer);
   void ReportBackQuery(const absl::StatusOr<InitiatorAnswer>& answer, absl::Duration latency);
   void RetryQueryLocked(Active& active, const absl::Status& why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RecordBackQueryRecoveredLocked(Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void LogBackQueryFailureLocked(const Active& active, absl::Duration delay)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // ---- transaction_engine_operator.cc: Resolve and RetryNow.
   absl::Status ResolveLocked(Active& active, Resolution resolution, const std::string& reason,

@@ -146,13 +146,19 @@ bool TransactionEngine::ClearBackoffLocked(Active& active, absl::string_view tar
     }
   }
   bool query_again = gt.state == TxState::kTrying && !active.querying &&
-                     active.query_failures > 0 && target.empty();
+                     active.back_query.failing() &&
+                     (target.empty() || target == gt.status_endpoint);
   if (changed.empty() && !query_again) return false;
   std::string what = target.empty() ? "retry now requested"
                                     : absl::StrCat("retry now requested for target ", target);
   PersistLocked(active, {}, changed, nullptr, {Event("operator", what, actor)});
   spdlog::info("gid={} {} by {}", gt.gid, what, actor);
   if (query_again) {
+    // Like a branch's call: the back-query waits for the connection, and
+    // gRPC's reconnect backoff toward the endpoint is forgotten.
+    active.back_query.next_retry_ms = 0;
+    active.back_query.operator_retry = true;
+    transport_->ResetBackoff(gt.status_endpoint);
     scheduler_->Schedule(clock_->Now(), [this, gid = gt.gid] { OnDeadline(gid); });
   }
   active.drive_at_ms = std::numeric_limits<int64_t>::max();

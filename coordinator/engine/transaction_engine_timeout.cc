@@ -1,7 +1,12 @@
 // Timeouts of TRYING GTs: at the deadline a GT without a status endpoint is
 // rolled back; one with an endpoint is decided by the initiator's answer to
 // a back-query, asked again with backoff (and flagged stuck) for as long as
-// the initiator cannot answer. The engine never guesses.
+// the initiator cannot answer. The engine never guesses. Each GT's
+// back-query attempts, last error and next retry are kept for operators
+// (BackQueryOf, FailingStatusEndpoints), and the timeline records when they
+// start failing and when they recover.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "coordinator/engine/back_query.h"
 #include "coordinator/engine/transaction_engine.h"
@@ -22,24 +27,33 @@ void TransactionEngine::OnDeadline(const std::string& gid) {
     if (it == active_.end() || stopping_) return;
     Active& active = *it->second;
     if (active.gt.state != TxState::kTrying || active.querying) return;
+    // A retry timer that a RetryNow overtook: its back-query has been sent.
+    if (clock_->NowMs() < active.back_query.next_retry_ms) return;
     if (active.gt.status_endpoint.empty()) {
       ApplyDecisionLocked(
           active, Decision::kRollback,
           absl::StrCat("rolled back by timeout: no decision within ", active.gt.timeout_ms, "ms"),
           kCoordinatorActor, nullptr);
     } else {
-      active.querying = true;
-      after.push_back([this, gid, endpoint = active.gt.status_endpoint] {
+      SendBackQueryLocked(active, after);
+    }
+  }
+  Run(after);
+}
+
+void TransactionEngine::SendBackQueryLocked(Active& active, After& after) {
+  active.querying = true;
+  bool wait_for_ready = active.back_query.operator_retry;
+  active.back_query.Sent(clock_->NowMs());
+  after.push_back(
+      [this, gid = active.gt.gid, endpoint = active.gt.status_endpoint, wait_for_ready] {
         absl::Time sent = clock_->Now();
-        transport_->QueryInitiator(endpoint, gid, options_.query_timeout,
+        transport_->QueryInitiator(endpoint, gid, options_.query_timeout, wait_for_ready,
                                    [this, gid, sent](absl::StatusOr<InitiatorAnswer> answer) {
                                      ReportBackQuery(answer, clock_->Now() - sent);
                                      OnInitiatorAnswer(gid, std::move(answer));
                                    });
       });
-    }
-  }
-  Run(after);
 }
 
 void TransactionEngine::ReportBackQuery(const absl::StatusOr<InitiatorAnswer>& answer,
@@ -61,20 +75,95 @@ void TransactionEngine::OnInitiatorAnswer(const std::string& gid,
   if (active.gt.state != TxState::kTrying) return;
   BackQueryVerdict verdict = JudgeBackQuery(active.gt, answer);
   if (!verdict.decision) return RetryQueryLocked(active, verdict.ask_again_because);
+  if (active.back_query.failing()) RecordBackQueryRecoveredLocked(active);
   ApplyDecisionLocked(active, *verdict.decision, std::move(verdict.reason), kCoordinatorActor,
                       nullptr);
 }
 
 void TransactionEngine::RetryQueryLocked(Active& active, const absl::Status& why) {
-  ++active.query_failures;
-  absl::Duration delay = BackoffLocked(active.query_failures);
-  spdlog::warn("gid={} back-query failed ({}); asking again in {}", active.gt.gid, why.message(),
-               absl::FormatDuration(delay));
-  if (active.query_failures >= options_.stuck.attempts && !active.gt.stuck) {
-    active.gt.stuck = true;
-    PersistLocked(active, {}, {}, nullptr);
+  BackQueryProgress& progress = active.back_query;
+  absl::Duration delay = BackoffLocked(progress.failures + 1);
+  absl::Time next = clock_->Now() + delay;
+  progress.Failed(why, absl::ToUnixMillis(next));
+  LogBackQueryFailureLocked(active, delay);
+  const std::string& endpoint = active.gt.status_endpoint;
+  std::vector<TimelineEvent> events;
+  // Only the first failure goes to the timeline, as for a branch: attempts
+  // are counted in memory, and a long outage must not flood the history.
+  if (progress.failures == 1) {
+    events.push_back(Event("back-query", absl::StrCat("back-query failed: ", progress.last_error,
+                                                      "; asking again with backoff")));
   }
-  scheduler_->Schedule(clock_->Now() + delay, [this, gid = active.gt.gid] { OnDeadline(gid); });
+  if (progress.failures >= options_.stuck.attempts && !active.gt.stuck) {
+    active.gt.stuck = true;
+    active.stuck_recorded = true;
+    spdlog::warn("gid={} is stuck in TRYING: its status endpoint {} does not answer; see tccctl",
+                 active.gt.gid, endpoint);
+    events.push_back(
+        Event("stuck", absl::StrCat("flagged stuck: the back-query to status endpoint ", endpoint,
+                                    " failed ", progress.failures,
+                                    " times in a row; still asking; an operator "
+                                    "should look")));
+  }
+  if (!events.empty()) PersistLocked(active, {}, {}, nullptr, std::move(events));
+  scheduler_->Schedule(next, [this, gid = active.gt.gid] { OnDeadline(gid); });
+}
+
+void TransactionEngine::RecordBackQueryRecoveredLocked(Active& active) {
+  BackQueryProgress& progress = active.back_query;
+  std::string detail = absl::StrCat("status endpoint ", active.gt.status_endpoint,
+                                    " answered after ", progress.attempts, " attempt(s)");
+  spdlog::info("gid={} {}", active.gt.gid, detail);
+  progress.failures = 0;
+  progress.last_error.clear();
+  progress.next_retry_ms = 0;
+  PersistLocked(active, {}, {}, nullptr, {Event("back-query", std::move(detail))});
+}
+
+void TransactionEngine::LogBackQueryFailureLocked(const Active& active, absl::Duration delay) {
+  const std::string& endpoint = active.gt.status_endpoint;
+  std::optional<int64_t> unlogged = failure_log_.Admit(endpoint);
+  if (!unlogged) return;
+  spdlog::warn(
+      "gid={} back-query to status endpoint {} failed: {} (attempt {}); asking again in {}{}",
+      active.gt.gid, endpoint, active.back_query.last_error, active.back_query.attempts,
+      absl::FormatDuration(delay),
+      *unlogged == 0
+          ? std::string()
+          : absl::StrCat("; ", *unlogged, " more failed call(s) to this endpoint not logged"));
+}
+
+std::optional<BackQueryProgress> TransactionEngine::BackQueryOf(const std::string& gid) const {
+  absl::MutexLock lock(&mu_);
+  auto it = active_.find(gid);
+  if (it == active_.end() || it->second->back_query.attempts == 0) return std::nullopt;
+  BackQueryProgress progress = it->second->back_query;
+  if (it->second->gt.state != TxState::kTrying) {
+    // Decided meanwhile (by the initiator's Commit, or an operator): no
+    // back-query is failing or due any more.
+    progress.failures = 0;
+    progress.last_error.clear();
+    progress.next_retry_ms = 0;
+  }
+  return progress;
+}
+
+std::vector<FailingEndpoint> TransactionEngine::FailingStatusEndpoints() const {
+  FailingEndpoints by_endpoint;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [gid, active] : active_) {
+      if (active->gt.state != TxState::kTrying) continue;
+      CountFailingEndpoint(active->gt.status_endpoint, active->back_query, by_endpoint);
+    }
+  }
+  std::vector<FailingEndpoint> endpoints;
+  for (auto& [unused, failing] : by_endpoint) endpoints.push_back(std::move(failing));
+  std::sort(endpoints.begin(), endpoints.end(), [](const auto& a, const auto& b) {
+    return a.failed_attempts != b.failed_attempts ? a.failed_attempts > b.failed_attempts
+                                                  : a.endpoint < b.endpoint;
+  });
+  return endpoints;
 }
 
 }  // namespace tcc

@@ -1,5 +1,7 @@
 #include "coordinator/server/admin_service.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -137,20 +139,25 @@ grpc::ServerUnaryReactor* AdminService::DescribeTransaction(
     reactor->Finish(ToGrpcStatus(valid));
     return reactor;
   }
-  RunQuery(reactor, [gid = request->gid(), reply](TransactionQueries& queries) -> absl::Status {
-    TCC_ASSIGN_OR_RETURN(std::optional<GlobalTransaction> gt, queries.Find(gid));
-    if (!gt) return absl::NotFoundError(absl::StrCat("no transaction with gid ", gid));
-    ToProto(*gt, *reply->mutable_transaction());
-    TCC_ASSIGN_OR_RETURN(std::vector<TimelineEvent> timeline, queries.Timeline(gid));
-    for (const TimelineEvent& event : timeline) {
-      v1::TimelineEvent* proto = reply->add_timeline();
-      proto->set_unix_ms(event.at_ms);
-      proto->set_kind(event.kind);
-      proto->set_detail(event.detail);
-      proto->set_actor(event.actor);
-    }
-    return absl::OkStatus();
-  });
+  RunQuery(reactor,
+           [this, gid = request->gid(), reply](TransactionQueries& queries) -> absl::Status {
+             TCC_ASSIGN_OR_RETURN(std::optional<GlobalTransaction> gt, queries.Find(gid));
+             if (!gt) return absl::NotFoundError(absl::StrCat("no transaction with gid ", gid));
+             ToProto(*gt, *reply->mutable_transaction());
+             // Back-queries are counted in the engine's memory, not in the store.
+             if (std::optional<BackQueryProgress> back_query = engine_->BackQueryOf(gid)) {
+               ToProto(gt->status_endpoint, *back_query, *reply->mutable_back_query());
+             }
+             TCC_ASSIGN_OR_RETURN(std::vector<TimelineEvent> timeline, queries.Timeline(gid));
+             for (const TimelineEvent& event : timeline) {
+               v1::TimelineEvent* proto = reply->add_timeline();
+               proto->set_unix_ms(event.at_ms);
+               proto->set_kind(event.kind);
+               proto->set_detail(event.detail);
+               proto->set_actor(event.actor);
+             }
+             return absl::OkStatus();
+           });
   return reactor;
 }
 
@@ -202,16 +209,31 @@ grpc::ServerUnaryReactor* AdminService::Stats(grpc::CallbackServerContext* conte
       reply->set_oldest_finished_age_ms(clock_->NowMs() - stats.oldest_finished_updated_ms);
     }
     if (retention_ != nullptr) FillRetention(*reply->mutable_retention());
-    for (const TargetFailures& failures : stats.failing_targets) {
-      v1::TargetFailures* proto = reply->add_failing_targets();
-      proto->set_target(failures.target);
-      proto->set_failing_branches(failures.failing_branches);
-      proto->set_failed_attempts(failures.failed_attempts);
-      proto->set_last_error(failures.last_error);
-    }
+    FillFailingTargets(stats.failing_targets, *reply);
     return absl::OkStatus();
   });
   return reactor;
+}
+
+// Participants from the store, status endpoints from the engine's memory:
+// one list, most failed attempts first.
+void AdminService::FillFailingTargets(const std::vector<TargetFailures>& participants,
+                                      v1::StatsReply& reply) const {
+  for (const TargetFailures& failures : participants) {
+    v1::TargetFailures* proto = reply.add_failing_targets();
+    proto->set_target(failures.target);
+    proto->set_role(v1::TARGET_ROLE_PARTICIPANT);
+    proto->set_failing_branches(failures.failing_branches);
+    proto->set_failed_attempts(failures.failed_attempts);
+    proto->set_last_error(failures.last_error);
+  }
+  for (const FailingEndpoint& endpoint : engine_->FailingStatusEndpoints()) {
+    ToProto(endpoint, *reply.add_failing_targets());
+  }
+  std::stable_sort(reply.mutable_failing_targets()->begin(), reply.mutable_failing_targets()->end(),
+                   [](const v1::TargetFailures& a, const v1::TargetFailures& b) {
+                     return a.failed_attempts() > b.failed_attempts();
+                   });
 }
 
 void AdminService::FillRetention(v1::RetentionStatus& status) const {

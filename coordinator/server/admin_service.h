@@ -1,6 +1,7 @@
 // The tcc.v1.Admin gRPC service for operators (tccctl): lists, timelines
 // and statistics come from the store's read-only queries on their own
-// thread; RetryNow and Resolve go through the engine. Thread-safe.
+// thread, with the back-queries' progress that only the engine's memory
+// holds; RetryNow and Resolve go through the engine. Thread-safe.
 #pragma once
 
 #include "coordinator/domain/clock.h"
@@ -38,6 +39,8 @@ class AdminService final : public v1::Admin::CallbackService {
   void RunQuery(grpc::ServerUnaryReactor* reactor,
                 std::function<absl::Status(TransactionQueries&)> query);
 
+  void FillFailingTargets(const std::vector<TargetFailures>& participants,
+                          v1::StatsReply& reply) const;
   void FillRetention(v1::RetentionStatus& status) const;
 
   TransactionEngine* engine_;

@@ -70,4 +70,21 @@ void ToProto(const GlobalTransaction& gt, v1::Transaction& out) {
   }
 }
 
+void ToProto(const std::string& endpoint, const BackQueryProgress& progress, v1::BackQuery& out) {
+  out.set_endpoint(endpoint);
+  out.set_attempts(progress.attempts);
+  out.set_failed_attempts(progress.failures);
+  out.set_last_error(progress.last_error);
+  out.set_last_attempt_unix_ms(progress.last_attempt_ms);
+  out.set_next_retry_unix_ms(progress.next_retry_ms);
+}
+
+void ToProto(const FailingEndpoint& endpoint, v1::TargetFailures& out) {
+  out.set_target(endpoint.endpoint);
+  out.set_role(v1::TARGET_ROLE_STATUS_ENDPOINT);
+  out.set_failing_back_queries(endpoint.transactions);
+  out.set_failed_attempts(endpoint.failed_attempts);
+  out.set_last_error(endpoint.last_error);
+}
+
 }  // namespace tcc

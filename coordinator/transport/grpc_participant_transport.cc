@@ -37,10 +37,12 @@ CallResult ToCallResult(const grpc::Status& status, const v1::BranchReply& reply
   }
 }
 
-absl::StatusOr<InitiatorAnswer> ToAnswer(const grpc::Status& status,
+absl::StatusOr<InitiatorAnswer> ToAnswer(const std::string& endpoint, const grpc::Status& status,
                                          const v1::QueryStatusReply& reply) {
   if (!status.ok()) {
-    return absl::UnavailableError(absl::StrCat("status endpoint: ", status.error_message()));
+    return absl::UnavailableError(absl::StrCat("status endpoint ", endpoint, ": gRPC ",
+                                               static_cast<int>(status.error_code()), ": ",
+                                               status.error_message()));
   }
   switch (reply.decision()) {
     case v1::INITIATOR_DECISION_COMMITTED:
@@ -48,8 +50,8 @@ absl::StatusOr<InitiatorAnswer> ToAnswer(const grpc::Status& status,
     case v1::INITIATOR_DECISION_ROLLED_BACK:
       return InitiatorAnswer::kRolledBack;
     default:
-      return absl::UnknownError(
-          absl::StrCat("status endpoint answered with unknown decision ", reply.decision()));
+      return absl::UnknownError(absl::StrCat("status endpoint ", endpoint,
+                                             " answered with unknown decision ", reply.decision()));
   }
 }
 
@@ -100,15 +102,17 @@ void GrpcParticipantTransport::Call(BranchCall call, std::function<void(CallResu
 }
 
 void GrpcParticipantTransport::QueryInitiator(
-    std::string endpoint, std::string gid, absl::Duration timeout,
+    std::string endpoint, std::string gid, absl::Duration timeout, bool wait_for_ready,
     std::function<void(absl::StatusOr<InitiatorAnswer>)> done) {
   auto state = std::make_shared<QueryState>();
   state->done = std::move(done);
   state->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  state->context.set_wait_for_ready(wait_for_ready);
   state->request.set_gid(std::move(gid));
   PeerFor(endpoint).initiator->async()->QueryStatus(
-      &state->context, &state->request, &state->reply,
-      [state](grpc::Status status) { state->done(ToAnswer(status, state->reply)); });
+      &state->context, &state->request, &state->reply, [state, endpoint](grpc::Status status) {
+        state->done(ToAnswer(endpoint, status, state->reply));
+      });
 }
 
 void GrpcParticipantTransport::ResetBackoff(const std::string& target) {

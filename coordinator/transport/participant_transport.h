@@ -38,12 +38,15 @@ class ParticipantTransport {
   virtual void Call(BranchCall call, std::function<void(CallResult)> done) = 0;
 
   // Asks the initiator's status endpoint how it decided `gid` (back-query).
-  // Any error (unreachable, timeout, unknown answer) is a non-OK status.
+  // Any error (unreachable, timeout, unknown answer) is a non-OK status
+  // whose message names the endpoint. `wait_for_ready` as in BranchCall.
   virtual void QueryInitiator(std::string endpoint, std::string gid, absl::Duration timeout,
+                              bool wait_for_ready,
                               std::function<void(absl::StatusOr<InitiatorAnswer>)> done) = 0;
 
-  // Forgets any reconnect backoff toward `target`, so that an operator's
-  // "retry now" after an outage reaches the participant at once.
+  // Forgets any reconnect backoff toward `target` (a participant or a
+  // status endpoint), so that an operator's "retry now" after an outage
+  // reaches it at once.
   virtual void ResetBackoff(const std::string& target) {}
 };
 

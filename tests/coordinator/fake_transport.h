@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <functional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -51,9 +52,11 @@ class FakeTransport final : public ParticipantTransport {
   }
 
   void QueryInitiator(std::string endpoint, std::string gid, absl::Duration timeout,
+                      bool wait_for_ready,
                       std::function<void(absl::StatusOr<InitiatorAnswer>)> done) override {
     absl::MutexLock lock(&mu_);
     ++queries_;
+    query_waits_for_ready_.push_back(wait_for_ready);
     work_.push_back([this, gid = std::move(gid), done = std::move(done)] {
       InitiatorBehavior behavior;
       {
@@ -77,6 +80,20 @@ class FakeTransport final : public ParticipantTransport {
   int queries() const {
     absl::MutexLock lock(&mu_);
     return queries_;
+  }
+  // Per back-query, in order: whether it waited for the connection.
+  std::vector<bool> query_waits_for_ready() const {
+    absl::MutexLock lock(&mu_);
+    return query_waits_for_ready_;
+  }
+  // Targets whose reconnect backoff the engine reset, in order.
+  std::vector<std::string> backoff_resets() const {
+    absl::MutexLock lock(&mu_);
+    return backoff_resets_;
+  }
+  void ResetBackoff(const std::string& target) override {
+    absl::MutexLock lock(&mu_);
+    backoff_resets_.push_back(target);
   }
 
  private:
@@ -102,6 +119,8 @@ class FakeTransport final : public ParticipantTransport {
   InitiatorBehavior initiator_ ABSL_GUARDED_BY(mu_);
   std::vector<BranchCall> calls_ ABSL_GUARDED_BY(mu_);
   int queries_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<bool> query_waits_for_ready_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> backoff_resets_ ABSL_GUARDED_BY(mu_);
   std::deque<std::function<void()>> work_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread worker_;

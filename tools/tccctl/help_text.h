@@ -64,6 +64,9 @@ when) it is stuck, and its deadline. Per branch (a saga's are called steps):
               (saga step: its action's, or once compensating, its compensation's)
   NEXT RETRY  when tccd calls the participant again ("due now": at once)
   LAST ERROR  what the participant (or the network) answered last
+A transaction that timed out while TRYING with a status endpoint has a Back-query
+section once tccd asked the initiator: attempts (and how many failed in a row), the
+last attempt, the last error (naming the endpoint) and the next retry.
 The timeline lists, oldest first, what happened and who did it ("tccd" or the operator).
 For a failing transaction it ends with the commands to run next.
 
@@ -72,12 +75,13 @@ Example:
 
 inline constexpr char kRetryDescription[] =
     "Retry now: clear the backoff of one transaction, or of every transaction failing on one "
-    "participant";
+    "participant or status endpoint";
 
 inline constexpr char kRetryFooter[] =
-    R"(Give exactly one of GID and --target. tccd retries failing Confirm / Cancel calls by
-itself with a growing backoff (up to --retry_max_ms); after fixing a participant, retry
-makes the next attempt happen at once instead of waiting. It changes no decision: only
+    R"(Give exactly one of GID and --target. tccd retries failing Confirm / Cancel calls and
+back-queries by itself with a growing backoff (up to --retry_max_ms); after fixing a
+participant (or an initiator's status endpoint), retry makes the next attempt happen at
+once instead of waiting, over a fresh connection. It changes no decision: only
 unfinished transactions are rescheduled, and the command prints how many were.
 
 Examples:
@@ -111,11 +115,13 @@ Example:
 
 inline constexpr char kStatsDescription[] =
     "Counts per state, stuck transactions, the oldest unfinished one, the store's size and "
-    "retention, failing participants";
+    "retention, failing participants and status endpoints";
 
 inline constexpr char kStatsFooter[] =
     R"(FAILING TARGET lists the participants with unfinished branches whose last call failed,
-most failed attempts first: usually the first place to look during an incident.
+and the initiators' status endpoints whose back-queries fail (ROLE "status endpoint";
+FAILING counts the branches or back-queries), most failed attempts first: usually the
+first place to look during an incident.
 Then: tccctl list --stuck, or tccctl list --target HOST:PORT.)";
 
 }  // namespace tcc::tccctl

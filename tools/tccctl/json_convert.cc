@@ -53,6 +53,22 @@ json TimelineEventToJson(const v1::TimelineEvent& event) {
               {"detail", event.detail()}};
 }
 
+namespace {
+
+// null until the first back-query was sent.
+json BackQueryToJson(const v1::TransactionDetail& detail) {
+  if (!detail.has_back_query()) return nullptr;
+  const v1::BackQuery& query = detail.back_query();
+  return json{{"endpoint", query.endpoint()},
+              {"attempts", query.attempts()},
+              {"failed_attempts", query.failed_attempts()},
+              {"last_error", query.last_error()},
+              {"last_attempt_unix_ms", query.last_attempt_unix_ms()},
+              {"next_retry_unix_ms", query.next_retry_unix_ms()}};
+}
+
+}  // namespace
+
 json DetailToJson(const v1::TransactionDetail& detail, absl::Time now) {
   json timeline = json::array();
   for (const v1::TimelineEvent& event : detail.timeline()) {
@@ -60,7 +76,7 @@ json DetailToJson(const v1::TransactionDetail& detail, absl::Time now) {
   }
   json gt = TransactionToJson(detail.transaction(), now);
   gt["stuck_since_unix_ms"] = StuckSinceMillis(detail);
-  return json{{"transaction", gt}, {"timeline", timeline}};
+  return json{{"transaction", gt}, {"timeline", timeline}, {"back_query", BackQueryToJson(detail)}};
 }
 
 json ListToJson(const std::vector<v1::Transaction>& transactions,
@@ -76,7 +92,9 @@ json StatsToJson(const v1::StatsReply& stats) {
   json targets = json::array();
   for (const v1::TargetFailures& target : stats.failing_targets()) {
     targets.push_back(json{{"target", target.target()},
+                           {"role", TargetRoleName(target.role())},
                            {"failing_branches", target.failing_branches()},
+                           {"failing_back_queries", target.failing_back_queries()},
                            {"failed_attempts", target.failed_attempts()},
                            {"last_error", target.last_error()}});
   }

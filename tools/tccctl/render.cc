@@ -82,11 +82,35 @@ void RenderHeader(const v1::TransactionDetail& detail, const Output& output) {
   RenderFields(fields, output);
 }
 
-std::string NextRetryText(const v1::Branch& branch, const Output& output) {
-  if (branch.next_retry_unix_ms() == 0) return "-";
-  absl::Duration wait = absl::FromUnixMillis(branch.next_retry_unix_ms()) - output.now;
+std::string NextRetryText(int64_t next_retry_unix_ms, const Output& output) {
+  if (next_retry_unix_ms == 0) return "-";
+  absl::Duration wait = absl::FromUnixMillis(next_retry_unix_ms) - output.now;
   if (wait <= absl::ZeroDuration()) return "due now";
   return "in " + HumanDuration(wait);
+}
+
+std::string NextRetryText(const v1::Branch& branch, const Output& output) {
+  return NextRetryText(branch.next_retry_unix_ms(), output);
+}
+
+// The back-queries of a TRYING transaction past its deadline, like a
+// branch's attempts: absent until the first one was sent.
+void RenderBackQuery(const v1::TransactionDetail& detail, const Output& output) {
+  if (!detail.has_back_query()) return;
+  const v1::BackQuery& query = detail.back_query();
+  *output.out << "\nBack-query (status endpoint " << query.endpoint() << ")\n";
+  std::string attempts = std::to_string(query.attempts());
+  if (query.failed_attempts() > 0) {
+    absl::StrAppend(&attempts, " (", query.failed_attempts(), " failed in a row)");
+  }
+  bool failing = !query.last_error().empty();
+  RenderFields(
+      {{"Attempts", attempts},
+       {"Last attempt", FormatTimeWithAge(query.last_attempt_unix_ms(), output.now, output.zone)},
+       {"Last error",
+        Cell(failing ? query.last_error() : "-", failing ? Color::kRed : Color::kNone)},
+       {"Next retry", NextRetryText(query.next_retry_unix_ms(), output)}},
+      output);
 }
 
 void RenderBranches(const v1::Transaction& gt, const Output& output) {
@@ -136,12 +160,19 @@ void RenderTimeline(const v1::TransactionDetail& detail, const Output& output) {
 }
 
 // For a transaction that is not final and is failing: what to do next.
-void RenderNextSteps(const v1::Transaction& gt, const Output& output) {
+void RenderNextSteps(const v1::TransactionDetail& detail, const Output& output) {
+  const v1::Transaction& gt = detail.transaction();
   const v1::Branch* failing = FirstFailingBranch(gt);
-  if (IsFinal(gt.state()) || (failing == nullptr && !gt.stuck())) return;
+  bool query_failing =
+      gt.state() == v1::TRANSACTION_STATE_TRYING && !detail.back_query().last_error().empty();
+  if (IsFinal(gt.state()) || (failing == nullptr && !query_failing && !gt.stuck())) return;
   *output.out << "\nNext steps:\n";
   if (failing != nullptr) {
     *output.out << "  fix or restart the participant at " << failing->target() << ", then\n";
+  }
+  if (query_failing) {
+    *output.out << "  fix or restart the initiator's status endpoint at "
+                << detail.back_query().endpoint() << ", then\n";
   }
   *output.out << "  tccctl retry " << gt.gid() << "        retry now instead of after the backoff\n"
               << "  tccctl resolve " << gt.gid()
@@ -177,12 +208,23 @@ void RenderStateCounts(const v1::StatsReply& stats, const Output& output) {
   table.Render(*output.out, output.color);
 }
 
+// What fails on a target: branches of a participant, back-queries to a
+// status endpoint.
+std::string FailingText(const v1::TargetFailures& target) {
+  if (target.role() == v1::TARGET_ROLE_STATUS_ENDPOINT) {
+    uint32_t count = target.failing_back_queries();
+    return absl::StrCat(count, count == 1 ? " back-query" : " back-queries");
+  }
+  uint32_t count = target.failing_branches();
+  return absl::StrCat(count, count == 1 ? " branch" : " branches");
+}
+
 void RenderFailingTargets(const v1::StatsReply& stats, const Output& output) {
   if (stats.failing_targets().empty()) return;
   *output.out << "\n";
-  Table table({"FAILING TARGET", "BRANCHES", "FAILED ATTEMPTS", "LAST ERROR"});
+  Table table({"FAILING TARGET", "ROLE", "FAILING", "FAILED ATTEMPTS", "LAST ERROR"});
   for (const v1::TargetFailures& target : stats.failing_targets()) {
-    table.AddRow({target.target(), std::to_string(target.failing_branches()),
+    table.AddRow({target.target(), TargetRoleText(target.role()), FailingText(target),
                   std::to_string(target.failed_attempts()),
                   Cell(FitCell(target.last_error(), output), Color::kRed)});
   }
@@ -252,13 +294,14 @@ void RenderList(const std::vector<v1::Transaction>& transactions, const Output& 
 
 void RenderDetail(const v1::TransactionDetail& detail, const Output& output) {
   RenderHeader(detail, output);
+  RenderBackQuery(detail, output);
   if (IsSaga(detail.transaction())) {
     RenderSteps(detail.transaction(), output);
   } else {
     RenderBranches(detail.transaction(), output);
   }
   RenderTimeline(detail, output);
-  RenderNextSteps(detail.transaction(), output);
+  RenderNextSteps(detail, output);
 }
 
 void RenderStats(const v1::StatsReply& stats, const Output& output) {

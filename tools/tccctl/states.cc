@@ -94,6 +94,14 @@ std::string StateName(v1::BranchState state) {
   return ShortName(v1::BranchState_Name(state), "BRANCH_STATE_");
 }
 
+std::string TargetRoleName(v1::TargetRole role) {
+  return role == v1::TARGET_ROLE_STATUS_ENDPOINT ? "status_endpoint" : "participant";
+}
+
+std::string TargetRoleText(v1::TargetRole role) {
+  return role == v1::TARGET_ROLE_STATUS_ENDPOINT ? "status endpoint" : "participant";
+}
+
 bool IsFinal(v1::TransactionState state) {
   return state == v1::TRANSACTION_STATE_COMMITTED || state == v1::TRANSACTION_STATE_ROLLED_BACK;
 }

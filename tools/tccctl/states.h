@@ -1,4 +1,5 @@
-// Names of transaction and branch states as operators type and read them.
+// Names of transaction and branch states (and of failing targets' roles)
+// as operators type and read them.
 // Output uses the protocol's short upper-case names ("ROLLING_BACK", the
 // keys of Admin.Stats); input accepts any case and '-' for '_'
 // ("rolling-back"). The list of states comes from the protocol's enum, so a
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tcc/v1/admin.pb.h"
 #include "tcc/v1/coordinator.pb.h"
 
 namespace tcc::tccctl {
@@ -28,6 +30,11 @@ std::string ValidTransactionStateNames();
 // "COMMITTING"; "UNSPECIFIED" for unknown values.
 std::string StateName(v1::TransactionState state);
 std::string StateName(v1::BranchState state);
+
+// "participant" or "status_endpoint" (JSON); TargetRoleText: "status
+// endpoint" (tables).
+std::string TargetRoleName(v1::TargetRole role);
+std::string TargetRoleText(v1::TargetRole role);
 
 // COMMITTED and ROLLED_BACK, for TCC and sagas alike (RUNNING and
 // COMPENSATING are a saga's unfinished states).

@@ -13,6 +13,7 @@
 #include "coordinator/domain/manual_time.h"
 #include "coordinator/engine/transaction_engine.h"
 #include "coordinator/store/sqlite_store.h"
+#include "tcc/common/status_macros.h"
 #include "tests/coordinator/fake_transport.h"
 #include "tests/test_util/status_matchers.h"
 #include "tests/test_util/wait.h"
@@ -89,8 +90,21 @@ class Harness {
     return Await<SagaResult>([&](auto done) { engine_->SubmitSaga(params, done); },
                              params.wait_for_result);
   }
+  absl::StatusOr<uint32_t> RetryNow(const std::string& gid, const std::string& target = "") {
+    return Await<uint32_t>([&](auto done) { engine_->RetryNow(gid, target, "ops", done); });
+  }
   absl::StatusOr<GlobalTransaction> Get(const std::string& gid) {
     return Await<GlobalTransaction>([&](auto done) { engine_->Get(gid, done); });
+  }
+  // The stored timeline of `gid`; needs a store with read queries (SQLite).
+  std::vector<TimelineEvent> Timeline(const std::string& gid) {
+    std::vector<TimelineEvent> events;
+    EXPECT_OK(queue_.RunAndWait([&](TransactionStore& store) -> absl::Status {
+      TCC_ASSIGN_OR_RETURN(std::unique_ptr<TransactionQueries> queries, store.OpenQueries());
+      TCC_ASSIGN_OR_RETURN(events, queries->Timeline(gid));
+      return absl::OkStatus();
+    }));
+    return events;
   }
   bool WaitForState(const std::string& gid, TxState state) {
     return AdvanceUntil([&] {

@@ -1,12 +1,14 @@
 // The Admin API against an in-process tccd on loopback with a real SQLite
 // file: lists and their filters and pages, timelines, RetryNow, Resolve,
-// Stats, and the refusals of bad requests.
+// Stats (a failing back-query's status endpoint beside the participants),
+// and the refusals of bad requests.
 #include "coordinator/server/admin_service.h"
 
 #include <gtest/gtest.h>
 
 #include "absl/time/clock.h"
 #include "tests/coordinator/coordinator_client.h"
+#include "tests/coordinator/fake_initiator.h"
 #include "tests/coordinator/fake_participant.h"
 #include "tests/coordinator/server/test_daemon.h"
 #include "tests/test_util/status_matchers.h"
@@ -17,6 +19,7 @@ namespace tcc {
 namespace {
 
 using ::tcc::testing::CoordinatorClient;
+using ::tcc::testing::FakeInitiator;
 using ::tcc::testing::FakeParticipant;
 using ::tcc::testing::MakeTry;
 using ::tcc::testing::StatusIs;
@@ -284,6 +287,49 @@ TEST_F(AdminTest, StatsCountStatesStuckAndFailingTargets) {
   EXPECT_EQ(stats->retention().retention_s(), 7 * 24 * 3600);
   EXPECT_FALSE(stats->retention().archiving());
   EXPECT_EQ(stats->retention().deleted(), 0u);
+}
+
+TEST_F(AdminTest, AFailingBackQueryIsDescribedAndCountedAsAFailingTarget) {
+  StuckCommitting("stuck-5");
+  FakeInitiator initiator;
+  initiator.Start();
+  const std::string endpoint = initiator.address();
+  initiator.Stop();  // Its port is closed: back-queries are refused.
+  ASSERT_OK(client_->Begin("timed-out-5", /*timeout_ms=*/50, endpoint));
+  absl::StatusOr<v1::TransactionDetail> detail;
+  ASSERT_TRUE(WaitFor([&] {
+    detail = Describe("timed-out-5");
+    return detail.ok() && detail->back_query().failed_attempts() >= 1;
+  }));
+  const v1::BackQuery& query = detail->back_query();
+  EXPECT_EQ(query.endpoint(), endpoint);
+  EXPECT_EQ(query.attempts(), 1u);
+  EXPECT_THAT(query.last_error(),
+              ::testing::StartsWith("UNAVAILABLE: status endpoint " + endpoint));
+  EXPECT_THAT(query.last_error(), ::testing::HasSubstr("Connection refused"));
+  EXPECT_GT(query.last_attempt_unix_ms(), 0);
+  EXPECT_GT(query.next_retry_unix_ms(), absl::ToUnixMillis(absl::Now()) + 10000) << "30s backoff";
+  auto participant_gt = Describe("stuck-5");
+  ASSERT_OK(participant_gt);
+  EXPECT_FALSE(participant_gt->has_back_query()) << "no deadline passed while TRYING";
+
+  auto stats = Call(&v1::Admin::Stub::Stats, v1::StatsRequest());
+  ASSERT_OK(stats);
+  ASSERT_EQ(stats->failing_targets_size(), 2);
+  for (const v1::TargetFailures& target : stats->failing_targets()) {
+    if (target.role() == v1::TARGET_ROLE_PARTICIPANT) {
+      EXPECT_EQ(target.target(), down_.address());
+      EXPECT_EQ(target.failing_branches(), 1u);
+      EXPECT_EQ(target.failing_back_queries(), 0u);
+    } else {
+      EXPECT_EQ(target.role(), v1::TARGET_ROLE_STATUS_ENDPOINT);
+      EXPECT_EQ(target.target(), endpoint);
+      EXPECT_EQ(target.failing_back_queries(), 1u);
+      EXPECT_EQ(target.failing_branches(), 0u);
+      EXPECT_EQ(target.failed_attempts(), 1u);
+      EXPECT_EQ(target.last_error(), query.last_error());
+    }
+  }
 }
 
 }  // namespace

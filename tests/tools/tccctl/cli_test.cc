@@ -20,6 +20,7 @@ namespace {
 
 using ::tcc::tccctl::testing::CompensatedSaga;
 using ::tcc::tccctl::testing::CompensatedSagaDetail;
+using ::tcc::tccctl::testing::FailingBackQueryDetail;
 using ::tcc::tccctl::testing::FakeAdmin;
 using ::tcc::tccctl::testing::SampleNow;
 using ::tcc::tccctl::testing::StuckDetail;
@@ -228,6 +229,32 @@ TEST_F(CliTest, ShowPrintsHeaderBranchesTimelineAndNextSteps) {
   EXPECT_THAT(text, HasSubstr("tccctl retry pay-42"));
 }
 
+// A transaction that timed out while its initiator's status endpoint is
+// down: the back-query is shown like a branch, and the endpoint is named.
+TEST_F(CliTest, ShowOfATimedOutTransactionShowsItsFailingBackQuery) {
+  admin_.detail = FailingBackQueryDetail();
+  ASSERT_EQ(Run({"show", "order-9"}), kExitOk) << err();
+  std::string text = out();
+  EXPECT_THAT(text, HasSubstr("  Status endpoint:  127.0.0.1:7001\n"
+                              "\n"
+                              "Back-query (status endpoint 127.0.0.1:7001)\n"
+                              "  Attempts:      4 (4 failed in a row)\n"
+                              "  Last attempt:  2024-05-01 12:03:03.000 (1s ago)\n"
+                              "  Last error:    UNAVAILABLE: status endpoint 127.0.0.1:7001: "
+                              "gRPC 14: Connection refused\n"
+                              "  Next retry:    in 7s\n"
+                              "\n"
+                              "Branches (1/1 done)\n"));
+  EXPECT_THAT(text,
+              HasSubstr("  tccd   back-query  back-query failed: UNAVAILABLE: status endpoint "
+                        "127.0.0.1:7001"));
+  EXPECT_THAT(text, HasSubstr("Next steps:\n"
+                              "  fix or restart the initiator's status endpoint at "
+                              "127.0.0.1:7001, then\n"
+                              "  tccctl retry order-9"));
+  EXPECT_THAT(text, Not(HasSubstr("fix or restart the participant")));
+}
+
 // A saga's branches are steps everywhere tccctl names them, and each step
 // shows the steps it waited for.
 TEST_F(CliTest, ShowOfASagaNamesStepsAndTheirDependencies) {
@@ -325,6 +352,12 @@ TEST_F(CliTest, StatsTablesAndJson) {
   target->set_failing_branches(2);
   target->set_failed_attempts(14);
   target->set_last_error("connection refused");
+  v1::TargetFailures* endpoint = stats.add_failing_targets();
+  endpoint->set_target("127.0.0.1:7001");
+  endpoint->set_role(v1::TARGET_ROLE_STATUS_ENDPOINT);
+  endpoint->set_failing_back_queries(1);
+  endpoint->set_failed_attempts(4);
+  endpoint->set_last_error("UNAVAILABLE: Connection refused");
   stats.set_store_bytes(3 * 1024 * 1024 + 512 * 1024);
   stats.set_store_free_bytes(900 * 1024);
   stats.set_oldest_finished_age_ms(7 * 24 * 3600 * 1000LL + 60000);
@@ -354,8 +387,10 @@ TEST_F(CliTest, StatsTablesAndJson) {
             "  Retention:            7d after they finish, archived first\n"
             "  Last pruning:         20s ago; 1200 deleted, 1200 archived since tccd started\n"
             "\n"
-            "FAILING TARGET  BRANCHES  FAILED ATTEMPTS  LAST ERROR\n"
-            "127.0.0.1:9002  2         14               connection refused\n");
+            "FAILING TARGET  ROLE             FAILING       FAILED ATTEMPTS  LAST ERROR\n"
+            "127.0.0.1:9002  participant      2 branches    14               connection refused\n"
+            "127.0.0.1:7001  status endpoint  1 back-query  4                UNAVAILABLE: "
+            "Connection refused\n");
   ASSERT_EQ(Run({"stats", "--json"}), kExitOk);
   EXPECT_EQ(nlohmann::json::parse(out())["transactions_by_state"]["COMMITTED"], 40);
   EXPECT_EQ(nlohmann::json::parse(out())["store_free_bytes"], 900 * 1024);

@@ -9,6 +9,7 @@
 namespace tcc::tccctl {
 namespace {
 
+using ::tcc::tccctl::testing::FailingBackQueryDetail;
 using ::tcc::tccctl::testing::SampleNow;
 using ::tcc::tccctl::testing::SampleNowMs;
 using ::tcc::tccctl::testing::StuckDetail;
@@ -75,6 +76,20 @@ TEST(JsonConvertTest, DetailHasTimelineAndStuckSince) {
   EXPECT_EQ(detail["timeline"][0]["detail"], "timeout 30000ms");
 }
 
+TEST(JsonConvertTest, DetailHasTheBackQueryOrNull) {
+  EXPECT_TRUE(DetailToJson(StuckDetail(), SampleNow())["back_query"].is_null());
+  nlohmann::ordered_json detail = DetailToJson(FailingBackQueryDetail(), SampleNow());
+  const nlohmann::ordered_json& query = detail["back_query"];
+  EXPECT_EQ(query["endpoint"], "127.0.0.1:7001");
+  EXPECT_EQ(query["attempts"], 4);
+  EXPECT_EQ(query["failed_attempts"], 4);
+  EXPECT_EQ(query["last_error"],
+            "UNAVAILABLE: status endpoint 127.0.0.1:7001: gRPC 14: Connection refused");
+  EXPECT_EQ(query["last_attempt_unix_ms"], SampleNowMs() - 1000);
+  EXPECT_EQ(query["next_retry_unix_ms"], SampleNowMs() + 7000);
+  EXPECT_EQ(detail["timeline"][1]["kind"], "back-query");
+}
+
 TEST(JsonConvertTest, ListKeepsTheNextPageToken) {
   nlohmann::ordered_json list =
       ListToJson({StuckTransaction("a"), StuckTransaction("b")}, "tok", SampleNow());
@@ -93,6 +108,11 @@ TEST(JsonConvertTest, Stats) {
   target->set_failing_branches(3);
   target->set_failed_attempts(21);
   target->set_last_error("connection refused");
+  v1::TargetFailures* endpoint = stats.add_failing_targets();
+  endpoint->set_target("127.0.0.1:7001");
+  endpoint->set_role(v1::TARGET_ROLE_STATUS_ENDPOINT);
+  endpoint->set_failing_back_queries(2);
+  endpoint->set_failed_attempts(9);
   nlohmann::ordered_json json = StatsToJson(stats);
   EXPECT_EQ(json["transactions_by_state"]["COMMITTING"], 3);
   EXPECT_EQ(json["stuck"], 1);
@@ -101,6 +121,10 @@ TEST(JsonConvertTest, Stats) {
   EXPECT_EQ(json["failing_targets"][0]["failing_branches"], 3);
   EXPECT_EQ(json["failing_targets"][0]["failed_attempts"], 21);
   EXPECT_EQ(json["failing_targets"][0]["last_error"], "connection refused");
+  EXPECT_EQ(json["failing_targets"][0]["role"], "participant");
+  EXPECT_EQ(json["failing_targets"][1]["role"], "status_endpoint");
+  EXPECT_EQ(json["failing_targets"][1]["failing_back_queries"], 2);
+  EXPECT_EQ(json["failing_targets"][1]["failing_branches"], 0);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Sample Admin replies for tccctl's unit tests: a transaction stuck
 // committing because one of its two participants is down, and a saga that
-// compensated after its second step was refused.
+// compensated after its second step was refused, and one timed out while
+// its initiator's status endpoint is down.
 #pragma once
 
 #include "absl/time/time.h"
@@ -101,6 +102,49 @@ inline v1::TransactionDetail CompensatedSagaDetail() {
   add(4800, "state", "COMPENSATING (step paylog refused: already refunded)");
   add(4000, "branch", "step order: CANCELLED after 1 attempt(s)");
   add(4000, "state", "ROLLED_BACK");
+  return detail;
+}
+
+// Timed out TRYING 40s ago; its status endpoint refuses connections, so
+// the back-query has failed 4 times and the transaction is stuck.
+inline v1::TransactionDetail FailingBackQueryDetail() {
+  v1::TransactionDetail detail;
+  v1::Transaction& gt = *detail.mutable_transaction();
+  gt.set_gid("order-9");
+  gt.set_state(v1::TRANSACTION_STATE_TRYING);
+  gt.set_created_unix_ms(SampleNowMs() - 45000);
+  gt.set_updated_unix_ms(SampleNowMs() - 44000);
+  gt.set_deadline_unix_ms(SampleNowMs() - 40000);
+  gt.set_timeout_ms(5000);
+  gt.set_status_endpoint("127.0.0.1:7001");
+  gt.set_stuck(true);
+  v1::Branch* points = gt.add_branches();
+  points->set_branch_id("points");
+  points->set_target("127.0.0.1:9001");
+  points->set_action("points.freeze");
+  points->set_state(v1::BRANCH_STATE_TRIED);
+  points->set_attempts(1);
+  v1::BackQuery& query = *detail.mutable_back_query();
+  query.set_endpoint("127.0.0.1:7001");
+  query.set_attempts(4);
+  query.set_failed_attempts(4);
+  query.set_last_error("UNAVAILABLE: status endpoint 127.0.0.1:7001: gRPC 14: Connection refused");
+  query.set_last_attempt_unix_ms(SampleNowMs() - 1000);
+  query.set_next_retry_unix_ms(SampleNowMs() + 7000);
+  auto add = [&](int64_t ago_ms, const char* kind, const char* text) {
+    v1::TimelineEvent* event = detail.add_timeline();
+    event->set_unix_ms(SampleNowMs() - ago_ms);
+    event->set_actor("tccd");
+    event->set_kind(kind);
+    event->set_detail(text);
+  };
+  add(45000, "begin", "timeout 5000ms, status endpoint 127.0.0.1:7001");
+  add(40000, "back-query",
+      "back-query failed: UNAVAILABLE: status endpoint 127.0.0.1:7001: gRPC 14: Connection "
+      "refused; asking again with backoff");
+  add(8000, "stuck",
+      "flagged stuck: the back-query to status endpoint 127.0.0.1:7001 failed 3 times in a row; "
+      "still asking; an operator should look");
   return detail;
 }
 

@@ -2,7 +2,9 @@
 // participant that goes down after its Try: an operator finds the stuck
 // transaction, retries it once the participant is back, resolves another by
 // hand, and every error path returns its documented exit code with one line
-// on stderr.
+// on stderr. And an initiator whose status endpoint is down past the
+// deadline: the failing back-query shows in show and stats, and one retry
+// resolves it once the endpoint is back.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -13,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "common/process/tccd_process.h"
 #include "tests/coordinator/coordinator_client.h"
+#include "tests/coordinator/fake_initiator.h"
 #include "tests/coordinator/fake_participant.h"
 #include "tests/test_util/command.h"
 #include "tests/test_util/status_matchers.h"
@@ -25,6 +28,7 @@ namespace {
 using ::tcc::process::TccdProcess;
 using ::tcc::testing::CommandResult;
 using ::tcc::testing::CoordinatorClient;
+using ::tcc::testing::FakeInitiator;
 using ::tcc::testing::FakeParticipant;
 using ::tcc::testing::MakeTry;
 using ::tcc::testing::RunCommandForTest;
@@ -333,6 +337,84 @@ TEST_F(TccctlE2eTest, RetryNowSkipsALongBackoff) {
   ASSERT_TRUE(WaitForState("e2e-backoff", v1::TRANSACTION_STATE_COMMITTED))
       << Tccctl({"show", "e2e-backoff"}).out;
   EXPECT_LT(absl::ToUnixMillis(absl::Now()), next_retry) << "committed only by the backoff";
+}
+
+// The initiator's status endpoint is down (its port closed) past the
+// deadline: tccd keeps asking, and show and stats say so, naming the
+// endpoint. Back on the same port, one retry resolves the transaction at
+// once: the first back-query after it succeeds, although gRPC's reconnect
+// backoff toward the endpoint had grown and the next scheduled one is
+// seconds away.
+TEST_F(TccctlE2eTest, AFailingBackQueryIsShownAndRetryNowResolvesIt) {
+  client_.reset();
+  tccd_->Stop();
+  StartTccd({"--retry_initial_ms=20", "--retry_multiplier=20", "--retry_max_ms=600000",
+             "--retry_jitter=0"});
+  FakeInitiator initiator;
+  int port = initiator.Start();
+  const std::string endpoint = initiator.address();
+  initiator.Stop();
+  ASSERT_OK(client_->Begin("e2e-bq", /*timeout_ms=*/100, endpoint));
+  // Back-queries at the deadline, 20ms and 420ms later (then stuck); the
+  // next one is 8s later.
+  ASSERT_TRUE(WaitForStuck("e2e-bq"));
+
+  CliResult json = Tccctl({"show", "e2e-bq", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  nlohmann::json doc = nlohmann::json::parse(json.out);
+  EXPECT_EQ(doc["transaction"]["state"], "TRYING");
+  const nlohmann::json& query = doc["back_query"];
+  EXPECT_EQ(query["endpoint"], endpoint);
+  EXPECT_EQ(query["attempts"], 3);
+  EXPECT_EQ(query["failed_attempts"], 3);
+  std::string last_error = query["last_error"];
+  EXPECT_THAT(last_error, AllOf(StartsWith("UNAVAILABLE: status endpoint " + endpoint),
+                                HasSubstr("Connection refused")));
+  int64_t next_retry = query["next_retry_unix_ms"];
+  EXPECT_GT(next_retry, absl::ToUnixMillis(absl::Now()) + 3000);
+  EXPECT_GT(query["last_attempt_unix_ms"].get<int64_t>(), 0);
+
+  CliResult show = Tccctl({"show", "e2e-bq"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_THAT(show.out, AllOf(HasSubstr("Back-query (status endpoint " + endpoint + ")\n"),
+                              HasSubstr("  Attempts:      3 (3 failed in a row)\n"),
+                              HasSubstr("  Last error:    " + last_error + "\n"),
+                              ContainsRegex("  Next retry:    in [0-9]+s\n")));
+  EXPECT_THAT(show.out, ContainsRegex("  tccd +back-query +back-query failed: UNAVAILABLE: status "
+                                      "endpoint " +
+                                      endpoint + ": .*Connection refused"));
+  EXPECT_THAT(show.out, ContainsRegex("  tccd +stuck +flagged stuck: the back-query to status "
+                                      "endpoint " +
+                                      endpoint));
+  EXPECT_THAT(show.out, HasSubstr("fix or restart the initiator's status endpoint at " + endpoint));
+
+  CliResult stats = Tccctl({"stats", "--json"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  nlohmann::json targets = nlohmann::json::parse(stats.out)["failing_targets"];
+  ASSERT_EQ(targets.size(), 1u) << targets.dump(2);
+  EXPECT_EQ(targets[0]["target"], endpoint);
+  EXPECT_EQ(targets[0]["role"], "status_endpoint");
+  EXPECT_EQ(targets[0]["failing_back_queries"], 1);
+  EXPECT_EQ(targets[0]["failed_attempts"], 3);
+  EXPECT_THAT(targets[0]["last_error"].get<std::string>(), HasSubstr("Connection refused"));
+  CliResult stats_text = Tccctl({"stats"});
+  ASSERT_EQ(stats_text.exit_code, 0) << stats_text.err;
+  EXPECT_THAT(stats_text.out, ContainsRegex(endpoint + " +status endpoint +1 back-query +3 +"));
+
+  ASSERT_EQ(initiator.Start(port), port);
+  CliResult retry = Tccctl({"retry", "e2e-bq"});
+  ASSERT_EQ(retry.exit_code, 0) << retry.err;
+  EXPECT_THAT(retry.out, HasSubstr("rescheduled 1 transaction"));
+  ASSERT_TRUE(WaitForState("e2e-bq", v1::TRANSACTION_STATE_ROLLED_BACK))
+      << Tccctl({"show", "e2e-bq"}).out;
+  EXPECT_LT(absl::ToUnixMillis(absl::Now()), next_retry) << "rolled back only by the backoff";
+  EXPECT_EQ(initiator.queries(), 1);
+  CliResult after = Tccctl({"show", "e2e-bq"});
+  EXPECT_THAT(after.out, ContainsRegex("  tccd +back-query +status endpoint " + endpoint +
+                                       " answered after 4 attempt\\(s\\)"))
+      << "the first back-query after the retry is the one that answered";
+  CliResult quiet = Tccctl({"stats", "--json"});
+  EXPECT_TRUE(nlohmann::json::parse(quiet.out)["failing_targets"].empty()) << quiet.out;
 }
 
 }  // namespace
