@@ -43,12 +43,21 @@ absl::Status PayOrder(const std::string& request_id, const std::string& order_no
 // [end snippet]
 
 // [snippet sdk_participant]
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "tcc/common/status_macros.h"
 #include "tcc/sdk/participant_server.h"
 #include "tcc/sdk/serve.h"
 
 // Payload "<user>:<points>", the same bytes in Try, Confirm and Cancel.
-absl::StatusOr<std::pair<std::string, int64_t>> ParsePoints(const tcc::sdk::BranchRequest& r);
+absl::StatusOr<std::pair<std::string, int64_t>> ParsePoints(const tcc::sdk::BranchRequest& r) {
+  std::pair<std::string, std::string> parts = absl::StrSplit(r.payload(), ':');
+  int64_t amount = 0;
+  if (!absl::SimpleAtoi(parts.second, &amount) || amount <= 0) {
+    return absl::InvalidArgumentError("payload must be <user>:<positive points>");
+  }
+  return std::make_pair(parts.first, amount);
+}
 
 absl::Status ServePoints() {
   TCC_ASSIGN_OR_RETURN(std::shared_ptr<tcc::sdk::Database> db,
