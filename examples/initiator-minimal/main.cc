@@ -3,11 +3,13 @@
 // in Try; this service then marks the order paid and writes a pay log in ONE
 // local transaction together with the SDK's decision row, and commits the
 // global transaction. Its status endpoint answers the coordinator's
-// back-query if this process is slow or dies before Commit.
+// back-query if this process is slow or dies before Commit. Running it again
+// is safe: RunTransaction finds the payment decided and replays its answer
+// (the status endpoint must then listen on the same address: tccd stored it).
 //
 //   participant_minimal --listen=127.0.0.1:50061 &
 //   initiator_minimal --coordinator=127.0.0.1:50051 --points=127.0.0.1:50061 \
-//                     --status_listen=127.0.0.1:0 --db=shop.db
+//                     --status_listen=127.0.0.1:50071 --db=shop.db
 #include <grpcpp/grpcpp.h>
 
 #include <iostream>
@@ -47,40 +49,39 @@ absl::Status PayOrder(int argc, char** argv) {
 
   // The back-query lands here; it must share the database with the commit.
   tcc::sdk::StatusEndpoint status_endpoint(db);
-  TCC_RETURN_IF_ERROR(status_endpoint.Start(Flag(argc, argv, "--status_listen", "127.0.0.1:0")));
+  TCC_RETURN_IF_ERROR(
+      status_endpoint.Start(Flag(argc, argv, "--status_listen", "127.0.0.1:50071")));
   std::string status_address = absl::StrCat("127.0.0.1:", status_endpoint.port());
 
   tcc::sdk::InitiatorClient client(grpc::CreateChannel(
       Flag(argc, argv, "--coordinator", "127.0.0.1:50051"), grpc::InsecureChannelCredentials()));
-  // The order id makes a good idempotency key: paying twice reuses the GT.
-  TCC_ASSIGN_OR_RETURN(
-      tcc::sdk::TransactionGuard gt,
-      client.BeginGuarded(
-          {.gid = "pay-order-1", .timeout = absl::Seconds(30), .status_endpoint = status_address}));
-
   tcc::v1::BranchSpec freeze;
-  freeze.set_branch_id("points");  // Named, so a retried Try is idempotent.
+  freeze.set_branch_id("points");  // Named, so a repeated request re-drives it.
   freeze.set_target(Flag(argc, argv, "--points", "127.0.0.1:50061"));
   freeze.set_action("points.freeze");
   freeze.set_payload("alice:30");
-  TCC_ASSIGN_OR_RETURN(tcc::v1::TryReply tried, gt.Try({freeze}));
-  if (!tcc::sdk::AllTriesSucceeded(tried)) {
-    // e.g. not enough points: a business refusal. The guard would roll back
-    // too; saying it is clearer.
-    TCC_RETURN_IF_ERROR(gt.Rollback().status());
-    return absl::FailedPreconditionError(
-        absl::StrCat("payment refused: ", tried.results(0).detail()));
-  }
-
+  // The order id makes a good idempotency key: paying twice reuses the GT,
+  // and a repeat after it finished gets the first answer back.
+  const std::string gid = "pay-order-1";
   TCC_ASSIGN_OR_RETURN(
-      tcc::sdk::LocalCommitResult committed,
-      gt.CommitWithLocalTransaction(*db, [&](tcc::sdk::LocalTx& tx) -> absl::Status {
-        TCC_RETURN_IF_ERROR(
-            tx.Exec("UPDATE orders SET state = 'PAID' WHERE id = 'order-1'").status());
-        return tx.Exec("INSERT INTO pay_log VALUES ('order-1', ?, 30)", {gt.gid()}).status();
-      }));
-  std::cout << "order-1 paid; global transaction " << gt.gid() << " is "
-            << tcc::v1::TransactionState_Name(committed.state) << std::endl;
+      tcc::sdk::TransactionOutcome outcome,
+      client.RunTransaction(
+          {.begin = {.gid = gid, .timeout = absl::Seconds(30), .status_endpoint = status_address},
+           .branches = {freeze},
+           // The order and the pay log commit with the decision row.
+           .local_db = db.get(),
+           .local_writes = [&](tcc::sdk::LocalTx& tx) -> absl::Status {
+             TCC_RETURN_IF_ERROR(
+                 tx.Exec("UPDATE orders SET state = 'PAID' WHERE id = 'order-1'").status());
+             return tx.Exec("INSERT INTO pay_log VALUES ('order-1', ?, 30)", {gid}).status();
+           }}));
+  if (!outcome.committed()) {
+    // e.g. not enough points: a business refusal; the GT was rolled back.
+    return absl::FailedPreconditionError(absl::StrCat("payment refused: ", outcome.refusal));
+  }
+  std::cout << "order-1 paid; global transaction " << gid << " is "
+            << tcc::v1::TransactionState_Name(outcome.state)
+            << (outcome.replayed ? " (paid before: nothing done again)" : "") << std::endl;
   return absl::OkStatus();
 }
 

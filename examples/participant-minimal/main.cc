@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "tcc/common/status_macros.h"
 #include "tcc/sdk/participant_server.h"
+#include "tcc/sdk/serve.h"
 
 using tcc::sdk::BranchRequest;
 using tcc::sdk::LocalTx;
@@ -79,7 +80,7 @@ absl::Status Serve(const std::string& listen, const std::string& db_path) {
        }}));
   TCC_RETURN_IF_ERROR(server.Start(listen));
   std::cout << "points participant listening on port " << server.port() << std::endl;
-  server.Wait();
+  tcc::sdk::ServeUntilSignal(server);  // until SIGTERM or Ctrl-C
   return absl::OkStatus();
 }
 

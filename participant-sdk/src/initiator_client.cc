@@ -108,6 +108,84 @@ absl::StatusOr<tcc::v1::SubmitSagaRequest> MakeSagaRequest(SagaParams params) {
   return request;
 }
 
+// "TRYING" for TRANSACTION_STATE_TRYING: the name operators see in tccctl.
+std::string ShortName(TransactionState state) {
+  std::string name = TransactionState_Name(state);
+  constexpr std::string_view kPrefix = "TRANSACTION_STATE_";
+  if (name.rfind(kPrefix, 0) == 0) name.erase(0, kPrefix.size());
+  return name;
+}
+
+bool Decided(TransactionState state) {
+  return state == tcc::v1::TRANSACTION_STATE_COMMITTING ||
+         state == tcc::v1::TRANSACTION_STATE_COMMITTED ||
+         state == tcc::v1::TRANSACTION_STATE_ROLLING_BACK ||
+         state == tcc::v1::TRANSACTION_STATE_ROLLED_BACK;
+}
+
+absl::Status CheckRequest(const TransactionRequest& request) {
+  if (request.begin.gid.empty()) {
+    return absl::InvalidArgumentError(
+        "TransactionRequest.begin.gid is required: it is the request's idempotency key (e.g. "
+        "derived from your client's request id)");
+  }
+  TCC_RETURN_IF_ERROR(internal::ValidateGid(request.begin.gid));
+  if (request.branches.empty()) {
+    return absl::InvalidArgumentError("TransactionRequest needs at least one branch");
+  }
+  if (!HasAllBranchIds(request.branches)) {
+    return absl::InvalidArgumentError(
+        "every branch of a TransactionRequest needs a branch_id, so that a repeated request "
+        "re-drives the same branches");
+  }
+  if (request.local_writes &&
+      (request.local_db == nullptr || request.begin.status_endpoint.empty())) {
+    return absl::InvalidArgumentError(
+        "TransactionRequest.local_writes needs local_db and begin.status_endpoint (the "
+        "StatusEndpoint serving local_db)");
+  }
+  return absl::OkStatus();
+}
+
+// The refused branch: TRY_REFUSED until its Cancel; then CANCELLED, and the
+// coordinator keeps the refusal as its last_error.
+const tcc::v1::Branch* RefusedBranch(const tcc::v1::Transaction& gt) {
+  for (const tcc::v1::Branch& b : gt.branches()) {
+    if (b.state() == tcc::v1::BRANCH_STATE_TRY_REFUSED) return &b;
+  }
+  for (const tcc::v1::Branch& b : gt.branches()) {
+    if (b.state() == tcc::v1::BRANCH_STATE_CANCELLED && !b.last_error().empty()) return &b;
+  }
+  return nullptr;
+}
+
+// A decided GT's outcome; UNAVAILABLE while it is undecided.
+absl::StatusOr<TransactionOutcome> OutcomeOfGt(const tcc::v1::Transaction& gt) {
+  if (!Decided(gt.state())) {
+    return absl::UnavailableError(absl::StrCat(
+        "transaction ", gt.gid(), " is still ", ShortName(gt.state()),
+        " (a participant did not answer, or another delivery of this request is running); "
+        "repeat the request with the same gid, or the coordinator's timeout resolves it"));
+  }
+  TransactionOutcome outcome;
+  outcome.gid = gt.gid();
+  outcome.replayed = true;
+  outcome.state = gt.state();
+  outcome.reason = gt.decision_reason();
+  if (const tcc::v1::Branch* refused = RefusedBranch(gt);
+      refused != nullptr && !outcome.committed()) {
+    outcome.refused_branch = refused->branch_id();
+    outcome.refusal = refused->last_error();
+  }
+  return outcome;
+}
+
+bool AnyRefused(const tcc::v1::TryReply& reply) {
+  return std::any_of(
+      reply.results().begin(), reply.results().end(),
+      [](const tcc::v1::BranchTryResult& r) { return r.result() == tcc::v1::TRY_RESULT_REFUSED; });
+}
+
 }  // namespace
 
 bool AllTriesSucceeded(const tcc::v1::TryReply& reply) {
@@ -242,7 +320,7 @@ absl::StatusOr<tcc::v1::BeginReply> InitiatorClient::Begin(const BeginParams& pa
 
 absl::StatusOr<TransactionGuard> InitiatorClient::BeginGuarded(const BeginParams& params) {
   TCC_ASSIGN_OR_RETURN(tcc::v1::BeginReply reply, Begin(params));
-  return TransactionGuard(*this, reply.gid());
+  return TransactionGuard(*this, reply);
 }
 
 absl::StatusOr<tcc::v1::TryReply> InitiatorClient::Try(std::string_view gid,
@@ -277,6 +355,69 @@ absl::StatusOr<tcc::v1::Transaction> InitiatorClient::Get(std::string_view gid) 
   tcc::v1::GetTransactionRequest request;
   request.set_gid(std::string(gid));
   return impl_->Get(request);
+}
+
+absl::StatusOr<TransactionOutcome> InitiatorClient::Outcome(std::string_view gid) {
+  TCC_ASSIGN_OR_RETURN(tcc::v1::Transaction gt, Get(gid));
+  return OutcomeOfGt(gt);
+}
+
+absl::StatusOr<TransactionOutcome> InitiatorClient::RunTransaction(
+    const TransactionRequest& request) {
+  TCC_RETURN_IF_ERROR(CheckRequest(request));
+  const std::string& gid = request.begin.gid;
+  TCC_ASSIGN_OR_RETURN(tcc::v1::BeginReply begun, Begin(request.begin));
+  // An earlier run of this request decided it: answer what it answered.
+  if (begun.state() != tcc::v1::TRANSACTION_STATE_TRYING) return Outcome(gid);
+  absl::StatusOr<tcc::v1::TryReply> tried = Try(gid, request.branches);
+  // A duplicate running concurrently decided it between our Begin and Try.
+  if (absl::IsFailedPrecondition(tried.status())) return Outcome(gid);
+  TCC_RETURN_IF_ERROR(tried.status());
+  if (AnyRefused(*tried)) return RollBackAndResolve(gid);
+  if (!AllTriesSucceeded(*tried)) return Outcome(gid);  // UNAVAILABLE: still TRYING
+  return CommitAndResolve(request);
+}
+
+absl::StatusOr<TransactionOutcome> InitiatorClient::RollBackAndResolve(std::string_view gid) {
+  absl::StatusOr<TransactionState> state = Rollback(gid);
+  if (!state.ok() && !absl::IsFailedPrecondition(state.status())) return state.status();
+  TCC_ASSIGN_OR_RETURN(TransactionOutcome outcome, Outcome(gid));
+  outcome.replayed = !state.ok();  // refused: a duplicate decided first
+  return outcome;
+}
+
+absl::StatusOr<TransactionOutcome> InitiatorClient::CommitAndResolve(
+    const TransactionRequest& request) {
+  const std::string& gid = request.begin.gid;
+  TransactionOutcome outcome;
+  outcome.gid = gid;
+  if (!request.local_writes) {
+    absl::StatusOr<TransactionState> state = Commit(gid);
+    if (absl::IsFailedPrecondition(state.status())) return Outcome(gid);
+    TCC_RETURN_IF_ERROR(state.status());
+    outcome.state = *state;
+    return outcome;
+  }
+  absl::Status writes = absl::OkStatus();
+  bool committed_locally = false;
+  absl::StatusOr<LocalCommitResult> committed = CommitLocallyThenCommit(
+      *request.local_db, gid,
+      [&](LocalTx& tx) {
+        writes = request.local_writes(tx);
+        return writes;
+      },
+      &committed_locally);
+  if (!writes.ok()) {
+    // Our own writes said no: nothing was written; undo the branches.
+    TCC_RETURN_IF_ERROR(RollBackAndResolve(gid).status());
+    return writes;
+  }
+  // Not committable (a duplicate decided, or the back-query fenced us).
+  if (absl::IsFailedPrecondition(committed.status()) && !committed_locally) return Outcome(gid);
+  TCC_RETURN_IF_ERROR(committed.status());
+  outcome.replayed = committed->local == LocalCommit::kAlreadyCommitted;
+  outcome.state = committed->state;
+  return outcome;
 }
 
 absl::StatusOr<SagaOutcome> InitiatorClient::SubmitSaga(SagaParams params) {

@@ -8,15 +8,32 @@ namespace tcc::sdk {
 TransactionGuard::TransactionGuard(InitiatorClient& client, std::string gid)
     : client_(&client), gid_(std::move(gid)) {}
 
+TransactionGuard::TransactionGuard(InitiatorClient& client, const tcc::v1::BeginReply& begun)
+    : client_(&client),
+      gid_(begun.gid()),
+      // A repeated request finds its GT decided: nothing for us to decide.
+      decided_(begun.state() != tcc::v1::TRANSACTION_STATE_TRYING),
+      created_(begun.created()),
+      state_(begun.state()) {}
+
 TransactionGuard::TransactionGuard(TransactionGuard&& other) noexcept
-    : client_(other.client_), gid_(std::move(other.gid_)), decided_(other.decided_) {
+    : client_(other.client_),
+      gid_(std::move(other.gid_)),
+      decided_(other.decided_),
+      created_(other.created_),
+      state_(other.state_) {
   other.client_ = nullptr;
 }
 
 TransactionGuard::~TransactionGuard() {
   if (client_ == nullptr || decided_) return;
   absl::StatusOr<tcc::v1::TransactionState> state = client_->Rollback(gid_);
-  if (!state.ok()) {
+  if (absl::IsFailedPrecondition(state.status())) {
+    // Decided by someone else meanwhile (a duplicate request committed it):
+    // not ours to undo, and nothing is left for the timeout to resolve.
+    spdlog::info("tcc: transaction {} was not rolled back: {}", gid_,
+                 internal::ToStd(state.status().message()));
+  } else if (!state.ok()) {
     spdlog::warn(
         "tcc: rollback of undecided transaction {} failed ({}); the coordinator's "
         "timeout will resolve it",

@@ -78,6 +78,29 @@ TEST_P(SqliteDatabaseTest, BindsAndReadsEveryType) {
   EXPECT_TRUE(rows[1][3].is_null());
 }
 
+TEST_P(SqliteDatabaseTest, EveryIntegerTypeBindsAsAnInteger) {
+  long long big = 1LL << 50;
+  unsigned short small = 7;
+  std::size_t size = 12;
+  long plain = -3;
+  std::vector<Row> rows;
+  ASSERT_OK(db_->RunInTransaction([&](LocalTx& tx) -> absl::Status {
+    TCC_RETURN_IF_ERROR(tx.Exec("INSERT INTO t (k, i) VALUES ('a', ?), ('b', ?), ('c', ?), "
+                                "('d', ?), ('e', ?)",
+                                {big, small, size, plain, true})
+                            .status());
+    TCC_ASSIGN_OR_RETURN(rows, tx.Query("SELECT i, typeof(i) FROM t ORDER BY k"));
+    return absl::OkStatus();
+  }));
+  ASSERT_EQ(rows.size(), 5u);
+  std::vector<int64_t> values;
+  for (const Row& row : rows) {
+    EXPECT_EQ(row[1].AsText(), "integer");
+    values.push_back(row[0].AsInt());
+  }
+  EXPECT_EQ(values, (std::vector<int64_t>{1LL << 50, 7, 12, -3, 1}));
+}
+
 TEST_P(SqliteDatabaseTest, FailedFunctionRollsBackEveryWrite) {
   absl::Status status = db_->RunInTransaction([](LocalTx& tx) -> absl::Status {
     TCC_RETURN_IF_ERROR(tx.Exec("INSERT INTO t (k) VALUES ('k1')").status());

@@ -1,6 +1,8 @@
 """InitiatorClient: what the service that starts a global transaction (GT)
-uses to talk to the coordinator (tcc.v1.Coordinator): begin, try_branches,
-commit, rollback, get; commit_with_local_transaction for an initiator with
+uses to talk to the coordinator (tcc.v1.Coordinator): run_transaction (the
+easy path: one request run idempotently by its gid, a repeat replays the
+first answer); begin, try_branches, commit, rollback, get;
+commit_with_local_transaction for an initiator with
 writes of its own (the fenced local commit, see decision.py); a
 TransactionGuard that rolls back a GT left undecided; and submit_saga.
 
@@ -94,6 +96,71 @@ class SagaOutcome:
                               coordinator_pb2.TRANSACTION_STATE_ROLLED_BACK)
 
 
+@dataclasses.dataclass
+class TransactionOutcome:
+    """What became of a TCC transaction: run_transaction's answer, the first
+    time and every time after."""
+
+    gid: str
+    # True when an earlier run had decided the GT: nothing was tried now.
+    replayed: bool
+    # COMMITTING or COMMITTED, or ROLLING_BACK or ROLLED_BACK.
+    state: int
+    # The branch whose Try was refused, and the participant's reason.
+    refused_branch: str = ""
+    refusal: str = ""
+    # The coordinator's decision reason, e.g. "rolled back by the initiator".
+    reason: str = ""
+
+    @property
+    def committed(self) -> bool:
+        return self.state in (coordinator_pb2.TRANSACTION_STATE_COMMITTING,
+                              coordinator_pb2.TRANSACTION_STATE_COMMITTED)
+
+
+_DECIDED = (coordinator_pb2.TRANSACTION_STATE_COMMITTING,
+            coordinator_pb2.TRANSACTION_STATE_COMMITTED,
+            coordinator_pb2.TRANSACTION_STATE_ROLLING_BACK,
+            coordinator_pb2.TRANSACTION_STATE_ROLLED_BACK)
+
+
+def _outcome_of(gt: Any) -> TransactionOutcome:
+    """A decided GT's outcome; UNAVAILABLE while it is undecided."""
+    if gt.state not in _DECIDED:
+        state = coordinator_pb2.TransactionState.Name(gt.state).replace("TRANSACTION_STATE_", "")
+        raise TccError(grpc.StatusCode.UNAVAILABLE,
+                       f"transaction {gt.gid} is still {state} (a participant did not answer, "
+                       "or another delivery of this request is running); repeat the request "
+                       "with the same gid, or the coordinator's timeout resolves it")
+    outcome = TransactionOutcome(gid=gt.gid, replayed=True, state=gt.state,
+                                 reason=gt.decision_reason)
+    if outcome.committed:
+        return outcome
+    # TRY_REFUSED until its Cancel; then CANCELLED, the refusal kept as last_error.
+    refused = [b for b in gt.branches if b.state == coordinator_pb2.BRANCH_STATE_TRY_REFUSED]
+    refused += [b for b in gt.branches
+                if b.state == coordinator_pb2.BRANCH_STATE_CANCELLED and b.last_error]
+    if refused:
+        outcome.refused_branch, outcome.refusal = refused[0].branch_id, refused[0].last_error
+    return outcome
+
+
+def _check_request(gid: str, branches: List[Any], local_db: Optional[Database],
+                   local_writes: Optional[Callable], status_endpoint: str) -> None:
+    if not gid:
+        raise invalid_argument("run_transaction needs a gid: it is the request's idempotency "
+                               "key (e.g. derived from your client's request id)")
+    validate_gid(gid)
+    if not branches:
+        raise invalid_argument("run_transaction needs at least one branch")
+    if not all(b.branch_id for b in branches):
+        raise invalid_argument("every branch of run_transaction needs a branch_id, so that a "
+                               "repeated request re-drives the same branches")
+    if local_writes is not None and (local_db is None or not status_endpoint):
+        raise invalid_argument("local_writes needs local_db and status_endpoint (the "
+                               "StatusEndpoint serving local_db)")
+
+
 def _compensates(state: int) -> bool:
     return state in (coordinator_pb2.TRANSACTION_STATE_COMPENSATING,
                      coordinator_pb2.TRANSACTION_STATE_ROLLED_BACK)
@@ -151,9 +218,94 @@ class InitiatorClient:
     def begin_guarded(self, gid: str = "", timeout_s: float = 0,
                       status_endpoint: str = "") -> "TransactionGuard":
         """begin, and a guard (a context manager) that rolls the GT back
-        unless it gets decided."""
+        unless it gets decided. guard.created and guard.state tell whether
+        begin created the GT and the state it found; a GT already decided
+        (a repeated request) counts as decided: the guard leaves it alone."""
         reply = self.begin(gid, timeout_s, status_endpoint)
-        return TransactionGuard(self, reply.gid)
+        return TransactionGuard(self, reply.gid, created=reply.created, state=reply.state)
+
+    def run_transaction(self, gid: str, branches: List[Any], timeout_s: float = 0,
+                        status_endpoint: str = "", local_db: Optional[Database] = None,
+                        local_writes: Optional[Callable[[LocalTx], None]] = None
+                        ) -> TransactionOutcome:
+        """Runs one request idempotently by gid (your request id), like the
+        C++ InitiatorClient::RunTransaction: begin; a GT decided already (an
+        earlier run) answers its outcome with replayed=True; otherwise try
+        every branch (each needs a branch_id; a GT still TRYING is
+        continued), roll back on a refusal, or commit (with local_writes:
+        commit_with_local_transaction). A repeat after COMMITTED answers
+        committed again without trying; after a refusal, the same
+        refused_branch and refusal. Raises TccError INVALID_ARGUMENT for a
+        malformed request, UNAVAILABLE "... is still TRYING ..." when a Try's
+        outcome is unknown (repeat the request), local_writes' own exception
+        (after rolling back), or the coordinator's errors."""
+        _check_request(gid, branches, local_db, local_writes, status_endpoint)
+        begun = self.begin(gid, timeout_s, status_endpoint)
+        if begun.state != coordinator_pb2.TRANSACTION_STATE_TRYING:
+            return self.outcome(gid)  # an earlier run of this request decided it
+        try:
+            tried = self.try_branches(gid, branches)
+        except TccError as error:
+            if error.code != grpc.StatusCode.FAILED_PRECONDITION:
+                raise
+            return self.outcome(gid)  # a concurrent duplicate decided it
+        if any(r.result == coordinator_pb2.TRY_RESULT_REFUSED for r in tried.results):
+            return self._roll_back_and_resolve(gid)
+        if not all_tries_succeeded(tried):
+            return self.outcome(gid)  # raises UNAVAILABLE: still TRYING
+        if local_writes is None:
+            return self._commit_and_resolve(gid)
+        return self._commit_locally_and_resolve(gid, local_db, local_writes)
+
+    def outcome(self, gid: str) -> TransactionOutcome:
+        """The outcome of a decided GT (replayed=True); TccError UNAVAILABLE
+        while it is undecided, NOT_FOUND for an unknown gid."""
+        return _outcome_of(self.get(gid))
+
+    def _roll_back_and_resolve(self, gid: str) -> TransactionOutcome:
+        replayed = False
+        try:
+            self.rollback(gid)
+        except TccError as error:
+            if error.code != grpc.StatusCode.FAILED_PRECONDITION:
+                raise
+            replayed = True  # a duplicate decided first
+        return dataclasses.replace(self.outcome(gid), replayed=replayed)
+
+    def _commit_and_resolve(self, gid: str) -> TransactionOutcome:
+        try:
+            state = self.commit(gid)
+        except TccError as error:
+            if error.code != grpc.StatusCode.FAILED_PRECONDITION:
+                raise
+            return self.outcome(gid)
+        return TransactionOutcome(gid=gid, replayed=False, state=state)
+
+    def _commit_locally_and_resolve(self, gid: str, db: Database,
+                                    fn: Callable[[LocalTx], None]) -> TransactionOutcome:
+        failed: List[BaseException] = []
+
+        def writes(tx: LocalTx) -> None:
+            try:
+                fn(tx)
+            except BaseException as error:
+                failed.append(error)
+                raise
+
+        committed = [False]
+        try:
+            result = self._commit_locally_then_commit(db, gid, writes, committed)
+        except Exception as error:
+            if failed:
+                # Our own writes said no: nothing was written; undo the branches.
+                self._roll_back_and_resolve(gid)
+                raise failed[0]
+            if (isinstance(error, TccError) and not committed[0]
+                    and error.code == grpc.StatusCode.FAILED_PRECONDITION):
+                return self.outcome(gid)  # a duplicate decided, or the back-query fenced it
+            raise
+        return TransactionOutcome(gid=gid, state=result.state,
+                                  replayed=result.local == decision.LocalCommit.ALREADY_COMMITTED)
 
     def try_branches(self, gid: str, branches: List[Any]) -> Any:
         """Registers the branches (see branch()) and tries them; a TryReply."""
@@ -270,10 +422,16 @@ class TransactionGuard:
     resolves the GT). A failed commit leaves it undecided, so it rolls back;
     a local commit that succeeded never does, even if Commit failed after."""
 
-    def __init__(self, client: InitiatorClient, gid: str):
+    def __init__(self, client: InitiatorClient, gid: str, created: bool = True,
+                 state: int = coordinator_pb2.TRANSACTION_STATE_TRYING):
         self._client = client
         self.gid = gid
-        self.decided = False
+        # Whether begin created the GT (False: the gid existed, e.g. a
+        # repeated request), and the state begin found it in.
+        self.created = created
+        self.state = state
+        # A repeated request finds its GT decided: nothing for us to decide.
+        self.decided = state != coordinator_pb2.TRANSACTION_STATE_TRYING
 
     def __enter__(self) -> "TransactionGuard":
         return self
@@ -289,6 +447,11 @@ class TransactionGuard:
         try:
             self._client.rollback(self.gid)
         except TccError as error:
+            if error.code == grpc.StatusCode.FAILED_PRECONDITION:
+                # Decided by someone else meanwhile (a duplicate committed it).
+                _log.info("tcc: transaction %s was not rolled back: %s", self.gid,
+                          error.message)
+                return
             _log.warning("tcc: rollback of undecided transaction %s failed (%s); the "
                          "coordinator's timeout will resolve it", self.gid, error.message)
 

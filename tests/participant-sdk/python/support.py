@@ -102,11 +102,13 @@ class PointsService:
     deducts it, Cancel unfreezes it. Every handler run also writes a row to
     `effects` in the same local transaction, so the tests count business
     effects from the database. Confirm can be held at a gate to make two
-    deliveries overlap.
+    deliveries overlap; Try can be told to fail (fail_try), leaving its
+    outcome unknown to the coordinator.
     """
 
     def __init__(self, db: tcc.Database):
         self.db = db
+        self.fail_try = False
         self.confirm_gate: Optional[threading.Event] = None
         self.confirm_entered = threading.Semaphore(0)
 
@@ -128,6 +130,8 @@ class PointsService:
         tx.exec("INSERT INTO effects VALUES (?, ?, ?)", (request.gid, request.branch_id, phase))
 
     def on_try(self, tx: tcc.LocalTx, request: Any) -> tcc.TryOutcome:
+        if self.fail_try:
+            raise RuntimeError("injected try failure")
         user, amount = self._parse(request)
         self._effect(tx, request, "try")
         changed = tx.exec("UPDATE accounts SET frozen = frozen + ?1 WHERE user = ?2"

@@ -4,6 +4,11 @@
 // for an initiator with writes of its own, and TransactionGuard, which rolls
 // back a GT left undecided. Sagas: SubmitSaga and GetSaga.
 //
+// The easy path for a request handler is RunTransaction: one call that
+// runs a request idempotently by its gid (your request id) and, when the
+// request comes again after it finished, answers what the first run
+// answered without trying anything again.
+//
 // Every call is blocking for the caller (made with gRPC's callback API and
 // waited for), has a per-attempt deadline, and is retried with exponential
 // backoff and jitter on UNAVAILABLE and DEADLINE_EXCEEDED, up to
@@ -19,6 +24,7 @@
 
 #include <grpcpp/channel.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -106,6 +112,44 @@ struct SagaOutcome {
   }
 };
 
+// One request for RunTransaction.
+struct TransactionRequest {
+  // begin.gid is required: your idempotency key, e.g. "order-" + the
+  // client's request id. Sending the same gid again is how a retried or
+  // duplicated request finds the first one's GT.
+  BeginParams begin;
+  // Every branch must name its branch_id, so that a repeat re-drives the
+  // same branches instead of adding new ones.
+  std::vector<tcc::v1::BranchSpec> branches;
+  // Optional writes of your own, committed in one local transaction with the
+  // decision row (CommitWithLocalTransaction). Needs local_db, served by a
+  // StatusEndpoint whose address is begin.status_endpoint.
+  Database* local_db = nullptr;
+  std::function<absl::Status(LocalTx&)> local_writes;
+};
+
+// What became of a TCC transaction: the answer RunTransaction gives, the
+// first time and every time after.
+struct TransactionOutcome {
+  std::string gid;
+  // True when an earlier run had decided the GT: nothing was tried now.
+  bool replayed = false;
+  // COMMITTING or COMMITTED (committed: the Confirms follow), or
+  // ROLLING_BACK or ROLLED_BACK.
+  tcc::v1::TransactionState state = tcc::v1::TRANSACTION_STATE_UNSPECIFIED;
+  // When a branch's Try was refused (a business "no"): its branch id and the
+  // participant's reason, verbatim. Empty otherwise.
+  std::string refused_branch;
+  std::string refusal;
+  // The coordinator's decision reason, e.g. "rolled back by the initiator".
+  std::string reason;
+
+  bool committed() const {
+    return state == tcc::v1::TRANSACTION_STATE_COMMITTING ||
+           state == tcc::v1::TRANSACTION_STATE_COMMITTED;
+  }
+};
+
 class TransactionGuard;
 
 // True when every branch result is TRY_RESULT_SUCCEEDED.
@@ -124,8 +168,34 @@ class InitiatorClient {
                            InitiatorClientOptions options = {});
   ~InitiatorClient();
 
+  // Runs one request idempotently by request.begin.gid:
+  //   Begin; if the GT was decided already (an earlier run of this request),
+  //   answer its outcome with replayed = true. Otherwise Try every branch
+  //   (a GT still TRYING from an earlier, interrupted run is continued: Try
+  //   is idempotent by branch id); a refusal rolls back; all tried commits
+  //   (with local_writes: CommitWithLocalTransaction, else Commit).
+  // So a repeat after COMMITTED answers committed again without running
+  // Try or local_writes; after a refusal, the same refused_branch and
+  // refusal. A duplicate that runs concurrently ends with the same outcome.
+  // Errors (the GT is left to a repeat, or to the coordinator's timeout):
+  // INVALID_ARGUMENT for no gid, no branches, a branch without branch_id, or
+  // local_writes without local_db or status_endpoint; UNAVAILABLE "... is
+  // still TRYING ..." when a Try's outcome is unknown (a participant did not
+  // answer) or the GT is undecided for another reason: repeat the request;
+  // local_writes' own error (the GT is rolled back: a repeat then answers
+  // ROLLED_BACK "rolled back by the initiator"); ALREADY_EXISTS when the gid
+  // was begun with other parameters (keep timeout and status_endpoint the
+  // same for every delivery of a request); the coordinator's errors.
+  absl::StatusOr<TransactionOutcome> RunTransaction(const TransactionRequest& request);
+  // The outcome of a decided GT (replayed = true); UNAVAILABLE "transaction
+  // <gid> is still TRYING" while it is undecided; NOT_FOUND for an unknown gid.
+  absl::StatusOr<TransactionOutcome> Outcome(std::string_view gid);
+
   absl::StatusOr<tcc::v1::BeginReply> Begin(const BeginParams& params);
-  // Begin, and a guard that rolls the GT back unless it gets decided.
+  // Begin, and a guard that rolls the GT back unless it gets decided. The
+  // guard tells whether Begin created the GT and the state it found: a GT
+  // already decided (a repeated request) counts as decided, so the guard
+  // never tries to roll it back; check guard.state() before Try.
   absl::StatusOr<TransactionGuard> BeginGuarded(const BeginParams& params);
 
   absl::StatusOr<tcc::v1::TryReply> Try(std::string_view gid,
@@ -165,6 +235,9 @@ class InitiatorClient {
   friend class TransactionGuard;
   class Impl;
 
+  absl::StatusOr<TransactionOutcome> RollBackAndResolve(std::string_view gid);
+  absl::StatusOr<TransactionOutcome> CommitAndResolve(const TransactionRequest& request);
+
   // As above; sets *committed_locally once the local commit is durable.
   absl::StatusOr<LocalCommitResult> CommitLocallyThenCommit(
       Database& db, std::string_view gid, absl::FunctionRef<absl::Status(LocalTx&)> fn,
@@ -178,10 +251,14 @@ class InitiatorClient {
 // logged if it fails: the coordinator's timeout then resolves the GT). The
 // client must outlive the guard. A
 // failed Commit leaves the guard undecided, so it rolls back; a local commit
-// that succeeded never does, even if Commit failed afterwards.
+// that succeeded never does, even if Commit failed afterwards. A Rollback
+// the coordinator refuses because the GT was committed meanwhile (a
+// duplicate request committed it) is not an error: it is logged at info.
 class TransactionGuard {
  public:
   TransactionGuard(InitiatorClient& client, std::string gid);
+  // From Begin's reply: decided() from the start when the GT was past TRYING.
+  TransactionGuard(InitiatorClient& client, const tcc::v1::BeginReply& begun);
   ~TransactionGuard();
   TransactionGuard(TransactionGuard&& other) noexcept;
   TransactionGuard& operator=(TransactionGuard&&) = delete;
@@ -190,6 +267,10 @@ class TransactionGuard {
 
   const std::string& gid() const { return gid_; }
   bool decided() const { return decided_; }
+  // Whether Begin created the GT (false: the gid existed, e.g. a repeated
+  // request), and the state Begin found it in. Only a TRYING GT takes Try.
+  bool created() const { return created_; }
+  tcc::v1::TransactionState state() const { return state_; }
 
   absl::StatusOr<tcc::v1::TryReply> Try(std::vector<tcc::v1::BranchSpec> branches);
   absl::StatusOr<tcc::v1::TransactionState> Commit();
@@ -203,6 +284,8 @@ class TransactionGuard {
   InitiatorClient* client_;
   std::string gid_;
   bool decided_ = false;
+  bool created_ = true;
+  tcc::v1::TransactionState state_ = tcc::v1::TRANSACTION_STATE_TRYING;
 };
 
 }  // namespace tcc::sdk

@@ -10,6 +10,17 @@
 // `SAVEPOINT`) with '?' placeholders (an adapter for another engine rewrites
 // them, e.g. to $1, $2, ...).
 //
+// Your own tables: create them once at startup, before Start, in one
+// transaction (CREATE TABLE IF NOT EXISTS makes it safe on every start):
+//
+//   TCC_RETURN_IF_ERROR(db->RunInTransaction([](tcc::sdk::LocalTx& tx) {
+//     return tx.Exec("CREATE TABLE IF NOT EXISTS stock (sku TEXT PRIMARY KEY, "
+//                    "available INTEGER NOT NULL, reserved INTEGER NOT NULL)").status();
+//   }));
+//
+// The SDK's own tables (the barrier, the decision table) are created by
+// ParticipantServer::Start and StatusEndpoint::Start; never write to them.
+//
 // Plain reads that decide nothing by themselves (show an order, look up a
 // recorded outcome) go through RunReadOnly, which takes no write lock and
 // does not join a group commit; a read whose answer decides a write stays in
@@ -19,6 +30,7 @@
 // belongs to the one call that received it and must not escape it.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -40,8 +52,11 @@ class SqlValue {
 
   SqlValue() = default;
   SqlValue(std::nullptr_t) {}
-  SqlValue(int v) : type_(Type::kInt), int_(v) {}
-  SqlValue(int64_t v) : type_(Type::kInt), int_(v) {}
+  // Any integer type (int, long, long long, int64_t, size_t, bool, ...) is
+  // an INTEGER; an unsigned value above INT64_MAX wraps around (store such
+  // values as text).
+  template <std::integral T>
+  SqlValue(T v) : type_(Type::kInt), int_(static_cast<int64_t>(v)) {}
   SqlValue(double v) : type_(Type::kReal), real_(v) {}
   SqlValue(const char* v) : type_(Type::kText), bytes_(v) {}
   SqlValue(std::string_view v) : type_(Type::kText), bytes_(v) {}

@@ -1,0 +1,123 @@
+"""run_transaction, the idempotent initiator, against a real tccd process:
+a repeat of a finished request with the same gid replays the first answer
+(committed, refused) without trying again or re-running the local writes; a
+Try whose outcome is unknown leaves the GT TRYING and a repeat finishes it;
+begin_guarded tells whether begin created the GT and leaves a decided one
+alone.
+"""
+
+import unittest
+
+import grpc
+
+import tcc_participant as tcc
+from tcc_participant import coordinator_pb2 as pb
+from support import barrier_rows
+from test_tccd_end_to_end import TccdFixture
+
+
+class RunTransactionTest(TccdFixture):
+    def test_repeat_after_commit_answers_committed_without_trying_again(self) -> None:
+        args = dict(gid="order-1", branches=[self.freeze(30)], timeout_s=30)
+        first = self.client.run_transaction(**args)
+        self.assertTrue(first.committed)
+        self.assertFalse(first.replayed)
+        self.assertTrue(self.wait_for_state("order-1", pb.TRANSACTION_STATE_COMMITTED))
+        again = self.client.run_transaction(**args)
+        self.assertTrue(again.committed)
+        self.assertTrue(again.replayed)
+        self.assertEqual(again.state, pb.TRANSACTION_STATE_COMMITTED)
+        self.assertEqual((self.points.effects("try"), self.points.effects("confirm")), (1, 1))
+        self.assertEqual(self.points.balance(), 70)
+
+    def test_repeat_after_refusal_answers_the_same_refusal(self) -> None:
+        args = dict(gid="order-2", branches=[self.freeze(500)])
+        first = self.client.run_transaction(**args)
+        self.assertFalse(first.committed)
+        self.assertFalse(first.replayed)
+        self.assertEqual(first.refused_branch, "points")
+        self.assertEqual(first.refusal, "not enough points")
+        self.assertTrue(self.wait_for_state("order-2", pb.TRANSACTION_STATE_ROLLED_BACK))
+        again = self.client.run_transaction(**args)
+        self.assertTrue(again.replayed)
+        self.assertEqual((again.state, again.refused_branch, again.refusal),
+                         (pb.TRANSACTION_STATE_ROLLED_BACK, "points", "not enough points"))
+        # The refusal discarded the Try's writes; the barrier keeps it, once.
+        self.assertEqual(barrier_rows(self.points_db, "order-2"),
+                         [("points", "cancel", "success", ""),
+                          ("points", "try", "refused", "not enough points")])
+        self.assertEqual((self.points.balance(), self.points.frozen()), (100, 0))
+
+    def test_unknown_try_leaves_it_trying_and_a_repeat_finishes_it(self) -> None:
+        self.points.fail_try = True
+        args = dict(gid="order-3", branches=[self.freeze(20)])
+        with self.assertRaises(tcc.TccError) as raised:
+            self.client.run_transaction(**args)
+        self.assertEqual(raised.exception.code, grpc.StatusCode.UNAVAILABLE)
+        self.assertIn("order-3 is still TRYING", raised.exception.message)
+        self.points.fail_try = False
+        again = self.client.run_transaction(**args)
+        self.assertTrue(again.committed)
+        self.assertFalse(again.replayed)
+        self.assertTrue(self.wait_for_state("order-3", pb.TRANSACTION_STATE_COMMITTED))
+        self.assertEqual(self.points.balance(), 80)
+
+    def test_local_writes_run_once_across_repeats(self) -> None:
+        runs = []
+
+        def writes(tx: tcc.LocalTx) -> None:
+            runs.append(1)
+            self.insert_order("order-4")(tx)
+        args = dict(gid="order-4", branches=[self.freeze(10)], local_db=self.shop_db,
+                    local_writes=writes, **{k: v for k, v in self.begin_args("order-4").items()
+                                            if k != "gid"})
+        first = self.client.run_transaction(**args)
+        self.assertTrue(first.committed)
+        self.assertFalse(first.replayed)
+        again = self.client.run_transaction(**args)
+        self.assertTrue(again.committed)
+        self.assertTrue(again.replayed)
+        self.assertEqual((len(runs), self.orders(), self.points.effects("try")), (1, 1, 1))
+
+    def test_failed_local_writes_roll_back_and_raise_their_error(self) -> None:
+        def writes(tx: tcc.LocalTx) -> None:
+            raise ValueError("order is paid")
+        args = dict(gid="order-5", branches=[self.freeze(10)], local_db=self.shop_db,
+                    local_writes=writes, status_endpoint=f"127.0.0.1:{self.status.port}")
+        with self.assertRaisesRegex(ValueError, "order is paid"):
+            self.client.run_transaction(**args)
+        self.assertTrue(self.wait_for_state("order-5", pb.TRANSACTION_STATE_ROLLED_BACK))
+        self.assertEqual((self.points.balance(), self.points.frozen()), (100, 0))
+
+    def test_malformed_requests_are_refused_before_any_call(self) -> None:
+        cases = [(dict(gid="", branches=[self.freeze(1)]), "needs a gid"),
+                 (dict(gid="order-6", branches=[]), "at least one branch"),
+                 (dict(gid="order-6", branches=[self.freeze(1, branch_id="")]),
+                  "needs a branch_id"),
+                 (dict(gid="order-6", branches=[self.freeze(1)], local_writes=lambda tx: None),
+                  "needs local_db")]
+        for args, message in cases:
+            with self.assertRaises(tcc.TccError) as raised:
+                self.client.run_transaction(**args)
+            self.assertEqual(raised.exception.code, grpc.StatusCode.INVALID_ARGUMENT)
+            self.assertIn(message, raised.exception.message)
+        with self.assertRaises(tcc.TccError) as raised:
+            self.client.get("order-6")
+        self.assertEqual(raised.exception.code, grpc.StatusCode.NOT_FOUND)
+
+    def test_guard_tells_created_and_leaves_a_decided_transaction_alone(self) -> None:
+        with self.client.begin_guarded(**self.begin_args("order-7")) as gt:
+            self.assertTrue(gt.created)
+            self.assertEqual(gt.state, pb.TRANSACTION_STATE_TRYING)
+            gt.try_branches([self.freeze(5)])
+            self.client.commit("order-7")  # as a duplicate request would
+        self.assertTrue(self.wait_for_state("order-7", pb.TRANSACTION_STATE_COMMITTED))
+        repeat = self.client.begin_guarded(**self.begin_args("order-7"))
+        self.assertFalse(repeat.created)
+        self.assertEqual(repeat.state, pb.TRANSACTION_STATE_COMMITTED)
+        self.assertTrue(repeat.decided)
+        self.assertTrue(self.client.outcome("order-7").committed)
+
+
+if __name__ == "__main__":
+    unittest.main()
