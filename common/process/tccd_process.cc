@@ -14,9 +14,13 @@ absl::StatusOr<std::unique_ptr<TccdProcess>> TccdProcess::Start(const Options& o
   std::error_code ignored;
   std::filesystem::remove(port_file, ignored);  // a previous run's port
   std::unique_ptr<TccdProcess> tccd(new TccdProcess(options.work_dir + "/tccd.log"));
-  std::vector<std::string> argv = {
-      options.binary,           "--listen=127.0.0.1:0",   "--port_file=" + port_file,
-      "--data=" + options.data, "--sync=" + options.sync, "--log_level=" + options.log_level};
+  std::vector<std::string> argv = {options.binary, "--listen=127.0.0.1:0",
+                                   "--port_file=" + port_file, "--log_level=" + options.log_level};
+  if (options.store.empty()) {
+    argv.insert(argv.end(), {"--data=" + options.data, "--sync=" + options.sync});
+  } else {
+    argv.push_back("--store=" + options.store);
+  }
   argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
   absl::Time started = absl::Now();
   if (absl::Status status = tccd->child_.Start(argv); !status.ok()) return status;

@@ -25,6 +25,7 @@ class TccdProcess {
   struct Options {
     std::string binary;    // the tccd executable
     std::string data;      // its SQLite file
+    std::string store;     // or a PostgreSQL URI (--store), instead of data and sync
     std::string work_dir;  // the port file (tccd.port) and the log (tccd.log)
     std::string sync = "full";
     std::string log_level = "warn";

@@ -91,6 +91,12 @@ struct GlobalTransaction {
   bool stuck = false;
   // Why the GT was decided the way it was ("initiator", "timeout", ...).
   std::string decision_reason;
+  // Several coordinators on one database (the PostgreSQL store): the
+  // instance that drives the GT ("" when released or with one coordinator)
+  // and the epoch of its claim, the fencing token every write is checked
+  // against. One-owner stores keep neither.
+  std::string owner;
+  int64_t epoch = 0;
   std::vector<Branch> branches;
 
   Branch* FindBranch(absl::string_view branch_id);

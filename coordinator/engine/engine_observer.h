@@ -31,6 +31,14 @@ class EngineObserver {
   // kCancel).
   virtual void ParticipantCallFinished(Phase phase, CallOutcome outcome, absl::Duration latency) {}
   virtual void BackQueryFinished(BackQueryOutcome outcome, absl::Duration latency) {}
+  // Several coordinators on one store: this instance took over `count` GTs
+  // of dead or departed instances (a takeover pass), or claimed one GT
+  // that a request about it brought here (a decision at a non-owner).
+  virtual void TransactionsTakenOver(size_t count) {}
+  virtual void TransactionClaimed() {}
+  // A write was refused by the fence: another instance owns the GT now,
+  // and this one dropped it.
+  virtual void WriteFenced() {}
 };
 
 // What retention reports after each batch, for metrics. Called on

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "coordinator/engine/store_error.h"
+#include "coordinator/store/ownership.h"
 #include "tcc/common/logging.h"
 #include "tcc/common/status_macros.h"
 
@@ -94,12 +95,65 @@ TransactionEngine::Active& TransactionEngine::InstallLocked(GlobalTransaction gt
   active->FitFlags();
   Active& installed = *active;
   active_[installed.gt.gid] = std::move(active);
-  if (installed.gt.state == TxState::kTrying) {
-    ScheduleDeadlineLocked(installed);
-  } else {
-    DriveLocked(installed, after);
-  }
+  if (MineLocked(installed.gt)) ResumeLocked(installed, after);
   return installed;
+}
+
+void TransactionEngine::ResumeLocked(Active& active, After& after) {
+  if (active.gt.state == TxState::kTrying) {
+    ScheduleDeadlineLocked(active);
+  } else {
+    DriveLocked(active, after);
+  }
+}
+
+void TransactionEngine::WithForeignLocked(GlobalTransaction gt, const WithFn& fn, After& after) {
+  const std::string gid = gt.gid;
+  const std::string owner = gt.owner;
+  fn(InstallLocked(std::move(gt), after), after);
+  auto it = active_.find(gid);
+  if (it == active_.end()) return;
+  Active& active = *it->second;
+  if (!MineLocked(active.gt)) {  // Only read: the owner goes on driving it.
+    active_.erase(it);
+    return;
+  }
+  // fn's write claims it (durable before any call it leads to). A decided
+  // GT is driven by fn's own completion; a TRYING one needs its deadline.
+  spdlog::info("gid={} claimed from {} by a request (epoch {})", gid,
+               owner.empty() ? "nobody" : owner, active.gt.epoch);
+  after.push_back([this] { observer_->TransactionClaimed(); });
+  if (active.gt.state == TxState::kTrying) ScheduleDeadlineLocked(active);
+}
+
+void TransactionEngine::TakeOver(size_t limit, Callback<size_t> done) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return done(0);  // Claimed now, they would be released unfinished.
+  }
+  auto claimed = std::make_shared<std::vector<GlobalTransaction>>();
+  absl::Status submitted = store_->Submit(
+      [claimed, limit](TransactionStore& store) -> absl::Status {
+        TCC_ASSIGN_OR_RETURN(*claimed, store.ClaimOrphans(limit));
+        return absl::OkStatus();
+      },
+      [this, claimed, done](absl::Status status) {
+        if (!status.ok())
+          return done(StoreFailure(status, "claiming orphaned transactions failed"));
+        After after;
+        {
+          absl::MutexLock lock(&mu_);
+          for (GlobalTransaction& gt : *claimed) {
+            spdlog::info("gid={} taken over in state {} (epoch {})", gt.gid, TxStateName(gt.state),
+                         gt.epoch);
+            InstallLocked(std::move(gt), after);
+          }
+        }
+        Run(after);
+        if (!claimed->empty()) observer_->TransactionsTakenOver(claimed->size());
+        done(claimed->size());
+      });
+  if (!submitted.ok()) done(submitted);
 }
 
 void TransactionEngine::WithTransaction(const std::string& gid, WithFn fn, StatusFn fail) {
@@ -139,6 +193,8 @@ void TransactionEngine::OnLoaded(const std::string& gid, std::optional<GlobalTra
       Active final_gt;  // A copy: final GTs are not kept in memory.
       final_gt.gt = std::move(*loaded);
       fn(final_gt, after);
+    } else if (!MineLocked(*loaded)) {
+      WithForeignLocked(std::move(*loaded), fn, after);
     } else {
       fn(InstallLocked(std::move(*loaded), after), after);
     }
@@ -167,6 +223,7 @@ void TransactionEngine::CreateOrLoad(GlobalTransaction gt, TimelineEvent first_e
                                      absl::string_view what, Callback<CreateOrLoadResult> done) {
   auto result = std::make_shared<absl::StatusOr<CreateOrLoadResult>>();
   const TxMode mode = gt.mode;
+  gt.owner = options_.instance_id;
   auto candidate = std::make_shared<GlobalTransaction>(std::move(gt));
   absl::Status submitted = store_->Submit(
       [result, candidate, first_event](TransactionStore& store) -> absl::Status {
@@ -207,15 +264,25 @@ void TransactionEngine::PersistLocked(Active& active, const std::vector<size_t>&
     active.stuck_recorded = true;
     events.push_back(Event("stuck", "flagged stuck: still retrying; an operator should look"));
   }
+  // Fenced on the owner and epoch known so far; a GT another instance owns
+  // is claimed by this write (a decision reaching a non-owner).
+  std::string expected_owner = active.gt.owner;
+  const int64_t expected_epoch = active.gt.epoch;
+  if (!MineLocked(active.gt)) {
+    active.gt.owner = options_.instance_id;
+    ++active.gt.epoch;
+  }
   // The write runs later on the store thread: it gets its own copy of what
   // changed, taken now under the lock, so later changes cannot leak in.
   auto write = std::make_shared<TransactionWrite>(
       TransactionWrite::Of(active.gt, added, changed, std::move(events)));
+  write->ExpectOwner(std::move(expected_owner), expected_epoch);
   // Every failed write is handled here, for every caller: memory is now
   // ahead of the store, so the GT is dropped and reloaded from the store
-  // before the caller (if it gave a callback) hears of the failure.
+  // (or, refused by the fence, only dropped) before the caller (if it gave
+  // a callback) hears of the failure.
   auto on_durable = [this, gid = active.gt.gid, durable = std::move(durable)](absl::Status status) {
-    if (!status.ok()) Evict(gid);
+    if (!status.ok()) Evict(gid, status);
     if (durable) durable(std::move(status));
   };
   absl::Status submitted = store_->Submit(
@@ -263,10 +330,17 @@ void TransactionEngine::OnFinalDurable(const std::string& gid) {
   for (auto& waiter : finished->waiters) waiter(finished->gt);
 }
 
-void TransactionEngine::Evict(const std::string& gid) {
+void TransactionEngine::Evict(const std::string& gid, const absl::Status& why) {
+  std::optional<std::string> moved_to = MovedTo(why);
+  const bool fenced = moved_to && *moved_to != options_.instance_id;
+  if (fenced) observer_->WriteFenced();
   {
     absl::MutexLock lock(&mu_);
     if (active_.erase(gid) == 0) return;
+  }
+  if (fenced) {  // Its new owner drives it; reloading would claim it back.
+    spdlog::warn("gid={} write refused by the fence, dropped from memory: {}", gid, why.message());
+    return;
   }
   spdlog::error("gid={} dropped from memory after a store error; reloading it from the store", gid);
   // Reload the durable state and resume from it.

@@ -77,6 +77,11 @@ struct EngineOptions {
   // Told of starts, finishes and calls (metrics). Not owned; outlives the
   // engine. nullptr: nobody listens.
   EngineObserver* observer = nullptr;
+  // This coordinator among several sharing one store (docs/ownership.md):
+  // the owner it writes as. A GT owned by another instance is not driven
+  // here; the first write of it here claims it (epoch + 1), and a write
+  // refused by the fence drops it. "": the one coordinator of its store.
+  std::string instance_id;
 };
 
 // The GTs in memory (every unfinished one), for gauges read at scrape
@@ -154,6 +159,10 @@ class TransactionEngine {
   // transport's reconnect backoff toward their targets is reset.
   void RetryNow(std::string gid, std::string target, std::string actor, Callback<uint32_t> done);
 
+  // Claims up to `limit` GTs of dead or departed instances and resumes
+  // them; answers how many. For the takeover loop of a shared store.
+  void TakeOver(size_t limit, Callback<size_t> done);
+
   // Stops starting participant calls and waits (up to `grace`) for the
   // ones in flight to finish and their results to be queued.
   void Shutdown(absl::Duration grace);
@@ -183,6 +192,15 @@ class TransactionEngine {
   void OnLoaded(const std::string& gid, std::optional<GlobalTransaction> loaded, WithFn fn,
                 StatusFn fail);
   Active& InstallLocked(GlobalTransaction gt, After& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts the deadline or the drive of a GT this instance owns.
+  void ResumeLocked(Active& active, After& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool MineLocked(const GlobalTransaction& gt) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return gt.owner == options_.instance_id;
+  }
+  // Runs `fn` on a loaded GT that another instance owns: if `fn` wrote it
+  // (claiming it), it stays and is resumed here; otherwise it is dropped.
+  void WithForeignLocked(GlobalTransaction gt, const WithFn& fn, After& after)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Inserts a new GT, or reads back the stored one with the same gid.
   void CreateOrLoad(GlobalTransaction gt, TimelineEvent first_event, absl::string_view what,
                     Callback<CreateOrLoadResult> done);
@@ -194,7 +212,10 @@ class TransactionEngine {
   void FinalizeLocked(Active& active, TxState final_state, std::vector<TimelineEvent> events,
                       StatusFn durable) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnFinalDurable(const std::string& gid);
-  void Evict(const std::string& gid);
+  // After a failed write: drops the GT and reloads it from the store, or,
+  // when the fence refused the write (`moved_to` another instance), only
+  // drops it.
+  void Evict(const std::string& gid, const absl::Status& why);
   void TouchLocked(Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   TimelineEvent Event(std::string kind, std::string detail,
                       std::string actor = kCoordinatorActor) const;

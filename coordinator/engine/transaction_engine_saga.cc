@@ -71,7 +71,11 @@ void TransactionEngine::OnSagaCreated(SagaParams params, CreateOrLoadResult crea
     absl::MutexLock lock(&mu_);
     auto it = active_.find(saga.gid);
     Active* active = it != active_.end() ? it->second.get() : nullptr;
-    if (active == nullptr && !IsFinal(saga.state)) active = &InstallLocked(saga, after);
+    // A repeat on a saga another instance owns leaves it to that instance
+    // (and answers its state now, without waiting).
+    if (active == nullptr && !IsFinal(saga.state) && MineLocked(saga)) {
+      active = &InstallLocked(saga, after);
+    }
     if (active != nullptr && params.wait_for_result) {
       AwaitFinalLocked(*active, params.wait_timeout, done, created.created);
     } else {

@@ -73,7 +73,10 @@ void TransactionEngine::OnBegun(BeginParams params, CreateOrLoadResult created,
   After after;
   {
     absl::MutexLock lock(&mu_);
-    if (!IsFinal(gt.state) && !active_.contains(gt.gid)) InstallLocked(std::move(gt), after);
+    // A repeat on a GT another instance owns leaves it to that instance.
+    if (!IsFinal(gt.state) && !active_.contains(gt.gid) && MineLocked(gt)) {
+      InstallLocked(std::move(gt), after);
+    }
   }
   Run(after);
   if (created.created) spdlog::debug("gid={} begun, timeout {}ms", result.gid, params.timeout_ms);

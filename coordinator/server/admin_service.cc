@@ -210,6 +210,14 @@ grpc::ServerUnaryReactor* AdminService::Stats(grpc::CallbackServerContext* conte
     }
     if (retention_ != nullptr) FillRetention(*reply->mutable_retention());
     FillFailingTargets(stats.failing_targets, *reply);
+    for (const InstanceInfo& instance : stats.instances) {
+      v1::CoordinatorInstance* proto = reply->add_instances();
+      proto->set_instance_id(instance.instance_id);
+      proto->set_address(instance.address);
+      proto->set_started_unix_ms(instance.started_ms);
+      proto->set_heartbeat_age_ms(instance.heartbeat_age_ms);
+      proto->set_live(instance.live);
+    }
     return absl::OkStatus();
   });
   return reactor;

@@ -19,7 +19,9 @@ namespace {
 constexpr int kMaxMessageBytes = 16 << 20;
 
 absl::StatusOr<std::unique_ptr<TransactionStore>> OpenPostgres(const DaemonConfig& config) {
-  TCC_ASSIGN_OR_RETURN(auto store, PostgresStore::Open({.uri = config.store_uri}));
+  TCC_ASSIGN_OR_RETURN(auto store, PostgresStore::Open({.uri = config.store_uri,
+                                                        .instance_id = config.engine.instance_id,
+                                                        .lease = config.ownership.lease}));
   return std::unique_ptr<TransactionStore>(std::move(store));
 }
 
@@ -99,8 +101,17 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
                                                                                     : "sqlite");
   TCC_RETURN_IF_ERROR(daemon->StartHttp(config));
   if (opened) {
+    if (postgres) config.engine.instance_id = PostgresInstances::NewInstanceId();
     TCC_ASSIGN_OR_RETURN(store, OpenStore(config));
     if (!postgres) daemon->metrics_->WatchStoreFile(config.data_path);
+  }
+  if (opened && postgres) {
+    // Registered (a fresh heartbeat) before anything is created or claimed
+    // under this id, so no other instance takes this one for dead.
+    daemon->instance_id_ = config.engine.instance_id;
+    TCC_ASSIGN_OR_RETURN(
+        daemon->instances_,
+        PostgresInstances::Open(config.store_uri, daemon->instance_id_, config.listen));
   }
   TCC_RETURN_IF_ERROR(daemon->OpenArchive(config, *store));
   absl::StatusOr<std::unique_ptr<TransactionQueries>> queries = store->OpenQueries();
@@ -130,6 +141,11 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   }
 
   TCC_RETURN_IF_ERROR(daemon->StartGrpc(config, std::move(server_credentials)));
+  if (daemon->instances_) {
+    daemon->ownership_ = std::make_unique<OwnershipLoop>(
+        config.ownership, std::move(daemon->instances_), daemon->engine_.get(), &daemon->clock_);
+    daemon->ownership_->Start();
+  }
   daemon->readiness_.MarkServing(daemon->queue_.get());
   return daemon;
 }
@@ -197,10 +213,12 @@ void Daemon::Shutdown() {
   }
   if (retention_) retention_->Stop();
   if (retention_timers_) retention_timers_->Stop();  // A batch in flight finishes.
+  if (ownership_) ownership_->StopTakingOver();
   if (engine_) engine_->Shutdown(shutdown_grace_);
   if (timers_) timers_->Stop();
   if (queries_) queries_->Stop();
   if (queue_) queue_->Stop();
+  if (ownership_) ownership_->Leave();  // Every write is done: hand the rest over.
   // Last, so scrapes see the drain; its handlers read what is still alive.
   if (http_) http_->Stop();
   spdlog::info("tccd stopped cleanly");

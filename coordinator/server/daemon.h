@@ -19,6 +19,7 @@
 #include "coordinator/server/admin_service.h"
 #include "coordinator/server/coordinator_service.h"
 #include "coordinator/server/daemon_metrics.h"
+#include "coordinator/server/ownership_loop.h"
 #include "coordinator/server/query_executor.h"
 #include "coordinator/server/readiness.h"
 #include "coordinator/store/postgres_store.h"
@@ -50,6 +51,10 @@ struct DaemonConfig {
   // A libpq URI (postgresql://...; several hosts allowed): the PostgreSQL
   // store instead of the SQLite file at data_path. Empty: SQLite.
   std::string store_uri;
+  // With store_uri, several instances may share the database: each has a
+  // new instance id per start; one whose heartbeat (on the database's
+  // clock) is older than this lease is dead and its GTs are taken over.
+  OwnershipLoopOptions ownership;
   EngineOptions engine;
   RetentionOptions retention;
   // Empty: retention deletes without archiving.
@@ -68,6 +73,8 @@ class Daemon {
   int port() const { return port_; }
   // The HTTP port; 0 when there is none.
   int http_port() const { return http_ ? http_->port() : 0; }
+  // This instance among those sharing a PostgreSQL store; "" otherwise.
+  const std::string& instance_id() const { return instance_id_; }
   metrics::Registry& metrics() { return registry_; }
   // Stops accepting calls, finishes what is in flight, flushes the store.
   void Shutdown();
@@ -92,6 +99,9 @@ class Daemon {
   std::unique_ptr<TimerQueue> timers_;
   std::unique_ptr<GrpcParticipantTransport> transport_;
   std::unique_ptr<TransactionEngine> engine_;
+  std::string instance_id_;
+  std::unique_ptr<PostgresInstances> instances_;  // Until the loop takes it.
+  std::unique_ptr<OwnershipLoop> ownership_;      // PostgreSQL only.
   // Retention's own thread, queries connection and archive: archiving
   // never delays the engine's timers or the operators' queries.
   std::unique_ptr<TimerQueue> retention_timers_;

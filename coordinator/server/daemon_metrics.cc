@@ -120,7 +120,19 @@ DaemonMetrics::DaemonMetrics(metrics::Registry* registry, const std::string& sto
                             ->AddCounter("tcc_retention_errors_total",
                                          "Retention batches that failed (archive or store); "
                                          "they deleted nothing and are tried again.")
-                            .Get()) {
+                            .Get()),
+      claims_(registry->AddCounter("tcc_ownership_claims_total",
+                                   "Transactions this instance claimed (PostgreSQL store): "
+                                   "taken over from a dead or departed instance, or moved here "
+                                   "by a request (a decision at a non-owner).",
+                                   {"how"})),
+      taken_over_(claims_.WithLabels({"takeover"})),
+      claimed_by_request_(claims_.WithLabels({"request"})),
+      fenced_writes_(registry
+                         ->AddCounter("tcc_fenced_writes_total",
+                                      "Writes refused because another instance had claimed the "
+                                      "transaction; this instance dropped it.")
+                         .Get()) {
   registry
       ->AddGauge("tcc_build_info", "Always 1; the labels say which tccd this is.",
                  {"version", "store"})
@@ -222,6 +234,12 @@ void DaemonMetrics::BackQueryFinished(BackQueryOutcome outcome, absl::Duration l
   queries_by_answer_[static_cast<size_t>(outcome)]->Increment();
   call_duration_by_phase_[kQueryPhase]->Observe(absl::ToDoubleSeconds(latency));
 }
+
+void DaemonMetrics::TransactionsTakenOver(size_t count) { taken_over_.Increment(count); }
+
+void DaemonMetrics::TransactionClaimed() { claimed_by_request_.Increment(); }
+
+void DaemonMetrics::WriteFenced() { fenced_writes_.Increment(); }
 
 void DaemonMetrics::BatchFinished(size_t operations, absl::Duration commit,
                                   const absl::Status& status) {

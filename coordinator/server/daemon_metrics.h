@@ -38,6 +38,9 @@ class DaemonMetrics final : public EngineObserver,
   void TransactionFinished(TxMode mode, TxState final_state, absl::Duration age) override;
   void ParticipantCallFinished(Phase phase, CallOutcome outcome, absl::Duration latency) override;
   void BackQueryFinished(BackQueryOutcome outcome, absl::Duration latency) override;
+  void TransactionsTakenOver(size_t count) override;
+  void TransactionClaimed() override;
+  void WriteFenced() override;
   // StoreQueueObserver
   void BatchFinished(size_t operations, absl::Duration commit, const absl::Status& status) override;
   // RetentionObserver
@@ -63,6 +66,10 @@ class DaemonMetrics final : public EngineObserver,
   metrics::Counter& retention_deleted_;
   metrics::Counter& retention_archived_;
   metrics::Counter& retention_errors_;
+  metrics::Family<metrics::Counter>& claims_;
+  metrics::Counter& taken_over_;
+  metrics::Counter& claimed_by_request_;
+  metrics::Counter& fenced_writes_;
 };
 
 }  // namespace tcc

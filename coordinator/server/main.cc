@@ -53,6 +53,10 @@ ABSL_FLAG(std::string, store, "",
           "PostgreSQL instead of SQLite: a libpq URI, postgresql://user:password@host:port/db "
           "(several hosts: postgresql://h1:5432,h2:5432/db?target_session_attrs=read-write). "
           "Not together with --data.");
+ABSL_FLAG(int64_t, ownership_lease_ms, 4000,
+          "With --store, several tccd instances may share the database: an instance whose "
+          "heartbeat (on the database's clock, refreshed every lease/4) is older than this is "
+          "dead, and the others take over its transactions within lease + lease/4.");
 ABSL_FLAG(std::string, sync, "full",
           "SQLite synchronous mode: full (durable, default), normal or off (benchmarks only).");
 ABSL_FLAG(int64_t, default_timeout_ms, 30000,
@@ -164,6 +168,10 @@ absl::StatusOr<tcc::DaemonConfig> ConfigFromFlags() {
   absl::StatusOr<tcc::SyncMode> sync = ParseSync(absl::GetFlag(FLAGS_sync));
   if (!sync.ok()) return sync.status();
   config.sync = *sync;
+  if (absl::GetFlag(FLAGS_ownership_lease_ms) < 100) {
+    return absl::InvalidArgumentError("--ownership_lease_ms must be at least 100 (milliseconds)");
+  }
+  config.ownership.lease = absl::Milliseconds(absl::GetFlag(FLAGS_ownership_lease_ms));
   tcc::EngineOptions& engine = config.engine;
   engine.default_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_default_timeout_ms));
   engine.call_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_call_timeout_ms));

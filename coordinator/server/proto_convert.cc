@@ -54,6 +54,8 @@ void ToProto(const GlobalTransaction& gt, v1::Transaction& out) {
   out.set_status_endpoint(gt.status_endpoint);
   out.set_stuck(gt.stuck);
   out.set_decision_reason(gt.decision_reason);
+  out.set_owner(gt.owner);
+  out.set_epoch(gt.epoch);
   out.set_timeout_ms(gt.timeout_ms);
   out.set_mode(gt.mode == TxMode::kSaga ? "SAGA" : "TCC");
   for (const Branch& branch : gt.branches) {

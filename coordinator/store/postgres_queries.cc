@@ -80,10 +80,11 @@ std::string FailingTargetsSql() {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<PostgresQueries>> PostgresQueries::Open(
-    const std::string& uri, const std::string& app_name) {
+absl::StatusOr<std::unique_ptr<PostgresQueries>> PostgresQueries::Open(const std::string& uri,
+                                                                       const std::string& app_name,
+                                                                       absl::Duration lease) {
   TCC_ASSIGN_OR_RETURN(pg::Connection conn, pg::Connection::Open(uri, app_name));
-  return std::unique_ptr<PostgresQueries>(new PostgresQueries(std::move(conn)));
+  return std::unique_ptr<PostgresQueries>(new PostgresQueries(std::move(conn), lease));
 }
 
 template <typename T>
@@ -174,7 +175,28 @@ absl::StatusOr<StoreStats> PostgresQueries::ReadStats() {
   TCC_ASSIGN_OR_RETURN(int64_t bytes, summary.Int(0, 3));
   stats.store_bytes = static_cast<uint64_t>(bytes);
   TCC_RETURN_IF_ERROR(AddFailingTargets(stats));
+  TCC_RETURN_IF_ERROR(AddInstances(stats));
   return stats;
+}
+
+absl::Status PostgresQueries::AddInstances(StoreStats& stats) {
+  // Ages and liveness on the database's clock, as the takeover judges them.
+  constexpr absl::string_view kSql =
+      "SELECT instance_id, address, (EXTRACT(EPOCH FROM started_at) * 1000)::bigint, "
+      "(EXTRACT(EPOCH FROM now() - heartbeat_at) * 1000)::bigint, "
+      "heartbeat_at > now() - $1::bigint * interval '1 millisecond' "
+      "FROM coordinator_instances ORDER BY started_at, instance_id";
+  TCC_ASSIGN_OR_RETURN(Rows rows,
+                       conn_.Query(kSql, pg::Params().Int(absl::ToInt64Milliseconds(lease_))));
+  for (int row = 0; row < rows.size(); ++row) {
+    InstanceInfo instance{.instance_id = rows.Text(row, 0), .address = rows.Text(row, 1)};
+    TCC_ASSIGN_OR_RETURN(instance.started_ms, rows.Int(row, 2));
+    TCC_ASSIGN_OR_RETURN(instance.heartbeat_age_ms, rows.Int(row, 3));
+    TCC_ASSIGN_OR_RETURN(int64_t live, rows.Int(row, 4));
+    instance.live = live != 0;
+    stats.instances.push_back(std::move(instance));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status PostgresQueries::AddFailingTargets(StoreStats& stats) {

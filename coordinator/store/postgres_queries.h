@@ -15,8 +15,9 @@ namespace tcc {
 
 class PostgresQueries final : public TransactionQueries {
  public:
-  static absl::StatusOr<std::unique_ptr<PostgresQueries>> Open(const std::string& uri,
-                                                               const std::string& app_name);
+  // `lease` tells live instances from dead ones in Stats.
+  static absl::StatusOr<std::unique_ptr<PostgresQueries>> Open(
+      const std::string& uri, const std::string& app_name, absl::Duration lease = absl::Seconds(4));
 
   absl::StatusOr<std::vector<GlobalTransaction>> List(const ListQuery& query) override;
   absl::StatusOr<std::optional<GlobalTransaction>> Find(absl::string_view gid) override;
@@ -25,7 +26,8 @@ class PostgresQueries final : public TransactionQueries {
   absl::StatusOr<std::vector<std::string>> FinishedBefore(int64_t before_ms, size_t limit) override;
 
  private:
-  explicit PostgresQueries(pg::Connection conn) : conn_(std::move(conn)) {}
+  PostgresQueries(pg::Connection conn, absl::Duration lease)
+      : conn_(std::move(conn)), lease_(lease) {}
 
   // Reconnects if needed, then runs `read` in one read-only snapshot.
   template <typename T>
@@ -33,8 +35,10 @@ class PostgresQueries final : public TransactionQueries {
   absl::StatusOr<std::vector<GlobalTransaction>> ListPage(const ListQuery& query);
   absl::StatusOr<StoreStats> ReadStats();
   absl::Status AddFailingTargets(StoreStats& stats);
+  absl::Status AddInstances(StoreStats& stats);
 
   pg::Connection conn_;
+  const absl::Duration lease_;
 };
 
 }  // namespace tcc

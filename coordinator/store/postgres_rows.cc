@@ -41,6 +41,8 @@ absl::StatusOr<GlobalTransaction> ReadHeader(const Rows& rows, int row) {
   gt.decision_reason = rows.Text(row, 8);
   TCC_ASSIGN_OR_RETURN(int64_t mode, rows.Int(row, 9));
   gt.mode = mode == static_cast<int>(TxMode::kSaga) ? TxMode::kSaga : TxMode::kTcc;
+  gt.owner = rows.Text(row, 10);
+  TCC_ASSIGN_OR_RETURN(gt.epoch, rows.Int(row, 11));
   return gt;
 }
 

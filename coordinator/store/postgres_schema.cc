@@ -14,10 +14,8 @@ namespace {
 // gids compare bytewise (COLLATE "C"), as in SQLite, so that list order,
 // cursors and gid prefixes mean the same in both stores whatever the
 // database's locale. uint32 fields are BIGINT (INTEGER is signed 32-bit).
-// Payloads and encoded headers are bytea. Coordinators sharing a database
-// (issue 14, step 2) add owner and epoch columns to global_transactions in
-// a later migration.
-constexpr std::array<absl::string_view, 1> kMigrations = {
+// Payloads and encoded headers are bytea.
+constexpr std::array<absl::string_view, 2> kMigrations = {
     // 1: the schema of SQLite's version 7 in one step.
     R"sql(
 CREATE TABLE global_transactions (
@@ -65,6 +63,22 @@ CREATE TABLE transaction_events (
   actor  TEXT NOT NULL
 );
 CREATE INDEX transaction_events_gid ON transaction_events (gid, seq);
+)sql",
+    // 2: several coordinators on one database. Each live instance has a row
+    // whose heartbeat is the database's clock; each GT an owner ('' when
+    // released) and the epoch of its claim, the fencing token.
+    R"sql(
+CREATE TABLE coordinator_instances (
+  instance_id  TEXT COLLATE "C" PRIMARY KEY,
+  address      TEXT NOT NULL,
+  started_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
+  heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+ALTER TABLE global_transactions
+  ADD COLUMN owner TEXT COLLATE "C" NOT NULL DEFAULT '',
+  ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX global_transactions_unfinished_by_owner
+  ON global_transactions (owner, gid) WHERE NOT finished;
 )sql",
 };
 

@@ -1,7 +1,10 @@
 #include "coordinator/store/postgres_store.h"
 
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "coordinator/store/headers_codec.h"
+#include "coordinator/store/ownership.h"
 #include "coordinator/store/postgres_queries.h"
 #include "coordinator/store/postgres_rows.h"
 #include "coordinator/store/postgres_schema.h"
@@ -25,7 +28,19 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
                        pg::Connection::Open(options.uri, options.application_name));
   auto store = std::unique_ptr<PostgresStore>(new PostgresStore(std::move(conn), options));
   TCC_RETURN_IF_ERROR(pg::Migrate(store->conn_, options.migrate_to_version));
+  TCC_RETURN_IF_ERROR(store->ConfigureSession());
   return store;
+}
+
+absl::Status PostgresStore::ConfigureSession() {
+  // A writer paused in the middle of a batch (SIGSTOP, a long GC-like
+  // stall) holds row locks that would stall the instances taking over its
+  // GTs; the server ends such a session after one lease, which frees them
+  // (the paused batch then fails, UNAVAILABLE, and writes nothing).
+  return conn_
+      .Exec(absl::StrCat("SET idle_in_transaction_session_timeout = ",
+                         std::max<int64_t>(1, absl::ToInt64Milliseconds(options_.lease))))
+      .status();
 }
 
 absl::StatusOr<int> PostgresStore::SchemaVersion() { return pg::SchemaVersion(conn_); }
@@ -33,7 +48,10 @@ absl::StatusOr<int> PostgresStore::SchemaVersion() { return pg::SchemaVersion(co
 absl::Status PostgresStore::BeginBatch() {
   // The batch that met a broken connection failed with UNAVAILABLE; this
   // one starts on a new connection (to whichever host is the primary now).
-  if (conn_.lost()) TCC_RETURN_IF_ERROR(conn_.Reconnect());
+  if (conn_.lost()) {
+    TCC_RETURN_IF_ERROR(conn_.Reconnect());
+    TCC_RETURN_IF_ERROR(ConfigureSession());
+  }
   return conn_.Exec("BEGIN").status();
 }
 
@@ -66,13 +84,15 @@ void PostgresStore::EndOperation(bool keep) {
 }
 
 absl::StatusOr<bool> PostgresStore::Create(const GlobalTransaction& gt) {
-  static const std::string kSql = absl::StrCat(
-      "INSERT INTO global_transactions (", kHeaderColumns,
-      ", finished) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (gid) DO NOTHING");
+  static const std::string kSql =
+      absl::StrCat("INSERT INTO global_transactions (", kHeaderColumns,
+                   ", finished) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) "
+                   "ON CONFLICT (gid) DO NOTHING");
   Params params;
   params.Text(gt.gid).Int(static_cast<int>(gt.state)).Int(gt.created_ms).Int(gt.updated_ms);
   params.Int(gt.timeout_ms).Int(gt.deadline_ms).Text(gt.status_endpoint).Bool(gt.stuck);
-  params.Text(gt.decision_reason).Int(static_cast<int>(gt.mode)).Bool(IsFinal(gt.state));
+  params.Text(gt.decision_reason).Int(static_cast<int>(gt.mode)).Text(gt.owner).Int(gt.epoch);
+  params.Bool(IsFinal(gt.state));
   TCC_ASSIGN_OR_RETURN(Rows inserted, conn_.Query(kSql, params));
   if (inserted.Changed() == 0) return false;
   for (size_t i = 0; i < gt.branches.size(); ++i) {
@@ -109,21 +129,35 @@ absl::Status PostgresStore::UpdateBranch(absl::string_view gid, const Branch& br
   return absl::OkStatus();
 }
 
-absl::Status PostgresStore::UpdateHeader(const GlobalTransaction& gt) {
+absl::Status PostgresStore::UpdateHeader(const GlobalTransaction& gt,
+                                         absl::string_view expected_owner, int64_t expected_epoch) {
+  // The row lock this takes holds off claims until the batch commits, so
+  // the branch and event writes after it are fenced too.
   constexpr absl::string_view kSql =
       "UPDATE global_transactions SET state = $1, updated_ms = $2, stuck = $3, "
-      "decision_reason = $4, finished = $5 WHERE gid = $6";
+      "decision_reason = $4, finished = $5, owner = $6, epoch = $7 "
+      "WHERE gid = $8 AND owner = $9 AND epoch = $10";
   Params params;
   params.Int(static_cast<int>(gt.state)).Int(gt.updated_ms).Bool(gt.stuck);
-  params.Text(gt.decision_reason).Bool(IsFinal(gt.state)).Text(gt.gid);
+  params.Text(gt.decision_reason).Bool(IsFinal(gt.state)).Text(gt.owner).Int(gt.epoch);
+  params.Text(gt.gid).Text(expected_owner).Int(expected_epoch);
   TCC_ASSIGN_OR_RETURN(Rows updated, conn_.Query(kSql, params));
-  if (updated.Changed() == 0) return absl::NotFoundError(absl::StrCat("no transaction ", gt.gid));
+  if (updated.Changed() == 0) return FenceFailure(gt.gid);
   return absl::OkStatus();
+}
+
+absl::Status PostgresStore::FenceFailure(absl::string_view gid) {
+  TCC_ASSIGN_OR_RETURN(Rows rows,
+                       conn_.Query("SELECT owner, epoch FROM global_transactions WHERE gid = $1",
+                                   Params().Text(gid)));
+  if (rows.size() == 0) return absl::NotFoundError(absl::StrCat("no transaction ", gid));
+  TCC_ASSIGN_OR_RETURN(int64_t epoch, rows.Int(0, 1));
+  return OwnershipMovedError(gid, rows.Text(0, 0), epoch);
 }
 
 absl::Status PostgresStore::Update(const TransactionUpdate& update) {
   const GlobalTransaction& gt = *update.header;
-  TCC_RETURN_IF_ERROR(UpdateHeader(gt));
+  TCC_RETURN_IF_ERROR(UpdateHeader(gt, update.expected_owner, update.expected_epoch));
   int position = static_cast<int>(update.first_new_position);
   for (const Branch* branch : update.new_branches) {
     TCC_RETURN_IF_ERROR(InsertBranch(gt.gid, *branch, position++));
@@ -172,8 +206,9 @@ absl::StatusOr<size_t> PostgresStore::DeleteFinished(const std::vector<std::stri
 }
 
 absl::StatusOr<std::unique_ptr<TransactionQueries>> PostgresStore::OpenQueries() {
-  TCC_ASSIGN_OR_RETURN(auto queries,
-                       PostgresQueries::Open(options_.uri, options_.application_name + "-queries"));
+  TCC_ASSIGN_OR_RETURN(
+      auto queries,
+      PostgresQueries::Open(options_.uri, options_.application_name + "-queries", options_.lease));
   return std::unique_ptr<TransactionQueries>(std::move(queries));
 }
 
@@ -181,14 +216,43 @@ absl::StatusOr<std::optional<GlobalTransaction>> PostgresStore::Find(absl::strin
   return pg::FindTransaction(conn_, gid);
 }
 
+absl::StatusOr<std::vector<GlobalTransaction>> PostgresStore::ClaimOrphans(size_t limit) {
+  // Epoch + 1 fences out the previous owner should it still be writing (a
+  // paused process); SKIP LOCKED lets instances claiming at once take
+  // disjoint sets, and skips GTs whose owner is writing right now. Liveness
+  // is judged on the database's clock only.
+  static const std::string kSql = absl::StrCat(
+      "UPDATE global_transactions SET owner = $1, epoch = epoch + 1 WHERE gid IN ("
+      "SELECT gid FROM global_transactions WHERE NOT finished AND owner <> $1 AND owner NOT IN ("
+      "SELECT instance_id FROM coordinator_instances "
+      "WHERE heartbeat_at > now() - $2::bigint * interval '1 millisecond') "
+      "ORDER BY created_ms, gid LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING ",
+      kHeaderColumns);
+  Params params;
+  params.Text(options_.instance_id).Int(absl::ToInt64Milliseconds(options_.lease));
+  params.Int(static_cast<int64_t>(limit));
+  TCC_ASSIGN_OR_RETURN(Rows rows, conn_.Query(kSql, params));
+  std::vector<GlobalTransaction> claimed;
+  for (int row = 0; row < rows.size(); ++row) {
+    TCC_ASSIGN_OR_RETURN(GlobalTransaction gt, pg::ReadHeader(rows, row));
+    claimed.push_back(std::move(gt));
+  }
+  TCC_RETURN_IF_ERROR(pg::LoadBranches(conn_, claimed));
+  return claimed;
+}
+
 absl::StatusOr<std::vector<GlobalTransaction>> PostgresStore::LoadUnfinished() {
+  // Everything orphaned becomes ours first: a restart after kill -9 comes
+  // back under a new instance id, and finds its old GTs once its old
+  // heartbeat is older than the lease (a clean stop released them).
+  TCC_RETURN_IF_ERROR(ClaimOrphans(std::numeric_limits<int32_t>::max()).status());
   // One ordered scan of the headers joined with their branches (a GT's rows
   // are adjacent), instead of one branch query per GT.
   static const std::string kSql = absl::StrCat(
       "SELECT ", pg::Qualified("g.", kHeaderColumns), ", ", pg::Qualified("b.", kBranchColumns),
-      " FROM global_transactions g LEFT JOIN branches b ON b.gid = g.gid WHERE NOT g.finished "
-      "ORDER BY g.created_ms, g.gid, b.position");
-  TCC_ASSIGN_OR_RETURN(Rows rows, conn_.Query(kSql, Params()));
+      " FROM global_transactions g LEFT JOIN branches b ON b.gid = g.gid "
+      "WHERE NOT g.finished AND g.owner = $1 ORDER BY g.created_ms, g.gid, b.position");
+  TCC_ASSIGN_OR_RETURN(Rows rows, conn_.Query(kSql, Params().Text(options_.instance_id)));
   std::vector<GlobalTransaction> unfinished;
   for (int row = 0; row < rows.size(); ++row) {
     if (unfinished.empty() || unfinished.back().gid != rows.Text(row, 0)) {

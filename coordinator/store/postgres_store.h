@@ -10,6 +10,13 @@
 // anew. Multi-host URIs with target_session_attrs=read-write are passed to
 // libpq as they are, so a reconnect finds the new primary after a failover.
 //
+// Several tccd instances may share one database (docs/ownership.md): each
+// store writes as `instance_id`, every GT write is fenced on the owner and
+// epoch the engine last knew (a write that finds them changed writes
+// nothing and answers OwnershipMovedError), LoadUnfinished and
+// ClaimOrphans take over the GTs of instances whose heartbeat (kept by
+// PostgresInstances, on the database's clock) is older than `lease`.
+//
 // Not thread-safe: the StoreQueue's writer thread is its only user.
 // OpenQueries opens a separate connection for the admin queries.
 #pragma once
@@ -29,6 +36,12 @@ struct PostgresStoreOptions {
   std::string application_name = "tccd";
   // Migrate only up to this version (tests of the migration path); 0 = all.
   int migrate_to_version = 0;
+  // This coordinator among those sharing the database. "" (tests of the
+  // store alone): the owner of GTs that were never claimed.
+  std::string instance_id;
+  // An instance whose heartbeat is older than this, on the database's
+  // clock, is dead: its GTs are claimed.
+  absl::Duration lease = absl::Seconds(5);
 };
 
 class PostgresStore final : public TransactionStore {
@@ -36,6 +49,7 @@ class PostgresStore final : public TransactionStore {
   static absl::StatusOr<std::unique_ptr<PostgresStore>> Open(const PostgresStoreOptions& options);
 
   static int LatestSchemaVersion();
+  const std::string& instance_id() const { return options_.instance_id; }
   absl::StatusOr<int> SchemaVersion();
   // The server process of the writer connection (for tests that kill it).
   int BackendPid() const { return conn_.BackendPid(); }
@@ -50,6 +64,7 @@ class PostgresStore final : public TransactionStore {
   absl::Status Update(const TransactionUpdate& update) override;
   absl::StatusOr<std::optional<GlobalTransaction>> Find(absl::string_view gid) override;
   absl::StatusOr<std::vector<GlobalTransaction>> LoadUnfinished() override;
+  absl::StatusOr<std::vector<GlobalTransaction>> ClaimOrphans(size_t limit) override;
   absl::Status AppendEvents(absl::string_view gid,
                             const std::vector<TimelineEvent>& events) override;
   absl::StatusOr<size_t> DeleteFinishedBefore(int64_t before_ms, size_t limit) override;
@@ -60,9 +75,14 @@ class PostgresStore final : public TransactionStore {
   PostgresStore(pg::Connection conn, PostgresStoreOptions options)
       : conn_(std::move(conn)), options_(std::move(options)) {}
 
+  absl::Status ConfigureSession();
   absl::Status InsertBranch(absl::string_view gid, const Branch& branch, int position);
   absl::Status UpdateBranch(absl::string_view gid, const Branch& branch);
-  absl::Status UpdateHeader(const GlobalTransaction& gt);
+  // Fenced: writes only if the stored owner and epoch are the expected ones.
+  absl::Status UpdateHeader(const GlobalTransaction& gt, absl::string_view expected_owner,
+                            int64_t expected_epoch);
+  // Why a fenced write changed nothing: NOT_FOUND or OwnershipMovedError.
+  absl::Status FenceFailure(absl::string_view gid);
 
   pg::Connection conn_;
   const PostgresStoreOptions options_;

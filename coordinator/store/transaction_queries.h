@@ -38,6 +38,16 @@ struct TargetFailures {
   std::string last_error;
 };
 
+// A tccd instance sharing the store (PostgreSQL), as its row says.
+struct InstanceInfo {
+  std::string instance_id;
+  std::string address;
+  int64_t started_ms = 0;
+  // Since its last heartbeat, on the database's clock.
+  int64_t heartbeat_age_ms = 0;
+  bool live = false;  // The heartbeat is within the lease.
+};
+
 struct StoreStats {
   std::map<TxState, uint64_t> by_state;
   uint64_t stuck = 0;
@@ -47,6 +57,9 @@ struct StoreStats {
   // On disk: the database (free pages included) and its journal or log.
   uint64_t store_bytes = 0;
   uint64_t free_bytes = 0;  // Pages freed by deletes, reused by new rows.
+  // The instances sharing the store, live or not yet gone; empty for a
+  // store with one coordinator.
+  std::vector<InstanceInfo> instances;
 };
 
 class TransactionQueries {

@@ -32,6 +32,13 @@ struct TransactionUpdate {
   size_t first_new_position = 0;
   std::vector<const Branch*> changed_branches;
   std::vector<TimelineEvent> events;
+  // The owner and epoch the writer last knew (the fence). A store shared by
+  // several coordinators writes only if they are still the stored ones,
+  // and then stores header->owner and header->epoch (a claim when they
+  // differ); otherwise it writes nothing and answers OwnershipMovedError.
+  // One-owner stores ignore them.
+  std::string expected_owner;
+  int64_t expected_epoch = 0;
 };
 
 class TransactionStore {
@@ -53,7 +60,17 @@ class TransactionStore {
   virtual absl::Status Update(const TransactionUpdate& update) = 0;
   virtual absl::StatusOr<std::optional<GlobalTransaction>> Find(absl::string_view gid) = 0;
   // Every GT that is not final, with its branches: what a restart resumes.
+  // A store shared by several coordinators returns those this one may
+  // drive: its own and, claimed for it, those of no live instance.
   virtual absl::StatusOr<std::vector<GlobalTransaction>> LoadUnfinished() = 0;
+  // Claims up to `limit` unfinished GTs whose owner is gone (released, or
+  // its heartbeat older than the lease) and returns them with their
+  // branches, each with its new owner and epoch. One-owner stores have
+  // nothing to claim.
+  virtual absl::StatusOr<std::vector<GlobalTransaction>> ClaimOrphans(size_t limit) {
+    return std::vector<GlobalTransaction>{};
+  }
+  // Appends to the timeline of a GT created in the same operation.
   virtual absl::Status AppendEvents(absl::string_view gid,
                                     const std::vector<TimelineEvent>& events) = 0;
 

@@ -28,6 +28,9 @@ class TransactionStoreWrapper : public TransactionStore {
   absl::StatusOr<std::vector<GlobalTransaction>> LoadUnfinished() override {
     return inner_->LoadUnfinished();
   }
+  absl::StatusOr<std::vector<GlobalTransaction>> ClaimOrphans(size_t limit) override {
+    return inner_->ClaimOrphans(limit);
+  }
   absl::Status AppendEvents(absl::string_view gid,
                             const std::vector<TimelineEvent>& events) override {
     return inner_->AppendEvents(gid, events);

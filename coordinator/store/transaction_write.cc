@@ -19,6 +19,8 @@ GlobalTransaction HeaderOf(const GlobalTransaction& gt) {
   header.status_endpoint = gt.status_endpoint;
   header.stuck = gt.stuck;
   header.decision_reason = gt.decision_reason;
+  header.owner = gt.owner;
+  header.epoch = gt.epoch;
   return header;
 }
 
@@ -42,6 +44,8 @@ TransactionWrite TransactionWrite::Of(const GlobalTransaction& gt, const std::ve
   for (size_t index : added) write.added_.push_back(gt.branches[index]);
   for (size_t index : changed) write.changed_.push_back(ProgressOf(gt.branches[index]));
   write.events_ = std::move(events);
+  write.expected_owner_ = gt.owner;
+  write.expected_epoch_ = gt.epoch;
   return write;
 }
 
@@ -52,6 +56,8 @@ absl::Status TransactionWrite::ApplyTo(TransactionStore& store) const {
   for (const Branch& branch : added_) update.new_branches.push_back(&branch);
   for (const Branch& branch : changed_) update.changed_branches.push_back(&branch);
   update.events = events_;
+  update.expected_owner = expected_owner_;
+  update.expected_epoch = expected_epoch_;
   return store.Update(update);
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -25,6 +26,14 @@ class TransactionWrite {
   static TransactionWrite Of(const GlobalTransaction& gt, const std::vector<size_t>& added,
                              const std::vector<size_t>& changed, std::vector<TimelineEvent> events);
 
+  // The owner and epoch the write is fenced on (TransactionUpdate's
+  // expected_*): those the GT had before this write, which differ from the
+  // snapshot's when the write claims it.
+  void ExpectOwner(std::string owner, int64_t epoch) {
+    expected_owner_ = std::move(owner);
+    expected_epoch_ = epoch;
+  }
+
   // Writes the snapshot as one TransactionUpdate.
   absl::Status ApplyTo(TransactionStore& store) const;
 
@@ -34,6 +43,8 @@ class TransactionWrite {
   std::vector<Branch> changed_;  // Progress fields only.
   size_t first_new_position_ = 0;
   std::vector<TimelineEvent> events_;
+  std::string expected_owner_;
+  int64_t expected_epoch_ = 0;
 };
 
 // The GT's header fields without its branches.

@@ -40,6 +40,8 @@ json TransactionToJson(const v1::Transaction& gt, absl::Time now) {
               {"timeout_ms", gt.timeout_ms()},
               {"status_endpoint", gt.status_endpoint()},
               {"decision_reason", gt.decision_reason()},
+              {"owner", gt.owner()},
+              {"epoch", gt.epoch()},
               {"branches_done", BranchesDone(gt)},
               {"branches_total", gt.branches_size()},
               {"failing_branch", failing_branch},
@@ -98,6 +100,14 @@ json StatsToJson(const v1::StatsReply& stats) {
                            {"failed_attempts", target.failed_attempts()},
                            {"last_error", target.last_error()}});
   }
+  json instances = json::array();
+  for (const v1::CoordinatorInstance& instance : stats.instances()) {
+    instances.push_back(json{{"instance_id", instance.instance_id()},
+                             {"address", instance.address()},
+                             {"started_unix_ms", instance.started_unix_ms()},
+                             {"heartbeat_age_ms", instance.heartbeat_age_ms()},
+                             {"live", instance.live()}});
+  }
   const v1::RetentionStatus& retention = stats.retention();
   return json{{"transactions_by_state", by_state},
               {"stuck", stats.stuck()},
@@ -110,7 +120,8 @@ json StatsToJson(const v1::StatsReply& stats) {
                                  {"archiving", retention.archiving()},
                                  {"deleted", retention.deleted()},
                                  {"archived", retention.archived()},
-                                 {"last_pruning_age_ms", retention.last_pruning_age_ms()}}}};
+                                 {"last_pruning_age_ms", retention.last_pruning_age_ms()}}},
+              {"instances", instances}};
 }
 
 }  // namespace tcc::tccctl

@@ -79,6 +79,13 @@ void RenderHeader(const v1::TransactionDetail& detail, const Output& output) {
       {"Deadline", DeadlineText(gt, output)},
       {"Timeout", gt.timeout_ms() == 0 ? "-" : HumanMillis(gt.timeout_ms())},
       {"Status endpoint", gt.status_endpoint().empty() ? "-" : gt.status_endpoint()}};
+  // Several instances on one PostgreSQL database: who drives it, and the
+  // epoch of that instance's claim.
+  if (!gt.owner().empty() || gt.epoch() != 0) {
+    fields.push_back({"Owner", gt.owner().empty()
+                                   ? absl::StrCat("- (released; epoch ", gt.epoch(), ")")
+                                   : absl::StrCat(gt.owner(), " (epoch ", gt.epoch(), ")")});
+  }
   RenderFields(fields, output);
 }
 
@@ -219,6 +226,21 @@ std::string FailingText(const v1::TargetFailures& target) {
   return absl::StrCat(count, count == 1 ? " branch" : " branches");
 }
 
+// Several tccd instances on one PostgreSQL database: who is alive, on the
+// database's clock. Nothing with SQLite.
+void RenderInstances(const v1::StatsReply& stats, const Output& output) {
+  if (stats.instances().empty()) return;
+  *output.out << "\n";
+  Table table({"INSTANCE", "ADDRESS", "LAST HEARTBEAT", "STATE"});
+  for (const v1::CoordinatorInstance& instance : stats.instances()) {
+    table.AddRow({instance.instance_id(), instance.address(),
+                  absl::StrCat(HumanMillis(instance.heartbeat_age_ms()), " ago"),
+                  instance.live() ? Cell("live")
+                                  : Cell("dead: its transactions are taken over", Color::kRed)});
+  }
+  RenderTable(table, output);
+}
+
 void RenderFailingTargets(const v1::StatsReply& stats, const Output& output) {
   if (stats.failing_targets().empty()) return;
   *output.out << "\n";
@@ -315,6 +337,7 @@ void RenderStats(const v1::StatsReply& stats, const Output& output) {
                output);
   RenderStorage(stats, output);
   RenderFailingTargets(stats, output);
+  RenderInstances(stats, output);
 }
 
 }  // namespace tcc::tccctl

@@ -1,9 +1,11 @@
 // tccd in-process on the PostgreSQL store (--store=postgresql://...) of a
 // private cluster, driving fake participants: commit, rollback, a restart
-// resuming an unfinished transaction, and a connection the server ends.
+// resuming an unfinished transaction, a connection the server ends, and
+// what the admin API shows of ownership (owner, epoch, live instances).
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "tcc/v1/admin.grpc.pb.h"
 #include "tests/coordinator/coordinator_client.h"
 #include "tests/coordinator/fake_participant.h"
 #include "tests/coordinator/server/test_daemon.h"
@@ -125,6 +127,44 @@ TEST_F(PostgresDaemonTest, ALostConnectionCostsOneBatchThenTccdReconnects) {
   ASSERT_OK(client_->Commit("after"));
   ASSERT_TRUE(WaitForState("after", v1::TRANSACTION_STATE_COMMITTED));
   ASSERT_TRUE(WaitFor([&] { return client_->Get("before").ok(); }));
+}
+
+// The instance id, the owner of what it drives and the live instances
+// are visible through the admin API; a clean stop hands the unfinished
+// transactions back (owner '' and epoch + 1) and removes the instance.
+TEST_F(PostgresDaemonTest, AdminShowsOwnersAndLiveInstances) {
+  ASSERT_OK(client_->Begin("owned"));
+  const std::string me = daemon_->instance_id();
+  ASSERT_FALSE(me.empty());
+  auto gt = client_->Get("owned");
+  ASSERT_OK(gt);
+  EXPECT_EQ(gt->owner(), me);
+  EXPECT_EQ(gt->epoch(), 0);
+
+  auto admin = v1::Admin::NewStub(client_->channel());
+  grpc::ClientContext context;
+  v1::StatsReply stats;
+  ASSERT_TRUE(admin->Stats(&context, v1::StatsRequest(), &stats).ok());
+  ASSERT_EQ(stats.instances_size(), 1);
+  EXPECT_EQ(stats.instances(0).instance_id(), me);
+  EXPECT_TRUE(stats.instances(0).live());
+  EXPECT_LT(stats.instances(0).heartbeat_age_ms(), 5000);
+
+  StopDaemon();
+  auto schema = uri_.substr(uri_.find("%3D") + 3);
+  auto released = cluster_->Query(absl::StrCat("SELECT owner || '/' || epoch FROM ", schema,
+                                               ".global_transactions WHERE gid = 'owned'"));
+  ASSERT_OK(released);
+  EXPECT_EQ(*released, "/1") << "released at the stop, fenced against late writes";
+  auto instances =
+      cluster_->Query(absl::StrCat("SELECT COUNT(*) FROM ", schema, ".coordinator_instances"));
+  ASSERT_OK(instances);
+  EXPECT_EQ(*instances, "0");
+  StartDaemon();
+  gt = client_->Get("owned");
+  ASSERT_OK(gt);
+  EXPECT_EQ(gt->owner(), daemon_->instance_id()) << "claimed at once by the next start";
+  EXPECT_EQ(gt->epoch(), 2);
 }
 
 }  // namespace

@@ -16,7 +16,10 @@ using ::tcc::tccctl::testing::StuckDetail;
 using ::tcc::tccctl::testing::StuckTransaction;
 
 TEST(JsonConvertTest, TransactionHasEveryDocumentedField) {
-  nlohmann::ordered_json gt = TransactionToJson(StuckTransaction(), SampleNow());
+  v1::Transaction sample = StuckTransaction();
+  sample.set_owner("host-1-00beef");  // Several instances on PostgreSQL.
+  sample.set_epoch(3);
+  nlohmann::ordered_json gt = TransactionToJson(sample, SampleNow());
   EXPECT_EQ(gt["gid"], "pay-42");
   EXPECT_EQ(gt["state"], "COMMITTING");
   EXPECT_EQ(gt["mode"], "TCC");
@@ -28,6 +31,8 @@ TEST(JsonConvertTest, TransactionHasEveryDocumentedField) {
   EXPECT_EQ(gt["timeout_ms"], 30000);
   EXPECT_EQ(gt["status_endpoint"], "");
   EXPECT_EQ(gt["decision_reason"], "committed by the initiator");
+  EXPECT_EQ(gt["owner"], "host-1-00beef");
+  EXPECT_EQ(gt["epoch"], 3);
   EXPECT_EQ(gt["branches_done"], 1);
   EXPECT_EQ(gt["branches_total"], 2);
   EXPECT_EQ(gt["failing_branch"]["branch_id"], "stock");
@@ -53,11 +58,11 @@ TEST(JsonConvertTest, FieldsKeepTheDocumentedOrder) {
   for (const auto& item : gt.items()) {
     keys.push_back(item.key());
   }
-  EXPECT_EQ(keys,
-            (std::vector<std::string>{"gid", "state", "mode", "stuck", "created_unix_ms",
-                                      "updated_unix_ms", "deadline_unix_ms", "age_ms", "timeout_ms",
-                                      "status_endpoint", "decision_reason", "branches_done",
-                                      "branches_total", "failing_branch", "branches"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"gid", "state", "mode", "stuck", "created_unix_ms",
+                                            "updated_unix_ms", "deadline_unix_ms", "age_ms",
+                                            "timeout_ms", "status_endpoint", "decision_reason",
+                                            "owner", "epoch", "branches_done", "branches_total",
+                                            "failing_branch", "branches"}));
 }
 
 TEST(JsonConvertTest, NoFailingBranchIsNull) {
@@ -113,6 +118,11 @@ TEST(JsonConvertTest, Stats) {
   endpoint->set_role(v1::TARGET_ROLE_STATUS_ENDPOINT);
   endpoint->set_failing_back_queries(2);
   endpoint->set_failed_attempts(9);
+  v1::CoordinatorInstance* instance = stats.add_instances();
+  instance->set_instance_id("host-1-00beef");
+  instance->set_address("10.0.0.1:7420");
+  instance->set_heartbeat_age_ms(250);
+  instance->set_live(true);
   nlohmann::ordered_json json = StatsToJson(stats);
   EXPECT_EQ(json["transactions_by_state"]["COMMITTING"], 3);
   EXPECT_EQ(json["stuck"], 1);
@@ -125,6 +135,10 @@ TEST(JsonConvertTest, Stats) {
   EXPECT_EQ(json["failing_targets"][1]["role"], "status_endpoint");
   EXPECT_EQ(json["failing_targets"][1]["failing_back_queries"], 2);
   EXPECT_EQ(json["failing_targets"][1]["failing_branches"], 0);
+  EXPECT_EQ(json["instances"][0]["instance_id"], "host-1-00beef");
+  EXPECT_EQ(json["instances"][0]["address"], "10.0.0.1:7420");
+  EXPECT_EQ(json["instances"][0]["heartbeat_age_ms"], 250);
+  EXPECT_EQ(json["instances"][0]["live"], true);
 }
 
 }  // namespace

@@ -1,0 +1,56 @@
+#include "coordinator/server/ownership_loop.h"
+
+#include "tcc/common/logging.h"
+
+namespace tcc {
+
+OwnershipLoop::OwnershipLoop(OwnershipLoopOptions options,
+                             std::unique_ptr<PostgresInstances> instances,
+                             TransactionEngine* engine, const Clock* clock)
+    : options_(options),
+      period_(options.lease / 4),
+      instances_(std::move(instances)),
+      engine_(engine),
+      clock_(clock),
+      timers_(clock) {}
+
+OwnershipLoop::~OwnershipLoop() { timers_.Stop(); }
+
+void OwnershipLoop::Start() {
+  spdlog::info("instance {}: heartbeat every {}, lease {} (on the database's clock)",
+               instances_->instance_id(), absl::FormatDuration(period_),
+               absl::FormatDuration(options_.lease));
+  ScheduleTick(period_);
+}
+
+void OwnershipLoop::ScheduleTick(absl::Duration after) {
+  timers_.Schedule(clock_->Now() + after, [this] { Tick(); });
+}
+
+void OwnershipLoop::Tick() {
+  if (absl::Status beat = instances_->Heartbeat(); !beat.ok()) {
+    spdlog::warn("heartbeat failed ({}); past the lease, the other instances take over",
+                 beat.message());
+  }
+  if (!taking_over_) return ScheduleTick(period_);
+  engine_->TakeOver(options_.batch, [this](absl::StatusOr<size_t> claimed) {
+    if (!claimed.ok()) spdlog::warn("takeover pass failed: {}", claimed.status().message());
+    const bool more = claimed.ok() && *claimed == options_.batch;
+    ScheduleTick(more ? absl::ZeroDuration() : period_);
+  });
+}
+
+void OwnershipLoop::Leave() {
+  taking_over_ = false;
+  timers_.Stop();
+  absl::StatusOr<int64_t> released = instances_->Leave();
+  if (!released.ok()) {
+    spdlog::warn("could not hand ownership back ({}); the others take over after the lease",
+                 released.status().message());
+    return;
+  }
+  spdlog::info("instance {} left: released {} unfinished transactions", instances_->instance_id(),
+               *released);
+}
+
+}  // namespace tcc

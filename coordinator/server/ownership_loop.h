@@ -1,0 +1,56 @@
+// tccd's part in sharing one PostgreSQL database with other instances: on
+// its own timer thread, every lease / 4 it refreshes this instance's
+// heartbeat and runs one takeover pass (the engine claims, in bounded
+// batches, the GTs of instances whose heartbeat is older than the lease,
+// and resumes them; a full batch runs the next one at once). Death of an
+// instance is thus noticed within lease + lease / 4.
+//
+// Shutdown: StopTakingOver first (no new claims while the engine drains;
+// the heartbeat goes on, so the others do not take over a draining
+// instance), then, once the store queue is flushed, Leave hands every GT
+// still owned here back at once.
+//
+// Thread-safe: the timer thread runs the passes; the two stop calls come
+// from the daemon's thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "coordinator/engine/timer_queue.h"
+#include "coordinator/engine/transaction_engine.h"
+#include "coordinator/store/postgres_instances.h"
+
+namespace tcc {
+
+struct OwnershipLoopOptions {
+  absl::Duration lease = absl::Seconds(4);
+  size_t batch = 256;  // GTs claimed per store operation.
+};
+
+class OwnershipLoop {
+ public:
+  OwnershipLoop(OwnershipLoopOptions options, std::unique_ptr<PostgresInstances> instances,
+                TransactionEngine* engine, const Clock* clock);
+  ~OwnershipLoop();
+
+  void Start();
+  void StopTakingOver() { taking_over_ = false; }
+  // Stops the heartbeat and releases what this instance still owns. Call
+  // after the store queue stopped: no write of this instance follows.
+  void Leave();
+
+ private:
+  void Tick();
+  void ScheduleTick(absl::Duration after);
+
+  const OwnershipLoopOptions options_;
+  const absl::Duration period_;
+  const std::unique_ptr<PostgresInstances> instances_;  // Timer thread, then Leave.
+  TransactionEngine* const engine_;
+  const Clock* const clock_;
+  std::atomic<bool> taking_over_{true};
+  TimerQueue timers_;
+};
+
+}  // namespace tcc
