@@ -191,7 +191,7 @@ TEST_F(TccctlE2eTest, ResolveByHandIsRecordedWithOperatorAndReason) {
   EXPECT_EQ(doc["transaction"]["state"], "ROLLED_BACK");
   bool recorded = false;
   for (const nlohmann::json& event : doc["timeline"]) {
-    recorded |= event["actor"] == "carol" &&
+    recorded |= event["actor"] == "carol (self-declared)" &&
                 event["detail"].get<std::string>().find("points refunded by hand, OPS-7") !=
                     std::string::npos;
   }
