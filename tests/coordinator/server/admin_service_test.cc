@@ -243,7 +243,7 @@ TEST_F(AdminTest, ResolveIsRecordedAndRefusedWhereTheStateForbidsIt) {
   ASSERT_OK(detail);
   EXPECT_EQ(detail->transaction().state(), v1::TRANSACTION_STATE_COMMITTED);
   EXPECT_EQ(detail->transaction().decision_reason(),
-            "resolved by alice: points fixed by hand, T-1234");
+            "resolved by alice (self-declared): points fixed by hand, T-1234");
   const auto& last = detail->timeline(detail->timeline_size() - 2);
   EXPECT_EQ(last.kind(), "operator");
   EXPECT_EQ(last.actor(), "alice (self-declared)");

@@ -164,7 +164,7 @@ TEST_F(TccctlE2eTest, FindStuckTransactionRetryItAndReadItsTimeline) {
   for (const char* kind : {"begin", "state", "branch", "stuck"}) {
     EXPECT_THAT(show.out, ContainsRegex(absl::StrCat("  tccd +", kind, " +"))) << kind;
   }
-  EXPECT_THAT(show.out, ContainsRegex("  dave +operator +"));
+  EXPECT_THAT(show.out, ContainsRegex("  dave \\(self-declared\\) +operator +"));
   EXPECT_THAT(show.out, ContainsRegex("  tccd +state +COMMITTED"));
 }
 
