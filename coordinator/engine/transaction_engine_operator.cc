@@ -13,6 +13,10 @@
 namespace tcc {
 namespace {
 
+// Room for a self-declared operator name (at most 128 bytes, checked by the
+// Admin service) and the " (self-declared)" mark it gets there.
+constexpr size_t kMaxActorBytes = 160;
+
 // Answers `done` with `state` once the write it is given to is durable.
 std::function<void(absl::Status)> ReplyWith(TransactionEngine::Callback<TxState> done,
                                             TxState state) {
@@ -32,7 +36,8 @@ void TransactionEngine::Resolve(std::string gid, Resolution resolution, std::str
         "a reason is required to resolve a transaction by hand; it is kept in the timeline"));
   }
   if (absl::Status valid = ValidateText(reason, "reason", 1024); !valid.ok()) return done(valid);
-  if (absl::Status valid = ValidateText(actor, "operator", 128); !valid.ok()) return done(valid);
+  if (absl::Status valid = ValidateText(actor, "operator", kMaxActorBytes); !valid.ok())
+    return done(valid);
   if (actor.empty()) actor = "unknown";
   WithTransaction(
       gid,
@@ -171,7 +176,8 @@ void TransactionEngine::RetryNow(std::string gid, std::string target, std::strin
   if (gid.empty() == target.empty()) {
     return done(absl::InvalidArgumentError("RetryNow needs exactly one of gid and target"));
   }
-  if (absl::Status valid = ValidateText(actor, "operator", 128); !valid.ok()) return done(valid);
+  if (absl::Status valid = ValidateText(actor, "operator", kMaxActorBytes); !valid.ok())
+    return done(valid);
   if (actor.empty()) actor = "unknown";
   if (!gid.empty()) {
     if (absl::Status valid = ValidateGid(gid); !valid.ok()) return done(valid);

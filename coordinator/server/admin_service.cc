@@ -109,6 +109,11 @@ void AdminService::RunQuery(grpc::ServerUnaryReactor* reactor,
 grpc::ServerUnaryReactor* AdminService::ListTransactions(grpc::CallbackServerContext* context,
                                                          const v1::ListTransactionsRequest* request,
                                                          v1::ListTransactionsReply* reply) {
+  if (absl::Status denied =
+          authorizer_->Authorize(*context, Role::kViewer, "Admin.ListTransactions").status();
+      !denied.ok()) {
+    return Refuse(context, denied);
+  }
   auto* reactor = context->DefaultReactor();
   absl::StatusOr<ListQuery> query = ListQueryFromProto(*request, clock_->NowMs());
   if (!query.ok()) {
@@ -134,6 +139,11 @@ grpc::ServerUnaryReactor* AdminService::ListTransactions(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* AdminService::DescribeTransaction(
     grpc::CallbackServerContext* context, const v1::DescribeTransactionRequest* request,
     v1::TransactionDetail* reply) {
+  if (absl::Status denied =
+          authorizer_->Authorize(*context, Role::kViewer, "Admin.DescribeTransaction").status();
+      !denied.ok()) {
+    return Refuse(context, denied);
+  }
   auto* reactor = context->DefaultReactor();
   if (absl::Status valid = ValidateGid(request->gid()); !valid.ok()) {
     reactor->Finish(ToGrpcStatus(valid));
@@ -164,8 +174,11 @@ grpc::ServerUnaryReactor* AdminService::DescribeTransaction(
 grpc::ServerUnaryReactor* AdminService::RetryNow(grpc::CallbackServerContext* context,
                                                  const v1::RetryNowRequest* request,
                                                  v1::RetryNowReply* reply) {
+  absl::StatusOr<std::string> actor =
+      OperatorActor(*context, "Admin.RetryNow", request->operator_());
+  if (!actor.ok()) return Refuse(context, actor.status());
   auto* reactor = context->DefaultReactor();
-  engine_->RetryNow(request->gid(), request->target(), request->operator_(),
+  engine_->RetryNow(request->gid(), request->target(), *std::move(actor),
                     [reactor, reply](absl::StatusOr<uint32_t> count) {
                       if (count.ok()) reply->set_transactions(*count);
                       reactor->Finish(ToGrpcStatus(count.status()));
@@ -176,13 +189,16 @@ grpc::ServerUnaryReactor* AdminService::RetryNow(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* AdminService::Resolve(grpc::CallbackServerContext* context,
                                                 const v1::ResolveRequest* request,
                                                 v1::ResolveReply* reply) {
+  absl::StatusOr<std::string> actor =
+      OperatorActor(*context, "Admin.Resolve", request->operator_());
+  if (!actor.ok()) return Refuse(context, actor.status());
   auto* reactor = context->DefaultReactor();
   absl::StatusOr<TransactionEngine::Resolution> resolution = ResolutionFromProto(request->action());
   if (!resolution.ok()) {
     reactor->Finish(ToGrpcStatus(resolution.status()));
     return reactor;
   }
-  engine_->Resolve(request->gid(), *resolution, request->reason(), request->operator_(),
+  engine_->Resolve(request->gid(), *resolution, request->reason(), *std::move(actor),
                    [reactor, reply](absl::StatusOr<TxState> state) {
                      if (state.ok()) reply->set_state(ToProto(*state));
                      reactor->Finish(ToGrpcStatus(state.status()));
@@ -193,6 +209,10 @@ grpc::ServerUnaryReactor* AdminService::Resolve(grpc::CallbackServerContext* con
 grpc::ServerUnaryReactor* AdminService::Stats(grpc::CallbackServerContext* context,
                                               const v1::StatsRequest* request,
                                               v1::StatsReply* reply) {
+  if (absl::Status denied = authorizer_->Authorize(*context, Role::kViewer, "Admin.Stats").status();
+      !denied.ok()) {
+    return Refuse(context, denied);
+  }
   auto* reactor = context->DefaultReactor();
   RunQuery(reactor, [this, reply](TransactionQueries& queries) -> absl::Status {
     TCC_ASSIGN_OR_RETURN(StoreStats stats, queries.Stats());
@@ -242,6 +262,14 @@ void AdminService::FillFailingTargets(const std::vector<TargetFailures>& partici
                    [](const v1::TargetFailures& a, const v1::TargetFailures& b) {
                      return a.failed_attempts() > b.failed_attempts();
                    });
+}
+
+absl::StatusOr<std::string> AdminService::OperatorActor(const grpc::CallbackServerContext& context,
+                                                        absl::string_view method,
+                                                        absl::string_view declared) const {
+  TCC_ASSIGN_OR_RETURN(Principal caller, authorizer_->Authorize(context, Role::kOperator, method));
+  if (!caller.authenticated()) TCC_RETURN_IF_ERROR(ValidateText(declared, "operator", 128));
+  return caller.OperatorActor(declared);
 }
 
 void AdminService::FillRetention(v1::RetentionStatus& status) const {

@@ -5,9 +5,17 @@
 
 namespace tcc {
 
+absl::Status CoordinatorService::Authorize(const grpc::CallbackServerContext& context,
+                                           absl::string_view method) const {
+  return authorizer_->Authorize(context, Role::kInitiator, method).status();
+}
+
 grpc::ServerUnaryReactor* CoordinatorService::Begin(grpc::CallbackServerContext* context,
                                                     const v1::BeginRequest* request,
                                                     v1::BeginReply* reply) {
+  if (absl::Status denied = Authorize(*context, "Coordinator.Begin"); !denied.ok()) {
+    return Refuse(context, denied);
+  }
   auto* reactor = context->DefaultReactor();
   BeginParams params{request->gid(), request->timeout_ms(), request->status_endpoint()};
   engine_->Begin(std::move(params), [reactor, reply](absl::StatusOr<BeginResult> result) {
@@ -24,6 +32,9 @@ grpc::ServerUnaryReactor* CoordinatorService::Begin(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* CoordinatorService::Try(grpc::CallbackServerContext* context,
                                                   const v1::TryRequest* request,
                                                   v1::TryReply* reply) {
+  if (absl::Status denied = Authorize(*context, "Coordinator.Try"); !denied.ok()) {
+    return Refuse(context, denied);
+  }
   auto* reactor = context->DefaultReactor();
   std::vector<Branch> branches;
   branches.reserve(request->branches_size());
@@ -58,6 +69,11 @@ grpc::ServerUnaryReactor* CoordinatorService::Rollback(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* CoordinatorService::Decide(grpc::CallbackServerContext* context,
                                                      const v1::DecideRequest* request,
                                                      v1::DecideReply* reply, Decision decision) {
+  if (absl::Status denied = Authorize(
+          *context, decision == Decision::kCommit ? "Coordinator.Commit" : "Coordinator.Rollback");
+      !denied.ok()) {
+    return Refuse(context, denied);
+  }
   auto* reactor = context->DefaultReactor();
   engine_->Decide(request->gid(), decision, [reactor, reply](absl::StatusOr<TxState> state) {
     if (state.ok()) reply->set_state(ToProto(*state));
@@ -69,6 +85,9 @@ grpc::ServerUnaryReactor* CoordinatorService::Decide(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* CoordinatorService::GetTransaction(
     grpc::CallbackServerContext* context, const v1::GetTransactionRequest* request,
     v1::Transaction* reply) {
+  if (absl::Status denied = Authorize(*context, "Coordinator.GetTransaction"); !denied.ok()) {
+    return Refuse(context, denied);
+  }
   auto* reactor = context->DefaultReactor();
   engine_->Get(request->gid(), [reactor, reply](absl::StatusOr<GlobalTransaction> gt) {
     if (gt.ok()) ToProto(*gt, *reply);
@@ -80,6 +99,9 @@ grpc::ServerUnaryReactor* CoordinatorService::GetTransaction(
 grpc::ServerUnaryReactor* CoordinatorService::SubmitSaga(grpc::CallbackServerContext* context,
                                                          const v1::SubmitSagaRequest* request,
                                                          v1::SubmitSagaReply* reply) {
+  if (absl::Status denied = Authorize(*context, "Coordinator.SubmitSaga"); !denied.ok()) {
+    return Refuse(context, denied);
+  }
   auto* reactor = context->DefaultReactor();
   SagaParams params;
   params.gid = request->gid();

@@ -54,16 +54,17 @@ absl::Status CheckListenSecurity(const DaemonConfig& config) {
   if (config.tls.enabled() || absl::StartsWith(config.listen, "unix:")) return absl::OkStatus();
   TCC_ASSIGN_OR_RETURN(auto host_port, SplitHostPort(config.listen));
   if (IsLoopbackHost(host_port.first)) return absl::OkStatus();
-  if (config.allow_insecure) {
-    spdlog::warn("serving the coordinator API WITHOUT TLS on non-loopback {} (--allow_insecure)",
-                 config.listen);
+  if (config.insecure) {
+    spdlog::warn("serving the coordinator API WITHOUT TLS on non-loopback {} (--insecure){}",
+                 config.listen,
+                 config.auth_file.empty() ? "" : "; bearer tokens cross the network in the clear");
     return absl::OkStatus();
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "refusing to serve the coordinator API without TLS on non-loopback address ", config.listen,
       ": anyone who reaches it could commit, roll back or resolve any transaction. Give "
       "--tls_cert and --tls_key (and --tls_client_ca for mutual TLS), listen on loopback, or "
-      "pass --allow_insecure behind a firewall"));
+      "pass --insecure behind a firewall"));
 }
 
 }  // namespace
@@ -91,7 +92,15 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   TCC_ASSIGN_OR_RETURN(std::unique_ptr<ParticipantCredentials> participant_credentials,
                        ParticipantCredentials::Create(config.participant_tls));
   spdlog::info("tccd calls participants over {}", participant_credentials->Describe());
+  TCC_ASSIGN_OR_RETURN(std::unique_ptr<Authorizer> authorizer,
+                       Authorizer::Create(config.auth_file));
+  if (!authorizer->enabled()) {
+    spdlog::info(
+        "authorization off (no --auth_file): every caller that reaches the port may "
+        "do everything");
+  }
   auto daemon = std::unique_ptr<Daemon>(new Daemon());
+  daemon->authorizer_ = std::move(authorizer);
   daemon->shutdown_grace_ = config.shutdown_grace;
   std::unique_ptr<TransactionStore> store = std::move(config.store_override);
   const bool opened = store == nullptr;
@@ -134,10 +143,12 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   daemon->metrics_->WatchEngine(daemon->engine_.get(), &daemon->clock_);
   TCC_RETURN_IF_ERROR(daemon->engine_->Recover());
   daemon->StartRetention(config);
-  daemon->service_ = std::make_unique<CoordinatorService>(daemon->engine_.get());
+  daemon->service_ =
+      std::make_unique<CoordinatorService>(daemon->engine_.get(), daemon->authorizer_.get());
   if (daemon->queries_) {
     daemon->admin_ = std::make_unique<AdminService>(daemon->engine_.get(), daemon->queries_.get(),
-                                                    &daemon->clock_, daemon->retention_.get());
+                                                    &daemon->clock_, daemon->authorizer_.get(),
+                                                    daemon->retention_.get());
   }
 
   TCC_RETURN_IF_ERROR(daemon->StartGrpc(config, std::move(server_credentials)));

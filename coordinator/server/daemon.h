@@ -35,9 +35,12 @@ struct DaemonConfig {
   std::string listen = "127.0.0.1:7420";
   // TLS on `listen`: cert_file and key_file; with ca_file and
   // require_client_cert, mutual TLS. Not enabled: plaintext, which a
-  // non-loopback `listen` refuses unless allow_insecure (then a warning).
+  // non-loopback `listen` refuses unless insecure (then a warning).
   TlsOptions tls{.names = {"--tls_cert", "--tls_key", "--tls_client_ca"}};
-  bool allow_insecure = false;
+  bool insecure = false;
+  // Who may do what (authorizer.h): a JSON file of callers and roles.
+  // Empty: authorization off, every caller may do everything.
+  std::string auth_file;
   // tccd's calls to participants and status endpoints (participant_tls.h).
   ParticipantTlsConfig participant_tls{
       .defaults = {.names = {"--participant_cert", "--participant_key", "--participant_ca"}}};
@@ -76,6 +79,9 @@ class Daemon {
   // This instance among those sharing a PostgreSQL store; "" otherwise.
   const std::string& instance_id() const { return instance_id_; }
   metrics::Registry& metrics() { return registry_; }
+  // Re-reads the auth file (tccd does on SIGHUP); on error the previous
+  // one stays in force. OK and nothing to do when authorization is off.
+  absl::Status ReloadAuth() { return authorizer_->Reload(); }
   // Stops accepting calls, finishes what is in flight, flushes the store.
   void Shutdown();
 
@@ -108,6 +114,7 @@ class Daemon {
   std::unique_ptr<TransactionQueries> retention_queries_;
   std::unique_ptr<TransactionArchive> archive_;
   std::unique_ptr<Retention> retention_;
+  std::unique_ptr<Authorizer> authorizer_;
   std::unique_ptr<CoordinatorService> service_;
   std::unique_ptr<QueryExecutor> queries_;
   std::unique_ptr<AdminService> admin_;

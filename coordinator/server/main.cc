@@ -6,11 +6,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
+#include <iterator>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "common/build_info/build_info.h"
@@ -20,7 +23,7 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:7420",
           "Address to serve the coordinator API on (host:port; port 0 picks a free one). "
           "Loopback by default. A non-loopback address needs --tls_cert/--tls_key (or "
-          "--allow_insecure).");
+          "--insecure).");
 ABSL_FLAG(std::string, tls_cert, "",
           "TLS on --listen: PEM certificate chain (with --tls_key). Re-read every "
           "--tls_refresh_s, so a rotated certificate needs no restart.");
@@ -28,9 +31,19 @@ ABSL_FLAG(std::string, tls_key, "", "TLS on --listen: PEM private key of --tls_c
 ABSL_FLAG(std::string, tls_client_ca, "",
           "Mutual TLS: PEM CA bundle; every client must present a certificate that chains to "
           "it. Needs --tls_cert/--tls_key.");
-ABSL_FLAG(bool, allow_insecure, false,
+ABSL_FLAG(bool, insecure, false,
           "Allow --listen on a non-loopback address without TLS (logged as a warning): only "
-          "behind a firewall. Anyone who reaches the port can decide any transaction.");
+          "behind a firewall. Anyone who reaches the port can decide any transaction (unless "
+          "--auth_file), and tokens cross the network in the clear.");
+ABSL_FLAG(bool, allow_insecure, false, "Old name of --insecure (kept as an alias).");
+ABSL_FLAG(std::string, auth_file, "",
+          "Who may do what: a JSON file of callers (certificate identities and/or SHA-256 "
+          "hashes of bearer tokens) and their roles (initiator, viewer, operator); see the "
+          "README's Security section. Re-read on SIGHUP. Unset: authorization off, every "
+          "caller that reaches the port may do everything.");
+ABSL_FLAG(bool, hash_token, false,
+          "Print the SHA-256 hex of the token read from stdin (for --auth_file's token_sha256) "
+          "and exit.");
 ABSL_FLAG(int64_t, tls_refresh_s, 60,
           "How often every TLS file (server and participant side) is re-read, in seconds.");
 ABSL_FLAG(std::string, participant_ca, "",
@@ -85,9 +98,10 @@ ABSL_FLAG(std::string, http_listen, "127.0.0.1:0",
           "Address of the HTTP port for /metrics (Prometheus), /healthz and /readyz (host:port; "
           "port 0 picks a free one, logged and written to --http_port_file). Set a fixed port "
           "for Prometheus and probes; empty: no HTTP port.");
-ABSL_FLAG(bool, http_allow_insecure, false,
+ABSL_FLAG(bool, http_insecure, false,
           "Allow --http_listen on a non-loopback address. The HTTP port has neither TLS nor "
           "authentication yet: only behind a firewall or a proxy that adds them.");
+ABSL_FLAG(bool, http_allow_insecure, false, "Old name of --http_insecure (kept as an alias).");
 ABSL_FLAG(std::string, http_port_file, "",
           "If set, write the bound HTTP port to this file once serving.");
 
@@ -144,7 +158,7 @@ absl::Status TlsFromFlags(tcc::DaemonConfig& config) {
                 .require_client_cert = !absl::GetFlag(FLAGS_tls_client_ca).empty(),
                 .refresh_interval = *refresh,
                 .names = {"--tls_cert", "--tls_key", "--tls_client_ca"}};
-  config.allow_insecure = absl::GetFlag(FLAGS_allow_insecure);
+  config.insecure = absl::GetFlag(FLAGS_insecure) || absl::GetFlag(FLAGS_allow_insecure);
   tcc::ParticipantTlsConfig& participants = config.participant_tls;
   participants.defaults = {
       .cert_file = absl::GetFlag(FLAGS_participant_cert),
@@ -162,7 +176,9 @@ absl::StatusOr<tcc::DaemonConfig> ConfigFromFlags() {
   config.listen = absl::GetFlag(FLAGS_listen);
   if (absl::Status tls = TlsFromFlags(config); !tls.ok()) return tls;
   config.http_listen = absl::GetFlag(FLAGS_http_listen);
-  config.http_allow_insecure = absl::GetFlag(FLAGS_http_allow_insecure);
+  config.http_allow_insecure =
+      absl::GetFlag(FLAGS_http_insecure) || absl::GetFlag(FLAGS_http_allow_insecure);
+  config.auth_file = absl::GetFlag(FLAGS_auth_file);
   absl::Status store = SelectStore(config);
   if (!store.ok()) return store;
   absl::StatusOr<tcc::SyncMode> sync = ParseSync(absl::GetFlag(FLAGS_sync));
@@ -200,13 +216,14 @@ absl::StatusOr<tcc::DaemonConfig> ConfigFromFlags() {
   return config;
 }
 
-// Blocks SIGTERM and SIGINT in every thread (threads inherit the mask) so
-// that main can wait for them synchronously.
-sigset_t BlockStopSignals() {
+// Blocks SIGTERM, SIGINT and SIGHUP in every thread (threads inherit the
+// mask) so that main can wait for them synchronously.
+sigset_t BlockSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   return signals;
 }
@@ -218,6 +235,34 @@ void WritePortFile(const std::string& path, int port) {
   std::string temp = path + ".tmp";
   std::ofstream(temp) << port << "\n";
   std::rename(temp.c_str(), path.c_str());
+}
+
+// --hash_token: the token from stdin (one line; surrounding whitespace
+// dropped) to the hex SHA-256 the auth file stores. The token itself is
+// never echoed.
+int HashTokenFromStdin() {
+  std::string token(std::istreambuf_iterator<char>(std::cin), {});
+  token = std::string(absl::StripAsciiWhitespace(token));
+  if (token.empty()) {
+    std::fprintf(stderr, "tccd --hash_token: no token on stdin (e.g. tccd --hash_token < FILE)\n");
+    return 2;
+  }
+  std::printf("%s\n", tcc::HashToken(token).c_str());
+  return 0;
+}
+
+// Until SIGTERM or SIGINT; SIGHUP re-reads the auth file.
+void WaitForStop(const sigset_t& signals, tcc::Daemon& daemon) {
+  while (true) {
+    int received = 0;
+    sigwait(&signals, &received);
+    if (received != SIGHUP) {
+      spdlog::info("received signal {}", received);
+      return;
+    }
+    spdlog::info("SIGHUP: re-reading the auth file");
+    daemon.ReloadAuth().IgnoreError();  // Logged; the previous policy stays.
+  }
 }
 
 }  // namespace
@@ -240,7 +285,8 @@ int main(int argc, char** argv) {
   // in a global graph to detect deadlocks, ~5% of tccd's CPU under load.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
-  sigset_t signals = BlockStopSignals();
+  if (absl::GetFlag(FLAGS_hash_token)) return HashTokenFromStdin();
+  sigset_t signals = BlockSignals();
 
   absl::StatusOr<tcc::DaemonConfig> config = ConfigFromFlags();
   if (!config.ok()) {
@@ -257,9 +303,7 @@ int main(int argc, char** argv) {
     WritePortFile(absl::GetFlag(FLAGS_http_port_file), (*daemon)->http_port());
   }
   WritePortFile(absl::GetFlag(FLAGS_port_file), (*daemon)->port());
-  int received = 0;
-  sigwait(&signals, &received);
-  spdlog::info("received signal {}", received);
+  WaitForStop(signals, **daemon);
   (*daemon)->Shutdown();
   return 0;
 }

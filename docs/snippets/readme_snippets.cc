@@ -20,7 +20,7 @@ absl::Status PayOrder(const std::string& request_id, const std::string& order_no
   TCC_ASSIGN_OR_RETURN(std::shared_ptr<tcc::sdk::Database> db,
                        tcc::sdk::OpenSqliteDatabase("shop.db"));
   tcc::sdk::StatusEndpoint status(db);
-  TCC_RETURN_IF_ERROR(status.Start("0.0.0.0:7600"));
+  TCC_RETURN_IF_ERROR(status.Start("127.0.0.1:7600"));
 
   tcc::sdk::InitiatorClient client(
       grpc::CreateChannel("tccd-host:7420", grpc::InsecureChannelCredentials()));
@@ -101,9 +101,10 @@ absl::Status ServePoints() {
                    {points.second, points.first})
              .status();
        }}));
+  // Loopback; another address needs TLS options (README "Security").
   // "127.0.0.1:0" picks a port (server.port()). Keep the address across
   // restarts: tccd stores it with every branch and sends Confirm/Cancel there.
-  TCC_RETURN_IF_ERROR(server.Start("0.0.0.0:50061"));
+  TCC_RETURN_IF_ERROR(server.Start("127.0.0.1:50061"));
   tcc::sdk::ServeUntilSignal(server);  // serves until SIGTERM or SIGINT, then shuts down
   return absl::OkStatus();
 }
@@ -141,7 +142,7 @@ absl::Status Serve() {
   TCC_ASSIGN_OR_RETURN(std::shared_ptr<tcc::sdk::Database> db,
                        tcc::sdk::OpenSqliteDatabase("shop.db"));
   tcc::sdk::StatusEndpoint status(db);  // answers the back-query
-  TCC_RETURN_IF_ERROR(status.Start("0.0.0.0:50071"));
+  TCC_RETURN_IF_ERROR(status.Start("127.0.0.1:50071"));
   tcc::sdk::InitiatorClient client(
       grpc::CreateChannel("tccd-host:7420", grpc::InsecureChannelCredentials()));
   // ... your API calls PayOrder(client, *db, ...) ...

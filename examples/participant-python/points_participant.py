@@ -8,7 +8,7 @@ either one can serve the same database file.
 
   PYTHONPATH=participant-sdk/python:build/participant-sdk/python/gen \
     /usr/bin/python3 examples/participant-python/points_participant.py \
-    --listen=0.0.0.0:50061 --db=points.db
+    --listen=127.0.0.1:50061 --db=points.db
 
 Branch payload: "<user>:<points>", e.g. "alice:30".
 """
@@ -51,7 +51,9 @@ def on_cancel(tx: tcc.LocalTx, request) -> None:
 
 def main() -> int:
     flags = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    flags.add_argument("--listen", default="0.0.0.0:50061", help="host:port; port 0 picks one")
+    flags.add_argument("--listen", default="127.0.0.1:50061",
+                       help="host:port; port 0 picks one. Loopback by default: another "
+                            "address is reachable by anyone, in plaintext")
     flags.add_argument("--db", default="points.db", help="SQLite file (created if missing)")
     flags.add_argument("--port_file", default="", help="write the bound port here once serving")
     args = flags.parse_args()

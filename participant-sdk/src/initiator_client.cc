@@ -276,6 +276,7 @@ class InitiatorClient::Impl {
                        absl::Duration timeout) {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    if (!options_.token.empty()) ctx.AddMetadata("authorization", "Bearer " + options_.token);
     absl::Notification done;
     grpc::Status status;
     start(&ctx, &request, reply, [&](grpc::Status s) {

@@ -38,6 +38,19 @@ TEST(BenchSmokeTest, TccRunPrintsEveryFigure) {
   EXPECT_EQ(output.text.find(" 0 GTs in"), std::string::npos) << output.text;
 }
 
+// --tls: the same run with mutual TLS on every hop (a CA made for the run);
+// the ceiling and the transactions all succeed over it.
+TEST(BenchSmokeTest, TlsRunsOverMutualTls) {
+  Output output = RunBench(
+      "run --tls --branches 2 --concurrency 4 --seconds 1 --warmup 0.3 --ceiling_seconds 0.5");
+  ASSERT_EQ(output.exit_code, 0) << output.text;
+  EXPECT_NE(output.text.find("mutual TLS on every hop"), std::string::npos) << output.text;
+  // The ceiling's echo calls, then the transactions: none failed.
+  EXPECT_NE(output.text.find(" 0 errors)"), std::string::npos) << output.text;
+  EXPECT_NE(output.text.find(" 0 errors, 0 dropped)"), std::string::npos) << output.text;
+  EXPECT_EQ(output.text.find(" 0 GTs in"), std::string::npos) << output.text;
+}
+
 TEST(BenchSmokeTest, OpenLoopSagaRuns) {
   Output output = RunBench("run --mode saga --rate 50 --seconds 1 --warmup 0.3 --no_ceiling");
   ASSERT_EQ(output.exit_code, 0) << output.text;

@@ -48,6 +48,8 @@ class CoordinatorClient {
   }
 
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  // Sent as `authorization: Bearer <token>` on every later call; empty: none.
+  void set_token(std::string token) { token_ = std::move(token); }
 
  private:
   template <typename Request, typename Reply>
@@ -56,6 +58,7 @@ class CoordinatorClient {
                              const Request& request, Reply reply) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (!token_.empty()) context.AddMetadata("authorization", "Bearer " + token_);
     grpc::Status status = (stub_.get()->*method)(&context, request, &reply);
     if (!status.ok()) return FromGrpcStatus(status);
     return reply;
@@ -63,6 +66,7 @@ class CoordinatorClient {
 
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Coordinator::Stub> stub_;
+  std::string token_;
 };
 
 inline v1::TryRequest MakeTry(const std::string& gid,

@@ -5,6 +5,7 @@
 // with every global transaction final, a clean checker and exit code 0.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,22 @@ CommandResult RunLauncher(const TempDir& dir, std::vector<std::string> flags) {
   std::vector<std::string> argv = {POINTS_PAY_PATH, "--data-dir", dir.File("run"), "--keep"};
   argv.insert(argv.end(), flags.begin(), flags.end());
   return RunCommandForTest(argv);
+}
+
+// --tls: the same flow with mutual TLS on every hop (launcher -> order
+// service -> tccd -> services and back to the status endpoint), with a CA
+// and certificates made for the run; tccd refuses to call anyone in
+// plaintext (--participant_tls_required), so a clean run proves every hop.
+TEST(PointsPayLauncherTest, TlsOnEveryHopEveryTransactionFinalAndCheckerClean) {
+  TempDir dir;
+  CommandResult run =
+      RunLauncher(dir, {"--tls", "--payments", "60", "--users", "20", "--concurrency", "6",
+                        "--refund-ratio", "0.2", "--seed", "9"});
+  EXPECT_EQ(run.exit_code(), 0) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "mutual TLS on every hop")) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "CLEAN, every invariant holds")) << run.output;
+  EXPECT_TRUE(absl::StrContains(run.output, "errors              0")) << run.output;
+  EXPECT_TRUE(std::filesystem::exists(dir.File("run/pki/ca.pem")));
 }
 
 TEST(PointsPayLauncherTest, FaultsOffEveryTransactionFinalAndCheckerClean) {

@@ -1,9 +1,7 @@
 // Throwaway PKI for TLS tests, made at test time with Debian's `openssl`
-// command (nothing checked in, nothing that expires between runs): a CA,
-// and certificates it signs that serve both as server certificates (SAN
-// IP:127.0.0.1 and DNS:localhost) and as client certificates. EC P-256
-// keys: quick to generate. Files land in the directory given, named after
-// the CA or certificate.
+// command (common/tls/throwaway_pki.h: nothing checked in, nothing that
+// expires between runs): the usual two CAs of a TLS test, CA bundles, and
+// the directory layout of a safe rotation.
 //
 // Thread-safety: a TestCa may issue from one thread at a time (openssl
 // writes the CA's serial file).
@@ -15,36 +13,37 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/tls/throwaway_pki.h"
 
 namespace tcc::testing {
 
-struct CertFiles {
-  std::string cert_file;  // PEM certificate
-  std::string key_file;   // PEM private key (PKCS#8)
-};
+using ::tcc::CertFiles;
+// A CA made at test time (common/tls/throwaway_pki.h).
+using TestCa = ::tcc::ThrowawayCa;
 
-class TestCa {
+// The usual PKI of a TLS test: "ca", which the parties trust, and
+// "other-ca", which they do not (foreign certificates), both in `dir`.
+class TestPki {
  public:
-  // A self-signed CA "CN=<name>": <dir>/<name>.pem and <dir>/<name>.key.
-  static absl::StatusOr<TestCa> Create(const std::string& dir, const std::string& name);
+  static absl::StatusOr<TestPki> Create(const std::string& dir);
 
-  // The CA's certificate: the bundle a peer verifies with.
-  const std::string& cert_file() const { return ca_.cert_file; }
-
-  // "CN=<name>" signed by this CA, valid one day, SAN IP:127.0.0.1 and
-  // DNS:localhost, usable for server and client authentication:
-  // <dir>/<name>.pem and <dir>/<name>.key.
-  absl::StatusOr<CertFiles> Issue(const std::string& name) const;
-  // As Issue, but valid only during 2020-01-01: expired.
-  absl::StatusOr<CertFiles> IssueExpired(const std::string& name) const;
+  const TestCa& ca() const { return ca_; }
+  const TestCa& other_ca() const { return other_ca_; }
+  // Issued by ca() (TestCa::Issue).
+  absl::StatusOr<CertFiles> Issue(const std::string& name,
+                                  const std::vector<std::string>& extra_sans = {}) const {
+    return ca_.Issue(name, extra_sans);
+  }
+  // Issued by other_ca(): refused by anyone who trusts only ca().
+  absl::StatusOr<CertFiles> IssueForeign(const std::string& name) const {
+    return other_ca_.Issue(name);
+  }
 
  private:
-  TestCa(std::string dir, CertFiles ca) : dir_(std::move(dir)), ca_(std::move(ca)) {}
-  // A key and a signing request for "CN=<name>"; the request's path.
-  absl::StatusOr<std::string> Request(const std::string& name, const CertFiles& leaf) const;
+  TestPki(TestCa ca, TestCa other_ca) : ca_(std::move(ca)), other_ca_(std::move(other_ca)) {}
 
-  std::string dir_;
-  CertFiles ca_;
+  TestCa ca_;
+  TestCa other_ca_;
 };
 
 // Concatenates PEM files into one bundle at `path` (e.g. two CAs during a

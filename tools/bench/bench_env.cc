@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/tls/throwaway_pki.h"
 #include "tcc/common/status_macros.h"
 
 namespace tcc::bench {
@@ -41,8 +42,16 @@ absl::StatusOr<std::unique_ptr<BenchEnv>> BenchEnv::Start(const TccdOptions& opt
   auto env = std::make_unique<BenchEnv>();
   env->options_ = options;
   TCC_ASSIGN_OR_RETURN(env->scratch_, ScratchDir::Create(keep));
+  if (options.tls) {
+    if (!options.addr.empty()) {
+      return absl::InvalidArgumentError(
+          "--tls makes a throwaway CA for a tccd it starts itself; not with --addr");
+    }
+    TCC_RETURN_IF_ERROR(env->MakePki());
+  }
   for (int i = 0; i < participants; ++i) {
-    TCC_ASSIGN_OR_RETURN(auto participant, NullParticipant::Start(fail_second_phase));
+    TCC_ASSIGN_OR_RETURN(auto participant,
+                         NullParticipant::Start(fail_second_phase, env->participant_tls_));
     env->participants_.push_back(std::move(participant));
   }
   if (!options.addr.empty()) {
@@ -65,6 +74,27 @@ absl::Status BenchEnv::StartTccd() {
   tccd_.reset();
   TCC_ASSIGN_OR_RETURN(tccd_, TccdProcess::Start(process, absl::Minutes(5)));
   address_ = tccd_->address();
+  return absl::OkStatus();
+}
+
+absl::Status BenchEnv::MakePki() {
+  std::string dir = scratch() + "/pki";
+  std::filesystem::create_directories(dir);
+  TCC_ASSIGN_OR_RETURN(ThrowawayCa ca, ThrowawayCa::Create(dir, "bench-ca"));
+  TCC_ASSIGN_OR_RETURN(CertFiles tccd, ca.Issue("tccd"));
+  TCC_ASSIGN_OR_RETURN(CertFiles bench, ca.Issue("bench"));
+  options_.extra_args.insert(
+      options_.extra_args.end(),
+      {"--tls_cert=" + tccd.cert_file, "--tls_key=" + tccd.key_file,
+       "--tls_client_ca=" + ca.cert_file(), "--participant_ca=" + ca.cert_file(),
+       "--participant_cert=" + tccd.cert_file, "--participant_key=" + tccd.key_file});
+  participant_tls_ = {.cert_file = bench.cert_file,
+                      .key_file = bench.key_file,
+                      .ca_file = ca.cert_file(),
+                      .require_client_cert = true};
+  TlsOptions client{
+      .cert_file = bench.cert_file, .key_file = bench.key_file, .ca_file = ca.cert_file()};
+  TCC_ASSIGN_OR_RETURN(credentials_, MakeChannelCredentials(client));
   return absl::OkStatus();
 }
 

@@ -3,6 +3,8 @@
 // Not thread-safe; owned by one command.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -10,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/process/tccd_process.h"
+#include "tcc/common/tls.h"
 #include "tools/bench/null_participant.h"
 #include "tools/bench/options.h"
 
@@ -46,6 +49,9 @@ class BenchEnv {
                                                          bool keep);
 
   const std::string& coordinator_address() const { return address_; }
+  // For the bench's own channels (to tccd and, for the ceiling, to a null
+  // participant): mutual TLS with --tls, plaintext otherwise.
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials() const { return credentials_; }
   std::vector<std::string> participant_targets() const;
   NullParticipant& participant(size_t i) { return *participants_[i]; }
   // Null when tccd runs elsewhere (--addr): no CPU or memory figures then.
@@ -58,6 +64,12 @@ class BenchEnv {
   absl::Status StartTccd();
 
  private:
+  // --tls: a throwaway CA in the scratch dir; tccd's flags for it, and
+  // the participants' and the bench's TLS settings.
+  absl::Status MakePki();
+
+  TlsOptions participant_tls_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_ = grpc::InsecureChannelCredentials();
   TccdOptions options_;
   std::unique_ptr<ScratchDir> scratch_;
   std::vector<std::unique_ptr<NullParticipant>> participants_;

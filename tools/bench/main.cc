@@ -26,6 +26,9 @@ void AddTccdFlags(CLI::App& command, TccdOptions& tccd) {
                   "tccd --log_level (points-pay: also the services')")
       ->capture_default_str();
   command.add_option("--tccd_arg", tccd.extra_args, "extra flag for tccd (repeatable)");
+  command.add_flag("--tls", tccd.tls,
+                   "mutual TLS on every hop (bench, tccd, null participants) with a throwaway CA "
+                   "made for the run");
 }
 
 void AddLoadFlags(CLI::App& command, LoadOptions& load) {

@@ -2,10 +2,13 @@
 
 namespace tcc::bench {
 
-absl::StatusOr<std::unique_ptr<NullParticipant>> NullParticipant::Start(bool fail_second_phase) {
+absl::StatusOr<std::unique_ptr<NullParticipant>> NullParticipant::Start(bool fail_second_phase,
+                                                                        const TlsOptions& tls) {
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = MakeServerCredentials(tls);
+  if (!credentials.ok()) return credentials.status();
   auto participant = std::unique_ptr<NullParticipant>(new NullParticipant(fail_second_phase));
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &participant->port_);
+  builder.AddListeningPort("127.0.0.1:0", *credentials, &participant->port_);
   builder.RegisterService(participant.get());
   participant->server_ = builder.BuildAndStart();
   if (participant->server_ == nullptr || participant->port_ == 0) {

@@ -18,14 +18,16 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "tcc/common/tls.h"
 #include "tcc/v1/participant.grpc.pb.h"
 
 namespace tcc::bench {
 
 class NullParticipant final : public v1::Participant::CallbackService {
  public:
-  // Listens on 127.0.0.1 on a free port.
-  static absl::StatusOr<std::unique_ptr<NullParticipant>> Start(bool fail_second_phase);
+  // Listens on 127.0.0.1 on a free port, over TLS when `tls` is enabled.
+  static absl::StatusOr<std::unique_ptr<NullParticipant>> Start(bool fail_second_phase,
+                                                                const TlsOptions& tls = {});
   ~NullParticipant() override;
 
   std::string target() const { return "127.0.0.1:" + std::to_string(port_); }

@@ -21,6 +21,9 @@ struct TccdOptions {
   std::string log_level = "warn";
   // Extra flags passed to tccd verbatim (e.g. --max_pending_writes=1000).
   std::vector<std::string> extra_args;
+  // Mutual TLS on every hop (bench -> tccd -> null participants), with a
+  // throwaway CA made for the run: what TLS costs.
+  bool tls = false;
 };
 
 struct LoadOptions {

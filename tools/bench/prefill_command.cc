@@ -78,7 +78,7 @@ absl::Status MakeTemplate(const TccdOptions& tccd, const PrefillOptions& options
   TCC_ASSIGN_OR_RETURN(auto env, BenchEnv::Start(tccd, 1, false, false));
   LoadOptions load;
   load.branches = options.branches;
-  auto channels = MakeChannels(env->coordinator_address(), 1);
+  auto channels = MakeChannels(env->coordinator_address(), 1, env->channel_credentials());
   TCC_ASSIGN_OR_RETURN(auto workload,
                        MakeTransactionWorkload(load, channels, env->participant_targets()));
   DriveOptions drive;

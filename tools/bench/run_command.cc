@@ -26,7 +26,8 @@ std::string Shape(const LoadOptions& load) {
 // The ceiling: the same channels settings and concurrency, one echo RPC per
 // unit, against the in-process null participant.
 double MeasureCeiling(BenchEnv& env, const LoadOptions& load) {
-  auto channels = MakeChannels(env.participant(0).target(), load.channels);
+  auto channels =
+      MakeChannels(env.participant(0).target(), load.channels, env.channel_credentials());
   auto echo = MakeEchoWorkload(channels);
   DriveOptions drive;
   drive.concurrency = load.concurrency;
@@ -87,19 +88,27 @@ void PrintReport(const Workload& workload, const LoadOptions& load, const DriveR
 }  // namespace
 
 absl::Status RunLoad(const TccdOptions& tccd_options, const LoadOptions& load, bool keep) {
-  if (load.mode == Mode::kPointsPay) return RunPointsPay(tccd_options, load, keep);
+  if (load.mode == Mode::kPointsPay) {
+    if (tccd_options.tls) {
+      return absl::InvalidArgumentError(
+          "--tls is for --mode tcc and saga; the points-pay mode runs the example in plaintext");
+    }
+    return RunPointsPay(tccd_options, load, keep);
+  }
   PrintMachine();
   TCC_ASSIGN_OR_RETURN(auto env, BenchEnv::Start(tccd_options, load.participants, false, keep));
   double ceiling = load.skip_ceiling ? 0 : MeasureCeiling(*env, load);
 
-  auto channels = MakeChannels(env->coordinator_address(), load.channels);
+  auto channels =
+      MakeChannels(env->coordinator_address(), load.channels, env->channel_credentials());
   TCC_ASSIGN_OR_RETURN(auto workload,
                        MakeTransactionWorkload(load, channels, env->participant_targets()));
   std::printf(
       "run: %s; %s; %d channel(s), %d null participant(s) in the bench process; "
-      "tccd %s, sync=%s; %.1f s after %.1f s warm-up\n",
+      "tccd %s, sync=%s, %s; %.1f s after %.1f s warm-up\n",
       workload->Describe().c_str(), Shape(load).c_str(), load.channels, load.participants,
-      env->coordinator_address().c_str(), tccd_options.sync.c_str(), load.seconds,
+      env->coordinator_address().c_str(), tccd_options.sync.c_str(),
+      tccd_options.tls ? "mutual TLS on every hop" : "plaintext", load.seconds,
       load.warmup_seconds);
   std::fflush(stdout);
 

@@ -139,7 +139,8 @@ absl::Status RunSoak(const TccdOptions& tccd_options, const LoadOptions& load,
   TccdOptions options = tccd_options;
   options.extra_args.push_back(absl::StrCat("--retention_s=", soak.retention_seconds));
   TCC_ASSIGN_OR_RETURN(auto env, BenchEnv::Start(options, load.participants, false, keep));
-  auto channels = MakeChannels(env->coordinator_address(), load.channels);
+  auto channels =
+      MakeChannels(env->coordinator_address(), load.channels, env->channel_credentials());
   TCC_ASSIGN_OR_RETURN(auto workload,
                        MakeTransactionWorkload(load, channels, env->participant_targets()));
   auto admin = v1::Admin::NewStub(channels[0]);

@@ -54,7 +54,7 @@ int64_t RecoveredCount(const std::string& log_path) {
 absl::Status CreateUnfinished(BenchEnv& env, const UnfinishedOptions& options) {
   LoadOptions load;
   load.branches = 1;
-  auto channels = MakeChannels(env.coordinator_address(), 2);
+  auto channels = MakeChannels(env.coordinator_address(), 2, env.channel_credentials());
   TCC_ASSIGN_OR_RETURN(auto workload,
                        MakeTransactionWorkload(load, channels, env.participant_targets()));
   DriveOptions drive;

@@ -166,14 +166,15 @@ class SagaWorkload final : public Workload {
 
 }  // namespace
 
-std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const std::string& target, int count) {
+std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(
+    const std::string& target, int count, std::shared_ptr<grpc::ChannelCredentials> credentials) {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < count; ++i) {
     grpc::ChannelArguments args;
     // Distinct arguments keep gRPC from sharing one subchannel (and one
     // TCP connection) between the channels.
     args.SetInt("tcc_bench.channel_index", i);
-    channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+    channels.push_back(grpc::CreateCustomChannel(target, credentials, args));
   }
   return channels;
 }

@@ -45,7 +45,9 @@ class Workload {
 
 // `count` channels to `target`, each its own HTTP/2 connection, used round
 // robin.
-std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const std::string& target, int count);
+std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(
+    const std::string& target, int count,
+    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials());
 
 std::unique_ptr<Workload> MakeEchoWorkload(
     const std::vector<std::shared_ptr<grpc::Channel>>& channels);

@@ -15,10 +15,11 @@ constexpr char kUnreachablePayload[] = "tccctl/unreachable";
 class GrpcAdmin final : public AdminApi {
  public:
   GrpcAdmin(const std::string& address, absl::Duration timeout,
-            std::shared_ptr<grpc::ChannelCredentials> credentials)
+            std::shared_ptr<grpc::ChannelCredentials> credentials, std::string token)
       : channel_(grpc::CreateChannel(address, std::move(credentials))),
         stub_(v1::Admin::NewStub(channel_)),
-        timeout_(timeout) {}
+        timeout_(timeout),
+        token_(std::move(token)) {}
 
   absl::StatusOr<v1::ListTransactionsReply> List(
       const v1::ListTransactionsRequest& request) override {
@@ -46,6 +47,9 @@ class GrpcAdmin final : public AdminApi {
                              const Request& request, Reply reply) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+    // Metadata, not call credentials: gRPC drops those on a plaintext
+    // channel, and a loopback tccd may take tokens without TLS.
+    if (!token_.empty()) context.AddMetadata("authorization", "Bearer " + token_);
     grpc::Status status = (stub_.get()->*method)(&context, request, &reply);
     if (status.ok()) return reply;
     absl::Status error = FromGrpcStatus(status);
@@ -63,20 +67,22 @@ class GrpcAdmin final : public AdminApi {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Admin::Stub> stub_;
   absl::Duration timeout_;
+  std::string token_;
 };
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AdminApi>> MakeGrpcAdmin(const std::string& address,
                                                         absl::Duration timeout,
-                                                        const TlsOptions& tls) {
+                                                        const TlsOptions& tls,
+                                                        const std::string& token) {
   // gRPC's own log lines would break tccctl's one-line errors; a failed call
   // still says what went wrong through its status.
   gpr_set_log_function([](gpr_log_func_args*) {});
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
       MakeChannelCredentials(tls);
   if (!credentials.ok()) return credentials.status();
-  return std::make_unique<GrpcAdmin>(address, timeout, *std::move(credentials));
+  return std::make_unique<GrpcAdmin>(address, timeout, *std::move(credentials), token);
 }
 
 absl::Status MarkUnreachable(absl::Status status) {

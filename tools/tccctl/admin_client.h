@@ -30,10 +30,12 @@ class AdminApi {
 
 // A client of the Admin service at `address` (host:port or any gRPC target),
 // over TLS when `tls` is enabled; every call gets `timeout` as its
-// deadline. INVALID_ARGUMENT for unusable TLS files.
+// deadline, and `authorization: Bearer <token>` unless `token` is empty.
+// INVALID_ARGUMENT for unusable TLS files.
 absl::StatusOr<std::unique_ptr<AdminApi>> MakeGrpcAdmin(const std::string& address,
                                                         absl::Duration timeout,
-                                                        const TlsOptions& tls);
+                                                        const TlsOptions& tls,
+                                                        const std::string& token);
 
 // Marks `status` as a failure to reach the coordinator at all (no
 // connection), as opposed to an error the coordinator returned.

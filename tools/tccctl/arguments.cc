@@ -1,5 +1,8 @@
 #include "tools/tccctl/arguments.h"
 
+#include <fstream>
+#include <sstream>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -64,6 +67,23 @@ absl::StatusOr<TlsOptions> BuildTls(const Arguments& args) {
                            "--tls-ca ($TCC_TLS_CA)"}};
   TCC_RETURN_IF_ERROR(ValidateTlsFiles(tls));
   return tls;
+}
+
+absl::StatusOr<std::string> BuildToken(const Arguments& args) {
+  if (!args.token.empty() && !args.token_file.empty()) {
+    return Usage(
+        "both --token ($TCC_TOKEN) and --token-file ($TCC_TOKEN_FILE) are set: give one of them");
+  }
+  if (args.token_file.empty()) return args.token;
+  std::ifstream in(args.token_file);
+  std::stringstream text;
+  if (in.is_open()) text << in.rdbuf();
+  std::string token(absl::StripAsciiWhitespace(text.str()));
+  if (token.empty()) {
+    return Usage(absl::StrCat("--token-file ($TCC_TOKEN_FILE): cannot read a token from \"",
+                              args.token_file, "\""));
+  }
+  return token;
 }
 
 absl::StatusOr<absl::Duration> ParseTimeout(const std::string& seconds) {

@@ -25,6 +25,10 @@ struct Arguments {
   std::string tls_ca;
   std::string tls_cert;
   std::string tls_key;
+  // Bearer token, or a file holding one (default: $TCC_TOKEN,
+  // $TCC_TOKEN_FILE); neither: no token.
+  std::string token;
+  std::string token_file;
   bool json = false;
   std::string timeout = "5";
   // list (target also for retry --target).
@@ -62,6 +66,10 @@ absl::Status CheckAddress(const std::string& address);
 // error naming the option and its variable otherwise). Not enabled: none
 // given, plaintext.
 absl::StatusOr<TlsOptions> BuildTls(const Arguments& args);
+
+// The bearer token of --token or --token-file (at most one of them; the
+// file's surrounding whitespace dropped); empty when neither is given.
+absl::StatusOr<std::string> BuildToken(const Arguments& args);
 
 // --timeout: a positive number of seconds, at most a day.
 absl::StatusOr<absl::Duration> ParseTimeout(const std::string& seconds);

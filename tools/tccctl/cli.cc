@@ -48,6 +48,15 @@ void AddGlobalOptions(CLI::App& app, Arguments& args, const Environment& env) {
   app.add_option("--tls-key", args.tls_key,
                  "Mutual TLS: the key of --tls-cert (PEM). Default: $TCC_TLS_KEY")
       ->type_name("FILE");
+  args.token = env.token;
+  args.token_file = env.token_file;
+  app.add_option("--token", args.token,
+                 "Bearer token for a tccd with --auth_file (seen by other local users in the "
+                 "process list: prefer $TCC_TOKEN or --token-file). Default: $TCC_TOKEN")
+      ->type_name("TOKEN");
+  app.add_option("--token-file", args.token_file,
+                 "File holding the bearer token. Default: $TCC_TOKEN_FILE")
+      ->type_name("FILE");
   app.add_flag("--json", args.json,
                "Print one JSON document instead of tables (fields: tools/tccctl/README.md)");
   app.add_option("--timeout", args.timeout, "Deadline of each call to tccd, in seconds (default 5)")
@@ -89,7 +98,9 @@ CLI::App* AddShow(CLI::App& app, Arguments& args) {
 
 void AddOperator(CLI::App& sub, Arguments& args) {
   sub.add_option("--operator", args.operator_name,
-                 "Your name, recorded in the timeline (default: $USER)")
+                 "Your name, recorded in the timeline (default: $USER) when tccd checks no "
+                 "credentials; with tccd --auth_file the timeline names your token or "
+                 "certificate's caller instead")
       ->type_name("NAME");
 }
 
@@ -174,7 +185,7 @@ std::string MissingCommandMessage(int argc, const char* const argv[]) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--addr" || arg == "--timeout" || arg == "--tls-ca" || arg == "--tls-cert" ||
-        arg == "--tls-key") {
+        arg == "--tls-key" || arg == "--token" || arg == "--token-file") {
       ++i;  // Skip the option's value.
     } else if (!arg.empty() && arg[0] != '-') {
       return absl::StrCat("unknown command \"", arg, "\" (commands: ", kCommands, ")");
@@ -244,6 +255,8 @@ Environment ProcessEnvironment() {
   env.tls_ca = GetEnv("TCC_TLS_CA");
   env.tls_cert = GetEnv("TCC_TLS_CERT");
   env.tls_key = GetEnv("TCC_TLS_KEY");
+  env.token = GetEnv("TCC_TOKEN");
+  env.token_file = GetEnv("TCC_TOKEN_FILE");
   env.user = GetEnv("USER");
   bool tty = isatty(STDOUT_FILENO) == 1;
   env.color = tty && std::getenv("NO_COLOR") == nullptr;
@@ -282,10 +295,12 @@ int RunCli(int argc, const char* const argv[], const Environment& env) {
   absl::Status address = CheckAddress(args.addr);
   absl::StatusOr<Command> command = BuildCommand(subs, args, env);
   absl::StatusOr<TlsOptions> tls = BuildTls(args);
-  for (const absl::Status& status : {timeout.status(), address, tls.status(), command.status()}) {
+  absl::StatusOr<std::string> token = BuildToken(args);
+  for (const absl::Status& status :
+       {timeout.status(), address, tls.status(), token.status(), command.status()}) {
     if (!status.ok()) return UsageError(std::string(status.message()), app, env);
   }
-  absl::StatusOr<std::unique_ptr<AdminApi>> admin = env.connect(args.addr, *timeout, *tls);
+  absl::StatusOr<std::unique_ptr<AdminApi>> admin = env.connect(args.addr, *timeout, *tls, *token);
   if (!admin.ok()) return UsageError(std::string(admin.status().message()), app, env);
   absl::Status status = (*command)(**admin, MakeOutput(args, env));
   if (status.ok()) return kExitOk;

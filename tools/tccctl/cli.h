@@ -32,6 +32,9 @@ struct Environment {
   std::string tls_ca;
   std::string tls_cert;
   std::string tls_key;
+  // $TCC_TOKEN and $TCC_TOKEN_FILE.
+  std::string token;
+  std::string token_file;
   std::string user;
   // stdout is a terminal and $NO_COLOR is unset.
   bool color = false;
@@ -41,7 +44,8 @@ struct Environment {
   absl::TimeZone zone;
   // Opens the Admin client once the arguments are valid.
   std::function<absl::StatusOr<std::unique_ptr<AdminApi>>(
-      const std::string& address, absl::Duration timeout, const TlsOptions& tls)>
+      const std::string& address, absl::Duration timeout, const TlsOptions& tls,
+      const std::string& token)>
       connect;
 };
 

@@ -21,7 +21,8 @@ Global options go before or after the command: tccctl --addr 10.0.0.5:7420 list 
 Exit codes: 0 ok; 1 the call failed (coordinator unreachable, unknown gid, action refused);
 2 usage error (nothing was sent). Errors are one line on stderr.
 Environment: TCC_ADDR (default --addr), TCC_TLS_CA, TCC_TLS_CERT, TCC_TLS_KEY (default
---tls-ca, --tls-cert, --tls-key), USER (default --operator), NO_COLOR (no colour).
+--tls-ca, --tls-cert, --tls-key), TCC_TOKEN, TCC_TOKEN_FILE (default --token, --token-file),
+USER (default --operator), NO_COLOR (no colour).
 Run 'tccctl COMMAND --help' for the options of a command.)";
 
 inline constexpr char kListDescription[] =

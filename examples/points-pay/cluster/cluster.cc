@@ -9,6 +9,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/process/port_file.h"
+#include "common/tls/throwaway_pki.h"
+#include "examples/points-pay/common/service_util.h"
 #include "examples/points-pay/common/sqlite_file.h"
 #include "tcc/common/status_macros.h"
 
@@ -81,15 +83,40 @@ std::string Cluster::order_address() const { return Loopback(processes_[3]->port
 std::vector<std::string> Cluster::Argv(const Process& p) const {
   std::string port_file = Path(absl::StrCat("run/", p.name, ".port"));
   if (p.kind == Kind::kTccd) {
-    return {options_.binaries.tccd, absl::StrCat("--listen=", Loopback(p.port)),
-            absl::StrCat("--port_file=", port_file), absl::StrCat("--data=", Path("tccd.db")),
-            absl::StrCat("--sync=", options_.sync),
-            // Quick retries: a restarted participant is back within a second.
-            "--retry_initial_ms=50", "--retry_max_ms=1000",
-            absl::StrCat("--default_timeout_ms=", options_.gt_timeout_ms),
-            absl::StrCat("--log_level=", options_.log_level)};
+    std::vector<std::string> argv = {
+        options_.binaries.tccd, absl::StrCat("--listen=", Loopback(p.port)),
+        absl::StrCat("--port_file=", port_file), absl::StrCat("--data=", Path("tccd.db")),
+        absl::StrCat("--sync=", options_.sync),
+        // Quick retries: a restarted participant is back within a second.
+        "--retry_initial_ms=50", "--retry_max_ms=1000",
+        absl::StrCat("--default_timeout_ms=", options_.gt_timeout_ms),
+        absl::StrCat("--log_level=", options_.log_level)};
+    if (options_.tls) {
+      std::string pki = PkiDir();
+      argv.insert(argv.end(), {absl::StrCat("--tls_cert=", pki, "/tccd.pem"),
+                               absl::StrCat("--tls_key=", pki, "/tccd.key"),
+                               absl::StrCat("--tls_client_ca=", pki, "/ca.pem"),
+                               absl::StrCat("--participant_ca=", pki, "/ca.pem"),
+                               absl::StrCat("--participant_cert=", pki, "/tccd.pem"),
+                               absl::StrCat("--participant_key=", pki, "/tccd.key"),
+                               "--participant_tls_required"});
+    }
+    return argv;
   }
   return ServiceArgv(p);
+}
+
+std::string Cluster::PkiDir() const { return Path("pki"); }
+
+absl::Status Cluster::MakePki() const {
+  std::filesystem::create_directories(PkiDir());
+  TCC_ASSIGN_OR_RETURN(tcc::ThrowawayCa ca, tcc::ThrowawayCa::Create(PkiDir(), "ca"));
+  for (const auto& p : processes_) TCC_RETURN_IF_ERROR(ca.Issue(p->name).status());
+  return ca.Issue("launcher").status();
+}
+
+tcc::TlsOptions Cluster::client_tls() const {
+  return ClientTls(options_.tls ? PkiDir() : "", "launcher");
 }
 
 std::vector<std::string> Cluster::ServiceArgv(const Process& p) const {
@@ -109,6 +136,7 @@ std::vector<std::string> Cluster::ServiceArgv(const Process& p) const {
       absl::StrCat("--db=", Path(db)),
       absl::StrCat("--sync=", options_.sync),
       absl::StrCat("--log_level=", options_.log_level)};
+  if (options_.tls) argv.push_back(absl::StrCat("--tls_dir=", PkiDir()));
   if (p.kind == Kind::kOrder) {
     argv.push_back(absl::StrCat("--status_listen=", Loopback(p.status_port)));
     argv.push_back(absl::StrCat("--status_port_file=", Path("run/order_status.port")));
@@ -165,6 +193,7 @@ absl::Status Cluster::StartProcess(Process& p) {
 }
 
 absl::Status Cluster::Start() {
+  if (options_.tls) TCC_RETURN_IF_ERROR(MakePki());
   for (auto& p : processes_) TCC_RETURN_IF_ERROR(StartProcess(*p));
   return absl::OkStatus();
 }

@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "examples/points-pay/cluster/binaries.h"
 #include "examples/points-pay/cluster/fault_profile.h"
+#include "tcc/common/tls.h"
 
 namespace pointspay {
 
@@ -39,6 +40,11 @@ struct ClusterOptions {
   int gt_timeout_ms = 5000;
   std::string sync = "full";  // SQLite synchronous of every process
   std::string log_level = "info";
+  // Mutual TLS on every hop: Start makes a throwaway CA and a certificate
+  // per process in DIR/pki (openssl), gives tccd its --tls_* and
+  // --participant_* flags and each service --tls_dir; the launcher's own
+  // calls use client_tls().
+  bool tls = false;
 };
 
 class Cluster {
@@ -68,6 +74,9 @@ class Cluster {
   absl::StatusOr<int64_t> UnfinishedTransactions() const;
 
   std::string order_address() const;
+  // What a client of the order service (the launcher) presents and trusts:
+  // with `tls`, the "launcher" certificate of DIR/pki; else plaintext.
+  tcc::TlsOptions client_tls() const;
   // The pid of the process named `name` (as in KillAndRestart), or -1 when
   // it is not running or there is no such process: lets a benchmark sample
   // each process's CPU time and memory.
@@ -87,6 +96,9 @@ class Cluster {
   absl::Status Restart(Process& p);
   std::vector<std::string> Argv(const Process& p) const;
   std::vector<std::string> ServiceArgv(const Process& p) const;
+  // With `tls`: the CA and a certificate for each process and the launcher.
+  absl::Status MakePki() const;
+  std::string PkiDir() const;
   std::string Path(const std::string& name) const;
 
   const ClusterOptions options_;

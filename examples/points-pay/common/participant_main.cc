@@ -20,6 +20,7 @@ struct Flags {
   int workers = 8;
   std::string sync = "full";
   std::string log_level = "info";
+  std::string tls_dir;
   FaultConfig faults;
 };
 
@@ -33,7 +34,9 @@ absl::Status Serve(const ParticipantSpec& spec, const Flags& flags) {
   FaultInjector faults(spec.name, flags.faults);
   if (flags.faults.any()) spdlog::warn("fault injection is ON");
   tcc::sdk::ParticipantServer server(std::make_shared<FaultDatabase>(db, faults),
-                                     {.worker_threads = flags.workers, .max_queued_calls = 1024});
+                                     {.worker_threads = flags.workers,
+                                      .max_queued_calls = 1024,
+                                      .tls = ServerTls(flags.tls_dir, spec.name)});
   TCC_RETURN_IF_ERROR(spec.add_actions(server, faults));
   TCC_RETURN_IF_ERROR(server.Start(flags.listen));
   TCC_RETURN_IF_ERROR(WritePortFile(flags.port_file, server.port()));
@@ -58,6 +61,8 @@ int RunParticipantMain(const ParticipantSpec& spec, int argc, char** argv) {
   app.add_option("--sync", flags.sync, "SQLite synchronous: full (durable) or normal")
       ->check(CLI::IsMember({"full", "normal"}));
   app.add_option("--log_level", flags.log_level, "trace, debug, info, warn, error, off");
+  app.add_option("--tls_dir", flags.tls_dir,
+                 "mutual TLS: DIR/ca.pem and DIR/<service>.pem|.key (the launcher's --tls)");
   AddFaultFlags(app, &flags.faults);
   CLI11_PARSE(app, argc, argv);
   SetUpLogging(spec.name, flags.log_level);

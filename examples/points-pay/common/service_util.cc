@@ -69,11 +69,26 @@ void SetUpLogging(const std::string& service, const std::string& level) {
   spdlog::set_default_logger(logger);
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
+                                           std::shared_ptr<grpc::ChannelCredentials> credentials) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(target, std::move(credentials), args);
+}
+
+tcc::TlsOptions ServerTls(const std::string& dir, const std::string& name) {
+  if (dir.empty()) return {};
+  return {.cert_file = dir + "/" + name + ".pem",
+          .key_file = dir + "/" + name + ".key",
+          .ca_file = dir + "/ca.pem",
+          .require_client_cert = true};
+}
+
+tcc::TlsOptions ClientTls(const std::string& dir, const std::string& name) {
+  tcc::TlsOptions tls = ServerTls(dir, name);
+  tls.require_client_cert = false;
+  return tls;
 }
 
 }  // namespace pointspay

@@ -9,11 +9,13 @@
 #pragma once
 
 #include <grpcpp/channel.h>
+#include <grpcpp/security/credentials.h>
 
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
+#include "tcc/common/tls.h"
 
 namespace pointspay {
 
@@ -34,7 +36,17 @@ absl::Status WritePortFile(const std::string& path, int port);
 // Logs to stderr with the service's name; `level` as spdlog ("info", ...).
 void SetUpLogging(const std::string& service, const std::string& level);
 
-// An insecure channel with a short reconnect backoff (100 ms .. 1 s).
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target);
+// A channel with a short reconnect backoff (100 ms .. 1 s); plaintext by
+// default.
+std::shared_ptr<grpc::Channel> MakeChannel(
+    const std::string& target,
+    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials());
+
+// --tls_dir: the launcher's throwaway PKI (cluster.h), DIR/ca.pem and
+// DIR/<name>.pem|.key. As a server, mutual TLS: every caller's certificate
+// must chain to ca.pem; as a client, tccd's too. Empty `dir`: plaintext
+// (TlsOptions not enabled).
+tcc::TlsOptions ServerTls(const std::string& dir, const std::string& name);
+tcc::TlsOptions ClientTls(const std::string& dir, const std::string& name);
 
 }  // namespace pointspay

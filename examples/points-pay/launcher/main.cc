@@ -42,6 +42,7 @@ struct Flags {
   std::string data_dir;
   std::string tccd;
   bool faults = false;
+  bool tls = false;
   std::vector<std::string> fault_overrides;
   bool keep = false;
   int gt_timeout_ms = 5000;
@@ -69,6 +70,9 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "empty directory for the run (default: a fresh temp dir)");
   app.add_option("--tccd", f.tccd, "tccd binary (default: the one built with this launcher)");
   app.add_flag("--faults", f.faults, "turn on every fault switch with modest probabilities");
+  app.add_flag("--tls", f.tls,
+               "mutual TLS on every hop, with a throwaway CA and certificates made for the run "
+               "(openssl) in DATA_DIR/pki");
   app.add_option("--fault", f.fault_overrides,
                  "set one switch: [points.|paylog.|order.]<switch>=<value>, repeatable");
   app.add_flag("--keep", f.keep, "keep the data directory (always kept when a check fails)");
@@ -173,13 +177,18 @@ absl::StatusOr<int> Run(const Flags& f) {
                          .fault_seed = f.seed,
                          .gt_timeout_ms = f.gt_timeout_ms,
                          .sync = f.sync,
-                         .log_level = f.log_level};
+                         .log_level = f.log_level,
+                         .tls = f.tls};
   if (!f.tccd.empty()) options.binaries.tccd = f.tccd;
   TCC_ASSIGN_OR_RETURN(options.faults, Faults(f));
   Cluster cluster(options);
   TCC_RETURN_IF_ERROR(cluster.Start());
   std::cout << "tccd and 3 services up (logs in " << cluster.log_dir() << "); order service at "
             << cluster.order_address() << std::endl;
+  if (f.tls) {
+    std::cout << "mutual TLS on every hop (throwaway CA and certificates in " << dir << "/pki)"
+              << std::endl;
+  }
 
   std::unique_ptr<ChaosMonkey> chaos;
   if (f.chaos) {
@@ -193,7 +202,9 @@ absl::StatusOr<int> Run(const Flags& f) {
     chaos = std::make_unique<ChaosMonkey>(std::move(schedule));
   }
 
-  auto client = std::make_unique<OrderClient>(cluster.order_address());
+  TCC_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
+                       tcc::MakeChannelCredentials(cluster.client_tls()));
+  auto client = std::make_unique<OrderClient>(cluster.order_address(), credentials);
   LoadGenerator load(*client, seeded.orders,
                      {.payments = f.payments,
                       .concurrency = f.concurrency,

@@ -28,8 +28,10 @@ absl::Duration Jitter(absl::Duration d) {
 
 }  // namespace
 
-OrderClient::OrderClient(const std::string& address, absl::Duration retry_budget)
-    : stub_(pointspay::v1::OrderService::NewStub(MakeChannel(address))),
+OrderClient::OrderClient(const std::string& address,
+                         std::shared_ptr<grpc::ChannelCredentials> credentials,
+                         absl::Duration retry_budget)
+    : stub_(pointspay::v1::OrderService::NewStub(MakeChannel(address, std::move(credentials)))),
       retry_budget_(retry_budget) {}
 
 template <typename Request>

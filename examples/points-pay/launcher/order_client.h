@@ -11,6 +11,7 @@
 #pragma once
 
 #include <grpcpp/channel.h>
+#include <grpcpp/security/credentials.h>
 
 #include <memory>
 #include <string>
@@ -29,7 +30,10 @@ struct CallResult {
 
 class OrderClient {
  public:
-  explicit OrderClient(const std::string& address, absl::Duration retry_budget = absl::Seconds(60));
+  explicit OrderClient(
+      const std::string& address,
+      std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials(),
+      absl::Duration retry_budget = absl::Seconds(60));
 
   CallResult Pay(const std::string& order_no, const std::string& request_id);
   CallResult Refund(const std::string& order_no, const std::string& request_id);

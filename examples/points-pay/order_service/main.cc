@@ -50,8 +50,11 @@ struct Flags {
   int workers = 64;
   std::string sync = "full";
   std::string log_level = "info";
+  std::string tls_dir;
   FaultConfig faults;
 };
+
+constexpr char kName[] = "order_service";
 
 // The faults at the initiator's "confirm" step: after the local commit,
 // before Commit reaches the coordinator (the back-query then decides).
@@ -86,18 +89,23 @@ absl::Status Serve(const Flags& flags) {
                        tcc::sdk::OpenSqliteDatabase(flags.db, options));
   TCC_RETURN_IF_ERROR(CreateOrdersSchema(*db));
 
-  tcc::sdk::StatusEndpoint status(db, {.worker_threads = 4, .max_queued_calls = 1024});
+  const tcc::TlsOptions server_tls = ServerTls(flags.tls_dir, kName);
+  TCC_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
+                       tcc::MakeChannelCredentials(ClientTls(flags.tls_dir, kName)));
+  tcc::sdk::StatusEndpoint status(
+      db, {.worker_threads = 4, .max_queued_calls = 1024, .tls = server_tls});
   TCC_RETURN_IF_ERROR(status.Start(flags.status_listen));
   TCC_RETURN_IF_ERROR(WritePortFile(flags.status_port_file, status.port()));
 
   FaultInjector faults("order_service", flags.faults);
   if (flags.faults.any()) spdlog::warn("fault injection is ON");
-  tcc::sdk::ParticipantServer participant(std::make_shared<FaultDatabase>(db, faults),
-                                          {.worker_threads = 4, .max_queued_calls = 1024});
+  tcc::sdk::ParticipantServer participant(
+      std::make_shared<FaultDatabase>(db, faults),
+      {.worker_threads = 4, .max_queued_calls = 1024, .tls = server_tls});
   TCC_RETURN_IF_ERROR(StartParticipant(flags, participant, faults));
   tcc::sdk::HookRegistry hooks;
   SetCommitFaults(hooks, faults);
-  tcc::sdk::InitiatorClient client(MakeChannel(flags.coordinator),
+  tcc::sdk::InitiatorClient client(MakeChannel(flags.coordinator, credentials),
                                    {.call_timeout = absl::Seconds(5), .hooks = &hooks});
   OrderStore store(db);
   TransactionFlow flow(store, client, faults,
@@ -110,7 +118,7 @@ absl::Status Serve(const Flags& flags) {
                       .points_target = flags.points,
                       .paylog_target = flags.paylog});
   OrderServer server(store, flow, refunds, flags.workers, 4096);
-  TCC_RETURN_IF_ERROR(server.Start(flags.listen));
+  TCC_RETURN_IF_ERROR(server.Start(flags.listen, server_tls));
   TCC_RETURN_IF_ERROR(WritePortFile(flags.port_file, server.port()));
   spdlog::info("order_service on port {} (status endpoint {}, refund step {}), db {}",
                server.port(), status.port(), participant.port(), flags.db);
@@ -155,6 +163,9 @@ int main(int argc, char** argv) {
   app.add_option("--sync", flags.sync, "SQLite synchronous: full or normal")
       ->check(CLI::IsMember({"full", "normal"}));
   app.add_option("--log_level", flags.log_level, "trace, debug, info, warn, error, off");
+  app.add_option("--tls_dir", flags.tls_dir,
+                 "mutual TLS on every port and to tccd: DIR/ca.pem and DIR/order_service.pem|.key "
+                 "(the launcher's --tls)");
   pointspay::AddFaultFlags(app, &flags.faults);
   CLI11_PARSE(app, argc, argv);
   pointspay::SetUpLogging("order_service", flags.log_level);

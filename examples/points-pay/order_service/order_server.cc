@@ -24,9 +24,12 @@ OrderServer::OrderServer(OrderStore& store, TransactionFlow& flow, RefundSaga& r
 
 OrderServer::~OrderServer() { Shutdown(); }
 
-absl::Status OrderServer::Start(const std::string& address) {
+absl::Status OrderServer::Start(const std::string& address, const tcc::TlsOptions& tls) {
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      tcc::MakeServerCredentials(tls);
+  if (!credentials.ok()) return credentials.status();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(address, *credentials, &port_);
   builder.RegisterService(this);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {

@@ -20,6 +20,7 @@
 #include "examples/points-pay/order_service/refund_saga.h"
 #include "examples/points-pay/order_service/transaction_flow.h"
 #include "pointspay/v1/order_service.grpc.pb.h"
+#include "tcc/common/tls.h"
 #include "tcc/sdk/worker_pool.h"
 
 namespace pointspay {
@@ -31,7 +32,8 @@ class OrderServer final : public pointspay::v1::OrderService::CallbackService {
               int max_queued);
   ~OrderServer() override;
 
-  absl::Status Start(const std::string& address);
+  // Over TLS when `tls` is enabled (tcc/common/tls.h).
+  absl::Status Start(const std::string& address, const tcc::TlsOptions& tls = {});
   int port() const { return port_; }
   // Stops accepting calls, finishes those in progress, stops the workers.
   void Shutdown();

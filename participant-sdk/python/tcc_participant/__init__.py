@@ -29,12 +29,14 @@ from .initiator_client import (InitiatorClient, LocalCommitResult, SagaOutcome,
 from .participant_server import ParticipantServer
 from .pruning import DEFAULT_RETENTION_S, PruningOptions
 from .status_endpoint import StatusEndpoint
+from .tls import TlsFiles
 
 __all__ = [
     "BarrierAnswer", "CANCELLED_BEFORE_TRY_REASON", "DEFAULT_RETENTION_S", "Database",
     "FencedError", "InitiatorClient", "LocalCommit", "LocalCommitResult", "LocalDecision",
     "LocalTx", "ParticipantServer", "PruningOptions", "SagaOutcome", "StatusEndpoint",
-    "TccError", "TransactionGuard", "TransactionOutcome", "TryOutcome", "all_tries_succeeded", "branch",
+    "TccError", "TlsFiles", "TransactionGuard", "TransactionOutcome", "TryOutcome",
+    "all_tries_succeeded", "branch",
     "commit_locally", "coordinator_pb2", "create_barrier_table", "create_decision_table",
     "fence_or_read_decision", "initiator_pb2", "new_gid", "open_sqlite_database",
     "participant_pb2", "prune_barrier", "prune_decisions", "refused", "reserved",

@@ -13,10 +13,12 @@ from typing import Callable, Optional
 import grpc
 
 from .errors import TccError, failed_precondition, invalid_argument
+from .tls import TlsFiles, server_credentials
 
 
 class ServerHost:
-    def __init__(self, name: str, worker_threads: int, max_queued_calls: int):
+    def __init__(self, name: str, worker_threads: int, max_queued_calls: int,
+                 tls: Optional[TlsFiles] = None):
         if worker_threads < 1:
             raise invalid_argument(f"{name}: worker_threads must be at least 1")
         if max_queued_calls < 0:
@@ -24,6 +26,8 @@ class ServerHost:
         self._name = name
         self._workers = worker_threads
         self._max_calls = worker_threads + max_queued_calls
+        # Checked (files read) now, so a bad file fails the constructor.
+        self._credentials = server_credentials(tls) if tls else None
         self._server: Optional[grpc.Server] = None
         self._port = 0
 
@@ -45,7 +49,10 @@ class ServerHost:
             maximum_concurrent_rpcs=self._max_calls)
         register(server)
         try:
-            port = server.add_insecure_port(address)
+            if self._credentials is not None:
+                port = server.add_secure_port(address, self._credentials)
+            else:
+                port = server.add_insecure_port(address)
         except RuntimeError as error:  # newer grpcio raises, older returns 0
             port, cause = 0, error
         else:

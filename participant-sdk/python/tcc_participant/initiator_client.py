@@ -31,6 +31,7 @@ from ._proto import coordinator_pb2, coordinator_pb2_grpc
 from .db import Database, LocalTx
 from .errors import TccError, failed_precondition, invalid_argument
 from .ids import new_gid, validate_gid
+from .tls import TlsFiles, channel_credentials
 
 _log = logging.getLogger("tcc_participant")
 _TRANSIENT = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
@@ -190,10 +191,18 @@ class InitiatorClient:
 
     def __init__(self, target: str, call_timeout_s: float = 10.0, max_attempts: int = 4,
                  initial_backoff_s: float = 0.05, max_backoff_s: float = 2.0,
-                 channel: Optional[grpc.Channel] = None):
+                 channel: Optional[grpc.Channel] = None, tls: Optional[TlsFiles] = None,
+                 token: str = ""):
+        """`tls`: TLS (and, with cert_file, mutual TLS) to the coordinator;
+        `token`: a bearer token for a coordinator that checks callers (tccd
+        --auth_file), sent as `authorization: Bearer <token>` on every call."""
         if max_attempts < 1:
             raise invalid_argument("max_attempts must be at least 1")
-        self._channel = channel or grpc.insecure_channel(target)
+        if channel is None:
+            channel = (grpc.secure_channel(target, channel_credentials(tls)) if tls
+                       else grpc.insecure_channel(target))
+        self._channel = channel
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else None
         self._stub = coordinator_pb2_grpc.CoordinatorStub(self._channel)
         self._call_timeout_s = call_timeout_s
         self._max_attempts = max_attempts
@@ -403,7 +412,8 @@ class InitiatorClient:
         attempt = 1
         while True:
             try:
-                return rpc(request, timeout=self._call_timeout_s + extra_wait_s)
+                return rpc(request, timeout=self._call_timeout_s + extra_wait_s,
+                           metadata=self._metadata)
             except grpc.RpcError as error:
                 code = error.code()
                 if not retryable or code not in _TRANSIENT or attempt >= self._max_attempts:

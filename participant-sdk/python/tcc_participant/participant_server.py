@@ -9,7 +9,7 @@ transaction of your SQLite database together with the handler's writes.
     server = tcc_participant.ParticipantServer(db)
     server.add_action("points.freeze", on_try=freeze, on_confirm=deduct,
                       on_cancel=unfreeze)
-    port = server.start("0.0.0.0:50061")
+    port = server.start("127.0.0.1:50061")
 
 Answers on the wire, as the C++ SDK's: handler success -> OUTCOME_SUCCESS; a
 Try refusal -> OUTCOME_REFUSED with its reason; a handler that raises
@@ -41,6 +41,7 @@ from .db import Database
 from .errors import TccError, failed_precondition, invalid_argument, to_tcc_error
 from .ids import validate_branch_id, validate_gid
 from .pruning import Pruner, PruningOptions
+from .tls import TlsFiles
 
 _log = logging.getLogger("tcc_participant")
 
@@ -104,7 +105,7 @@ class ParticipantServer:
     """Serves tcc.v1.Participant for the registered actions; see the module doc."""
 
     def __init__(self, db: Database, worker_threads: int = 4, max_queued_calls: int = 256,
-                 pruning: Optional[PruningOptions] = None):
+                 pruning: Optional[PruningOptions] = None, tls: Optional[TlsFiles] = None):
         if db is None:
             raise invalid_argument("ParticipantServer needs a database (open_sqlite_database)")
         self._db = db
@@ -113,7 +114,7 @@ class ParticipantServer:
         self._pruner = Pruner("barrier rows", self._pruning,
                               lambda cutoff_ms, limit: barrier.prune_barrier_batch(
                                   db, cutoff_ms, limit))
-        self._host = ServerHost("participant server", worker_threads, max_queued_calls)
+        self._host = ServerHost("participant server", worker_threads, max_queued_calls, tls)
 
     def add_action(self, name: str, on_try: barrier.TryHandler,
                    on_confirm: barrier.PhaseHandler, on_cancel: barrier.PhaseHandler) -> None:

@@ -27,6 +27,7 @@ from ._server_host import ServerHost
 from .db import Database
 from .errors import invalid_argument, to_tcc_error
 from .pruning import Pruner, PruningOptions
+from .tls import TlsFiles
 
 _log = logging.getLogger("tcc_participant")
 
@@ -53,7 +54,7 @@ class StatusEndpoint:
     """Serves QueryStatus from `db`'s decision table; see the module doc."""
 
     def __init__(self, db: Database, worker_threads: int = 2, max_queued_calls: int = 256,
-                 pruning: Optional[PruningOptions] = None):
+                 pruning: Optional[PruningOptions] = None, tls: Optional[TlsFiles] = None):
         if db is None:
             raise invalid_argument("StatusEndpoint needs a database (open_sqlite_database)")
         self._db = db
@@ -61,7 +62,7 @@ class StatusEndpoint:
         self._pruner = Pruner("decision rows", self._pruning,
                               lambda cutoff_ms, limit: decision.prune_decision_batch(
                                   db, cutoff_ms, limit))
-        self._host = ServerHost("status endpoint", worker_threads, max_queued_calls)
+        self._host = ServerHost("status endpoint", worker_threads, max_queued_calls, tls)
 
     def start(self, address: str) -> int:
         """Creates the decision table, binds `address` (port 0 picks one),

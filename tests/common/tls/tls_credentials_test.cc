@@ -7,13 +7,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <filesystem>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "tcc/common/tls.h"
 #include "tcc/v1/initiator.grpc.pb.h"
+#include "tests/test_util/call_load.h"
 #include "tests/test_util/status_matchers.h"
 #include "tests/test_util/temp_dir.h"
 #include "tests/test_util/test_certs.h"
@@ -26,6 +25,7 @@ using ::tcc::testing::CertFiles;
 using ::tcc::testing::StatusIs;
 using ::tcc::testing::TempDir;
 using ::tcc::testing::TestCa;
+using ::tcc::testing::TestPki;
 using ::tcc::testing::WaitFor;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
@@ -75,12 +75,11 @@ std::shared_ptr<grpc::Channel> Connect(int port, const TlsOptions& tls) {
 class TlsCredentialsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<TestCa> ca = TestCa::Create(dir_.path().string(), "ca");
-    absl::StatusOr<TestCa> other = TestCa::Create(dir_.path().string(), "other-ca");
-    ASSERT_OK(ca);
-    ASSERT_OK(other);
-    ca_.emplace(*ca);
-    other_ca_.emplace(*other);
+    absl::StatusOr<TestPki> pki = TestPki::Create(dir_.path().string());
+    ASSERT_OK(pki);
+    pki_.emplace(*std::move(pki));
+    ca_ = &pki_->ca();
+    other_ca_ = &pki_->other_ca();
     absl::StatusOr<CertFiles> server = ca_->Issue("server");
     absl::StatusOr<CertFiles> client = ca_->Issue("client");
     absl::StatusOr<CertFiles> intruder = other_ca_->Issue("intruder");
@@ -125,8 +124,9 @@ class TlsCredentialsTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::optional<TestCa> ca_;
-  std::optional<TestCa> other_ca_;
+  std::optional<TestPki> pki_;
+  const TestCa* ca_ = nullptr;
+  const TestCa* other_ca_ = nullptr;
   CertFiles server_, client_, intruder_;
   CommittedEverything service_;
   std::unique_ptr<grpc::Server> server_process_;
@@ -214,50 +214,15 @@ TEST_F(TlsCredentialsTest, ExpiredCertificatesAreRefusedBothWays) {
   EXPECT_TRUE(right.status.ok()) << right.status.error_message();
 }
 
-// Calls on one long-lived channel and on a new channel each time, until
-// stopped; counts them and their failures.
-class Load {
- public:
-  Load(int port, TlsOptions tls) : port_(port), tls_(std::move(tls)) {
-    thread_ = std::thread([this] { Run(); });
-  }
-  ~Load() { Stop(); }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  int calls() const { return calls_; }
-  int failures() const { return failures_; }
-  std::string last_error() const {
-    absl::MutexLock lock(&mu_);
-    return last_error_;
-  }
-
- private:
-  void Run() {
-    std::shared_ptr<grpc::Channel> kept = Connect(port_, tls_);
-    while (!stop_) {
-      Count(CallOn(kept));
-      Count(CallOn(Connect(port_, tls_)));
-    }
-  }
-  void Count(const CallResult& result) {
-    ++calls_;
-    if (result.status.ok()) return;
-    ++failures_;
-    absl::MutexLock lock(&mu_);
-    last_error_ = result.status.error_message();
-  }
-
-  const int port_;
-  const TlsOptions tls_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> calls_{0};
-  std::atomic<int> failures_{0};
-  mutable absl::Mutex mu_;
-  std::string last_error_ ABSL_GUARDED_BY(mu_);
-  std::thread thread_;
-};
+// Calls until stopped, alternately on one long-lived channel and on a new
+// channel each time.
+std::function<absl::Status(int)> Calls(int port, TlsOptions tls) {
+  std::shared_ptr<grpc::Channel> kept = Connect(port, tls);
+  return [=](int i) {
+    grpc::Status status = CallOn(i % 2 == 0 ? kept : Connect(port, tls)).status;
+    return status.ok() ? absl::OkStatus() : absl::UnavailableError(status.error_message());
+  };
+}
 
 TEST_F(TlsCredentialsTest, RotatedServerCertificateIsServedWithoutFailedCalls) {
   absl::StatusOr<CertFiles> rotated = other_ca_->Issue("server-rotated");
@@ -277,7 +242,7 @@ TEST_F(TlsCredentialsTest, RotatedServerCertificateIsServedWithoutFailedCalls) {
   client_tls.ca_file = dir_.File("both.pem");
   ASSERT_EQ(CallOn(Connect(port, client_tls)).server_cn, "server");
 
-  Load load(port, client_tls);
+  testing::CallLoad load(Calls(port, client_tls));
   ASSERT_TRUE(WaitFor([&] { return load.calls() > 20; }));
   testing::PointSymlinkAt(dir_.path() / "live", dir_.path() / "gen2");
   EXPECT_TRUE(

@@ -216,7 +216,7 @@ TEST_F(AdminTest, RetryNowByTargetFinishesStuckTransactionsAfterAnOutage) {
   auto detail = Describe("stuck-1");
   bool recorded = false;
   for (const auto& event : detail->timeline()) {
-    recorded |= event.kind() == "operator" && event.actor() == "alice";
+    recorded |= event.kind() == "operator" && event.actor() == "alice (self-declared)";
   }
   EXPECT_TRUE(recorded);
 
@@ -246,10 +246,10 @@ TEST_F(AdminTest, ResolveIsRecordedAndRefusedWhereTheStateForbidsIt) {
   ASSERT_OK(detail);
   EXPECT_EQ(detail->transaction().state(), v1::TRANSACTION_STATE_COMMITTED);
   EXPECT_EQ(detail->transaction().decision_reason(),
-            "resolved by alice: points fixed by hand, T-1234");
+            "resolved by alice (self-declared): points fixed by hand, T-1234");
   const auto& last = detail->timeline(detail->timeline_size() - 2);
   EXPECT_EQ(last.kind(), "operator");
-  EXPECT_EQ(last.actor(), "alice");
+  EXPECT_EQ(last.actor(), "alice (self-declared)");
   EXPECT_NE(last.detail().find("T-1234"), std::string::npos);
   EXPECT_THAT(Resolve("stuck-3", v1::RESOLVE_ACTION_MARK_ROLLED_BACK, "again"),
               StatusIs(Code::kFailedPrecondition, "already COMMITTED"));

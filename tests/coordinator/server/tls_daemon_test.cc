@@ -6,13 +6,12 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <filesystem>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "tcc/common/tls.h"
 #include "tests/coordinator/server/test_daemon.h"
+#include "tests/test_util/call_load.h"
 #include "tests/test_util/status_matchers.h"
 #include "tests/test_util/temp_dir.h"
 #include "tests/test_util/test_certs.h"
@@ -26,6 +25,7 @@ using ::tcc::testing::CoordinatorClient;
 using ::tcc::testing::StatusIs;
 using ::tcc::testing::TempDir;
 using ::tcc::testing::TestCa;
+using ::tcc::testing::TestPki;
 using ::tcc::testing::WaitFor;
 using ::testing::HasSubstr;
 
@@ -62,15 +62,14 @@ std::string ServerCn(int port, const TlsOptions& tls) {
 class TlsDaemonTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<TestCa> ca = TestCa::Create(dir_.path().string(), "ca");
-    absl::StatusOr<TestCa> other = TestCa::Create(dir_.path().string(), "other-ca");
-    ASSERT_OK(ca);
-    ASSERT_OK(other);
-    ca_.emplace(*ca);
-    other_ca_.emplace(*other);
-    for (auto [name, files, issuer] : {std::tuple{"tccd", &server_, &*ca_},
-                                       {"client", &client_, &*ca_},
-                                       {"intruder", &intruder_, &*other_ca_}}) {
+    absl::StatusOr<TestPki> pki = TestPki::Create(dir_.path().string());
+    ASSERT_OK(pki);
+    pki_.emplace(*std::move(pki));
+    ca_ = &pki_->ca();
+    other_ca_ = &pki_->other_ca();
+    for (auto [name, files, issuer] : {std::tuple{"tccd", &server_, ca_},
+                                       {"client", &client_, ca_},
+                                       {"intruder", &intruder_, other_ca_}}) {
       absl::StatusOr<CertFiles> issued = issuer->Issue(name);
       ASSERT_OK(issued);
       *files = *issued;
@@ -108,8 +107,9 @@ class TlsDaemonTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::optional<TestCa> ca_;
-  std::optional<TestCa> other_ca_;
+  std::optional<TestPki> pki_;
+  const TestCa* ca_ = nullptr;
+  const TestCa* other_ca_ = nullptr;
   CertFiles server_, client_, intruder_;
   std::unique_ptr<Daemon> daemon_;
 };
@@ -124,14 +124,14 @@ TEST_F(TlsDaemonTest, PlaintextOnANonLoopbackAddressIsRefusedBeforeAnythingOpens
                        "refusing to serve the coordinator API without TLS on non-loopback "
                        "address 0.0.0.0:0"));
   EXPECT_THAT(std::string(daemon.status().message()), HasSubstr("--tls_cert and --tls_key"));
-  EXPECT_THAT(std::string(daemon.status().message()), HasSubstr("--allow_insecure"));
+  EXPECT_THAT(std::string(daemon.status().message()), HasSubstr("--insecure"));
   EXPECT_FALSE(std::filesystem::exists(dir_.File("tccd.db")));
 }
 
-TEST_F(TlsDaemonTest, AllowInsecureServesPlaintextOnANonLoopbackAddress) {
+TEST_F(TlsDaemonTest, InsecureServesPlaintextOnANonLoopbackAddress) {
   int port = Start([](DaemonConfig& config) {
     config.listen = "0.0.0.0:0";
-    config.allow_insecure = true;
+    config.insecure = true;
   });
   ASSERT_GT(port, 0);
   EXPECT_OK(Client(port, {})->Begin("insecure-but-allowed"));
@@ -183,50 +183,15 @@ TEST_F(TlsDaemonTest, MutualTlsRefusesMissingAndForeignClientCertificates) {
   EXPECT_THAT(client->Get("foreign-cert"), StatusIs(absl::StatusCode::kNotFound));
 }
 
-// Begins transactions until stopped, on one long-lived client and on a new
-// one each time; counts them and their failures.
-class BeginLoad {
- public:
-  BeginLoad(int port, TlsOptions tls) : port_(port), tls_(std::move(tls)) {
-    thread_ = std::thread([this] { Run(); });
-  }
-  ~BeginLoad() { Stop(); }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  int calls() const { return calls_; }
-  int failures() const { return failures_; }
-  std::string last_error() const {
-    absl::MutexLock lock(&mu_);
-    return last_error_;
-  }
-
- private:
-  void Run() {
-    std::unique_ptr<CoordinatorClient> kept = Client(port_, tls_);
-    while (!stop_) {
-      Count(kept->Begin(absl::StrCat("kept-", calls_.load())).status());
-      Count(Client(port_, tls_)->Begin(absl::StrCat("new-", calls_.load())).status());
-    }
-  }
-  void Count(const absl::Status& status) {
-    ++calls_;
-    if (status.ok()) return;
-    ++failures_;
-    absl::MutexLock lock(&mu_);
-    last_error_ = status.ToString();
-  }
-
-  const int port_;
-  const TlsOptions tls_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> calls_{0};
-  std::atomic<int> failures_{0};
-  mutable absl::Mutex mu_;
-  std::string last_error_ ABSL_GUARDED_BY(mu_);
-  std::thread thread_;
-};
+// Begins transactions until stopped, alternately on one long-lived client
+// and on a new one each time.
+std::function<absl::Status(int)> Begins(int port, TlsOptions tls) {
+  std::shared_ptr<CoordinatorClient> kept = Client(port, tls);
+  return [=](int i) {
+    if (i % 2 == 0) return kept->Begin(absl::StrCat("kept-", i)).status();
+    return Client(port, tls)->Begin(absl::StrCat("new-", i)).status();
+  };
+}
 
 TEST_F(TlsDaemonTest, ARotatedCertificateIsServedWithoutAFailedCall) {
   absl::StatusOr<CertFiles> rotated = other_ca_->Issue("tccd-rotated");
@@ -247,7 +212,7 @@ TEST_F(TlsDaemonTest, ARotatedCertificateIsServedWithoutAFailedCall) {
   client_tls.ca_file = dir_.File("both-cas.pem");
   ASSERT_EQ(ServerCn(port, client_tls), "tccd");
 
-  BeginLoad load(port, client_tls);
+  testing::CallLoad load(Begins(port, client_tls));
   ASSERT_TRUE(WaitFor([&] { return load.calls() > 20; }));
   testing::PointSymlinkAt(dir_.path() / "live", dir_.path() / "gen2");
   EXPECT_TRUE(WaitFor([&] { return ServerCn(port, client_tls) == "tccd-rotated"; },

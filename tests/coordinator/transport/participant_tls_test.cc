@@ -24,6 +24,7 @@ using ::tcc::testing::MakeTry;
 using ::tcc::testing::StatusIs;
 using ::tcc::testing::TempDir;
 using ::tcc::testing::TestCa;
+using ::tcc::testing::TestPki;
 using ::tcc::testing::WaitFor;
 
 TEST(ParseTlsOverridesTest, ReadsTargetsCommentsAndPlaintext) {
@@ -65,15 +66,14 @@ TEST(ParticipantCredentialsTest, RequiredRefusesAnyPlaintextTarget) {
 class ParticipantTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<TestCa> ca = TestCa::Create(dir_.path().string(), "ca");
-    absl::StatusOr<TestCa> other = TestCa::Create(dir_.path().string(), "other-ca");
-    ASSERT_OK(ca);
-    ASSERT_OK(other);
-    ca_.emplace(*ca);
-    other_ca_.emplace(*other);
-    for (auto [name, files, issuer] : {std::tuple{"participant", &participant_, &*ca_},
-                                       {"tccd-client", &tccd_client_, &*ca_},
-                                       {"foreign-participant", &foreign_, &*other_ca_}}) {
+    absl::StatusOr<TestPki> pki = TestPki::Create(dir_.path().string());
+    ASSERT_OK(pki);
+    pki_.emplace(*std::move(pki));
+    ca_ = &pki_->ca();
+    other_ca_ = &pki_->other_ca();
+    for (auto [name, files, issuer] : {std::tuple{"participant", &participant_, ca_},
+                                       {"tccd-client", &tccd_client_, ca_},
+                                       {"foreign-participant", &foreign_, other_ca_}}) {
       absl::StatusOr<CertFiles> issued = issuer->Issue(name);
       ASSERT_OK(issued);
       *files = *issued;
@@ -124,8 +124,9 @@ class ParticipantTlsTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::optional<TestCa> ca_;
-  std::optional<TestCa> other_ca_;
+  std::optional<TestPki> pki_;
+  const TestCa* ca_ = nullptr;
+  const TestCa* other_ca_ = nullptr;
   CertFiles participant_, tccd_client_, foreign_;
   std::unique_ptr<Daemon> daemon_;
   std::unique_ptr<::tcc::testing::CoordinatorClient> client_;

@@ -41,6 +41,41 @@ class TempDir:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+class TestPki:
+    """A throwaway CA made with openssl in `directory`, and certificates it
+    signs (SAN IP:127.0.0.1 and DNS:localhost plus any extra SANs), each
+    good for server and client authentication."""
+
+    def __init__(self, directory: str):
+        self.dir = directory
+        self.ca_file = self._path("ca.pem")
+        self._ca_key = self._path("ca.key")
+        self._openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                      "-nodes", "-keyout", self._ca_key, "-out", self.ca_file, "-days", "2",
+                      "-subj", "/CN=py-test-ca", "-addext", "basicConstraints=critical,CA:TRUE",
+                      "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+
+    def _path(self, name: str) -> str:
+        return os.path.join(self.dir, name)
+
+    def _openssl(self, *args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    def issue(self, name: str, extra_sans: str = "") -> "tcc.TlsFiles":
+        """CN=<name>; a TlsFiles with ca_file, cert_file and key_file."""
+        cert, key, csr, ext = (self._path(f"{name}.{s}") for s in ("pem", "key", "csr", "ext"))
+        with open(ext, "w") as f:
+            f.write(f"subjectAltName=IP:127.0.0.1,DNS:localhost{extra_sans}\n"
+                    "basicConstraints=critical,CA:FALSE\n"
+                    "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                    "extendedKeyUsage=serverAuth,clientAuth\n")
+        self._openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                      "-nodes", "-keyout", key, "-out", csr, "-subj", f"/CN={name}")
+        self._openssl("x509", "-req", "-in", csr, "-CA", self.ca_file, "-CAkey", self._ca_key,
+                      "-CAcreateserial", "-out", cert, "-days", "1", "-extfile", ext)
+        return tcc.TlsFiles(ca_file=self.ca_file, cert_file=cert, key_file=key)
+
+
 class Tccd:
     """A real tccd process with fast retries, on 127.0.0.1 and a port file."""
 

@@ -52,11 +52,14 @@ class CliTest : public ::testing::Test {
     env.color = color_;
     env.now = SampleNow();
     env.zone = absl::UTCTimeZone();
-    env.connect = [this](const std::string& address, absl::Duration timeout,
-                         const TlsOptions& tls) -> absl::StatusOr<std::unique_ptr<AdminApi>> {
+    env.token = token_env_;
+    env.token_file = token_file_env_;
+    env.connect = [this](const std::string& address, absl::Duration timeout, const TlsOptions& tls,
+                         const std::string& token) -> absl::StatusOr<std::unique_ptr<AdminApi>> {
       address_ = address;
       timeout_ = timeout;
       tls_ = tls;
+      token_ = token;
       return std::make_unique<Forwarder>(admin_);
     };
     return RunCli(static_cast<int>(argv.size()), argv.data(), env);
@@ -100,10 +103,13 @@ class CliTest : public ::testing::Test {
   FakeAdmin admin_;
   std::string tcc_addr_;
   std::string tls_ca_env_;
+  std::string token_env_;
+  std::string token_file_env_;
   bool color_ = false;
   std::string address_;
   absl::Duration timeout_;
   TlsOptions tls_;
+  std::string token_;
   std::ostringstream out_;
   std::ostringstream err_;
 };
@@ -446,6 +452,38 @@ TEST_F(CliTest, UnusableTlsFilesAreUsageErrors) {
                    "give --tls-cert ($TCC_TLS_CERT) and --tls-key ($TCC_TLS_KEY) together");
   ExpectUsageError({"stats", "--tls-cert", dir.File("me.pem"), "--tls-key", dir.File("me.pem")},
                    "holds no PEM private key");
+}
+
+TEST_F(CliTest, TheTokenComesFromAFlagAVariableOrAFile) {
+  ::tcc::testing::TempDir dir;
+  std::ofstream(dir.File("token")) << "  file-token\n";
+  ASSERT_EQ(Run({"stats"}), kExitOk);
+  EXPECT_EQ(token_, "");
+  token_env_ = "env-token";
+  ASSERT_EQ(Run({"stats"}), kExitOk);
+  EXPECT_EQ(token_, "env-token");
+  ASSERT_EQ(Run({"--token", "flag-token", "stats"}), kExitOk);
+  EXPECT_EQ(token_, "flag-token");
+  token_env_.clear();
+  token_file_env_ = dir.File("token");
+  ASSERT_EQ(Run({"stats"}), kExitOk);
+  EXPECT_EQ(token_, "file-token");
+  token_file_env_.clear();
+  ASSERT_EQ(Run({"stats", "--token-file", dir.File("token")}), kExitOk);
+  EXPECT_EQ(token_, "file-token");
+}
+
+TEST_F(CliTest, TwoTokensOrAnUnreadableTokenFileAreUsageErrors) {
+  ::tcc::testing::TempDir dir;
+  token_env_ = "env-token";
+  ExpectUsageError({"stats", "--token-file", dir.File("token")},
+                   "both --token ($TCC_TOKEN) and --token-file ($TCC_TOKEN_FILE) are set");
+  token_env_.clear();
+  ExpectUsageError({"stats", "--token-file", dir.File("absent")},
+                   absl::StrCat("--token-file ($TCC_TOKEN_FILE): cannot read a token from \"",
+                                dir.File("absent"), "\""));
+  std::ofstream(dir.File("empty")) << "\n";
+  ExpectUsageError({"stats", "--token-file", dir.File("empty")}, "cannot read a token");
 }
 
 TEST_F(CliTest, UsageErrorsExitTwoBeforeAnyCall) {

@@ -168,7 +168,7 @@ TEST_F(TccctlE2eTest, FindStuckTransactionRetryItAndReadItsTimeline) {
   for (const char* kind : {"begin", "state", "branch", "stuck"}) {
     EXPECT_THAT(show.out, ContainsRegex(absl::StrCat("  tccd +", kind, " +"))) << kind;
   }
-  EXPECT_THAT(show.out, ContainsRegex("  dave +operator +"));
+  EXPECT_THAT(show.out, ContainsRegex("  dave \\(self-declared\\) +operator +"));
   EXPECT_THAT(show.out, ContainsRegex("  tccd +state +COMMITTED"));
 }
 
@@ -195,7 +195,7 @@ TEST_F(TccctlE2eTest, ResolveByHandIsRecordedWithOperatorAndReason) {
   EXPECT_EQ(doc["transaction"]["state"], "ROLLED_BACK");
   bool recorded = false;
   for (const nlohmann::json& event : doc["timeline"]) {
-    recorded |= event["actor"] == "carol" &&
+    recorded |= event["actor"] == "carol (self-declared)" &&
                 event["detail"].get<std::string>().find("points refunded by hand, OPS-7") !=
                     std::string::npos;
   }

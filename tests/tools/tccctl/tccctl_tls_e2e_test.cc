@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "common/process/tccd_process.h"
@@ -26,20 +27,21 @@ using ::tcc::testing::CoordinatorClient;
 using ::tcc::testing::RunCommandForTest;
 using ::tcc::testing::TempDir;
 using ::tcc::testing::TestCa;
+using ::tcc::testing::TestPki;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 class TccctlTlsE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<TestCa> ca = TestCa::Create(dir_.path().string(), "ca");
-    absl::StatusOr<TestCa> other = TestCa::Create(dir_.path().string(), "other-ca");
-    ASSERT_OK(ca);
-    ASSERT_OK(other);
-    ca_.emplace(*ca);
-    for (auto [name, files, issuer] : {std::tuple{"tccd", &tccd_cert_, &*ca_},
-                                       {"operator", &operator_, &*ca_},
-                                       {"intruder", &intruder_, &*other}}) {
+    absl::StatusOr<TestPki> pki = TestPki::Create(dir_.path().string());
+    ASSERT_OK(pki);
+    pki_.emplace(*std::move(pki));
+    ca_ = &pki_->ca();
+    const TestCa* other = &pki_->other_ca();
+    for (auto [name, files, issuer] : {std::tuple{"tccd", &tccd_cert_, ca_},
+                                       {"operator", &operator_, ca_},
+                                       {"intruder", &intruder_, other}}) {
       absl::StatusOr<CertFiles> issued = issuer->Issue(name);
       ASSERT_OK(issued);
       *files = *issued;
@@ -72,7 +74,8 @@ class TccctlTlsE2eTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::optional<TestCa> ca_;
+  std::optional<TestPki> pki_;
+  const TestCa* ca_ = nullptr;
   CertFiles tccd_cert_, operator_, intruder_;
   std::unique_ptr<TccdProcess> tccd_;
 };
@@ -134,7 +137,25 @@ TEST(TccdListenTest, PlaintextOnANonLoopbackAddressIsRefusedAtStart) {
   EXPECT_THAT(tccd.output,
               HasSubstr("refusing to serve the coordinator API without TLS on non-loopback "
                         "address 0.0.0.0:0"));
-  EXPECT_THAT(tccd.output, HasSubstr("--allow_insecure"));
+  EXPECT_THAT(tccd.output, HasSubstr("--insecure"));
+}
+
+TEST(TccdListenTest, InsecureAndItsOldNameAllowPlaintextOnANonLoopbackAddress) {
+  for (const char* flag : {"--insecure", "--allow_insecure"}) {
+    TempDir dir;
+    absl::StatusOr<std::unique_ptr<TccdProcess>> tccd =
+        TccdProcess::Start({.binary = TCCD_PATH,
+                            .data = dir.File("tccd.db"),
+                            .work_dir = dir.path().string(),
+                            .extra_args = {"--listen=0.0.0.0:0", "--http_listen=", flag}});
+    ASSERT_OK(tccd) << flag;
+    // 0.0.0.0 includes loopback, where the client dials.
+    EXPECT_OK(CoordinatorClient((*tccd)->address()).Begin("plaintext-allowed")) << flag;
+    (*tccd)->Stop();
+    std::ifstream log((*tccd)->log_path());
+    std::string text((std::istreambuf_iterator<char>(log)), {});
+    EXPECT_THAT(text, HasSubstr("WITHOUT TLS on non-loopback 0.0.0.0:0 (--insecure)")) << flag;
+  }
 }
 
 }  // namespace

@@ -49,6 +49,10 @@ struct InitiatorClientOptions {
   int max_attempts = 4;
   absl::Duration initial_backoff = absl::Milliseconds(50);
   absl::Duration max_backoff = absl::Seconds(2);
+  // Bearer token for a coordinator that checks callers (tccd --auth_file):
+  // sent as `authorization: Bearer <token>` on every call. Empty: none (the
+  // client certificate, if any, identifies you).
+  std::string token;
   // Optional hook points for tests; must outlive the client.
   const HookRegistry* hooks = nullptr;
 };
