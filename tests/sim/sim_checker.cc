@@ -24,15 +24,37 @@ void CheckHolds(const RunOutcome& run, Violations& out) {
     if (hold.confirmed && hold.cancelled) {
       out.push_back(absl::StrCat("confirmed-and-cancelled: ", where));
     }
-    if (hold.state == "held") {
+    auto gt = run.store->find(hold.gid);
+    bool saga = gt != run.store->end() && gt->second.mode == TxMode::kSaga;
+    // A saga's completed action stays in place; a TCC reservation must not.
+    if (hold.state == "held" && !saga) {
       out.push_back(absl::StrCat("hanging-reservation: ", where, " is still held"));
     }
-    auto gt = run.store->find(hold.gid);
     if (gt == run.store->end() || !Registered(gt->second, hold.branch_id)) {
       if (hold.state == "held" || hold.state == "spent") {
         out.push_back(absl::StrCat("store-participant-disagree: ", where, " is ", hold.state,
                                    " but the store never registered it"));
       }
+    }
+  }
+}
+
+// A committed saga's actions all took effect once; a compensated one's are
+// all undone (or never ran).
+void CheckSaga(const GlobalTransaction& gt, const HoldIndex& holds, Violations& out) {
+  bool committed = gt.state == TxState::kCommitted;
+  for (const Branch& step : gt.branches) {
+    std::string where = absl::StrCat(gt.gid, "/", step.branch_id);
+    auto it = holds.find({gt.gid, step.branch_id});
+    std::string held = it == holds.end() ? "nothing" : it->second->state;
+    if (committed && (step.state != BranchState::kTried || held != "held")) {
+      out.push_back(absl::StrCat("store-participant-disagree: saga step ", where,
+                                 " of COMMITTED is ", BranchStateName(step.state), " with ", held,
+                                 " at its participant"));
+    }
+    if (!committed && held != "nothing" && held != "released") {
+      out.push_back(absl::StrCat("store-participant-disagree: saga step ", where,
+                                 " of ROLLED_BACK is ", held, " at its participant"));
     }
   }
 }
@@ -44,6 +66,10 @@ void CheckStore(const RunOutcome& run, const HoldIndex& holds, Violations& out) 
       continue;
     }
     bool committed = gt.state == TxState::kCommitted;
+    if (gt.mode == TxMode::kSaga) {
+      CheckSaga(gt, holds, out);
+      continue;
+    }
     for (const Branch& branch : gt.branches) {
       std::string where = absl::StrCat(gid, "/", branch.branch_id);
       auto it = holds.find({gid, branch.branch_id});

@@ -8,7 +8,8 @@
 //     coordinator committed;
 //   - the store and the participants agree: a committed GT's branches are
 //     confirmed and spent, a rolled-back GT holds nothing, and nothing is
-//     held for a branch the store does not know (write ahead).
+//     held for a branch the store does not know (write ahead); a committed
+//     saga's steps all took effect, a compensated saga's none.
 // Each violation is one line naming the invariant and the GT.
 #pragma once
 

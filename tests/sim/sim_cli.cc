@@ -22,6 +22,7 @@ struct Flags {
   bool log = false;
   bool write_faults = false;
   bool commit_faults = false;
+  bool sagas = false;
   std::vector<std::string> plants;
 };
 
@@ -51,6 +52,7 @@ int RunOne(const Flags& flags, const Plants& plants) {
                                     .keep_trace = flags.trace,
                                     .write_faults = flags.write_faults,
                                     .commit_faults = flags.commit_faults,
+                                    .sagas = flags.sagas,
                                     .plants = plants});
   for (const std::string& line : report.trace) std::printf("%s\n", line.c_str());
   std::printf(
@@ -72,6 +74,7 @@ int RunMany(const Flags& flags, const Plants& plants) {
     SimReport report = RunSimulation({.seed = seed,
                                       .write_faults = flags.write_faults,
                                       .commit_faults = flags.commit_faults,
+                                      .sagas = flags.sagas,
                                       .plants = plants});
     events += report.events;
     transactions += static_cast<uint64_t>(report.transactions);
@@ -105,10 +108,11 @@ int SimMain(int argc, char** argv) {
   app.add_flag("--trace", flags.trace, "with --seed: print the run's schedule");
   app.add_flag("--log", flags.log, "show the engine's own log lines");
   app.add_flag("--write_faults", flags.write_faults,
-               "also fail single store writes (finds a known engine gap, see README.md)");
+               "also fail single store writes (finds known engine gaps: tests/sim/README.md)");
   app.add_flag("--commit_faults", flags.commit_faults,
-               "also fail whole store batches, reads included (finds a known engine gap, see "
-               "README.md)");
+               "also fail whole store batches, reads included (finds known engine gaps: "
+               "tests/sim/README.md)");
+  app.add_flag("--sagas", flags.sagas, "make about a third of the transactions sagas");
   app.add_option("--plant", flags.plants,
                  "switch a guarantee off on purpose: unfenced_status, naive_cancel");
   CLI11_PARSE(app, argc, argv);

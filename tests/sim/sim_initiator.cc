@@ -74,7 +74,7 @@ absl::StatusOr<std::set<std::string>> SimInitiatorService::CommittedOrders() {
 
 void SimFlow::Start() {
   loop_->At(loop_->start() + plan_.start, absl::StrCat("initiator starts ", plan_.gid),
-            [this] { Begin(); });
+            [this] { plan_.saga ? SubmitSaga() : Begin(); });
 }
 
 template <typename T>
@@ -118,6 +118,21 @@ void SimFlow::Begin() {
       [this](absl::StatusOr<BeginResult> begun) {
         if (!begun.ok()) return End(absl::StrCat("Begin failed: ", begun.status().ToString()));
         TryFrom(0);
+      });
+}
+
+void SimFlow::SubmitSaga() {
+  SagaParams params{.gid = plan_.gid, .steps = plan_.branches, .concurrent = plan_.concurrent};
+  Call<SagaResult>(
+      absl::StrCat("SubmitSaga ", plan_.gid),
+      [params](TransactionEngine& engine, TransactionEngine::Callback<SagaResult> done) {
+        engine.SubmitSaga(params, std::move(done));
+      },
+      [this](absl::StatusOr<SagaResult> submitted) {
+        if (!submitted.ok()) {
+          return End(absl::StrCat("SubmitSaga failed: ", submitted.status().ToString()));
+        }
+        End(absl::StrCat("saga accepted in state ", TxStateName(submitted->state)));
       });
 }
 

@@ -9,7 +9,8 @@
 // (all branches at once or one by one), a pause (a slow initiator races
 // the coordinator's timeout and back-query), then a local commit and
 // Commit, or a Rollback; it may crash before or after its local commit.
-// Calls that time out are retried a few times, then the initiator gives up
+// A saga flow submits its steps once (SubmitSaga) and leaves the rest to
+// the coordinator. Calls that time out are retried a few times, then the initiator gives up
 // (as if it crashed). What it saw is kept in its FlowRecord for the checker.
 //
 // Planted bug (for the planted-bug test, never in production code):
@@ -70,6 +71,8 @@ struct FlowPlan {
   uint32_t timeout_ms = 0;
   std::vector<Branch> branches;
   bool try_one_by_one = false;
+  bool saga = false;        // A saga of `branches` as steps, instead of TCC.
+  bool concurrent = false;  // Saga only: a DAG without edges, steps in parallel.
   bool want_rollback = false;
   absl::Duration pause;  // Between the last Try and the decision.
   enum class Crash { kNone, kBeforeLocalCommit, kAfterLocalCommit } crash = Crash::kNone;
@@ -109,6 +112,7 @@ class SimFlow {
   void Call(std::string what, Request<T> start, std::function<void(absl::StatusOr<T>)> done,
             int attempt = 1);
   void Begin();
+  void SubmitSaga();
   void TryFrom(size_t next);
   void Decide();
   void CommitLocallyThenDecide();

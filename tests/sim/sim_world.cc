@@ -138,6 +138,14 @@ FlowPlan World::PlanFlow(int index) {
   plan.crash = crash == 1   ? FlowPlan::Crash::kBeforeLocalCommit
                : crash == 2 ? FlowPlan::Crash::kAfterLocalCommit
                             : FlowPlan::Crash::kNone;
+  // Drawn last, and only with sagas on, so that a seed's TCC-only run
+  // stays the same schedule.
+  if (options_.sagas && loop_.Chance(0.3)) {
+    plan.saga = true;
+    plan.concurrent = loop_.Chance(0.5);
+    plan.endpoint.clear();
+    for (Branch& step : plan.branches) step.action = "points.spend";
+  }
   return plan;
 }
 
