@@ -28,7 +28,7 @@ uint64_t SeedOf(uint64_t seed) {
 
 }  // namespace
 
-TransactionEngine::TransactionEngine(EngineOptions options, StoreQueue* store,
+TransactionEngine::TransactionEngine(EngineOptions options, StoreExecutor* store,
                                      ParticipantTransport* transport, Scheduler* scheduler,
                                      const Clock* clock)
     : options_(std::move(options)),

@@ -1,8 +1,8 @@
 // The coordinator's engine: runs the TCC and saga state machines for every
-// global transaction, persisting each change through the StoreQueue before
-// acting on it (write ahead) and before acknowledging it, and driving
-// participant calls through the ParticipantTransport with retries scheduled
-// on the injected Scheduler.
+// global transaction, persisting each change through the StoreExecutor (in
+// tccd the StoreQueue's group commit) before acting on it (write ahead) and
+// before acknowledging it, and driving participant calls through the
+// ParticipantTransport with retries scheduled on the injected Scheduler.
 //
 // Every GT that is not final lives in memory (bounded by the number of
 // unfinished GTs); final ones are read from the store on demand. Requests
@@ -51,7 +51,7 @@
 #include "coordinator/engine/engine_observer.h"
 #include "coordinator/engine/failure_log.h"
 #include "coordinator/engine/try_fan_out.h"
-#include "coordinator/store/store_queue.h"
+#include "coordinator/store/store_executor.h"
 #include "coordinator/store/transaction_write.h"
 #include "coordinator/transport/participant_transport.h"
 
@@ -125,7 +125,7 @@ class TransactionEngine {
   template <typename T>
   using Callback = std::function<void(absl::StatusOr<T>)>;
 
-  TransactionEngine(EngineOptions options, StoreQueue* store, ParticipantTransport* transport,
+  TransactionEngine(EngineOptions options, StoreExecutor* store, ParticipantTransport* transport,
                     Scheduler* scheduler, const Clock* clock);
   ~TransactionEngine();
 
@@ -297,7 +297,7 @@ class TransactionEngine {
                         bool created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const EngineOptions options_;
-  StoreQueue* const store_;
+  StoreExecutor* const store_;
   ParticipantTransport* const transport_;
   Scheduler* const scheduler_;
   const Clock* const clock_;

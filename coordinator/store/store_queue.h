@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "coordinator/domain/clock.h"
+#include "coordinator/store/store_executor.h"
 #include "coordinator/store/transaction_store.h"
 
 namespace tcc {
@@ -47,23 +48,17 @@ struct StoreQueueOptions {
   const Clock* clock = nullptr;            // Times commits; nullptr: the real clock.
 };
 
-class StoreQueue {
+// The daemon's StoreExecutor. Operations run on the writer thread.
+class StoreQueue final : public StoreExecutor {
  public:
-  // Runs inside a batch on the writer thread. Its status is the operation's
-  // own result; the batch commits even when one operation fails.
-  using Operation = std::function<absl::Status(TransactionStore&)>;
-  // Receives the operation's status, code and message unchanged; if the
-  // operation succeeded but its batch did not commit, the commit's error.
-  using Completion = std::function<void(absl::Status)>;
-
   StoreQueue(std::unique_ptr<TransactionStore> store, StoreQueueOptions options = {});
-  ~StoreQueue();
+  ~StoreQueue() override;
 
-  absl::Status Submit(Operation operation, Completion done);
+  absl::Status Submit(Operation operation, Completion done) override;
 
   // Runs `operation` through the queue and waits for it: for start-up and
   // tests, never on a request path.
-  absl::Status RunAndWait(Operation operation);
+  absl::Status RunAndWait(Operation operation) override;
 
   // Finishes everything queued, then stops the writer thread.
   void Stop();

@@ -13,6 +13,7 @@
 #include "coordinator/domain/manual_time.h"
 #include "coordinator/engine/transaction_engine.h"
 #include "coordinator/store/sqlite_store.h"
+#include "coordinator/store/store_queue.h"
 #include "tcc/common/status_macros.h"
 #include "tests/coordinator/fake_transport.h"
 #include "tests/test_util/status_matchers.h"
