@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "coordinator/engine/transaction_engine.h"
@@ -44,6 +46,7 @@ class MovedStore final : public TransactionStoreWrapper {
       }
       last_expected_ = update.expected_owner + "/" + std::to_string(update.expected_epoch);
       last_written_ = update.header->owner + "/" + std::to_string(update.header->epoch);
+      writes_.push_back(last_expected_ + " -> " + last_written_);
     }
     return TransactionStoreWrapper::Update(update);
   }
@@ -61,12 +64,18 @@ class MovedStore final : public TransactionStoreWrapper {
     absl::MutexLock lock(&mu_);
     return last_written_;
   }
+  // Every header write, "expected owner/epoch -> written owner/epoch", in order.
+  std::vector<std::string> writes() const {
+    absl::MutexLock lock(&mu_);
+    return writes_;
+  }
 
  private:
   mutable absl::Mutex mu_;
   std::set<std::string> moved_ ABSL_GUARDED_BY(mu_);
   std::string last_expected_ ABSL_GUARDED_BY(mu_);
   std::string last_written_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> writes_ ABSL_GUARDED_BY(mu_);
   std::atomic<int> finds_ = 0;
 };
 
@@ -126,7 +135,7 @@ std::unique_ptr<MemoryStore> StoreWithForeign(const std::string& gid, TxState st
   gt.owner = "other";
   gt.epoch = 3;
   gt.timeout_ms = 30000;  // The engine's default: a repeated Begin matches it.
-  gt.deadline_ms = 1;  // Long past: only its owner may time it out.
+  gt.deadline_ms = 1;     // Long past: only its owner may time it out.
   Branch branch = Spec("b1");
   branch.state = BranchState::kTried;
   gt.branches.push_back(branch);
@@ -142,9 +151,13 @@ TEST(EngineOwnershipTest, ADecisionAtANonOwnerClaimsAndDrives) {
   MovedStore* store = owned.get();
   Harness harness(std::move(owned), Options(&observer));
   ASSERT_OK(harness.Decide("theirs", Decision::kCommit));
-  EXPECT_EQ(store->last_expected(), "other/3");
-  EXPECT_EQ(store->last_written(), "me/4") << "one compare-and-swap: decision and claim";
+  // The Confirm and the final write may already have followed: look at the
+  // first write, the decision.
+  ASSERT_FALSE(store->writes().empty());
+  EXPECT_EQ(store->writes().front(), "other/3 -> me/4")
+      << "one compare-and-swap: decision and claim";
   ASSERT_TRUE(harness.WaitForState("theirs", TxState::kCommitted));
+  EXPECT_EQ(store->last_expected(), "me/4") << "later writes are fenced on the new claim";
   EXPECT_EQ(harness.transport().CountCalls(Phase::kConfirm), 1);
   EXPECT_EQ(observer.claimed, 1);
 }
