@@ -50,14 +50,11 @@ std::string ReadFile(const std::string& path) {
 class PostgresTakeoverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto cluster = ::tcc::testing::SharedPostgresCluster();
-    ASSERT_OK(cluster);
-    cluster_ = *cluster;
-    auto uri =
-        cluster_->NewSchemaUri(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_OK(uri);
-    uri_ = *uri;
-    schema_ = uri_.substr(uri_.find("%3D") + 3);
+    auto schema = ::tcc::testing::NewSchemaForCurrentTest();
+    ASSERT_OK(schema);
+    cluster_ = schema->cluster;
+    schema_ = schema->name;
+    uri_ = schema->uri;
     for (auto& participant : participants_) {
       participant.SetBehavior([this](const ::tcc::testing::RecordedCall& call, v1::BranchReply&) {
         if (call.phase == "Confirm" && !accept_confirms_) {
@@ -185,11 +182,11 @@ TEST_F(PostgresTakeoverTest, APausedOwnersLateWritesAreRefusedByTheFence) {
   // it out and tries to roll it back, and retries its held Confirms.
   absl::SleepFor(absl::Seconds(1));
   ASSERT_EQ(kill(tccd_[0]->pid(), SIGCONT), 0);
+  // Its held Confirms' writes may be refused first: wait for the TRYING one's.
   ASSERT_TRUE(WaitFor([&] {
-    return absl::StrContains(ReadFile(tccd_[0]->log_path()), "write refused by the fence");
+    return absl::StrContains(ReadFile(tccd_[0]->log_path()),
+                             "gid=paused-trying write refused by the fence");
   })) << ReadFile(tccd_[0]->log_path());
-  std::string log = ReadFile(tccd_[0]->log_path());
-  EXPECT_TRUE(absl::StrContains(log, "gid=paused-trying write refused by the fence")) << log;
   absl::SleepFor(absl::Milliseconds(500));  // Room for a wrong Cancel to show.
   for (const std::string gid : {"paused-trying", "paused-committing-1", "paused-committing-2"}) {
     EXPECT_TRUE(Committed(0, gid)) << gid;
