@@ -142,7 +142,7 @@ std::string PostgresCluster::DatabaseUri() const {
   return absl::StrCat("postgresql://", kUser, "@127.0.0.1:", port_, "/", kDatabase);
 }
 
-absl::StatusOr<std::string> PostgresCluster::NewSchemaUri(absl::string_view hint) {
+absl::StatusOr<std::string> PostgresCluster::NewSchema(absl::string_view hint) {
   std::string schema = absl::StrCat(absl::AsciiStrToLower(hint), "_", ++schemas_);
   for (char& c : schema) {
     if (!absl::ascii_isalnum(c)) c = '_';
@@ -150,6 +150,10 @@ absl::StatusOr<std::string> PostgresCluster::NewSchemaUri(absl::string_view hint
   schema = schema.substr(0, 60);
   absl::StatusOr<std::string> created = Query(absl::StrCat("CREATE SCHEMA \"", schema, "\""));
   if (!created.ok()) return created.status();
+  return schema;
+}
+
+std::string PostgresCluster::SchemaUri(absl::string_view schema) const {
   return absl::StrCat(DatabaseUri(), "?options=-csearch_path%3D", schema);
 }
 
@@ -188,6 +192,15 @@ absl::StatusOr<PostgresCluster*> SharedPostgresCluster() {
   }
   shared_cluster = std::move(*started);
   return shared_cluster.get();
+}
+
+absl::StatusOr<TestSchema> NewSchemaForCurrentTest() {
+  absl::StatusOr<PostgresCluster*> cluster = SharedPostgresCluster();
+  if (!cluster.ok()) return cluster.status();
+  absl::StatusOr<std::string> name =
+      (*cluster)->NewSchema(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  if (!name.ok()) return name.status();
+  return TestSchema{*cluster, *name, (*cluster)->SchemaUri(*name)};
 }
 
 }  // namespace tcc::testing

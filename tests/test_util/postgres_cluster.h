@@ -8,7 +8,7 @@
 //
 // SharedPostgresCluster() starts one cluster per test binary on first use
 // and stops it after the last test; each test takes its own schema
-// (NewSchemaUri), so tests share the server, not their tables.
+// (NewSchemaForCurrentTest), so tests share the server, not their tables.
 //
 // Thread-safety: SharedPostgresCluster is thread-safe; a PostgresCluster's
 // methods may be called from any thread (each opens its own connection).
@@ -36,9 +36,12 @@ class PostgresCluster {
   int port() const { return port_; }
   // The test database, connected to as the superuser "tcc".
   std::string DatabaseUri() const;
-  // Creates a new empty schema named after `hint` (and a counter); the URI
-  // makes it the search_path, so a store opened on it sees only its tables.
-  absl::StatusOr<std::string> NewSchemaUri(absl::string_view hint);
+  // Creates a new empty schema named after `hint` (and a counter) and
+  // returns its name.
+  absl::StatusOr<std::string> NewSchema(absl::string_view hint);
+  // A URI that makes `schema` the search_path, so a store opened on it sees
+  // only its tables.
+  std::string SchemaUri(absl::string_view schema) const;
   // Runs `sql` as the superuser in the test database (pg_terminate_backend,
   // inspection); returns the first column of the first row, or "".
   absl::StatusOr<std::string> Query(const std::string& sql) const;
@@ -59,5 +62,14 @@ class PostgresCluster {
 // The binary's shared cluster, started on the first call. The same error
 // on every call if it could not start.
 absl::StatusOr<PostgresCluster*> SharedPostgresCluster();
+
+// A schema of its own on the shared cluster for the running GoogleTest test,
+// named after it.
+struct TestSchema {
+  PostgresCluster* cluster;
+  std::string name;  // For SQL: name + ".global_transactions".
+  std::string uri;   // Connects with the schema as the search_path.
+};
+absl::StatusOr<TestSchema> NewSchemaForCurrentTest();
 
 }  // namespace tcc::testing

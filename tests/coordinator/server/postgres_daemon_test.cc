@@ -25,13 +25,11 @@ using ::tcc::testing::WaitFor;
 class PostgresDaemonTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto cluster = ::tcc::testing::SharedPostgresCluster();
-    ASSERT_OK(cluster);
-    cluster_ = *cluster;
-    auto uri =
-        cluster_->NewSchemaUri(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_OK(uri);
-    uri_ = *uri;
+    auto schema = ::tcc::testing::NewSchemaForCurrentTest();
+    ASSERT_OK(schema);
+    cluster_ = schema->cluster;
+    schema_ = schema->name;
+    uri_ = schema->uri;
     points_.Start();
     log_.Start();
     StartDaemon();
@@ -63,6 +61,7 @@ class PostgresDaemonTest : public ::testing::Test {
 
   ::tcc::testing::PostgresCluster* cluster_ = nullptr;
   std::string uri_;
+  std::string schema_;
   ::tcc::testing::TempDir dir_;
   FakeParticipant points_;
   FakeParticipant log_;
@@ -85,8 +84,8 @@ TEST_F(PostgresDaemonTest, CommitsAndRollsBack) {
   ASSERT_TRUE(WaitForState("order-2", v1::TRANSACTION_STATE_ROLLED_BACK));
   EXPECT_EQ(points_.Count("Cancel", "order-2"), 1);
   EXPECT_EQ(points_.Count("Confirm", "order-2"), 0);
-  auto stored = cluster_->Query(absl::StrCat(
-      "SELECT COUNT(*) FROM ", uri_.substr(uri_.find("%3D") + 3), ".global_transactions"));
+  auto stored =
+      cluster_->Query(absl::StrCat("SELECT COUNT(*) FROM ", schema_, ".global_transactions"));
   ASSERT_OK(stored);
   EXPECT_EQ(*stored, "2") << "both are in PostgreSQL";
 }
@@ -151,7 +150,7 @@ TEST_F(PostgresDaemonTest, AdminShowsOwnersAndLiveInstances) {
   EXPECT_LT(stats.instances(0).heartbeat_age_ms(), 5000);
 
   StopDaemon();
-  auto schema = uri_.substr(uri_.find("%3D") + 3);
+  const std::string& schema = schema_;
   auto released = cluster_->Query(absl::StrCat("SELECT owner || '/' || epoch FROM ", schema,
                                                ".global_transactions WHERE gid = 'owned'"));
   ASSERT_OK(released);

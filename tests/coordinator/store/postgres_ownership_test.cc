@@ -22,12 +22,9 @@ using ::tcc::testing::StatusIs;
 class PostgresOwnershipTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto cluster = ::tcc::testing::SharedPostgresCluster();
-    ASSERT_OK(cluster);
-    auto uri =
-        (*cluster)->NewSchemaUri(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_OK(uri);
-    uri_ = *uri;
+    auto schema = ::tcc::testing::NewSchemaForCurrentTest();
+    ASSERT_OK(schema);
+    uri_ = schema->uri;
     a_ = Open("a");
     b_ = Open("b");
     ASSERT_NE(a_, nullptr);

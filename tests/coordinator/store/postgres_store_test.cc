@@ -19,13 +19,11 @@ using ::tcc::testing::StatusIs;
 class PostgresStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto cluster = ::tcc::testing::SharedPostgresCluster();
-    ASSERT_OK(cluster);
-    cluster_ = *cluster;
-    auto uri =
-        cluster_->NewSchemaUri(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_OK(uri);
-    uri_ = *uri;
+    auto schema = ::tcc::testing::NewSchemaForCurrentTest();
+    ASSERT_OK(schema);
+    cluster_ = schema->cluster;
+    schema_ = schema->name;
+    uri_ = schema->uri;
   }
 
   std::unique_ptr<PostgresStore> Open() {
@@ -49,6 +47,7 @@ class PostgresStoreTest : public ::testing::Test {
 
   PostgresCluster* cluster_ = nullptr;
   std::string uri_;
+  std::string schema_;
 };
 
 // The server ends the connection (a restart, a failover, an operator): the
@@ -103,7 +102,7 @@ TEST_F(PostgresStoreTest, MigratesStepByStepAndRefusesANewerSchema) {
     EXPECT_EQ(*store->SchemaVersion(), PostgresStore::LatestSchemaVersion());
   }
   { ASSERT_NE(Open(), nullptr) << "opening a migrated database again changes nothing"; }
-  std::string schema = uri_.substr(uri_.find("%3D") + 3);
+  const std::string& schema = schema_;
   ASSERT_OK(cluster_->Query(absl::StrCat("INSERT INTO ", schema, ".schema_version VALUES (999)")));
   EXPECT_THAT(PostgresStore::Open({.uri = uri_}),
               StatusIs(absl::StatusCode::kFailedPrecondition, "schema version 999"));
@@ -113,7 +112,7 @@ TEST_F(PostgresStoreTest, ReportsDamagedRowsAsDataLoss) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
   ASSERT_OK(CreateInBatch(*store, "g1"));
-  std::string schema = uri_.substr(uri_.find("%3D") + 3);
+  const std::string& schema = schema_;
   ASSERT_OK(cluster_->Query(
       absl::StrCat("UPDATE ", schema, ".global_transactions SET state = 42 WHERE gid = 'g1'")));
   EXPECT_THAT(store->Find("g1"), StatusIs(absl::StatusCode::kDataLoss, "unknown state 42"));

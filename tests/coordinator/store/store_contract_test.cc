@@ -68,12 +68,9 @@ class PostgresHarness final : public StoreHarness {
  public:
   void Init() override {
     // Not skipped when PostgreSQL is missing: that is a failure to fix.
-    auto cluster = ::tcc::testing::SharedPostgresCluster();
-    ASSERT_OK(cluster);
-    auto uri =
-        (*cluster)->NewSchemaUri(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_OK(uri);
-    uri_ = *uri;
+    auto schema = ::tcc::testing::NewSchemaForCurrentTest();
+    ASSERT_OK(schema);
+    uri_ = schema->uri;
     Reopen();
   }
   TransactionStore& store() override { return *store_; }

@@ -4,7 +4,7 @@
 // down, in the order given (calls in flight finish first), and returns the
 // signal, so a main needs no second thread to call Shutdown:
 //
-//   TCC_RETURN_IF_ERROR(server.Start("0.0.0.0:7001"));
+//   TCC_RETURN_IF_ERROR(server.Start("127.0.0.1:7001"));
 //   tcc::sdk::ServeUntilSignal(server);  // until `kill <pid>` or Ctrl-C
 //
 // It works whether or not other threads (gRPC's) started before: while it
