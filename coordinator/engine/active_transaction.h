@@ -4,9 +4,11 @@
 // guards every ActiveTransaction with its own mutex.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "coordinator/domain/transaction.h"
@@ -14,8 +16,21 @@
 
 namespace tcc {
 
+// The store writes of one in-memory copy of a GT, in the order they were
+// queued. Each carries only its own change, so once one is lost (its own
+// error, or its batch's) the store is behind what memory assumed, and the
+// later ones, already queued, must not land on top either (a COMMITTED
+// header over a branch still TRIED): the chain breaks, they fail without
+// running, and the GT is reloaded from the store. Set on the store's
+// threads, read there and by the engine: atomic.
+struct WriteChain {
+  std::atomic<bool> broken{false};
+};
+
 struct ActiveTransaction {
   GlobalTransaction gt;
+  // This copy's writes; a reloaded copy starts a new chain.
+  std::shared_ptr<WriteChain> writes = std::make_shared<WriteChain>();
   std::vector<bool> in_flight;  // Per branch: a call is outstanding.
   // Per branch: the next call was asked for by an operator (RetryNow) and
   // waits for the connection instead of failing fast.

@@ -281,12 +281,32 @@ void TransactionEngine::PersistLocked(Active& active, const std::vector<size_t>&
   // ahead of the store, so the GT is dropped and reloaded from the store
   // (or, refused by the fence, only dropped) before the caller (if it gave
   // a callback) hears of the failure.
-  auto on_durable = [this, gid = active.gt.gid, durable = std::move(durable)](absl::Status status) {
-    if (!status.ok()) Evict(gid, status);
+  // The chain breaks on the store's threads: at once when the write itself
+  // fails, and in the completion when its batch fails (the executor runs a
+  // failed batch's completions before the next batch), so no later write of
+  // this copy lands after a lost one.
+  std::shared_ptr<WriteChain> chain = active.writes;
+  auto on_durable = [this, gid = active.gt.gid, chain,
+                     durable = std::move(durable)](absl::Status status) {
+    if (!status.ok()) {
+      chain->broken = true;
+      Evict(gid, status, chain.get());
+    }
     if (durable) durable(std::move(status));
   };
   absl::Status submitted = store_->Submit(
-      [write](TransactionStore& store) { return write->ApplyTo(store); }, on_durable);
+      [write, chain, gid = active.gt.gid](TransactionStore& store) -> absl::Status {
+        if (chain->broken) {
+          return absl::UnavailableError(absl::StrCat(
+              "an earlier store write of ", gid,
+              " failed, so this later one was dropped; the transaction is reloaded from the "
+              "store: retry"));
+        }
+        absl::Status applied = write->ApplyTo(store);
+        if (!applied.ok()) chain->broken = true;
+        return applied;
+      },
+      on_durable);
   if (!submitted.ok()) {
     spdlog::error("gid={} could not queue a store write: {}", active.gt.gid, submitted.message());
     // Not inline: the caller holds the engine's lock, which the callback may take.
@@ -330,25 +350,41 @@ void TransactionEngine::OnFinalDurable(const std::string& gid) {
   for (auto& waiter : finished->waiters) waiter(finished->gt);
 }
 
-void TransactionEngine::Evict(const std::string& gid, const absl::Status& why) {
+void TransactionEngine::Evict(const std::string& gid, const absl::Status& why,
+                              const WriteChain* chain) {
   std::optional<std::string> moved_to = MovedTo(why);
   const bool fenced = moved_to && *moved_to != options_.instance_id;
   if (fenced) observer_->WriteFenced();
   {
     absl::MutexLock lock(&mu_);
-    if (active_.erase(gid) == 0) return;
+    auto it = active_.find(gid);
+    // Already dropped, or a newer copy (reloaded since) that this failure
+    // says nothing about.
+    if (it == active_.end() || it->second->writes.get() != chain) return;
+    active_.erase(it);
   }
   if (fenced) {  // Its new owner drives it; reloading would claim it back.
     spdlog::warn("gid={} write refused by the fence, dropped from memory: {}", gid, why.message());
     return;
   }
   spdlog::error("gid={} dropped from memory after a store error; reloading it from the store", gid);
-  // Reload the durable state and resume from it.
-  scheduler_->Schedule(clock_->Now() + absl::Seconds(1), [this, gid] {
+  ReloadAfter(gid, absl::Seconds(1));
+}
+
+void TransactionEngine::ReloadAfter(const std::string& gid, absl::Duration delay) {
+  scheduler_->Schedule(clock_->Now() + delay, [this, gid, delay] {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;  // Recovery at the next start resumes it.
+    }
     WithTransaction(
         gid, [](Active&, After&) {},
-        [gid](absl::Status status) {
-          spdlog::error("gid={} reload failed: {}", gid, status.message());
+        [this, gid, delay](absl::Status status) {
+          if (absl::IsNotFound(status)) return;  // Deleted meanwhile: nothing to drive.
+          absl::Duration next = std::min(delay * 2, absl::Seconds(30));
+          spdlog::error("gid={} reload failed: {}; trying again in {}", gid, status.message(),
+                        absl::FormatDuration(next));
+          ReloadAfter(gid, next);
         });
   });
 }

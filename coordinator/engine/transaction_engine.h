@@ -212,10 +212,13 @@ class TransactionEngine {
   void FinalizeLocked(Active& active, TxState final_state, std::vector<TimelineEvent> events,
                       StatusFn durable) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnFinalDurable(const std::string& gid);
-  // After a failed write: drops the GT and reloads it from the store, or,
-  // when the fence refused the write (`moved_to` another instance), only
-  // drops it.
-  void Evict(const std::string& gid, const absl::Status& why);
+  // After a failed write of `chain`: drops the GT (if memory still holds
+  // that copy) and reloads it from the store, or, when the fence refused
+  // the write (ownership moved to another instance), only drops it.
+  void Evict(const std::string& gid, const absl::Status& why, const WriteChain* chain);
+  // Reads the GT back from the store and resumes it; retried with a
+  // growing delay until it succeeds, the GT is gone, or the engine stops.
+  void ReloadAfter(const std::string& gid, absl::Duration delay);
   void TouchLocked(Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   TimelineEvent Event(std::string kind, std::string detail,
                       std::string actor = kCoordinatorActor) const;

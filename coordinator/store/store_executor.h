@@ -9,7 +9,10 @@
 // Contract for implementations: Submit never runs the operation or its
 // completion inline (callers may hold their own locks while submitting);
 // completions run in submission order, each only after its operation's
-// batch committed or failed. Implementations are thread-safe.
+// batch committed or failed; when a batch fails, all its completions have
+// run before any operation of a later batch runs (so a caller can stop its
+// later, already queued operations from landing after a lost one).
+// Implementations are thread-safe.
 #pragma once
 
 #include <functional>

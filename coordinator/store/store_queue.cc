@@ -126,6 +126,12 @@ void StoreQueue::RunBatch(std::deque<Pending>& batch) {
   for (size_t i = 0; i < batch.size(); ++i) {
     finished_.push_back({std::move(batch[i].done), std::move(results[i])});
   }
+  posted_ += batch.size();
+  if (batch_status.ok()) return;
+  // The executor's promise: a failed batch's completions run before the
+  // next batch, so their callers can stop later operations from landing.
+  auto completed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return completed_ >= posted_; };
+  mu_.Await(absl::Condition(&completed));
 }
 
 void StoreQueue::CompleterLoop() {
@@ -144,6 +150,8 @@ void StoreQueue::CompleterLoop() {
     for (Finished& finished : ready) {
       if (finished.done) finished.done(std::move(finished.result));
     }
+    absl::MutexLock lock(&mu_);
+    completed_ += ready.size();
   }
 }
 

@@ -96,6 +96,10 @@ class StoreQueue final : public StoreExecutor {
   std::deque<Finished> finished_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool writer_done_ ABSL_GUARDED_BY(mu_) = false;
+  // Completions handed to the completer, and those it has run: after a
+  // failed batch the writer waits until they are equal.
+  uint64_t posted_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t completed_ ABSL_GUARDED_BY(mu_) = 0;
   Stats stats_ ABSL_GUARDED_BY(mu_);
   std::thread writer_;
   std::thread completer_;

@@ -39,12 +39,22 @@ absl::Status ApplyPlants(const std::vector<std::string>& names, Plants& plants) 
   return absl::OkStatus();
 }
 
-void PrintViolations(const SimReport& report) {
+// The command that replays `report`'s run: its seed and every flag that
+// shapes a run.
+std::string ReplayCommand(const Flags& flags, uint64_t seed) {
+  std::string command = "tcc_sim --seed " + std::to_string(seed);
+  if (flags.write_faults) command += " --write_faults";
+  if (flags.commit_faults) command += " --commit_faults";
+  if (flags.sagas) command += " --sagas";
+  for (const std::string& plant : flags.plants) command += " --plant " + plant;
+  return command + " --trace";
+}
+
+void PrintViolations(const Flags& flags, const SimReport& report) {
   std::printf("FAILED seed %llu: %zu violation(s)\n", static_cast<unsigned long long>(report.seed),
               report.violations.size());
   for (const std::string& violation : report.violations) std::printf("  %s\n", violation.c_str());
-  std::printf("replay: tcc_sim --seed %llu --trace\n",
-              static_cast<unsigned long long>(report.seed));
+  std::printf("replay: %s\n", ReplayCommand(flags, report.seed).c_str());
 }
 
 int RunOne(const Flags& flags, const Plants& plants) {
@@ -63,7 +73,7 @@ int RunOne(const Flags& flags, const Plants& plants) {
       static_cast<unsigned long long>(report.events), static_cast<long long>(report.simulated_ms),
       static_cast<unsigned long long>(report.trace_hash));
   if (report.violations.empty()) return 0;
-  PrintViolations(report);
+  PrintViolations(flags, report);
   return 1;
 }
 
@@ -80,7 +90,7 @@ int RunMany(const Flags& flags, const Plants& plants) {
     transactions += static_cast<uint64_t>(report.transactions);
     crashes += static_cast<uint64_t>(report.coordinator_crashes);
     if (!report.violations.empty()) {
-      PrintViolations(report);
+      PrintViolations(flags, report);
       return 1;
     }
   }
@@ -107,11 +117,9 @@ int SimMain(int argc, char** argv) {
   app.add_option("--first", flags.first, "with --seeds: the first seed")->capture_default_str();
   app.add_flag("--trace", flags.trace, "with --seed: print the run's schedule");
   app.add_flag("--log", flags.log, "show the engine's own log lines");
-  app.add_flag("--write_faults", flags.write_faults,
-               "also fail single store writes (finds known engine gaps: tests/sim/README.md)");
+  app.add_flag("--write_faults", flags.write_faults, "also fail single store writes");
   app.add_flag("--commit_faults", flags.commit_faults,
-               "also fail whole store batches, reads included (finds known engine gaps: "
-               "tests/sim/README.md)");
+               "also fail whole store batches, reads included");
   app.add_flag("--sagas", flags.sagas, "make about a third of the transactions sagas");
   app.add_option("--plant", flags.plants,
                  "switch a guarantee off on purpose: unfenced_status, naive_cancel");

@@ -111,7 +111,7 @@ absl::Status SimStoreQueue::RunAndWait(Operation operation) {
 }
 
 void SimStoreQueue::ScheduleBatch() {
-  if (batch_scheduled_ || queue_.empty()) return;
+  if (batch_scheduled_ || blocked_ || queue_.empty()) return;
   batch_scheduled_ = true;
   loop_->After(loop_->Between(absl::Microseconds(200), absl::Milliseconds(5)), "store: batch",
                Guard(life_, [this] { RunBatch(); }));
@@ -144,11 +144,18 @@ void SimStoreQueue::RunBatch() {
                            batch_status.ok() ? "durable" : "lost"));
   completions_pending_ += batch.size();
   auto dones = std::make_shared<std::vector<Pending>>(std::move(batch));
+  const bool failed = !batch_status.ok();
+  // As StoreQueue: a failed batch's completions run before the next batch.
+  if (failed) blocked_ = true;
   loop_->After(loop_->Between(absl::ZeroDuration(), absl::Milliseconds(2)), "store: completions",
-               Guard(life_, [this, dones, results] {
+               Guard(life_, [this, dones, results, failed] {
                  completions_pending_ -= dones->size();
                  for (size_t i = 0; i < dones->size(); ++i) {
                    if ((*dones)[i].done) (*dones)[i].done((*results)[i]);
+                 }
+                 if (failed) {
+                   blocked_ = false;
+                   ScheduleBatch();
                  }
                }));
   ScheduleBatch();

@@ -91,6 +91,7 @@ class SimStoreQueue final : public StoreExecutor {
   const Life life_;
   std::deque<Pending> queue_;
   bool batch_scheduled_ = false;
+  bool blocked_ = false;  // Until a failed batch's completions ran.
   size_t completions_pending_ = 0;
 };
 

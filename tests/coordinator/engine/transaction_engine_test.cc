@@ -354,6 +354,36 @@ TEST(EngineStoreFailure, AFailedWriteIsReportedAndMemoryFallsBackToTheStore) {
   ASSERT_TRUE(harness.WaitForState("g-disk", TxState::kCommitted));
 }
 
+TEST(EngineStoreFailure, WritesQueuedBehindALostOneDoNotLandOnTop) {
+  // Found by tcc_sim (seed 146 with --write_faults): the write recording
+  // b1's Confirm fails while b2's and the final COMMITTED one are queued
+  // behind it; had those landed, the store would say COMMITTED with b1
+  // still TRIED. They must fail too, and the reloaded GT finish properly.
+  auto budget = std::make_shared<std::atomic<int>>(-1);
+  auto store =
+      std::make_unique<::tcc::testing::FailingStore>(std::make_unique<MemoryStore>(), budget);
+  auto failed_once = std::make_shared<std::atomic<bool>>(false);
+  store->FailWhen([failed_once](const TransactionUpdate& update) {
+    for (const Branch* branch : update.changed_branches) {
+      if (branch->branch_id == "b1" && branch->state == BranchState::kConfirmed) {
+        return !failed_once->exchange(true);
+      }
+    }
+    return false;
+  });
+  Harness harness(std::move(store));
+  ASSERT_OK(harness.Begin({"g-chain"}));
+  ASSERT_OK(harness.Try("g-chain", {Spec("b1"), Spec("b2"), Spec("b3")}));
+  ASSERT_OK(harness.Decide("g-chain", Decision::kCommit));
+  ASSERT_TRUE(harness.WaitForState("g-chain", TxState::kCommitted));
+  EXPECT_TRUE(*failed_once) << "the fault was never injected";
+  auto stored = harness.Get("g-chain");
+  ASSERT_OK(stored);
+  for (const Branch& branch : stored->branches) {
+    EXPECT_EQ(branch.state, BranchState::kConfirmed) << branch.branch_id;
+  }
+}
+
 TEST(EngineLimits, BackgroundCallsBeyondTheCapWaitForASlotAndAllFinish) {
   EngineOptions options = ::tcc::testing::FastOptions();
   options.max_background_calls = 1;

@@ -7,6 +7,7 @@
 
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "coordinator/domain/manual_time.h"
 #include "coordinator/store/memory_store.h"
 #include "coordinator/store/sqlite_store.h"
@@ -140,6 +141,39 @@ TEST(StoreQueue, AFailedCommitKeepsItsOwnCode) {
   StoreQueue queue(std::make_unique<CommitFailingStore>(absl::DataLossError("commit: corrupt")));
   EXPECT_THAT(queue.RunAndWait([](TransactionStore& s) { return s.Create(Tx("g")).status(); }),
               StatusIs(absl::StatusCode::kDataLoss, "commit: corrupt"));
+}
+
+TEST(StoreQueue, AFailedBatchsCompletionsRunBeforeTheNextBatch) {
+  StoreQueue queue(std::make_unique<CommitFailingStore>(absl::UnavailableError("commit: busy")));
+  absl::Notification first_running;
+  absl::Notification second_queued;
+  std::atomic<bool> first_completed = false;
+  std::atomic<bool> completed_before_second_ran = false;
+  absl::Notification second_done;
+  // The first operation holds its batch open until the second is queued,
+  // so the second runs in a later batch; the first's completion is slow.
+  ASSERT_OK(queue.Submit(
+      [&](TransactionStore&) {
+        first_running.Notify();
+        second_queued.WaitForNotification();
+        return absl::OkStatus();
+      },
+      [&](absl::Status status) {
+        EXPECT_THAT(status, StatusIs(absl::StatusCode::kUnavailable, "commit: busy"));
+        absl::SleepFor(absl::Milliseconds(50));
+        first_completed = true;
+      }));
+  first_running.WaitForNotification();
+  ASSERT_OK(queue.Submit(
+      [&](TransactionStore&) {
+        completed_before_second_ran = first_completed.load();
+        return absl::OkStatus();
+      },
+      [&](absl::Status) { second_done.Notify(); }));
+  second_queued.Notify();
+  second_done.WaitForNotification();
+  EXPECT_TRUE(completed_before_second_ran)
+      << "a caller must hear of a lost batch before its later operations run";
 }
 
 TEST(StoreQueue, RefusesWorkBeyondItsBound) {
