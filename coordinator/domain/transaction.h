@@ -97,6 +97,9 @@ struct GlobalTransaction {
   // against. One-owner stores keep neither.
   std::string owner;
   int64_t epoch = 0;
+  // The initiator's W3C traceparent ("" when it sent none): sent on every
+  // participant call and back-query, named in log lines (trace_context.h).
+  std::string traceparent;
   std::vector<Branch> branches;
 
   Branch* FindBranch(absl::string_view branch_id);

@@ -6,6 +6,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "coordinator/domain/trace_context.h"
 #include "coordinator/engine/store_error.h"
 #include "coordinator/store/ownership.h"
 #include "tcc/common/logging.h"
@@ -78,7 +79,7 @@ absl::Status TransactionEngine::Recover() {
     absl::MutexLock lock(&mu_);
     active_.reserve(active_.size() + loaded->size());  // One allocation, not a rehash per doubling.
     for (GlobalTransaction& gt : *loaded) {
-      spdlog::debug("gid={} resumed in state {} with {} branches", gt.gid, TxStateName(gt.state),
+      spdlog::debug("{} resumed in state {} with {} branches", LogTag(gt), TxStateName(gt.state),
                     gt.branches.size());
       InstallLocked(std::move(gt), after);
     }
@@ -120,7 +121,7 @@ void TransactionEngine::WithForeignLocked(GlobalTransaction gt, const WithFn& fn
   }
   // fn's write claims it (durable before any call it leads to). A decided
   // GT is driven by fn's own completion; a TRYING one needs its deadline.
-  spdlog::info("gid={} claimed from {} by a request (epoch {})", gid,
+  spdlog::info("{} claimed from {} by a request (epoch {})", LogTag(active.gt),
                owner.empty() ? "nobody" : owner, active.gt.epoch);
   after.push_back([this] { observer_->TransactionClaimed(); });
   if (active.gt.state == TxState::kTrying) ScheduleDeadlineLocked(active);
@@ -144,7 +145,7 @@ void TransactionEngine::TakeOver(size_t limit, Callback<size_t> done) {
         {
           absl::MutexLock lock(&mu_);
           for (GlobalTransaction& gt : *claimed) {
-            spdlog::info("gid={} taken over in state {} (epoch {})", gt.gid, TxStateName(gt.state),
+            spdlog::info("{} taken over in state {} (epoch {})", LogTag(gt), TxStateName(gt.state),
                          gt.epoch);
             InstallLocked(std::move(gt), after);
           }
@@ -252,7 +253,7 @@ void TransactionEngine::TouchLocked(Active& active) {
   bool was_stuck = active.gt.stuck;
   active.gt.stuck = IsStuck(active.gt, options_.stuck, active.gt.updated_ms);
   if (active.gt.stuck && !was_stuck) {
-    spdlog::warn("gid={} is stuck in {}: still retrying; see tccctl", active.gt.gid,
+    spdlog::warn("{} is stuck in {}: still retrying; see tccctl", LogTag(active.gt),
                  TxStateName(active.gt.state));
   }
 }
@@ -286,11 +287,11 @@ void TransactionEngine::PersistLocked(Active& active, const std::vector<size_t>&
   // failed batch's completions before the next batch), so no later write of
   // this copy lands after a lost one.
   std::shared_ptr<WriteChain> chain = active.writes;
-  auto on_durable = [this, gid = active.gt.gid, chain,
+  auto on_durable = [this, gid = active.gt.gid, tag = LogTag(active.gt), chain,
                      durable = std::move(durable)](absl::Status status) {
     if (!status.ok()) {
       chain->broken = true;
-      Evict(gid, status, chain.get());
+      Evict(gid, tag, status, chain.get());
     }
     if (durable) durable(std::move(status));
   };
@@ -308,7 +309,7 @@ void TransactionEngine::PersistLocked(Active& active, const std::vector<size_t>&
       },
       on_durable);
   if (!submitted.ok()) {
-    spdlog::error("gid={} could not queue a store write: {}", active.gt.gid, submitted.message());
+    spdlog::error("{} could not queue a store write: {}", LogTag(active.gt), submitted.message());
     // Not inline: the caller holds the engine's lock, which the callback may take.
     scheduler_->Schedule(clock_->Now(), [on_durable, submitted] { on_durable(submitted); });
   }
@@ -319,7 +320,7 @@ void TransactionEngine::FinalizeLocked(Active& active, TxState final_state,
   active.gt.state = final_state;
   TouchLocked(active);
   const std::string gid = active.gt.gid;
-  spdlog::info("gid={} {}", gid, TxStateName(final_state));
+  spdlog::info("{} {}", LogTag(active.gt), TxStateName(final_state));
   events.push_back(Event("state", std::string(TxStateName(final_state))));
   // Once durable the GT leaves memory; later reads come from the store.
   PersistLocked(
@@ -350,8 +351,8 @@ void TransactionEngine::OnFinalDurable(const std::string& gid) {
   for (auto& waiter : finished->waiters) waiter(finished->gt);
 }
 
-void TransactionEngine::Evict(const std::string& gid, const absl::Status& why,
-                              const WriteChain* chain) {
+void TransactionEngine::Evict(const std::string& gid, const std::string& log_tag,
+                              const absl::Status& why, const WriteChain* chain) {
   std::optional<std::string> moved_to = MovedTo(why);
   const bool fenced = moved_to && *moved_to != options_.instance_id;
   if (fenced) observer_->WriteFenced();
@@ -364,10 +365,10 @@ void TransactionEngine::Evict(const std::string& gid, const absl::Status& why,
     active_.erase(it);
   }
   if (fenced) {  // Its new owner drives it; reloading would claim it back.
-    spdlog::warn("gid={} write refused by the fence, dropped from memory: {}", gid, why.message());
+    spdlog::warn("{} write refused by the fence, dropped from memory: {}", log_tag, why.message());
     return;
   }
-  spdlog::error("gid={} dropped from memory after a store error; reloading it from the store", gid);
+  spdlog::error("{} dropped from memory after a store error; reloading it from the store", log_tag);
   ReloadAfter(gid, absl::Seconds(1));
 }
 

@@ -97,6 +97,7 @@ struct BeginParams {
   std::string gid;  // Empty: generated.
   uint32_t timeout_ms = 0;
   std::string status_endpoint;
+  std::string traceparent;  // W3C, already checked (trace_context.h); "" if none.
 };
 
 struct BeginResult {
@@ -111,6 +112,7 @@ struct SagaParams {
   bool concurrent = false;  // false: in the order given; true: a DAG by depends_on.
   bool wait_for_result = false;
   absl::Duration wait_timeout = absl::Seconds(30);
+  std::string traceparent;  // As in BeginParams.
 };
 
 struct SagaResult {
@@ -215,7 +217,9 @@ class TransactionEngine {
   // After a failed write of `chain`: drops the GT (if memory still holds
   // that copy) and reloads it from the store, or, when the fence refused
   // the write (ownership moved to another instance), only drops it.
-  void Evict(const std::string& gid, const absl::Status& why, const WriteChain* chain);
+  // `log_tag` names the GT in log lines (trace_context.h's LogTag).
+  void Evict(const std::string& gid, const std::string& log_tag, const absl::Status& why,
+             const WriteChain* chain);
   // Reads the GT back from the store and resumes it; retried with a
   // growing delay until it succeeds, the GT is gone, or the engine stops.
   void ReloadAfter(const std::string& gid, absl::Duration delay);
@@ -243,7 +247,7 @@ class TransactionEngine {
   // The GT whose call to branch `index` just answered, with that call no
   // longer in flight; nullptr when the GT has left memory meanwhile.
   Active* AnsweredLocked(const std::string& gid, size_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void LogPhaseFailureLocked(const std::string& gid, const Branch& branch, absl::Duration delay)
+  void LogPhaseFailureLocked(const std::string& log_tag, const Branch& branch, absl::Duration delay)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Duration BackoffLocked(uint32_t failed_attempts) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   BranchCall MakeCall(const GlobalTransaction& gt, const Branch& branch, Phase phase) const;

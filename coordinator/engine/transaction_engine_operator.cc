@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "coordinator/domain/trace_context.h"
 #include "coordinator/engine/store_error.h"
 #include "coordinator/engine/transaction_engine.h"
 #include "tcc/common/logging.h"
@@ -157,7 +158,7 @@ bool TransactionEngine::ClearBackoffLocked(Active& active, absl::string_view tar
   std::string what = target.empty() ? "retry now requested"
                                     : absl::StrCat("retry now requested for target ", target);
   PersistLocked(active, {}, changed, nullptr, {Event("operator", what, actor)});
-  spdlog::info("gid={} {} by {}", gt.gid, what, actor);
+  spdlog::info("{} {} by {}", LogTag(gt), what, actor);
   if (query_again) {
     // Like a branch's call: the back-query waits for the connection, and
     // gRPC's reconnect backoff toward the endpoint is forgotten.

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_format.h"
 #include "coordinator/domain/saga.h"
+#include "coordinator/domain/trace_context.h"
 #include "coordinator/engine/store_error.h"
 #include "coordinator/engine/transaction_engine.h"
 #include "tcc/common/logging.h"
@@ -47,9 +48,12 @@ void TransactionEngine::SubmitSaga(SagaParams params, Callback<SagaResult> done)
   saga.state = TxState::kRunning;
   saga.created_ms = saga.updated_ms = clock_->NowMs();
   saga.branches = params.steps;
+  saga.traceparent = params.traceparent;
+  absl::string_view trace_id = TraceIdOf(saga.traceparent);
   TimelineEvent begun =
       Event("begin", absl::StrCat("saga submitted with ", params.steps.size(), " steps, ",
-                                  params.concurrent ? "concurrent (by dependencies)" : "in order"));
+                                  params.concurrent ? "concurrent (by dependencies)" : "in order",
+                                  trace_id.empty() ? "" : ", trace ", trace_id));
   CreateOrLoad(
       std::move(saga), std::move(begun), "recording the saga failed",
       [this, params = std::move(params), done](absl::StatusOr<CreateOrLoadResult> created) mutable {
@@ -216,7 +220,7 @@ std::vector<size_t> TransactionEngine::StartCompensatingLocked(Active& active, s
                                                                std::vector<TimelineEvent>& events) {
   active.gt.state = TxState::kCompensating;
   active.gt.decision_reason = std::move(reason);
-  spdlog::info("gid={} COMPENSATING ({})", active.gt.gid, active.gt.decision_reason);
+  spdlog::info("{} COMPENSATING ({})", LogTag(active.gt), active.gt.decision_reason);
   events.push_back(Event("state", absl::StrCat("COMPENSATING (", active.gt.decision_reason, ")"),
                          std::move(actor)));
   // Steps whose action is still in flight enter compensation when it

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "coordinator/domain/saga.h"
+#include "coordinator/domain/trace_context.h"
 #include "coordinator/engine/store_error.h"
 #include "coordinator/engine/transaction_engine.h"
 #include "tcc/common/logging.h"
@@ -17,6 +18,12 @@ namespace {
 // What the timeline calls a branch: sagas have steps.
 absl::string_view UnitName(const GlobalTransaction& gt) {
   return gt.mode == TxMode::kSaga ? "step" : "branch";
+}
+
+// The begin event's note of the initiator's trace, if it sent one.
+std::string TraceNote(const GlobalTransaction& gt) {
+  absl::string_view trace_id = TraceIdOf(gt.traceparent);
+  return trace_id.empty() ? std::string() : absl::StrCat(", trace ", trace_id);
 }
 
 }  // namespace
@@ -47,11 +54,13 @@ void TransactionEngine::Begin(BeginParams params, Callback<BeginResult> done) {
   gt.timeout_ms = params.timeout_ms;
   gt.deadline_ms = gt.created_ms + params.timeout_ms;
   gt.status_endpoint = params.status_endpoint;
+  gt.traceparent = params.traceparent;
   TimelineEvent begun =
       Event("begin", absl::StrCat("begun with timeout ", gt.timeout_ms, "ms",
                                   gt.status_endpoint.empty()
                                       ? ", no status endpoint"
-                                      : absl::StrCat(", status endpoint ", gt.status_endpoint)));
+                                      : absl::StrCat(", status endpoint ", gt.status_endpoint),
+                                  TraceNote(gt)));
   CreateOrLoad(std::move(gt), std::move(begun), "recording the transaction failed",
                [this, params, done](absl::StatusOr<CreateOrLoadResult> created) {
                  if (!created.ok()) return done(created.status());
@@ -70,6 +79,7 @@ void TransactionEngine::OnBegun(BeginParams params, CreateOrLoadResult created,
         gt.gid, gt.timeout_ms, gt.status_endpoint)));
   }
   BeginResult result{gt.gid, created.created, gt.state};
+  if (created.created) spdlog::debug("{} begun, timeout {}ms", LogTag(gt), params.timeout_ms);
   After after;
   {
     absl::MutexLock lock(&mu_);
@@ -79,7 +89,6 @@ void TransactionEngine::OnBegun(BeginParams params, CreateOrLoadResult created,
     }
   }
   Run(after);
-  if (created.created) spdlog::debug("gid={} begun, timeout {}ms", result.gid, params.timeout_ms);
   done(std::move(result));
 }
 
@@ -130,7 +139,8 @@ void TransactionEngine::ApplyDecisionLocked(Active& active, Decision decision, s
   active.gt.decision_reason = std::move(reason);
   TouchLocked(active);
   const std::string gid = active.gt.gid;
-  spdlog::info("gid={} {} ({})", gid, TxStateName(active.gt.state), active.gt.decision_reason);
+  spdlog::info("{} {} ({})", LogTag(active.gt), TxStateName(active.gt.state),
+               active.gt.decision_reason);
   TimelineEvent event = Event(
       "state", absl::StrCat(TxStateName(active.gt.state), " (", active.gt.decision_reason, ")"),
       std::move(actor));
@@ -240,6 +250,7 @@ BranchCall TransactionEngine::MakeCall(const GlobalTransaction& gt, const Branch
   call.action = branch.action;
   call.payload = branch.payload;
   call.headers = branch.headers;
+  call.traceparent = gt.traceparent;
   // A saga step may set its own deadline, for its action and compensation.
   call.timeout =
       branch.timeout_ms > 0 ? absl::Milliseconds(branch.timeout_ms) : options_.call_timeout;
@@ -286,7 +297,7 @@ void TransactionEngine::OnPhaseResult(const std::string& gid, size_t index, Phas
           "branch", absl::StrCat(unit, " ", branch.branch_id, ": ", BranchStateName(branch.state),
                                  " after ", branch.attempts, " attempt(s)")));
     } else {
-      LogPhaseFailureLocked(gid, branch, delay);
+      LogPhaseFailureLocked(LogTag(active.gt), branch, delay);
       // Only the first failure goes to the timeline: attempts are counted
       // on the branch, and a long outage must not flood the history.
       if (branch.attempts == 1) {
@@ -301,11 +312,11 @@ void TransactionEngine::OnPhaseResult(const std::string& gid, size_t index, Phas
   Run(after);
 }
 
-void TransactionEngine::LogPhaseFailureLocked(const std::string& gid, const Branch& branch,
+void TransactionEngine::LogPhaseFailureLocked(const std::string& log_tag, const Branch& branch,
                                               absl::Duration delay) {
   std::optional<int64_t> unlogged = failure_log_.Admit(branch.target);
   if (!unlogged) return;
-  spdlog::warn("gid={} branch={} target={} {} (attempt {}); retry in {}{}", gid, branch.branch_id,
+  spdlog::warn("{} branch={} target={} {} (attempt {}); retry in {}{}", log_tag, branch.branch_id,
                branch.target, branch.last_error, branch.attempts, absl::FormatDuration(delay),
                *unlogged == 0 ? std::string()
                               : absl::StrCat("; ", *unlogged,

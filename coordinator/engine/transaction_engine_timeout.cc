@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "coordinator/domain/trace_context.h"
 #include "coordinator/engine/back_query.h"
 #include "coordinator/engine/transaction_engine.h"
 #include "tcc/common/logging.h"
@@ -45,15 +46,15 @@ void TransactionEngine::SendBackQueryLocked(Active& active, After& after) {
   active.querying = true;
   bool wait_for_ready = active.back_query.operator_retry;
   active.back_query.Sent(clock_->NowMs());
-  after.push_back(
-      [this, gid = active.gt.gid, endpoint = active.gt.status_endpoint, wait_for_ready] {
-        absl::Time sent = clock_->Now();
-        transport_->QueryInitiator(endpoint, gid, options_.query_timeout, wait_for_ready,
-                                   [this, gid, sent](absl::StatusOr<InitiatorAnswer> answer) {
-                                     ReportBackQuery(answer, clock_->Now() - sent);
-                                     OnInitiatorAnswer(gid, std::move(answer));
-                                   });
-      });
+  after.push_back([this, gid = active.gt.gid, endpoint = active.gt.status_endpoint, wait_for_ready,
+                   traceparent = active.gt.traceparent] {
+    absl::Time sent = clock_->Now();
+    transport_->QueryInitiator(endpoint, gid, options_.query_timeout, wait_for_ready, traceparent,
+                               [this, gid, sent](absl::StatusOr<InitiatorAnswer> answer) {
+                                 ReportBackQuery(answer, clock_->Now() - sent);
+                                 OnInitiatorAnswer(gid, std::move(answer));
+                               });
+  });
 }
 
 void TransactionEngine::ReportBackQuery(const absl::StatusOr<InitiatorAnswer>& answer,
@@ -97,8 +98,8 @@ void TransactionEngine::RetryQueryLocked(Active& active, const absl::Status& why
   if (progress.failures >= options_.stuck.attempts && !active.gt.stuck) {
     active.gt.stuck = true;
     active.stuck_recorded = true;
-    spdlog::warn("gid={} is stuck in TRYING: its status endpoint {} does not answer; see tccctl",
-                 active.gt.gid, endpoint);
+    spdlog::warn("{} is stuck in TRYING: its status endpoint {} does not answer; see tccctl",
+                 LogTag(active.gt), endpoint);
     events.push_back(
         Event("stuck", absl::StrCat("flagged stuck: the back-query to status endpoint ", endpoint,
                                     " failed ", progress.failures,
@@ -113,7 +114,7 @@ void TransactionEngine::RecordBackQueryRecoveredLocked(Active& active) {
   BackQueryProgress& progress = active.back_query;
   std::string detail = absl::StrCat("status endpoint ", active.gt.status_endpoint,
                                     " answered after ", progress.attempts, " attempt(s)");
-  spdlog::info("gid={} {}", active.gt.gid, detail);
+  spdlog::info("{} {}", LogTag(active.gt), detail);
   progress.failures = 0;
   progress.last_error.clear();
   progress.next_retry_ms = 0;
@@ -124,13 +125,12 @@ void TransactionEngine::LogBackQueryFailureLocked(const Active& active, absl::Du
   const std::string& endpoint = active.gt.status_endpoint;
   std::optional<int64_t> unlogged = failure_log_.Admit(endpoint);
   if (!unlogged) return;
-  spdlog::warn(
-      "gid={} back-query to status endpoint {} failed: {} (attempt {}); asking again in {}{}",
-      active.gt.gid, endpoint, active.back_query.last_error, active.back_query.attempts,
-      absl::FormatDuration(delay),
-      *unlogged == 0
-          ? std::string()
-          : absl::StrCat("; ", *unlogged, " more failed call(s) to this endpoint not logged"));
+  spdlog::warn("{} back-query to status endpoint {} failed: {} (attempt {}); asking again in {}{}",
+               LogTag(active.gt), endpoint, active.back_query.last_error,
+               active.back_query.attempts, absl::FormatDuration(delay),
+               *unlogged == 0 ? std::string()
+                              : absl::StrCat("; ", *unlogged,
+                                             " more failed call(s) to this endpoint not logged"));
 }
 
 std::optional<BackQueryProgress> TransactionEngine::BackQueryOf(const std::string& gid) const {

@@ -1,9 +1,21 @@
 #include "coordinator/server/coordinator_service.h"
 
+#include "coordinator/domain/trace_context.h"
 #include "coordinator/server/proto_convert.h"
 #include "tcc/common/grpc_status.h"
 
 namespace tcc {
+
+namespace {
+
+// The caller's W3C traceparent metadata, if it sent one that is well formed.
+std::string TraceparentOf(const grpc::CallbackServerContext& context) {
+  auto found = context.client_metadata().find(kTraceparentKey);
+  if (found == context.client_metadata().end()) return "";
+  return AcceptTraceparent(absl::string_view(found->second.data(), found->second.size()));
+}
+
+}  // namespace
 
 absl::Status CoordinatorService::Authorize(const grpc::CallbackServerContext& context,
                                            absl::string_view method) const {
@@ -17,7 +29,8 @@ grpc::ServerUnaryReactor* CoordinatorService::Begin(grpc::CallbackServerContext*
     return Refuse(context, denied);
   }
   auto* reactor = context->DefaultReactor();
-  BeginParams params{request->gid(), request->timeout_ms(), request->status_endpoint()};
+  BeginParams params{request->gid(), request->timeout_ms(), request->status_endpoint(),
+                     TraceparentOf(*context)};
   engine_->Begin(std::move(params), [reactor, reply](absl::StatusOr<BeginResult> result) {
     if (result.ok()) {
       reply->set_gid(result->gid);
@@ -106,6 +119,7 @@ grpc::ServerUnaryReactor* CoordinatorService::SubmitSaga(grpc::CallbackServerCon
   SagaParams params;
   params.gid = request->gid();
   params.concurrent = request->concurrent();
+  params.traceparent = TraceparentOf(*context);
   params.wait_for_result = request->wait_for_result();
   if (request->wait_timeout_ms() > 0) {
     params.wait_timeout = absl::Milliseconds(request->wait_timeout_ms());

@@ -56,6 +56,7 @@ void ToProto(const GlobalTransaction& gt, v1::Transaction& out) {
   out.set_decision_reason(gt.decision_reason);
   out.set_owner(gt.owner);
   out.set_epoch(gt.epoch);
+  out.set_traceparent(gt.traceparent);
   out.set_timeout_ms(gt.timeout_ms);
   out.set_mode(gt.mode == TxMode::kSaga ? "SAGA" : "TCC");
   for (const Branch& branch : gt.branches) {

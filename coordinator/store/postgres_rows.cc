@@ -43,6 +43,7 @@ absl::StatusOr<GlobalTransaction> ReadHeader(const Rows& rows, int row) {
   gt.mode = mode == static_cast<int>(TxMode::kSaga) ? TxMode::kSaga : TxMode::kTcc;
   gt.owner = rows.Text(row, 10);
   TCC_ASSIGN_OR_RETURN(gt.epoch, rows.Int(row, 11));
+  gt.traceparent = rows.Text(row, 12);
   return gt;
 }
 

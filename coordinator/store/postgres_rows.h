@@ -16,8 +16,8 @@ namespace tcc::pg {
 // The header columns, in the order ReadHeader expects them.
 inline constexpr absl::string_view kHeaderColumns =
     "gid, state, created_ms, updated_ms, timeout_ms, deadline_ms, status_endpoint, stuck, "
-    "decision_reason, mode, owner, epoch";
-inline constexpr int kHeaderColumnCount = 12;
+    "decision_reason, mode, owner, epoch, traceparent";
+inline constexpr int kHeaderColumnCount = 13;
 
 // The branch columns, in the order ReadBranch expects them.
 inline constexpr absl::string_view kBranchColumns =

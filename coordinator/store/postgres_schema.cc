@@ -15,7 +15,7 @@ namespace {
 // cursors and gid prefixes mean the same in both stores whatever the
 // database's locale. uint32 fields are BIGINT (INTEGER is signed 32-bit).
 // Payloads and encoded headers are bytea.
-constexpr std::array<absl::string_view, 2> kMigrations = {
+constexpr std::array<absl::string_view, 3> kMigrations = {
     // 1: the schema of SQLite's version 7 in one step.
     R"sql(
 CREATE TABLE global_transactions (
@@ -79,6 +79,10 @@ ALTER TABLE global_transactions
   ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX global_transactions_unfinished_by_owner
   ON global_transactions (owner, gid) WHERE NOT finished;
+)sql",
+    // 3: the initiator's W3C traceparent, passed on to participants.
+    R"sql(
+ALTER TABLE global_transactions ADD COLUMN traceparent TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

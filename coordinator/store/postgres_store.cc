@@ -86,13 +86,13 @@ void PostgresStore::EndOperation(bool keep) {
 absl::StatusOr<bool> PostgresStore::Create(const GlobalTransaction& gt) {
   static const std::string kSql =
       absl::StrCat("INSERT INTO global_transactions (", kHeaderColumns,
-                   ", finished) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) "
+                   ", finished) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) "
                    "ON CONFLICT (gid) DO NOTHING");
   Params params;
   params.Text(gt.gid).Int(static_cast<int>(gt.state)).Int(gt.created_ms).Int(gt.updated_ms);
   params.Int(gt.timeout_ms).Int(gt.deadline_ms).Text(gt.status_endpoint).Bool(gt.stuck);
   params.Text(gt.decision_reason).Int(static_cast<int>(gt.mode)).Text(gt.owner).Int(gt.epoch);
-  params.Bool(IsFinal(gt.state));
+  params.Text(gt.traceparent).Bool(IsFinal(gt.state));
   TCC_ASSIGN_OR_RETURN(Rows inserted, conn_.Query(kSql, params));
   if (inserted.Changed() == 0) return false;
   for (size_t i = 0; i < gt.branches.size(); ++i) {

@@ -33,6 +33,7 @@ absl::StatusOr<GlobalTransaction> ReadHeader(const Statement& row) {
   gt.stuck = row.Int(7) != 0;
   gt.decision_reason = row.Text(8);
   gt.mode = row.Int(9) == static_cast<int>(TxMode::kSaga) ? TxMode::kSaga : TxMode::kTcc;
+  gt.traceparent = row.Text(10);
   return gt;
 }
 

@@ -14,7 +14,7 @@ namespace tcc::sqlite {
 // The header columns, in the order ReadHeader expects them.
 inline constexpr absl::string_view kHeaderColumns =
     "gid, state, created_ms, updated_ms, timeout_ms, deadline_ms, status_endpoint, stuck, "
-    "decision_reason, mode";
+    "decision_reason, mode, traceparent";
 
 // The branch columns, in the order ReadBranch expects them.
 inline constexpr absl::string_view kBranchColumns =

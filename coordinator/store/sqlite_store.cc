@@ -22,7 +22,7 @@ using sqlite::ReadHeader;
 // only: a released migration is never edited. SQL stays portable to
 // PostgreSQL (no SQLite-only types; partial indexes and ON CONFLICT exist
 // in both).
-constexpr std::array<absl::string_view, 7> kMigrations = {
+constexpr std::array<absl::string_view, 8> kMigrations = {
     // 1: transactions and branches. `owner` is the seam for coordinators
     // sharing one database (leases); a lone coordinator leaves it empty.
     R"sql(
@@ -104,6 +104,10 @@ UPDATE branches SET action_sent = 1 WHERE attempts > 0
     R"sql(
 CREATE INDEX global_transactions_finished_by_age
   ON global_transactions (updated_ms, gid) WHERE finished = 1;
+)sql",
+    // 8: the initiator's W3C traceparent, passed on to participants.
+    R"sql(
+ALTER TABLE global_transactions ADD COLUMN traceparent TEXT NOT NULL DEFAULT '';
 )sql",
 };
 
@@ -206,12 +210,12 @@ absl::Status SqliteStore::InsertHeader(const GlobalTransaction& gt) {
   TCC_ASSIGN_OR_RETURN(
       auto stmt, db_.Prepare(absl::StrCat(
                      "INSERT INTO global_transactions (", kHeaderColumns,
-                     ", finished) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (gid) DO NOTHING")));
+                     ", finished) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (gid) DO NOTHING")));
   stmt->Bind(1, gt.gid).Bind(2, static_cast<int64_t>(gt.state)).Bind(3, gt.created_ms);
   stmt->Bind(4, gt.updated_ms).Bind(5, static_cast<int64_t>(gt.timeout_ms)).Bind(6, gt.deadline_ms);
   stmt->Bind(7, gt.status_endpoint).Bind(8, static_cast<int64_t>(gt.stuck));
   stmt->Bind(9, gt.decision_reason).Bind(10, static_cast<int64_t>(gt.mode));
-  stmt->Bind(11, static_cast<int64_t>(IsFinal(gt.state)));
+  stmt->Bind(11, gt.traceparent).Bind(12, static_cast<int64_t>(IsFinal(gt.state)));
   return stmt->Run();
 }
 
@@ -330,7 +334,7 @@ absl::StatusOr<std::vector<GlobalTransaction>> SqliteStore::LoadUnfinished() {
       "SELECT ", Qualified("g.", kHeaderColumns), ", ", Qualified("b.", kBranchColumns),
       " FROM global_transactions g LEFT JOIN branches b ON b.gid = g.gid WHERE g.finished = 0 "
       "ORDER BY g.created_ms, g.gid, b.position");
-  constexpr int kFirstBranchColumn = 10;  // After the header columns.
+  constexpr int kFirstBranchColumn = 11;  // After the header columns.
   TCC_ASSIGN_OR_RETURN(auto stmt, db_.Prepare(kSql));
   std::vector<GlobalTransaction> unfinished;
   while (true) {

@@ -138,6 +138,7 @@ std::string TransactionArchive::ToJsonLine(const ArchivedTransaction& archived) 
       {"status_endpoint", gt.status_endpoint},
       {"decision_reason", gt.decision_reason},
       {"stuck", gt.stuck},
+      {"traceparent", gt.traceparent},
   };
   nlohmann::ordered_json& branches = json["branches"] = nlohmann::ordered_json::array();
   for (const Branch& branch : gt.branches) branches.push_back(BranchJson(branch));

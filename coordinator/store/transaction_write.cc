@@ -21,6 +21,7 @@ GlobalTransaction HeaderOf(const GlobalTransaction& gt) {
   header.decision_reason = gt.decision_reason;
   header.owner = gt.owner;
   header.epoch = gt.epoch;
+  header.traceparent = gt.traceparent;
   return header;
 }
 

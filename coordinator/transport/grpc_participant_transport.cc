@@ -1,6 +1,7 @@
 #include "coordinator/transport/grpc_participant_transport.h"
 
 #include "absl/strings/str_cat.h"
+#include "coordinator/domain/trace_context.h"
 
 namespace tcc {
 namespace {
@@ -80,6 +81,7 @@ void GrpcParticipantTransport::Call(BranchCall call, std::function<void(CallResu
   state->done = std::move(done);
   state->context.set_deadline(absl::ToChronoTime(absl::Now() + call.timeout));
   state->context.set_wait_for_ready(call.wait_for_ready);
+  if (!call.traceparent.empty()) state->context.AddMetadata(kTraceparentKey, call.traceparent);
   state->request.set_gid(std::move(call.gid));
   state->request.set_branch_id(std::move(call.branch_id));
   state->request.set_action(std::move(call.action));
@@ -103,11 +105,12 @@ void GrpcParticipantTransport::Call(BranchCall call, std::function<void(CallResu
 
 void GrpcParticipantTransport::QueryInitiator(
     std::string endpoint, std::string gid, absl::Duration timeout, bool wait_for_ready,
-    std::function<void(absl::StatusOr<InitiatorAnswer>)> done) {
+    std::string traceparent, std::function<void(absl::StatusOr<InitiatorAnswer>)> done) {
   auto state = std::make_shared<QueryState>();
   state->done = std::move(done);
   state->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   state->context.set_wait_for_ready(wait_for_ready);
+  if (!traceparent.empty()) state->context.AddMetadata(kTraceparentKey, traceparent);
   state->request.set_gid(std::move(gid));
   PeerFor(endpoint).initiator->async()->QueryStatus(
       &state->context, &state->request, &state->reply, [state, endpoint](grpc::Status status) {

@@ -28,7 +28,7 @@ class GrpcParticipantTransport final : public ParticipantTransport {
 
   void Call(BranchCall call, std::function<void(CallResult)> done) override;
   void QueryInitiator(std::string endpoint, std::string gid, absl::Duration timeout,
-                      bool wait_for_ready,
+                      bool wait_for_ready, std::string traceparent,
                       std::function<void(absl::StatusOr<InitiatorAnswer>)> done) override;
   void ResetBackoff(const std::string& target) override;
 

@@ -23,6 +23,8 @@ struct BranchCall {
   std::string action;
   std::string payload;
   Headers headers;
+  // The GT's W3C traceparent, sent as gRPC metadata ("" sends none).
+  std::string traceparent;
   absl::Duration timeout = absl::Seconds(5);
   // Wait (within `timeout`) for a connection instead of failing fast while
   // the channel is reconnecting: for an operator's "retry now".
@@ -39,9 +41,10 @@ class ParticipantTransport {
 
   // Asks the initiator's status endpoint how it decided `gid` (back-query).
   // Any error (unreachable, timeout, unknown answer) is a non-OK status
-  // whose message names the endpoint. `wait_for_ready` as in BranchCall.
+  // whose message names the endpoint. `wait_for_ready` and `traceparent`
+  // as in BranchCall.
   virtual void QueryInitiator(std::string endpoint, std::string gid, absl::Duration timeout,
-                              bool wait_for_ready,
+                              bool wait_for_ready, std::string traceparent,
                               std::function<void(absl::StatusOr<InitiatorAnswer>)> done) = 0;
 
   // Forgets any reconnect backoff toward `target` (a participant or a

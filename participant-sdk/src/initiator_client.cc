@@ -186,6 +186,11 @@ bool AnyRefused(const tcc::v1::TryReply& reply) {
       [](const tcc::v1::BranchTryResult& r) { return r.result() == tcc::v1::TRY_RESULT_REFUSED; });
 }
 
+// The W3C trace context travels as gRPC metadata, as the coordinator reads it.
+void AddTraceparent(grpc::ClientContext& ctx, const std::string& traceparent) {
+  if (!traceparent.empty()) ctx.AddMetadata("traceparent", traceparent);
+}
+
 }  // namespace
 
 bool AllTriesSucceeded(const tcc::v1::TryReply& reply) {
@@ -202,9 +207,11 @@ class InitiatorClient::Impl {
 
   const InitiatorClientOptions& options() const { return options_; }
 
-  absl::StatusOr<tcc::v1::BeginReply> Begin(const tcc::v1::BeginRequest& request) {
+  absl::StatusOr<tcc::v1::BeginReply> Begin(const tcc::v1::BeginRequest& request,
+                                            const std::string& traceparent) {
     return Call<tcc::v1::BeginRequest, tcc::v1::BeginReply>(
-        "Begin", request, true, [this](auto* ctx, auto* req, auto* reply, auto done) {
+        "Begin", request, true, [this, &traceparent](auto* ctx, auto* req, auto* reply, auto done) {
+          AddTraceparent(*ctx, traceparent);
           stub_->async()->Begin(ctx, req, reply, std::move(done));
         });
   }
@@ -239,10 +246,12 @@ class InitiatorClient::Impl {
 
   // `wait` is how long the coordinator may hold the answer back.
   absl::StatusOr<tcc::v1::SubmitSagaReply> SubmitSaga(const tcc::v1::SubmitSagaRequest& request,
-                                                      absl::Duration wait) {
+                                                      absl::Duration wait,
+                                                      const std::string& traceparent) {
     return Call<tcc::v1::SubmitSagaRequest, tcc::v1::SubmitSagaReply>(
         "SubmitSaga", request, true,
-        [this](auto* ctx, auto* req, auto* reply, auto done) {
+        [this, &traceparent](auto* ctx, auto* req, auto* reply, auto done) {
+          AddTraceparent(*ctx, traceparent);
           stub_->async()->SubmitSaga(ctx, req, reply, std::move(done));
         },
         wait);
@@ -316,7 +325,7 @@ absl::StatusOr<tcc::v1::BeginReply> InitiatorClient::Begin(const BeginParams& pa
   }
   request.set_timeout_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(params.timeout)));
   request.set_status_endpoint(params.status_endpoint);
-  return impl_->Begin(request);
+  return impl_->Begin(request, params.traceparent);
 }
 
 absl::StatusOr<TransactionGuard> InitiatorClient::BeginGuarded(const BeginParams& params) {
@@ -423,8 +432,10 @@ absl::StatusOr<TransactionOutcome> InitiatorClient::CommitAndResolve(
 
 absl::StatusOr<SagaOutcome> InitiatorClient::SubmitSaga(SagaParams params) {
   absl::Duration wait = params.wait_for_result;
+  std::string traceparent = params.traceparent;
   TCC_ASSIGN_OR_RETURN(tcc::v1::SubmitSagaRequest request, MakeSagaRequest(std::move(params)));
-  TCC_ASSIGN_OR_RETURN(tcc::v1::SubmitSagaReply reply, impl_->SubmitSaga(request, wait));
+  TCC_ASSIGN_OR_RETURN(tcc::v1::SubmitSagaReply reply,
+                       impl_->SubmitSaga(request, wait, traceparent));
   SagaOutcome outcome;
   outcome.state = reply.state();
   outcome.reason = reply.reason();

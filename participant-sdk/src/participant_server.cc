@@ -87,9 +87,16 @@ class ParticipantService final : public tcc::v1::Participant::CallbackService {
       reactor->Finish(ToGrpcStatus(handlers.status()));
       return reactor;
     }
-    return internal::FinishOnPool(ctx, pool_, [this, phase, request, reply, h = *handlers] {
-      return Answer(phase, *request, *h, reply);
-    });
+    std::string traceparent = TraceparentOf(*ctx, *request);
+    return internal::FinishOnPool(ctx, pool_,
+                                  [this, phase, request, reply, h = *handlers, traceparent] {
+                                    if (traceparent.empty())
+                                      return Answer(phase, *request, *h, reply);
+                                    // The handler finds the GT's trace context among the headers.
+                                    BranchRequest traced = *request;
+                                    (*traced.mutable_headers())[kTraceparentHeader] = traceparent;
+                                    return Answer(phase, traced, *h, reply);
+                                  });
   }
 
   absl::StatusOr<const ActionHandlers*> Lookup(const BranchRequest& request) const {
@@ -104,12 +111,24 @@ class ParticipantService final : public tcc::v1::Participant::CallbackService {
                      "\"; this participant serves: ", absl::StrJoin(known, ", ")));
   }
 
+  // The coordinator's "traceparent" metadata, when the branch's own
+  // headers do not carry one already; "" otherwise.
+  static std::string TraceparentOf(const grpc::CallbackServerContext& ctx,
+                                   const BranchRequest& request) {
+    if (request.headers().contains(kTraceparentHeader)) return "";
+    auto found = ctx.client_metadata().find(kTraceparentHeader);
+    if (found == ctx.client_metadata().end()) return "";
+    return std::string(found->second.data(), found->second.size());
+  }
+
   grpc::Status Answer(Phase phase, const BranchRequest& request, const ActionHandlers& handlers,
                       tcc::v1::BranchReply* reply) {
     absl::StatusOr<BarrierAnswer> answer = RunGuarded(db_, phase, request, handlers);
     if (!answer.ok()) {
-      spdlog::warn("tcc participant: {} {}/{} failed: {}", request.action(), request.gid(),
-                   request.branch_id(), internal::ToStd(answer.status().message()));
+      auto trace = request.headers().find(kTraceparentHeader);
+      spdlog::warn("tcc participant: {} {}/{} failed: {}{}", request.action(), request.gid(),
+                   request.branch_id(), internal::ToStd(answer.status().message()),
+                   trace == request.headers().end() ? "" : " traceparent=" + trace->second);
       return ToGrpcStatus(answer.status());
     }
     reply->set_outcome(answer->refused ? tcc::v1::OUTCOME_REFUSED : tcc::v1::OUTCOME_SUCCESS);

@@ -52,11 +52,12 @@ class FakeTransport final : public ParticipantTransport {
   }
 
   void QueryInitiator(std::string endpoint, std::string gid, absl::Duration timeout,
-                      bool wait_for_ready,
+                      bool wait_for_ready, std::string traceparent,
                       std::function<void(absl::StatusOr<InitiatorAnswer>)> done) override {
     absl::MutexLock lock(&mu_);
     ++queries_;
     query_waits_for_ready_.push_back(wait_for_ready);
+    query_traceparents_.push_back(std::move(traceparent));
     work_.push_back([this, gid = std::move(gid), done = std::move(done)] {
       InitiatorBehavior behavior;
       {
@@ -85,6 +86,11 @@ class FakeTransport final : public ParticipantTransport {
   std::vector<bool> query_waits_for_ready() const {
     absl::MutexLock lock(&mu_);
     return query_waits_for_ready_;
+  }
+  // The traceparent of each back-query, in order.
+  std::vector<std::string> query_traceparents() const {
+    absl::MutexLock lock(&mu_);
+    return query_traceparents_;
   }
   // Targets whose reconnect backoff the engine reset, in order.
   std::vector<std::string> backoff_resets() const {
@@ -120,6 +126,7 @@ class FakeTransport final : public ParticipantTransport {
   std::vector<BranchCall> calls_ ABSL_GUARDED_BY(mu_);
   int queries_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<bool> query_waits_for_ready_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> query_traceparents_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> backoff_resets_ ABSL_GUARDED_BY(mu_);
   std::deque<std::function<void()>> work_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -36,10 +36,34 @@ absl::Status PointsService::Setup(Database& db, const std::string& user, int64_t
 
 ActionHandlers PointsService::Handlers() {
   return {
-      .on_try = [this](LocalTx& tx, const BranchRequest& r) { return Freeze(tx, r); },
-      .on_confirm = [this](LocalTx& tx, const BranchRequest& r) { return Deduct(tx, r); },
-      .on_cancel = [this](LocalTx& tx, const BranchRequest& r) { return Unfreeze(tx, r); },
+      .on_try =
+          [this](LocalTx& tx, const BranchRequest& r) {
+            NoteTrace("try", r);
+            return Freeze(tx, r);
+          },
+      .on_confirm =
+          [this](LocalTx& tx, const BranchRequest& r) {
+            NoteTrace("confirm", r);
+            return Deduct(tx, r);
+          },
+      .on_cancel =
+          [this](LocalTx& tx, const BranchRequest& r) {
+            NoteTrace("cancel", r);
+            return Unfreeze(tx, r);
+          },
   };
+}
+
+void PointsService::NoteTrace(const char* phase, const BranchRequest& request) {
+  auto trace = request.headers().find(kTraceparentHeader);
+  if (trace == request.headers().end()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  traced_runs_.push_back(absl::StrCat(phase, " ", request.gid(), " ", trace->second));
+}
+
+std::vector<std::string> PointsService::traced_runs() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return traced_runs_;
 }
 
 BranchRequest PointsService::Request(const std::string& gid, const std::string& branch,

@@ -8,7 +8,9 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "tcc/sdk/barrier.h"
 #include "tcc/sdk/local_db.h"
@@ -34,10 +36,18 @@ class PointsService {
   std::atomic<bool> fail_confirm{false};
   std::atomic<bool> fail_cancel{false};
 
+  // "phase gid traceparent" for each handler run whose request carried the
+  // trace context header (barrier.h's kTraceparentHeader), in order.
+  std::vector<std::string> traced_runs() const;
+
  private:
+  void NoteTrace(const char* phase, const BranchRequest& request);
   TryResult Freeze(LocalTx& tx, const BranchRequest& request);
   absl::Status Deduct(LocalTx& tx, const BranchRequest& request);
   absl::Status Unfreeze(LocalTx& tx, const BranchRequest& request);
+
+  mutable std::mutex mu_;
+  std::vector<std::string> traced_runs_;  // Guarded by mu_.
 };
 
 // Balance and frozen points of a user (-1 when absent).

@@ -71,7 +71,7 @@ void SimTransport::Call(BranchCall call, std::function<void(CallResult)> done) {
 }
 
 void SimTransport::QueryInitiator(std::string endpoint, std::string gid, absl::Duration timeout,
-                                  bool /*wait_for_ready*/,
+                                  bool /*wait_for_ready*/, std::string /*traceparent*/,
                                   std::function<void(absl::StatusOr<InitiatorAnswer>)> done) {
   auto once = std::make_shared<Once<absl::StatusOr<InitiatorAnswer>>>(std::move(done));
   std::string what = absl::StrCat("QueryStatus ", gid);

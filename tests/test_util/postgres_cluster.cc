@@ -27,13 +27,6 @@ constexpr char kServerUser[] = "postgres";
 
 std::string Bin(const char* name) { return absl::StrCat(kBinDir, "/", name); }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Runs `sql` on `uri`; the first column of the first row, or "".
 absl::StatusOr<std::string> RunSql(const std::string& uri, const std::string& sql) {
   PGconn* conn = PQconnectdb(uri.c_str());

@@ -1,13 +1,24 @@
 // A fresh directory under the system temp dir, removed with its contents
-// when the object goes away.
+// when the object goes away; and ReadFile, for the logs and files tests
+// leave in it.
 #pragma once
 
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace tcc::testing {
+
+// The whole file at `path`; "" when it cannot be read.
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 class TempDir {
  public:

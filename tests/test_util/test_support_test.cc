@@ -21,16 +21,10 @@
 namespace tcc::process {
 namespace {
 
+using ::tcc::testing::ReadFile;
 using ::tcc::testing::StatusIs;
 using ::tcc::testing::TempDir;
 using ::testing::HasSubstr;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 TEST(RunCommandTest, PassesArgumentsAndEnvironmentAndCapturesOutput) {
   absl::StatusOr<CommandResult> run =

@@ -42,6 +42,7 @@ json TransactionToJson(const v1::Transaction& gt, absl::Time now) {
               {"decision_reason", gt.decision_reason()},
               {"owner", gt.owner()},
               {"epoch", gt.epoch()},
+              {"traceparent", gt.traceparent()},
               {"branches_done", BranchesDone(gt)},
               {"branches_total", gt.branches_size()},
               {"failing_branch", failing_branch},

@@ -86,6 +86,7 @@ void RenderHeader(const v1::TransactionDetail& detail, const Output& output) {
                                    ? absl::StrCat("- (released; epoch ", gt.epoch(), ")")
                                    : absl::StrCat(gt.owner(), " (epoch ", gt.epoch(), ")")});
   }
+  if (!gt.traceparent().empty()) fields.push_back({"Trace", gt.traceparent()});
   RenderFields(fields, output);
 }
 

@@ -267,6 +267,33 @@ TEST_F(EngineTest, TimeoutBackQueriesTheInitiatorAndFollowsItsAnswer) {
   ASSERT_TRUE(harness_.WaitForState(no, TxState::kRolledBack));
 }
 
+TEST_F(EngineTest, TheInitiatorsTraceparentGoesOnEveryCallAndBackQuery) {
+  constexpr char kTrace[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  harness_.transport().SetInitiatorBehavior(
+      [](const std::string&) -> absl::StatusOr<InitiatorAnswer> {
+        return InitiatorAnswer::kCommitted;
+      });
+  ASSERT_OK(harness_.Begin({.gid = "g-traced",
+                            .timeout_ms = 300,
+                            .status_endpoint = "127.0.0.1:9999",
+                            .traceparent = kTrace}));
+  ASSERT_OK(harness_.Begin({.gid = "g-untraced"}));
+  TryAll("g-traced", {Spec("a"), Spec("b")});
+  TryAll("g-untraced", {Spec("a")});
+  ASSERT_OK(harness_.Decide("g-untraced", Decision::kCommit));
+  harness_.Advance(absl::Milliseconds(300));  // The back-query, then the Confirms.
+  ASSERT_TRUE(harness_.WaitForState("g-traced", TxState::kCommitted));
+  ASSERT_TRUE(harness_.WaitForState("g-untraced", TxState::kCommitted));
+  EXPECT_EQ(harness_.Get("g-traced")->traceparent, kTrace);
+  int traced_calls = 0;
+  for (const BranchCall& call : harness_.transport().calls()) {
+    EXPECT_EQ(call.traceparent, call.gid == "g-traced" ? kTrace : "") << call.gid;
+    traced_calls += call.gid == "g-traced";
+  }
+  EXPECT_EQ(traced_calls, 4) << "two Tries and two Confirms";
+  EXPECT_EQ(harness_.transport().query_traceparents(), std::vector<std::string>{kTrace});
+}
+
 TEST_F(EngineTest, UnreachableStatusEndpointNeverResolvesByGuessing) {
   std::atomic<bool> reachable = false;
   harness_.transport().SetInitiatorBehavior(

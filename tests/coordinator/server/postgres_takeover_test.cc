@@ -35,17 +35,11 @@ using ::tcc::process::TccdProcess;
 using ::tcc::testing::CoordinatorClient;
 using ::tcc::testing::FakeParticipant;
 using ::tcc::testing::MakeTry;
+using ::tcc::testing::ReadFile;
 using ::tcc::testing::WaitFor;
 
 constexpr int kInstances = 3;
 constexpr absl::Duration kLease = absl::Seconds(1);
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 class PostgresTakeoverTest : public ::testing::Test {
  protected:

@@ -199,6 +199,21 @@ TEST_P(StoreContract, KeepsASagasModeAndStuckMark) {
   EXPECT_TRUE(read.stuck);
 }
 
+TEST_P(StoreContract, KeepsTheTraceparentThroughUpdatesAndRecovery) {
+  GlobalTransaction gt = SampleTransaction("traced");
+  gt.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  ASSERT_OK(Create(gt));
+  gt.state = TxState::kCommitting;
+  TransactionUpdate update{.header = &gt};
+  ASSERT_OK(InBatch(store(), [&] { return store().Update(update); }));
+  harness_->Reopen();
+  EXPECT_EQ(MustFind("traced").traceparent, gt.traceparent);
+  auto unfinished = store().LoadUnfinished();
+  ASSERT_OK(unfinished);
+  ASSERT_EQ(unfinished->size(), 1u);
+  EXPECT_EQ((*unfinished)[0].traceparent, gt.traceparent);
+}
+
 TEST_P(StoreContract, CreateRefusesAnExistingGidWithoutOverwriting) {
   GlobalTransaction first = SampleTransaction("g1");
   GlobalTransaction second = SampleTransaction("g1");

@@ -19,6 +19,7 @@ TEST(JsonConvertTest, TransactionHasEveryDocumentedField) {
   v1::Transaction sample = StuckTransaction();
   sample.set_owner("host-1-00beef");  // Several instances on PostgreSQL.
   sample.set_epoch(3);
+  sample.set_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
   nlohmann::ordered_json gt = TransactionToJson(sample, SampleNow());
   EXPECT_EQ(gt["gid"], "pay-42");
   EXPECT_EQ(gt["state"], "COMMITTING");
@@ -33,6 +34,7 @@ TEST(JsonConvertTest, TransactionHasEveryDocumentedField) {
   EXPECT_EQ(gt["decision_reason"], "committed by the initiator");
   EXPECT_EQ(gt["owner"], "host-1-00beef");
   EXPECT_EQ(gt["epoch"], 3);
+  EXPECT_EQ(gt["traceparent"], "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
   EXPECT_EQ(gt["branches_done"], 1);
   EXPECT_EQ(gt["branches_total"], 2);
   EXPECT_EQ(gt["failing_branch"]["branch_id"], "stock");
@@ -61,8 +63,8 @@ TEST(JsonConvertTest, FieldsKeepTheDocumentedOrder) {
   EXPECT_EQ(keys, (std::vector<std::string>{"gid", "state", "mode", "stuck", "created_unix_ms",
                                             "updated_unix_ms", "deadline_unix_ms", "age_ms",
                                             "timeout_ms", "status_endpoint", "decision_reason",
-                                            "owner", "epoch", "branches_done", "branches_total",
-                                            "failing_branch", "branches"}));
+                                            "owner", "epoch", "traceparent", "branches_done",
+                                            "branches_total", "failing_branch", "branches"}));
 }
 
 TEST(JsonConvertTest, NoFailingBranchIsNull) {

@@ -70,6 +70,13 @@ namespace tcc::sdk {
 
 using BranchRequest = ::tcc::v1::BranchRequest;
 
+// The header under which a handler finds the GT's W3C trace context (what
+// the initiator sent with Begin; see InitiatorClient's BeginParams), e.g.
+// to forward it on its own outgoing calls:
+// request.headers().find(tcc::sdk::kTraceparentHeader). ParticipantServer
+// copies it there from the coordinator's gRPC metadata of the same name.
+inline constexpr char kTraceparentHeader[] = "traceparent";
+
 // What a Try handler decided when it did not fail.
 class TryOutcome {
  public:

@@ -65,6 +65,12 @@ struct BeginParams {
   // "host:port" of your StatusEndpoint, for the back-query. Required by
   // CommitWithLocalTransaction.
   std::string status_endpoint;
+  // Your W3C trace context (https://www.w3.org/TR/trace-context/), e.g. the
+  // traceparent of the request being served: sent to the coordinator as
+  // gRPC metadata, which stores it with the GT and passes it to every
+  // participant (as the header "traceparent") and back-query. Empty: none.
+  // The coordinator ignores a malformed one.
+  std::string traceparent;
 };
 
 // The result of CommitWithLocalTransaction.
@@ -92,6 +98,8 @@ struct SagaParams {
   // latest, after this long with the state it is in then (the saga carries
   // on). Each attempt's deadline is this plus call_timeout. At most 24 h.
   absl::Duration wait_for_result = absl::ZeroDuration();
+  // As BeginParams::traceparent.
+  std::string traceparent;
 };
 
 // What became of a saga, as far as the coordinator knows.
