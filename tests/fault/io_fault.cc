@@ -5,9 +5,12 @@
 // by creating and removing the trigger file.
 //
 //   LD_PRELOAD=libtcc_io_fault.so TCC_IO_FAULT_DIR=/abs/dir \
-//   TCC_IO_FAULT_TRIGGER=/abs/trigger tccd ...
+//   TCC_IO_FAULT_TRIGGER=/abs/trigger [TCC_IO_FAULT_CALLS=sync] tccd ...
 //
-// Intercepted: write, writev, pwrite, pwrite64, pwritev, fsync, fdatasync.
+// Intercepted: write, writev, pwrite, pwrite64, pwritev, fsync, fdatasync;
+// with TCC_IO_FAULT_CALLS=sync only the syncs fail (the writes land in the
+// page cache, then their fsync reports EIO: the case where a failed write
+// may still be on disk).
 // Reads, opens and memory-mapped writes (SQLite's -shm file) pass through, as
 // does everything while the trigger is absent (one stat per call) and every
 // descriptor that is not a file under the directory (sockets, logs).
@@ -37,6 +40,11 @@ bool Under(const char* path, const char* dir) {
   return strncmp(path, dir, length) == 0 && (path[length] == '/' || path[length] == '\0');
 }
 
+bool SyncsOnly() {
+  static const char* const calls = getenv("TCC_IO_FAULT_CALLS");
+  return calls != nullptr && strcmp(calls, "sync") == 0;
+}
+
 // True when a write or sync of `fd` must fail now.
 bool Faulty(int fd) {
   static const char* const dir = getenv("TCC_IO_FAULT_DIR");
@@ -61,36 +69,38 @@ bool Faulty(int fd) {
     errno = EIO;               \
     return -1;                 \
   }
+#define TCC_FAIL_WRITE_IF_FAULTY(fd) \
+  if (!SyncsOnly()) TCC_FAIL_IF_FAULTY(fd)
 
 extern "C" {
 
 ssize_t write(int fd, const void* buf, size_t n) {
   static const auto real = Next<ssize_t (*)(int, const void*, size_t)>("write");
-  TCC_FAIL_IF_FAULTY(fd);
+  TCC_FAIL_WRITE_IF_FAULTY(fd);
   return real(fd, buf, n);
 }
 
 ssize_t writev(int fd, const struct iovec* iov, int count) {
   static const auto real = Next<ssize_t (*)(int, const struct iovec*, int)>("writev");
-  TCC_FAIL_IF_FAULTY(fd);
+  TCC_FAIL_WRITE_IF_FAULTY(fd);
   return real(fd, iov, count);
 }
 
 ssize_t pwrite(int fd, const void* buf, size_t n, off_t offset) {
   static const auto real = Next<ssize_t (*)(int, const void*, size_t, off_t)>("pwrite");
-  TCC_FAIL_IF_FAULTY(fd);
+  TCC_FAIL_WRITE_IF_FAULTY(fd);
   return real(fd, buf, n, offset);
 }
 
 ssize_t pwrite64(int fd, const void* buf, size_t n, off64_t offset) {
   static const auto real = Next<ssize_t (*)(int, const void*, size_t, off64_t)>("pwrite64");
-  TCC_FAIL_IF_FAULTY(fd);
+  TCC_FAIL_WRITE_IF_FAULTY(fd);
   return real(fd, buf, n, offset);
 }
 
 ssize_t pwritev(int fd, const struct iovec* iov, int count, off_t offset) {
   static const auto real = Next<ssize_t (*)(int, const struct iovec*, int, off_t)>("pwritev");
-  TCC_FAIL_IF_FAULTY(fd);
+  TCC_FAIL_WRITE_IF_FAULTY(fd);
   return real(fd, iov, count, offset);
 }
 

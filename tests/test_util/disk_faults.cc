@@ -61,8 +61,11 @@ absl::Status Tmpfs::Free() {
   return absl::OkStatus();
 }
 
-IoFaults::IoFaults(std::string library, std::string dir, std::string trigger)
-    : library_(std::move(library)), dir_(std::move(dir)), trigger_(std::move(trigger)) {}
+IoFaults::IoFaults(std::string library, std::string dir, std::string trigger, bool syncs_only)
+    : library_(std::move(library)),
+      dir_(std::move(dir)),
+      trigger_(std::move(trigger)),
+      syncs_only_(syncs_only) {}
 
 IoFaults::~IoFaults() { unlink(trigger_.c_str()); }
 
@@ -70,7 +73,9 @@ std::vector<std::string> IoFaults::env() const {
   // ASan wants its runtime first in the library list; the preload comes
   // before it in a sanitized child, which is harmless here.
   return {absl::StrCat("LD_PRELOAD=", library_), absl::StrCat("TCC_IO_FAULT_DIR=", dir_),
-          absl::StrCat("TCC_IO_FAULT_TRIGGER=", trigger_), "ASAN_OPTIONS=verify_asan_link_order=0"};
+          absl::StrCat("TCC_IO_FAULT_TRIGGER=", trigger_),
+          absl::StrCat("TCC_IO_FAULT_CALLS=", syncs_only_ ? "sync" : "all"),
+          "ASAN_OPTIONS=verify_asan_link_order=0"};
 }
 
 absl::Status IoFaults::Start() {

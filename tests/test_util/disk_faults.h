@@ -45,12 +45,13 @@ class Tmpfs {
 };
 
 // Switches real EIO on and off for a process started with env(): every
-// write, pwrite, writev and (f)fdatasync of a file under `dir` fails while
-// the trigger file exists.
+// write, pwrite, writev, fsync and fdatasync of a file under `dir` (or, with
+// `syncs_only`, only every fsync and fdatasync) fails while the trigger file
+// exists.
 class IoFaults {
  public:
   // `library`: the path of libtcc_io_fault.so; `trigger`: a path outside `dir`.
-  IoFaults(std::string library, std::string dir, std::string trigger);
+  IoFaults(std::string library, std::string dir, std::string trigger, bool syncs_only = false);
   ~IoFaults();
 
   // "NAME=value" entries for the child's environment.
@@ -60,6 +61,7 @@ class IoFaults {
 
  private:
   std::string library_, dir_, trigger_;
+  bool syncs_only_;
 };
 
 // SQLite's "PRAGMA integrity_check" of the file at `path` (opened read-only):

@@ -210,5 +210,19 @@ TEST_F(DiskFaultTest, IoErrorsAreRefusedWithUnavailableAndSurvived) {
   RunFault(data_dir + "/tccd.db", eio, io.env());
 }
 
+TEST_F(DiskFaultTest, FailedSyncsAreRefusedWithUnavailableAndSurvived) {
+  // The writes reach the page cache, their fsync fails: SQLite must report
+  // the commit failed, and what it wrote must not corrupt what follows.
+  std::string data_dir = dir_.File("data");
+  std::filesystem::create_directories(data_dir);
+  ::tcc::testing::IoFaults io(TCC_IO_FAULT_LIB, data_dir, dir_.File("eio-trigger"),
+                              /*syncs_only=*/true);
+  Fault eio{.start = [&]() { return io.Start(); },
+            .stop = [&]() { return io.Stop(); },
+            .code = absl::StatusCode::kUnavailable,
+            .advice = {"I/O error", "retry"}};
+  RunFault(data_dir + "/tccd.db", eio, io.env());
+}
+
 }  // namespace
 }  // namespace tcc
