@@ -13,7 +13,7 @@ absl::StatusOr<std::unique_ptr<TccdProcess>> TccdProcess::Start(const Options& o
   std::string port_file = options.work_dir + "/tccd.port";
   std::error_code ignored;
   std::filesystem::remove(port_file, ignored);  // a previous run's port
-  std::unique_ptr<TccdProcess> tccd(new TccdProcess(options.work_dir + "/tccd.log"));
+  std::unique_ptr<TccdProcess> tccd(new TccdProcess(options.work_dir + "/tccd.log", options.env));
   std::vector<std::string> argv = {options.binary, "--listen=127.0.0.1:0",
                                    "--port_file=" + port_file, "--log_level=" + options.log_level};
   if (options.store.empty()) {

@@ -30,6 +30,8 @@ class TccdProcess {
     std::string sync = "full";
     std::string log_level = "warn";
     std::vector<std::string> extra_args;
+    // "NAME=value" entries added to tccd's environment (e.g. an LD_PRELOAD).
+    std::vector<std::string> env;
   };
 
   // Starts tccd and waits (up to `timeout`) until it wrote its port: tccd
@@ -55,8 +57,8 @@ class TccdProcess {
   std::optional<int> Kill() { return child_.Kill(); }
 
  private:
-  explicit TccdProcess(const std::string& log_path)
-      : child_(ChildOptions{.output_path = log_path}) {}
+  TccdProcess(const std::string& log_path, std::vector<std::string> env)
+      : child_(ChildOptions{.output_path = log_path, .env = std::move(env)}) {}
 
   ChildProcess child_;
   int port_ = 0;

@@ -15,6 +15,11 @@ absl::string_view Advice(int rc, absl::StatusCode code) {
   if ((rc & 0xff) == SQLITE_CONSTRAINT && code == absl::StatusCode::kFailedPrecondition) {
     return "the write conflicts with the stored data; the same write fails until that changes";
   }
+  if ((rc & 0xff) == SQLITE_IOERR) {
+    // Not "busy": the disk itself failed; an operator may have to look.
+    return "the disk failed a read, write or sync; check the disk and the kernel log (dmesg), "
+           "then retry";
+  }
   switch (code) {
     case absl::StatusCode::kUnavailable:
       return "the database is busy or its storage failed transiently; retry";

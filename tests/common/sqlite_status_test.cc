@@ -133,6 +133,16 @@ TEST_F(SqliteErrorTest, IgnoresAnOlderErrorOfTheConnection) {
   EXPECT_THAT(status.message(), ::testing::Not(::testing::HasSubstr("no such table")));
 }
 
+TEST(SqliteError, SaysWhatAFullDiskAndAnIoErrorAskOfTheOperator) {
+  absl::Status full = SqliteError(SQLITE_FULL, nullptr, "commit");
+  EXPECT_THAT(full, StatusIs(Code::kResourceExhausted, "database or disk is full"));
+  EXPECT_THAT(full, StatusIs(Code::kResourceExhausted, "free space, then retry"));
+  absl::Status io = SqliteError(SQLITE_IOERR_WRITE, nullptr, "commit");
+  EXPECT_THAT(io, StatusIs(Code::kUnavailable, "disk I/O error"));
+  EXPECT_THAT(io, StatusIs(Code::kUnavailable, "check the disk and the kernel log (dmesg)"));
+  EXPECT_THAT(io.message(), ::testing::Not(::testing::HasSubstr("busy")));
+}
+
 TEST(SqliteError, WorksWithoutAConnection) {
   EXPECT_THAT(SqliteError(SQLITE_CANTOPEN, nullptr, "open /nowhere/x.db"),
               StatusIs(Code::kFailedPrecondition, "sqlite: open /nowhere/x.db: unable to open"));

@@ -1,10 +1,14 @@
-// The launcher's chaos mode (launcher/chaos.h): the kill schedule is a pure
-// function of the seed, and a short chaos run (tccd killed twice, each
-// service killed, every fault switch on, duplicated requests) ends with
+// The launcher's chaos mode (launcher/chaos.h, launcher/net_chaos.h): the
+// kill and network fault schedules are pure functions of the seed, and a
+// short chaos run (tccd killed twice, each service killed, every fault
+// switch on, duplicated requests, and network faults on the proxies between
+// tccd and every service and between the order service and tccd) ends with
 // every global transaction final, a clean checker, "CHAOS PASS" and exit 0.
 // The long run is documented in examples/points-pay/README.md.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -12,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "examples/points-pay/launcher/chaos.h"
+#include "examples/points-pay/launcher/net_chaos.h"
 #include "tests/test_util/command.h"
 #include "tests/test_util/temp_dir.h"
 
@@ -58,6 +63,25 @@ TEST(ChaosScheduleTest, SameSeedSameScheduleSpreadOverTheLoad) {
   }
 }
 
+TEST(NetFaultScheduleTest, SameSeedSameScheduleEveryKindOnEveryRoute) {
+  NetChaosOptions options{.seed = 3, .payments = 1000, .faults_per_route = 4, .max_fault_ms = 2000};
+  std::vector<std::string> routes = {"tccd", "points_service", "paylog_service", "order_status"};
+  std::vector<NetFaultEvent> a = MakeNetFaultSchedule(options, routes);
+  ASSERT_EQ(a.size(), 16u);
+  EXPECT_EQ(DescribeNetSchedule(a), DescribeNetSchedule(MakeNetFaultSchedule(options, routes)));
+  options.seed = 4;
+  EXPECT_NE(DescribeNetSchedule(a), DescribeNetSchedule(MakeNetFaultSchedule(options, routes)));
+  std::map<std::string, std::set<NetFault>> kinds;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_GE(a[i].at_payment, 50);
+    EXPECT_LE(a[i].at_payment, 900);
+    EXPECT_LE(a[i].duration, absl::Milliseconds(2000));
+    if (i > 0) EXPECT_LE(a[i - 1].at_payment, a[i].at_payment);
+    kinds[a[i].route].insert(a[i].fault);
+  }
+  for (const std::string& route : routes) EXPECT_EQ(kinds[route].size(), 4u) << route;
+}
+
 TEST(PointsPayChaosTest, ShortChaosRunPasses) {
   TempDir dir;
   std::vector<std::string> argv = {POINTS_PAY_PATH,
@@ -85,6 +109,11 @@ TEST(PointsPayChaosTest, ShortChaosRunPasses) {
                                    "2000",
                                    "--max-downtime-ms",
                                    "500",
+                                   "--net-faults",
+                                   "--net-faults-per-route",
+                                   "4",
+                                   "--max-net-fault-ms",
+                                   "1500",
                                    "--settle-timeout-s",
                                    "60"};
   CommandResult run = RunCommandForTest(argv);
@@ -96,6 +125,10 @@ TEST(PointsPayChaosTest, ShortChaosRunPasses) {
   EXPECT_TRUE(absl::StrContains(run.output, "errors              0")) << run.output;
   EXPECT_FALSE(absl::StrContains(run.output, "NOT FINAL")) << run.output;
   EXPECT_EQ(Kills(run.output, "tccd"), 2) << run.output;
+  // Every kind of network fault, on each of the four proxies.
+  EXPECT_TRUE(
+      absl::StrContains(run.output, "net faults 16: blackhole=4 half-open=4 latency=4 reset=4"))
+      << run.output;
   for (const char* service : {"points_service", "paylog_service", "order_service"}) {
     EXPECT_EQ(Kills(run.output, service), 1) << service << "\n" << run.output;
   }

@@ -78,6 +78,10 @@ std::string Cluster::Path(const std::string& name) const {
 
 std::string Cluster::log_dir() const { return Path("logs"); }
 
+std::string Cluster::Address(const std::string& name, int port) const {
+  return options_.routes != nullptr ? options_.routes->Route(name, port) : Loopback(port);
+}
+
 std::string Cluster::order_address() const { return Loopback(processes_[3]->port); }
 
 std::vector<std::string> Cluster::Argv(const Process& p) const {
@@ -142,9 +146,12 @@ std::vector<std::string> Cluster::ServiceArgv(const Process& p) const {
     argv.push_back(absl::StrCat("--status_port_file=", Path("run/order_status.port")));
     argv.push_back(absl::StrCat("--participant_listen=", Loopback(p.participant_port)));
     argv.push_back(absl::StrCat("--participant_port_file=", Path("run/order_participant.port")));
-    argv.push_back(absl::StrCat("--coordinator=", Loopback(processes_[0]->port)));
-    argv.push_back(absl::StrCat("--points=", Loopback(processes_[1]->port)));
-    argv.push_back(absl::StrCat("--paylog=", Loopback(processes_[2]->port)));
+    argv.push_back(absl::StrCat("--coordinator=", Address("tccd", processes_[0]->port)));
+    argv.push_back(absl::StrCat("--points=", Address("points_service", processes_[1]->port)));
+    argv.push_back(absl::StrCat("--paylog=", Address("paylog_service", processes_[2]->port)));
+    if (options_.routes != nullptr) {
+      argv.push_back(absl::StrCat("--status_address=", Address("order_status", p.status_port)));
+    }
     argv.push_back(absl::StrCat("--gt_timeout_ms=", options_.gt_timeout_ms));
   }
   FaultConfig seeded = *faults;
@@ -182,6 +189,7 @@ absl::Status Cluster::StartProcess(Process& p) {
       if (order) {
         p.status_port = status_port;
         p.participant_port = participant_port;
+        Address("order_status", status_port);  // the route learns the port
       }
       return absl::OkStatus();
     }

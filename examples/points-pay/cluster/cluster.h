@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "examples/points-pay/cluster/binaries.h"
 #include "examples/points-pay/cluster/fault_profile.h"
+#include "examples/points-pay/cluster/routes.h"
 #include "tcc/common/tls.h"
 
 namespace pointspay {
@@ -45,6 +46,9 @@ struct ClusterOptions {
   // --participant_* flags and each service --tls_dir; the launcher's own
   // calls use client_tls().
   bool tls = false;
+  // What stands between the processes (fault proxies, see routes.h); null:
+  // each is called on its own port. Not owned; must outlive the cluster.
+  Routes* routes = nullptr;
 };
 
 class Cluster {
@@ -100,6 +104,8 @@ class Cluster {
   absl::Status MakePki() const;
   std::string PkiDir() const;
   std::string Path(const std::string& name) const;
+  // The address the others use for `name` on `port` (through routes).
+  std::string Address(const std::string& name, int port) const;
 
   const ClusterOptions options_;
   // tccd, points, paylog, order: started in this order, stopped in reverse.

@@ -11,6 +11,7 @@
 //   points_pay --payments 200 --fault points.crash_after_confirm=0.05
 //   points_pay --chaos --payments 2000 --coordinator-kills 5 --seed 42
 //                                    # faults on, plus seeded kill -9s (chaos.h)
+//   points_pay --chaos --net-faults  # plus network faults through proxies (net_chaos.h)
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -24,6 +25,7 @@
 #include "examples/points-pay/cluster/seed.h"
 #include "examples/points-pay/launcher/chaos.h"
 #include "examples/points-pay/launcher/load_generator.h"
+#include "examples/points-pay/launcher/net_chaos.h"
 #include "examples/points-pay/launcher/progress.h"
 #include "examples/points-pay/launcher/summary.h"
 #include "tcc/common/status_macros.h"
@@ -53,6 +55,8 @@ struct Flags {
   int coordinator_kills = 3;
   int service_kills = 2;
   int max_downtime_ms = 1000;
+  bool net_faults = false;
+  NetChaosOptions net;
 };
 
 void AddFlags(CLI::App& app, Flags& f) {
@@ -92,6 +96,15 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--max-downtime-ms", f.max_downtime_ms,
                  "chaos: a killed process stays down a seeded time up to this")
       ->check(CLI::Range(0, 60000));
+  app.add_flag("--net-faults,--net_faults", f.net_faults,
+               "put a TCP fault proxy between tccd and each service and between the order "
+               "service and tccd, and toggle seeded network faults on them during the load "
+               "(latency, RST, blackhole, half-open)");
+  app.add_option("--net-faults-per-route", f.net.faults_per_route,
+                 "net faults: faults on each of the 4 proxies")
+      ->check(CLI::Range(0, 10000));
+  app.add_option("--max-net-fault-ms", f.net.max_fault_ms, "net faults: longest fault")
+      ->check(CLI::Range(1, 60000));
 }
 
 absl::StatusOr<std::string> PrepareDataDir(const Flags& f, bool* created) {
@@ -129,14 +142,26 @@ std::string ProgressLine(const char* phase, const LoadStats& s, int payments, ab
       s.errors.load(), restarts_after_crash, finished / std::max(absl::ToDoubleSeconds(t), 1e-3));
 }
 
+std::unique_ptr<NetChaos> MakeNetChaos(const Flags& f, const ProxyRoutes& proxies) {
+  NetChaosOptions options = f.net;
+  options.seed = f.seed;
+  options.payments = f.payments;
+  std::vector<NetFaultEvent> schedule =
+      MakeNetFaultSchedule(options, {"tccd", "points_service", "paylog_service", "order_status"});
+  std::cout << "net fault schedule (seed " << f.seed << "), by finished payments:\n"
+            << DescribeNetSchedule(schedule) << std::flush;
+  return std::make_unique<NetChaos>(std::move(schedule), proxies);
+}
+
 // Runs the load while supervising; then waits for every GT to be final.
 // `chaos` (null outside chaos mode) kills processes on its schedule.
 absl::Status Drive(const Flags& f, Cluster& cluster, LoadGenerator& load, ChaosMonkey* chaos,
-                   RunSummary& summary) {
+                   NetChaos* net, RunSummary& summary) {
   Progress progress(std::cout, isatty(STDOUT_FILENO) != 0);
   absl::Time start = absl::Now();
   load.Start();
   while (!load.done()) {
+    if (net != nullptr) net->Step(load.stats().payments_done);
     if (chaos != nullptr) TCC_RETURN_IF_ERROR(chaos->Step(load.stats().payments_done, cluster));
     TCC_RETURN_IF_ERROR(cluster.Supervise().status());
     progress.Update(ProgressLine("paying", load.stats(), f.payments, absl::Now() - start,
@@ -144,6 +169,7 @@ absl::Status Drive(const Flags& f, Cluster& cluster, LoadGenerator& load, ChaosM
     absl::SleepFor(absl::Milliseconds(20));
   }
   load.Join();
+  if (net != nullptr) net->EndAll();
   summary.load_time = absl::Now() - start;
   progress.Update(ProgressLine("load done:", load.stats(), f.payments, summary.load_time,
                                cluster.total_restarts_after_crash()),
@@ -180,6 +206,11 @@ absl::StatusOr<int> Run(const Flags& f) {
                          .log_level = f.log_level,
                          .tls = f.tls};
   if (!f.tccd.empty()) options.binaries.tccd = f.tccd;
+  std::unique_ptr<ProxyRoutes> proxies;
+  if (f.net_faults) {
+    TCC_ASSIGN_OR_RETURN(proxies, ProxyRoutes::Create());
+    options.routes = proxies.get();
+  }
   TCC_ASSIGN_OR_RETURN(options.faults, Faults(f));
   Cluster cluster(options);
   TCC_RETURN_IF_ERROR(cluster.Start());
@@ -202,6 +233,9 @@ absl::StatusOr<int> Run(const Flags& f) {
     chaos = std::make_unique<ChaosMonkey>(std::move(schedule));
   }
 
+  std::unique_ptr<NetChaos> net;
+  if (proxies != nullptr) net = MakeNetChaos(f, *proxies);
+
   TCC_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
                        tcc::MakeChannelCredentials(cluster.client_tls()));
   auto client = std::make_unique<OrderClient>(cluster.order_address(), credentials);
@@ -218,7 +252,8 @@ absl::StatusOr<int> Run(const Flags& f) {
                      .data_dir = dir,
                      .chaos = f.chaos,
                      .seed = f.seed};
-  TCC_RETURN_IF_ERROR(Drive(f, cluster, load, chaos.get(), summary));
+  TCC_RETURN_IF_ERROR(Drive(f, cluster, load, chaos.get(), net.get(), summary));
+  if (net != nullptr) std::cout << net->Summary() << std::endl;
   if (chaos != nullptr) {
     summary.kills = chaos->kills();
     summary.kills_not_fired = chaos->pending();

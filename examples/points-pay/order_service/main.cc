@@ -42,6 +42,7 @@ struct Flags {
   std::string participant_listen = "127.0.0.1:0";
   std::string participant_port_file;
   std::string status_host = "127.0.0.1";
+  std::string status_address;  // overrides status_host for the status endpoint
   std::string db;
   std::string coordinator = "127.0.0.1:7420";
   std::string points;
@@ -108,11 +109,13 @@ absl::Status Serve(const Flags& flags) {
   tcc::sdk::InitiatorClient client(MakeChannel(flags.coordinator, credentials),
                                    {.call_timeout = absl::Seconds(5), .hooks = &hooks});
   OrderStore store(db);
-  TransactionFlow flow(store, client, faults,
-                       {.points_target = flags.points,
-                        .paylog_target = flags.paylog,
-                        .status_endpoint = Advertised(flags, status.port()),
-                        .gt_timeout = absl::Milliseconds(flags.gt_timeout_ms)});
+  TransactionFlow flow(
+      store, client, faults,
+      {.points_target = flags.points,
+       .paylog_target = flags.paylog,
+       .status_endpoint =
+           flags.status_address.empty() ? Advertised(flags, status.port()) : flags.status_address,
+       .gt_timeout = absl::Milliseconds(flags.gt_timeout_ms)});
   RefundSaga refunds(store, client, faults,
                      {.order_target = Advertised(flags, participant.port()),
                       .points_target = flags.points,
@@ -151,6 +154,9 @@ int main(int argc, char** argv) {
   app.add_option("--participant_port_file", flags.participant_port_file, "write its port here");
   app.add_option("--status_host", flags.status_host,
                  "host the coordinator uses to reach us (status endpoint and refund step)");
+  app.add_option("--status_address", flags.status_address,
+                 "host:port the coordinator uses for the status endpoint, when it is not "
+                 "--status_host and the bound port (e.g. a proxy in between)");
   app.add_option("--db", flags.db, "SQLite file of orders and decisions")->required();
   app.add_option("--coordinator", flags.coordinator, "host:port of tccd");
   app.add_option("--points", flags.points, "host:port of points_service")->required();
