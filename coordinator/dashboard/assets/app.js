@@ -45,7 +45,7 @@ function el(tag, attrs, ...children) {
     else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined) continue;
     node.append(child instanceof Node ? child : String(child));
   }
@@ -80,7 +80,9 @@ function table(id, headings, rows) {
             el('tbody', {}, rows.length ? rows :
                 el('tr', {}, el('td', {colspan: headings.length}, 'none'))));
 }
-function render(...nodes) { $('#main').replaceChildren(...nodes); }
+function render(...nodes) {
+  $('#main').replaceChildren(...nodes.flat(Infinity).filter((n) => n !== null && n !== undefined));
+}
 
 // ---- Overview -------------------------------------------------------------
 
@@ -116,9 +118,11 @@ function series() {
 }
 
 function chart(id, title, unit, values) {
+  // The samples so far fill the width (up to two minutes of them).
   const width = 420, height = 120, max = Math.max(1e-9, ...values);
+  const step = width / Math.max(values.length - 1, 1);
   const points = values.map((v, i) =>
-      `${(i * width / 59).toFixed(1)},${(height - v / max * (height - 8)).toFixed(1)}`).join(' ');
+      `${(i * step).toFixed(1)},${(height - v / max * (height - 8)).toFixed(1)}`).join(' ');
   const last = values.length ? values[values.length - 1] : 0;
   const svgNs = 'http://www.w3.org/2000/svg';
   const svg = document.createElementNS(svgNs, 'svg');
