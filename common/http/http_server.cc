@@ -56,8 +56,9 @@ absl::Status CheckAllowed(const std::string& host, const HttpServerOptions& opti
   if (options.allow_non_loopback || IsLoopbackHost(host)) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
       "refusing to serve plain HTTP on non-loopback address ", options.listen,
-      ": metrics and health are neither encrypted nor authenticated yet; allow it explicitly "
-      "(tccd --http_allow_insecure) behind a firewall or proxy"));
+      ": it is not encrypted (metrics, health, the dashboard and any bearer token sent to it "
+      "would cross the network in the clear); allow it explicitly (tccd --http_insecure) "
+      "behind a firewall or a TLS proxy"));
 }
 
 }  // namespace
@@ -101,11 +102,11 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     gets.push_back(
         {"GET", path, [handler = std::move(handler)](const HttpRequest&) { return handler(); }});
   }
-  return Start(options, std::move(gets));
+  return StartRoutes(options, std::move(gets));
 }
 
-absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
-                                                              std::vector<HttpRoute> routes) {
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::StartRoutes(
+    const HttpServerOptions& options, std::vector<HttpRoute> routes) {
   absl::StatusOr<std::pair<std::string, int>> host_port = SplitHostPort(options.listen);
   if (!host_port.ok()) return host_port.status();
   auto& [host, port] = *host_port;

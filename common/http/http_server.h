@@ -72,8 +72,8 @@ class HttpServer {
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
       const HttpServerOptions& options, std::vector<std::pair<std::string, HttpHandler>> routes);
   // The same, for routes of any method that read the request.
-  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
-                                                           std::vector<HttpRoute> routes);
+  static absl::StatusOr<std::unique_ptr<HttpServer>> StartRoutes(const HttpServerOptions& options,
+                                                                 std::vector<HttpRoute> routes);
   ~HttpServer();
 
   int port() const { return port_; }

@@ -81,7 +81,7 @@ absl::Status Daemon::StartHttp(const DaemonConfig& config) {
   routes.push_back({"GET", "/readyz", [this](const HttpRequest&) { return readiness_.Readyz(); }});
   HttpServerOptions options{config.http_listen, config.http_allow_insecure};
   options.threads = 4;  // A dashboard's polls beside the scrapes and probes.
-  TCC_ASSIGN_OR_RETURN(http_, HttpServer::Start(options, std::move(routes)));
+  TCC_ASSIGN_OR_RETURN(http_, HttpServer::StartRoutes(options, std::move(routes)));
   spdlog::info("tccd HTTP (/metrics, /healthz, /readyz, dashboard /) on {} (port {})",
                config.http_listen, http_->port());
   return absl::OkStatus();
