@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libcpp-httplib-dev
   python3 python3-grpcio python3-protobuf postgresql-15 libpq-dev openssl
   systemd dpkg-dev file  # tests/packaging: systemd-analyze, cpack (dpkg-shlibdeps, file)
+  python3-selenium chromium chromium-driver  # the dashboard's browser test
 )
 
 missing=()

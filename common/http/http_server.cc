@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -15,13 +16,33 @@ namespace {
 // Requests are small GETs; a body this large is not ours.
 constexpr size_t kMaxPayloadBytes = 64 << 10;
 
-void Serve(httplib::Server& server, const std::string& path, HttpHandler handler) {
-  server.Get(path,
-             [handler = std::move(handler)](const httplib::Request&, httplib::Response& response) {
-               HttpResponse answer = handler();
-               response.status = answer.status;
-               response.set_content(std::move(answer.body), answer.content_type.c_str());
-             });
+std::string MediaType(const httplib::Request& request) {
+  std::string type = request.get_header_value("Content-Type");
+  type = type.substr(0, type.find(';'));
+  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(type));
+}
+
+HttpRequest ToRequest(const httplib::Request& request) {
+  return HttpRequest{request.method, request.path, request.body, MediaType(request),
+                     request.get_header_value("Authorization")};
+}
+
+void Serve(httplib::Server& server, HttpRoute route) {
+  auto serve = [handler = std::move(route.handler)](const httplib::Request& request,
+                                                    httplib::Response& response) {
+    HttpResponse answer = handler(ToRequest(request));
+    response.status = answer.status;
+    // Nothing here is meant to be framed or sniffed into another type.
+    response.set_header("X-Content-Type-Options", "nosniff");
+    response.set_header("X-Frame-Options", "DENY");
+    response.set_header("Cache-Control", "no-store");
+    response.set_content(std::move(answer.body), answer.content_type.c_str());
+  };
+  if (route.method == "POST") {
+    server.Post(route.path, std::move(serve));
+  } else {
+    server.Get(route.path, std::move(serve));
+  }
 }
 
 // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a
@@ -35,8 +56,9 @@ absl::Status CheckAllowed(const std::string& host, const HttpServerOptions& opti
   if (options.allow_non_loopback || IsLoopbackHost(host)) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
       "refusing to serve plain HTTP on non-loopback address ", options.listen,
-      ": metrics and health are neither encrypted nor authenticated yet; allow it explicitly "
-      "(tccd --http_allow_insecure) behind a firewall or proxy"));
+      ": it is not encrypted (metrics, health, the dashboard and any bearer token sent to it "
+      "would cross the network in the clear); allow it explicitly (tccd --http_insecure) "
+      "behind a firewall or a TLS proxy"));
 }
 
 }  // namespace
@@ -75,6 +97,16 @@ HttpServer::~HttpServer() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     const HttpServerOptions& options, std::vector<std::pair<std::string, HttpHandler>> routes) {
+  std::vector<HttpRoute> gets;
+  for (auto& [path, handler] : routes) {
+    gets.push_back(
+        {"GET", path, [handler = std::move(handler)](const HttpRequest&) { return handler(); }});
+  }
+  return StartRoutes(options, std::move(gets));
+}
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::StartRoutes(
+    const HttpServerOptions& options, std::vector<HttpRoute> routes) {
   absl::StatusOr<std::pair<std::string, int>> host_port = SplitHostPort(options.listen);
   if (!host_port.ok()) return host_port.status();
   auto& [host, port] = *host_port;
@@ -87,7 +119,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   server.set_payload_max_length(kMaxPayloadBytes);
   // Short keep-alive: an idle scraper's connection must not hold up Stop.
   server.set_keep_alive_timeout(1);
-  for (auto& [path, handler] : routes) Serve(server, path, std::move(handler));
+  for (HttpRoute& route : routes) Serve(server, std::move(route));
   http->port_ =
       port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
   if (http->port_ <= 0) {

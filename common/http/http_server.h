@@ -1,5 +1,6 @@
 // A small HTTP/1.1 server for operational endpoints (tccd's /metrics,
-// /healthz, /readyz), on cpp-httplib with a few threads of its own.
+// /healthz, /readyz, the dashboard and its JSON API), on cpp-httplib with
+// a few threads of its own.
 // Plain HTTP, so by default it only binds loopback addresses: TLS and
 // authentication come later. Handlers run on the server's threads and may
 // block briefly (a readiness probe waits for the store); they must be
@@ -31,6 +32,24 @@ struct HttpResponse {
 // Answers a GET of one path.
 using HttpHandler = std::function<HttpResponse()>;
 
+// What a handler of a request with a body sees.
+struct HttpRequest {
+  std::string method;
+  std::string path;
+  std::string body;
+  std::string content_type;   // Without parameters, lower case ("application/json").
+  std::string authorization;  // The Authorization header; empty if absent.
+};
+
+// Answers a request to one method and path.
+using HttpRequestHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpRoute {
+  std::string method;  // "GET" or "POST".
+  std::string path;    // Exact.
+  HttpRequestHandler handler;
+};
+
 struct HttpServerOptions {
   std::string listen = "127.0.0.1:0";  // host:port; [::1]:port; port 0 picks one.
   // Bind a non-loopback host too; refused otherwise (nothing is encrypted
@@ -52,6 +71,9 @@ class HttpServer {
   // Any other path is 404.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
       const HttpServerOptions& options, std::vector<std::pair<std::string, HttpHandler>> routes);
+  // The same, for routes of any method that read the request.
+  static absl::StatusOr<std::unique_ptr<HttpServer>> StartRoutes(const HttpServerOptions& options,
+                                                                 std::vector<HttpRoute> routes);
   ~HttpServer();
 
   int port() const { return port_; }

@@ -71,16 +71,19 @@ absl::Status CheckListenSecurity(const DaemonConfig& config) {
 
 absl::Status Daemon::StartHttp(const DaemonConfig& config) {
   if (config.http_listen.empty()) return absl::OkStatus();
-  std::vector<std::pair<std::string, HttpHandler>> routes;
-  routes.emplace_back("/metrics", [this] {
-    return HttpResponse{200, registry_.Render(), std::string(metrics::kTextContentType)};
-  });
-  routes.emplace_back("/healthz", [this] { return readiness_.Healthz(); });
-  routes.emplace_back("/readyz", [this] { return readiness_.Readyz(); });
+  std::vector<HttpRoute> routes = dashboard_.Routes();
+  routes.push_back(
+      {"GET", "/metrics", [this](const HttpRequest&) {
+         return HttpResponse{200, registry_.Render(), std::string(metrics::kTextContentType)};
+       }});
+  routes.push_back(
+      {"GET", "/healthz", [this](const HttpRequest&) { return readiness_.Healthz(); }});
+  routes.push_back({"GET", "/readyz", [this](const HttpRequest&) { return readiness_.Readyz(); }});
   HttpServerOptions options{config.http_listen, config.http_allow_insecure};
-  TCC_ASSIGN_OR_RETURN(http_, HttpServer::Start(options, std::move(routes)));
-  spdlog::info("tccd HTTP (/metrics, /healthz, /readyz) on {} (port {})", config.http_listen,
-               http_->port());
+  options.threads = 4;  // A dashboard's polls beside the scrapes and probes.
+  TCC_ASSIGN_OR_RETURN(http_, HttpServer::StartRoutes(options, std::move(routes)));
+  spdlog::info("tccd HTTP (/metrics, /healthz, /readyz, dashboard /) on {} (port {})",
+               config.http_listen, http_->port());
   return absl::OkStatus();
 }
 
@@ -180,6 +183,9 @@ absl::Status Daemon::StartGrpc(const DaemonConfig& config,
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
   }
+  // The dashboard calls the Admin service in process: same logic, same
+  // authorization.
+  if (admin_) dashboard_.Attach(server_->InProcessChannel(grpc::ChannelArguments()));
   // Not the URI: it may hold a password.
   spdlog::info("tccd listening on {} (port {}, {}), store {}", config.listen, port_,
                ListenMode(config.tls),

@@ -1,8 +1,9 @@
 // tccd assembled: store, queue, timers, transport, engine and gRPC server,
-// started and stopped in the right order, plus the HTTP port for metrics
-// and health, which starts first so that /healthz answers (and /readyz
-// says why not) during a long recovery. main() only parses flags and waits
-// for a signal; tests start a Daemon in-process on port 0.
+// started and stopped in the right order, plus the HTTP port for metrics,
+// health and the dashboard (dashboard_api.h), which starts first so that
+// /healthz answers (and /readyz says why not) during a long recovery.
+// main() only parses flags and waits for a signal; tests start a Daemon
+// in-process on port 0.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -19,6 +20,7 @@
 #include "coordinator/server/admin_service.h"
 #include "coordinator/server/coordinator_service.h"
 #include "coordinator/server/daemon_metrics.h"
+#include "coordinator/server/dashboard_api.h"
 #include "coordinator/server/ownership_loop.h"
 #include "coordinator/server/query_executor.h"
 #include "coordinator/server/readiness.h"
@@ -122,6 +124,8 @@ class Daemon {
   absl::Duration shutdown_grace_;
   int port_ = 0;
   bool stopped_ = false;
+  // The dashboard's pages and API, served on the HTTP port.
+  DashboardApi dashboard_;
   // Last: stopped (in Shutdown) before anything its handlers read goes.
   std::unique_ptr<HttpServer> http_;
 };

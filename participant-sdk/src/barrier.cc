@@ -118,8 +118,10 @@ absl::StatusOr<BarrierAnswer> TryFirstDelivery(LocalTx& tx, const BranchRequest&
 absl::StatusOr<BarrierAnswer> TryInTx(LocalTx& tx, const BranchRequest& r,
                                       const TryHandler& handler) {
   TCC_ASSIGN_OR_RETURN(bool first, InsertSlot(tx, r, kTry, kSuccess, ""));
-  if (!first) return ReadTakenSlot(tx, r, kTry);
-  return TryFirstDelivery(tx, r, handler);
+  if (first) return TryFirstDelivery(tx, r, handler);
+  TCC_ASSIGN_OR_RETURN(BarrierAnswer answer, ReadTakenSlot(tx, r, kTry));
+  answer.late_try_blocked = answer.refused && answer.reason == kCancelledBeforeTryReason;
+  return answer;
 }
 
 absl::StatusOr<bool> TriedSuccessfully(LocalTx& tx, const BranchRequest& r) {
@@ -158,7 +160,7 @@ absl::StatusOr<BarrierAnswer> CancelInTx(LocalTx& tx, const BranchRequest& r,
   // Taking the Try slot makes a late Try find a stored refusal.
   TCC_ASSIGN_OR_RETURN(bool try_missing,
                        InsertSlot(tx, r, kTry, kCancelledBeforeTry, kCancelledBeforeTryReason));
-  if (try_missing) return BarrierAnswer{};
+  if (try_missing) return BarrierAnswer{.empty_compensation = true};
   TCC_ASSIGN_OR_RETURN(bool tried, TriedSuccessfully(tx, r));
   // A refused Try reserved nothing: empty compensation.
   if (tried) TCC_RETURN_IF_ERROR(handler(tx, r));

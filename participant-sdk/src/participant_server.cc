@@ -21,6 +21,18 @@ namespace {
 
 enum class Phase { kTry, kConfirm, kCancel };
 
+const char* PhaseName(Phase phase) {
+  switch (phase) {
+    case Phase::kTry:
+      return "try";
+    case Phase::kConfirm:
+      return "confirm";
+    case Phase::kCancel:
+      return "cancel";
+  }
+  return "unknown";
+}
+
 using ActionMap = std::map<std::string, ActionHandlers, std::less<>>;
 
 absl::Status ValidateHandlers(std::string_view name, const ActionHandlers& h) {
@@ -61,8 +73,10 @@ absl::StatusOr<BarrierAnswer> RunGuarded(Database& db, Phase phase, const Branch
 
 class ParticipantService final : public tcc::v1::Participant::CallbackService {
  public:
-  ParticipantService(Database& db, const ActionMap& actions, WorkerPool& pool)
-      : db_(db), actions_(actions), pool_(pool) {}
+  // `metrics` may be null.
+  ParticipantService(Database& db, const ActionMap& actions, WorkerPool& pool,
+                     ParticipantMetrics* metrics)
+      : db_(db), actions_(actions), pool_(pool), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* Try(grpc::CallbackServerContext* ctx, const BranchRequest* request,
                                 tcc::v1::BranchReply* reply) override {
@@ -124,6 +138,9 @@ class ParticipantService final : public tcc::v1::Participant::CallbackService {
   grpc::Status Answer(Phase phase, const BranchRequest& request, const ActionHandlers& handlers,
                       tcc::v1::BranchReply* reply) {
     absl::StatusOr<BarrierAnswer> answer = RunGuarded(db_, phase, request, handlers);
+    if (metrics_ != nullptr) {
+      metrics_->RecordCall(request.action(), PhaseName(phase), answer.ok() ? &*answer : nullptr);
+    }
     if (!answer.ok()) {
       auto trace = request.headers().find(kTraceparentHeader);
       spdlog::warn("tcc participant: {} {}/{} failed: {}{}", request.action(), request.gid(),
@@ -139,6 +156,7 @@ class ParticipantService final : public tcc::v1::Participant::CallbackService {
   Database& db_;
   const ActionMap& actions_;
   WorkerPool& pool_;
+  ParticipantMetrics* const metrics_;
 };
 
 }  // namespace
@@ -149,6 +167,7 @@ class ParticipantServer::Impl {
       : db_(std::move(db)),
         pruning_(options.pruning),
         tls_(options.tls),
+        metrics_(options.metrics),
         pruner_("barrier rows", options.pruning,
                 [db = db_.get()](absl::Time cutoff, int limit) {
                   return internal::PruneBarrierBatch(*db, cutoff, limit);
@@ -174,7 +193,7 @@ class ParticipantServer::Impl {
     TCC_RETURN_IF_ERROR(internal::ValidatePruningOptions(pruning_));
     TCC_RETURN_IF_ERROR(CreateBarrierTable(*db_));
     // From here on actions_ is read-only: the service reads it unlocked.
-    service_ = std::make_unique<ParticipantService>(*db_, actions_, host_.pool());
+    service_ = std::make_unique<ParticipantService>(*db_, actions_, host_.pool(), metrics_.get());
     absl::Status started = host_.Start(address, service_.get(), tls_);
     if (!started.ok()) {
       return absl::Status(started.code(), absl::StrCat("participant server: ", started.message()));
@@ -200,6 +219,7 @@ class ParticipantServer::Impl {
   const std::shared_ptr<Database> db_;
   const PruningOptions pruning_;
   const TlsOptions tls_;
+  const std::shared_ptr<ParticipantMetrics> metrics_;
   // Stopped by Shutdown, or destroyed before db_.
   internal::Pruner pruner_;
   ActionMap actions_;

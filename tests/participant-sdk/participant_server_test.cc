@@ -1,5 +1,7 @@
 // ParticipantServer over real gRPC on 127.0.0.1:0: action dispatch, the
-// mapping of handler results onto the wire, and its error answers.
+// mapping of handler results onto the wire, its error answers, and its
+// counters (ParticipantMetrics) scraped over HTTP as a service would serve
+// them.
 #include "tcc/sdk/participant_server.h"
 
 #include <grpcpp/grpcpp.h>
@@ -12,8 +14,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/http/http_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
+#include "tcc/sdk/participant_metrics.h"
 #include "tcc/v1/participant.grpc.pb.h"
 #include "tests/participant-sdk/pass_log.h"
 #include "tests/participant-sdk/points_service.h"
@@ -106,6 +111,51 @@ TEST_F(ParticipantServerTest, RefusalIsOutcomeRefusedWithItsReason) {
   ASSERT_TRUE(Call("try", r, &again).ok());
   EXPECT_EQ(again.outcome(), tcc::v1::OUTCOME_REFUSED);
   EXPECT_EQ(again.reason(), reply.reason());
+}
+
+TEST_F(ParticipantServerTest, MetricsCountCallsAndBarrierHitsByKind) {
+  auto metrics = std::make_shared<ParticipantMetrics>();
+  Start({.metrics = metrics});
+  // The service's own metrics port.
+  absl::StatusOr<std::unique_ptr<tcc::HttpServer>> http =
+      tcc::HttpServer::Start({}, {{"/metrics", [&] {
+                                     return tcc::HttpResponse{200, metrics->RenderPrometheus(),
+                                                              ParticipantMetrics::kContentType};
+                                   }}});
+  ASSERT_OK(http);
+  tcc::v1::BranchReply reply;
+  BranchRequest paid = PointsService::Request("gid-1", "b1", "alice", 30);
+  ASSERT_TRUE(Call("try", paid, &reply).ok());
+  ASSERT_TRUE(Call("try", paid, &reply).ok());  // Duplicate.
+  ASSERT_TRUE(Call("confirm", paid, &reply).ok());
+  BranchRequest too_much = PointsService::Request("gid-2", "b1", "alice", 500);
+  ASSERT_TRUE(Call("try", too_much, &reply).ok());
+  EXPECT_EQ(reply.outcome(), tcc::v1::OUTCOME_REFUSED);
+  BranchRequest hanging = PointsService::Request("gid-3", "b1", "alice", 10);
+  ASSERT_TRUE(Call("cancel", hanging, &reply).ok());  // Empty compensation.
+  ASSERT_TRUE(Call("try", hanging, &reply).ok());     // Blocked late Try.
+  EXPECT_EQ(reply.outcome(), tcc::v1::OUTCOME_REFUSED);
+  BranchRequest untried = PointsService::Request("gid-4", "b1", "alice", 10);
+  EXPECT_FALSE(Call("confirm", untried, &reply).ok());  // No Try on record: an error.
+
+  httplib::Client client("127.0.0.1", (*http)->port());
+  httplib::Result scrape = client.Get("/metrics");
+  ASSERT_TRUE(scrape);
+  ASSERT_EQ(scrape->status, 200);
+  const std::string& text = scrape->body;
+  auto line = [](const std::string& sample) { return absl::StrCat("\n", sample, "\n"); };
+  const std::string calls = "tcc_sdk_participant_calls_total{action=\"points.freeze\",";
+  EXPECT_THAT(text, HasSubstr(line(calls + "phase=\"try\",outcome=\"success\"} 2")));
+  EXPECT_THAT(text, HasSubstr(line(calls + "phase=\"try\",outcome=\"refused\"} 2")));
+  EXPECT_THAT(text, HasSubstr(line(calls + "phase=\"confirm\",outcome=\"success\"} 1")));
+  EXPECT_THAT(text, HasSubstr(line(calls + "phase=\"confirm\",outcome=\"error\"} 1")));
+  EXPECT_THAT(text, HasSubstr(line(calls + "phase=\"cancel\",outcome=\"success\"} 1")));
+  EXPECT_THAT(text, HasSubstr(line("tcc_sdk_barrier_hits_total{kind=\"duplicate\"} 1")));
+  EXPECT_THAT(text, HasSubstr(line("tcc_sdk_barrier_hits_total{kind=\"empty_compensation\"} 1")));
+  EXPECT_THAT(text, HasSubstr(line("tcc_sdk_barrier_hits_total{kind=\"blocked_late_try\"} 1")));
+  EXPECT_THAT(text, HasSubstr("# TYPE tcc_sdk_barrier_hits_total counter"));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("gid-1"))) << "no gid in any label";
+  (*http)->Stop();
 }
 
 TEST_F(ParticipantServerTest, CancelBeforeTryThenLateTryIsRefused) {

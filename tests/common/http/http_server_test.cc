@@ -5,7 +5,9 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "tests/test_util/status_matchers.h"
 
 namespace tcc {
@@ -69,6 +71,37 @@ TEST(HttpServerTest, ServesRoutesAndAnswers404ElsewhereUntilStopped) {
   (*server)->Stop();
   httplib::Client after("127.0.0.1", (*server)->port());
   EXPECT_FALSE(after.Get("/hello"));
+}
+
+TEST(HttpServerTest, RoutesSeeTheMethodBodyContentTypeAndAuthorization) {
+  std::vector<HttpRequest> seen;
+  absl::Mutex mu;
+  auto record = [&](const HttpRequest& request) {
+    absl::MutexLock lock(&mu);
+    seen.push_back(request);
+    return HttpResponse{201, "{}", "application/json"};
+  };
+  auto server = HttpServer::StartRoutes({}, {{"POST", "/api", record}, {"GET", "/page", record}});
+  ASSERT_OK(server);
+  httplib::Client client("127.0.0.1", (*server)->port());
+  httplib::Result posted = client.Post("/api", {{"Authorization", "Bearer t0ken"}}, "{\"a\": 1}",
+                                       "Application/JSON; charset=utf-8");
+  ASSERT_TRUE(posted) << httplib::to_string(posted.error());
+  EXPECT_EQ(posted->status, 201);
+  EXPECT_EQ(posted->get_header_value("X-Content-Type-Options"), "nosniff");
+  httplib::Result get_api = client.Get("/api");
+  ASSERT_TRUE(get_api);
+  EXPECT_EQ(get_api->status, 404) << "POST only";
+  ASSERT_TRUE(client.Get("/page"));
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].method, "POST");
+  EXPECT_EQ(seen[0].path, "/api");
+  EXPECT_EQ(seen[0].body, "{\"a\": 1}");
+  EXPECT_EQ(seen[0].content_type, "application/json");
+  EXPECT_EQ(seen[0].authorization, "Bearer t0ken");
+  EXPECT_EQ(seen[1].method, "GET");
+  EXPECT_EQ(seen[1].authorization, "");
 }
 
 TEST(HttpServerTest, ReportsAPortInUse) {

@@ -1,10 +1,14 @@
 // tccd's HTTP port for real: an in-process daemon on loopback port 0 runs a
 // TCC transaction over gRPC against a fake participant, then /metrics,
-// /healthz and /readyz are fetched with an HTTP client. Also the readiness
+// /healthz and /readyz are fetched with an HTTP client; /metrics is also
+// scraped during a load of concurrent transactions. Also the readiness
 // rules on their own, against a store queue whose writer can be held.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+
+#include <atomic>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -119,6 +123,84 @@ TEST_F(MetricsHttpTest, ATccTransactionMovesTheCounters) {
   EXPECT_THAT(scrape, HasSubstr(Line("tcc_store_errors_total 0")));
   EXPECT_THAT(scrape, Not(HasSubstr(Line("tcc_store_batch_size_count 0"))));
   EXPECT_THAT(scrape, Not(HasSubstr("order-1"))) << "no gid in any label";
+}
+
+// The value of the sample `series` (name and labels) in `scrape`; -1 if absent.
+double Sample(const std::string& scrape, const std::string& series) {
+  const std::string key = absl::StrCat("\n", series, " ");
+  size_t at = scrape.find(key);
+  if (at == std::string::npos) return -1;
+  size_t start = at + key.size();
+  return std::stod(scrape.substr(start, scrape.find('\n', start) - start));
+}
+
+// Four clients run 100 transactions, every other one refused at Try and
+// rolled back, while the test scrapes: no counter ever goes down or past
+// what the load did, and once the load is over they match it exactly.
+TEST_F(MetricsHttpTest, ScrapesDuringALoadAddUpToWhatTheLoadDid) {
+  constexpr int kClients = 4, kPerClient = 25, kTotal = kClients * kPerClient;
+  points_.SetBehavior([](const ::tcc::testing::RecordedCall& call, v1::BranchReply& reply) {
+    if (call.phase == "Try" && call.gid.back() % 2 == 1) reply.set_outcome(v1::OUTCOME_REFUSED);
+    return grpc::Status::OK;
+  });
+  std::atomic<int> errors{0}, done{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < kPerClient; ++i) {
+        const std::string gid = absl::StrCat("load-", c * kPerClient + i);
+        absl::StatusOr<v1::TryReply> tried =
+            client_->Begin(gid).ok() ? client_->Try(MakeTry(gid, {{"points", points_.address()}}))
+                                     : absl::UnknownError("begin failed");
+        bool ok = tried.ok() && tried->results(0).result() == v1::TRY_RESULT_SUCCEEDED;
+        errors += !tried.ok() || !(ok ? client_->Commit(gid) : client_->Rollback(gid)).ok();
+      }
+      ++done;
+    });
+  }
+  const std::vector<std::string> series = {
+      "tcc_transactions_started_total{mode=\"tcc\"}",
+      "tcc_transactions_finished_total{mode=\"tcc\",outcome=\"committed\"}",
+      "tcc_transactions_finished_total{mode=\"tcc\",outcome=\"rolled_back\"}",
+      "tcc_participant_calls_total{phase=\"try\",outcome=\"success\"}",
+      "tcc_participant_calls_total{phase=\"try\",outcome=\"refused\"}",
+      "tcc_participant_calls_total{phase=\"confirm\",outcome=\"success\"}",
+      "tcc_participant_calls_total{phase=\"cancel\",outcome=\"success\"}"};
+  const std::vector<double> limits = {kTotal,     kTotal / 2, kTotal / 2, kTotal / 2,
+                                      kTotal / 2, kTotal / 2, kTotal / 2};
+  std::vector<double> last(series.size(), 0);
+  int scrapes_during_load = 0;
+  while (done < kClients) {
+    std::string scrape = Scrape();
+    ++scrapes_during_load;
+    for (size_t i = 0; i < series.size(); ++i) {
+      double value = std::max(0.0, Sample(scrape, series[i]));
+      EXPECT_GE(value, last[i]) << series[i] << " went down";
+      EXPECT_LE(value, limits[i]) << series[i] << " counted more than the load did";
+      last[i] = value;
+    }
+  }
+  for (std::thread& client : clients) client.join();
+  ASSERT_EQ(errors, 0);
+  EXPECT_GE(scrapes_during_load, 2);
+  std::string scrape;
+  ASSERT_TRUE(WaitFor([&] {
+    scrape = Scrape();
+    for (size_t i = 0; i < series.size(); ++i) {
+      if (Sample(scrape, series[i]) != limits[i]) return false;
+    }
+    return true;
+  })) << scrape;
+  EXPECT_EQ(Sample(scrape, "tcc_transaction_duration_seconds_count{mode=\"tcc\"}"), kTotal);
+  EXPECT_EQ(Sample(scrape,
+                   "tcc_rpc_requests_total{service=\"tcc.v1.Coordinator\","
+                   "method=\"Begin\",code=\"OK\"}"),
+            kTotal);
+  EXPECT_EQ(Sample(scrape,
+                   "tcc_rpc_requests_total{service=\"tcc.v1.Coordinator\","
+                   "method=\"Commit\",code=\"OK\"}"),
+            kTotal / 2);
+  EXPECT_EQ(Sample(scrape, "tcc_transactions_unfinished{state=\"committing\"}"), 0);
 }
 
 TEST(RetentionMetricsTest, PrunedTransactionsAndTheStoreFileAreScraped) {

@@ -123,6 +123,11 @@ struct BarrierAnswer {
   std::string reason;
   // Answered from a stored earlier result: no handler ran.
   bool duplicate = false;
+  // A Cancel with no Try on record: recorded, nothing undone.
+  bool empty_compensation = false;
+  // A Try refused because its Cancel came first (also `duplicate`: the
+  // answer is the refusal the Cancel stored).
+  bool late_try_blocked = false;
 };
 
 // The reason stored for a Try refused because its Cancel came first.

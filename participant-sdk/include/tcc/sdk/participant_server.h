@@ -44,6 +44,7 @@
 #include "tcc/common/tls.h"
 #include "tcc/sdk/barrier.h"
 #include "tcc/sdk/local_db.h"
+#include "tcc/sdk/participant_metrics.h"
 #include "tcc/sdk/pruning.h"
 
 namespace tcc::sdk {
@@ -60,6 +61,9 @@ struct ParticipantServerOptions {
   // ca_file + require_client_cert for mutual TLS. Files are re-read every
   // refresh_interval. Empty: plaintext.
   TlsOptions tls;
+  // Counts every call and barrier hit (participant_metrics.h) when set;
+  // the service serves its RenderPrometheus() on a port of its own.
+  std::shared_ptr<ParticipantMetrics> metrics;
 };
 
 class ParticipantServer {
