@@ -184,13 +184,30 @@ absl::Status SqliteStore::Migrate(int target_version) {
 
 absl::Status SqliteStore::BeginBatch() { return db_.Run("BEGIN IMMEDIATE"); }
 
-absl::Status SqliteStore::CommitBatch() { return db_.Run("COMMIT"); }
+// After some errors (a full disk, an I/O error) SQLite may roll the whole
+// transaction back by itself. Then the batch is gone: a later operation must
+// not run in autocommit mode (its SAVEPOINT would start and RELEASE commit a
+// transaction of its own), and the commit must say what happened.
+absl::Status SqliteStore::CheckBatchOpen() const {
+  if (!sqlite3_get_autocommit(db_.raw())) return absl::OkStatus();
+  return absl::UnavailableError(
+      "sqlite: the batch's transaction was rolled back by SQLite after an earlier error (a full "
+      "disk or an I/O error); nothing of it was written; retry");
+}
+
+absl::Status SqliteStore::CommitBatch() {
+  TCC_RETURN_IF_ERROR(CheckBatchOpen());
+  return db_.Run("COMMIT");
+}
 
 void SqliteStore::AbortBatch() {
   if (!sqlite3_get_autocommit(db_.raw())) db_.Exec("ROLLBACK").IgnoreError();
 }
 
-absl::Status SqliteStore::BeginOperation() { return db_.Run("SAVEPOINT operation"); }
+absl::Status SqliteStore::BeginOperation() {
+  TCC_RETURN_IF_ERROR(CheckBatchOpen());
+  return db_.Run("SAVEPOINT operation");
+}
 
 void SqliteStore::EndOperation(bool keep) {
   if (!keep) db_.Run("ROLLBACK TO operation").IgnoreError();

@@ -49,6 +49,8 @@ class SqliteStore final : public TransactionStore {
   SqliteStore(sqlite::Database db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
 
   absl::Status Migrate(int target_version);
+  // UNAVAILABLE when no batch transaction is open (SQLite rolled it back).
+  absl::Status CheckBatchOpen() const;
   absl::Status InsertHeader(const GlobalTransaction& gt);
   absl::Status UpdateHeader(const GlobalTransaction& gt);
   absl::Status InsertBranch(absl::string_view gid, const Branch& branch, int position);

@@ -166,6 +166,21 @@ TEST(SqliteQueries, FinishedBeforeAndStatsShowWhatRetentionSees) {
   EXPECT_GT(after->free_bytes, 100u * 2000u) << "deleted rows' pages are free for reuse";
 }
 
+TEST(SqliteStore, NoOperationRunsOrCommitsOutsideItsBatch) {
+  // As after SQLite rolled a batch back by itself (a full disk, an I/O
+  // error): an operation must not commit on its own, nor COMMIT pretend.
+  TempDir dir;
+  auto store = OpenAt(dir.File("tccd.db"));
+  ASSERT_OK(store->BeginBatch());
+  ASSERT_OK(store->CommitBatch());
+  EXPECT_THAT(store->BeginOperation(),
+              StatusIs(absl::StatusCode::kUnavailable, "rolled back by SQLite"));
+  EXPECT_THAT(store->CommitBatch(),
+              StatusIs(absl::StatusCode::kUnavailable, "nothing of it was written"));
+  ASSERT_OK(InBatch(*store, [&] { return store->Create(SampleTransaction("g1")).status(); }));
+  EXPECT_TRUE(store->Find("g1")->has_value()) << "a new batch works as before";
+}
+
 TEST(SqliteStore, RefusesADatabaseFromANewerVersion) {
   TempDir dir;
   std::string path = dir.File("tccd.db");
