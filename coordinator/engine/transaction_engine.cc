@@ -230,7 +230,11 @@ void TransactionEngine::CreateOrLoad(GlobalTransaction gt, TimelineEvent first_e
         *result = ::tcc::CreateOrLoad(store, std::move(*candidate), first_event);
         return result->status();
       },
-      [this, result, done, mode, what = std::string(what)](absl::Status status) {
+      [this, result, done, mode, gid = candidate->gid,
+       what = std::string(what)](absl::Status status) {
+        // A connection lost during COMMIT leaves the outcome unknown: if the
+        // GT was created after all, it is this instance's to drive.
+        if (absl::IsUnavailable(status)) ReloadAfterStoreError(gid, absl::Seconds(1));
         if (!status.ok()) return done(StoreFailure(status, what));
         if ((*result)->created) observer_->TransactionStarted(mode);
         done(std::move(*result));
@@ -344,11 +348,27 @@ void TransactionEngine::Evict(const std::string& gid, const absl::Status& why) {
   }
   spdlog::error("gid={} dropped from memory after a store error; reloading it from the store", gid);
   // Reload the durable state and resume from it.
-  scheduler_->Schedule(clock_->Now() + absl::Seconds(1), [this, gid] {
+  ReloadAfterStoreError(gid, absl::Seconds(1));
+}
+
+void TransactionEngine::ReloadAfterStoreError(const std::string& gid, absl::Duration delay) {
+  scheduler_->Schedule(clock_->Now() + delay, [this, gid, delay] {
     WithTransaction(
         gid, [](Active&, After&) {},
-        [gid](absl::Status status) {
-          spdlog::error("gid={} reload failed: {}", gid, status.message());
+        [this, gid, delay](absl::Status status) {
+          const bool transient = absl::IsUnavailable(status) || absl::IsResourceExhausted(status) ||
+                                 absl::IsAborted(status);
+          {
+            absl::MutexLock lock(&mu_);
+            if (stopping_ || !transient) {
+              spdlog::error("gid={} reload failed, given up: {}", gid, status.message());
+              return;
+            }
+          }
+          spdlog::warn("gid={} reload failed, retrying in {}: {}", gid,
+                       absl::FormatDuration(std::min(delay * 2, absl::Seconds(30))),
+                       status.message());
+          ReloadAfterStoreError(gid, std::min(delay * 2, absl::Seconds(30)));
         });
   });
 }

@@ -216,6 +216,11 @@ class TransactionEngine {
   // when the fence refused the write (`moved_to` another instance), only
   // drops it.
   void Evict(const std::string& gid, const absl::Status& why);
+  // Reads `gid` back from the store after `delay`, resuming it if it is
+  // still this instance's; retried (the delay doubling up to 30 s) while the
+  // store is unreachable, so an outage longer than one try (a database
+  // restart) does not leave it owned here but driven by no one.
+  void ReloadAfterStoreError(const std::string& gid, absl::Duration delay);
   void TouchLocked(Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   TimelineEvent Event(std::string kind, std::string detail,
                       std::string actor = kCoordinatorActor) const;
