@@ -153,9 +153,10 @@ class PostgresRestartTest : public ::testing::Test {
   }
 
   // Begin, Try on two participants, Commit: OK once the Commit is
-  // acknowledged. A transaction left TRYING times out after 3 s.
+  // acknowledged. A transaction left TRYING times out after 5 s, more than
+  // the Begin and Try deadlines together.
   absl::Status PayOnce(CoordinatorClient& client, const std::string& gid) {
-    if (auto begun = client.Begin(gid, 3000); !begun.ok()) return begun.status();
+    if (auto begun = client.Begin(gid, 5000); !begun.ok()) return begun.status();
     if (auto tried = client.Try(MakeTry(
             gid, {{"points", participants_[0].address()}, {"log", participants_[1].address()}}));
         !tried.ok()) {
