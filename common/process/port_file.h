@@ -23,4 +23,9 @@ absl::StatusOr<int> WaitForPortFile(const std::string& path, ChildProcess& child
 
 std::string LoopbackAddress(int port);
 
+// A loopback TCP port that was free a moment ago (0 if none could be had),
+// for servers that cannot write a port file (PostgreSQL): racy, so retry a
+// start that finds it taken.
+int FreeLoopbackPort();
+
 }  // namespace tcc::process

@@ -231,7 +231,11 @@ void TransactionEngine::CreateOrLoad(GlobalTransaction gt, TimelineEvent first_e
         *result = ::tcc::CreateOrLoad(store, std::move(*candidate), first_event);
         return result->status();
       },
-      [this, result, done, mode, what = std::string(what)](absl::Status status) {
+      [this, result, done, mode, gid = candidate->gid,
+       what = std::string(what)](absl::Status status) {
+        // A connection lost during COMMIT leaves the outcome unknown: if the
+        // GT was created after all, it is this instance's to drive.
+        if (absl::IsUnavailable(status)) ReloadAfterStoreError(gid, absl::Seconds(1));
         if (!status.ok()) return done(StoreFailure(status, what));
         if ((*result)->created) observer_->TransactionStarted(mode);
         done(std::move(*result));
@@ -369,10 +373,10 @@ void TransactionEngine::Evict(const std::string& gid, const std::string& log_tag
     return;
   }
   spdlog::error("{} dropped from memory after a store error; reloading it from the store", log_tag);
-  ReloadAfter(gid, absl::Seconds(1));
+  ReloadAfterStoreError(gid, absl::Seconds(1));
 }
 
-void TransactionEngine::ReloadAfter(const std::string& gid, absl::Duration delay) {
+void TransactionEngine::ReloadAfterStoreError(const std::string& gid, absl::Duration delay) {
   scheduler_->Schedule(clock_->Now() + delay, [this, gid, delay] {
     {
       absl::MutexLock lock(&mu_);
@@ -385,7 +389,7 @@ void TransactionEngine::ReloadAfter(const std::string& gid, absl::Duration delay
           absl::Duration next = std::min(delay * 2, absl::Seconds(30));
           spdlog::error("gid={} reload failed: {}; trying again in {}", gid, status.message(),
                         absl::FormatDuration(next));
-          ReloadAfter(gid, next);
+          ReloadAfterStoreError(gid, next);
         });
   });
 }

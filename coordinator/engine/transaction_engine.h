@@ -222,7 +222,7 @@ class TransactionEngine {
              const WriteChain* chain);
   // Reads the GT back from the store and resumes it; retried with a
   // growing delay until it succeeds, the GT is gone, or the engine stops.
-  void ReloadAfter(const std::string& gid, absl::Duration delay);
+  void ReloadAfterStoreError(const std::string& gid, absl::Duration delay);
   void TouchLocked(Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   TimelineEvent Event(std::string kind, std::string detail,
                       std::string actor = kCoordinatorActor) const;

@@ -27,12 +27,24 @@ void OwnershipLoop::ScheduleTick(absl::Duration after) {
   timers_.Schedule(clock_->Now() + after, [this] { Tick(); });
 }
 
-void OwnershipLoop::Tick() {
-  if (absl::Status beat = instances_->Heartbeat(); !beat.ok()) {
+bool OwnershipLoop::Beat() {
+  absl::StatusOr<PostgresInstances::Beat> beat = instances_->Heartbeat();
+  if (!beat.ok()) {
     spdlog::warn("heartbeat failed ({}); past the lease, the other instances take over",
-                 beat.message());
+                 beat.status().message());
+    alive_since_ms_.reset();
+    return false;
   }
-  if (!taking_over_) return ScheduleTick(period_);
+  const int64_t lease_ms = absl::ToInt64Milliseconds(options_.lease);
+  if (!alive_since_ms_ || !beat->since_previous_ms || *beat->since_previous_ms > lease_ms) {
+    alive_since_ms_ = beat->at_ms;
+  }
+  return beat->at_ms - *alive_since_ms_ >= lease_ms;
+}
+
+void OwnershipLoop::Tick() {
+  const bool settled = Beat();
+  if (!taking_over_ || !settled) return ScheduleTick(period_);
   engine_->TakeOver(options_.batch, [this](absl::StatusOr<size_t> claimed) {
     if (!claimed.ok()) spdlog::warn("takeover pass failed: {}", claimed.status().message());
     const bool more = claimed.ok() && *claimed == options_.batch;

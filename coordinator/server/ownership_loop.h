@@ -10,12 +10,19 @@
 // instance), then, once the store queue is flushed, Leave hands every GT
 // still owned here back at once.
 //
+// An instance judges others dead only after its own heartbeats have gone
+// on without a gap longer than the lease for one lease (on the database's
+// clock). A database restart or outage stops every heartbeat at once: the
+// first instance back must not take the lost heartbeats of the others for
+// their deaths; within one lease the live ones have heartbeated again.
+//
 // Thread-safe: the timer thread runs the passes; the two stop calls come
 // from the daemon's thread.
 #pragma once
 
 #include <atomic>
 #include <memory>
+#include <optional>
 
 #include "coordinator/engine/timer_queue.h"
 #include "coordinator/engine/transaction_engine.h"
@@ -42,6 +49,8 @@ class OwnershipLoop {
 
  private:
   void Tick();
+  // Heartbeats; true when the takeover may judge others (see above).
+  bool Beat();
   void ScheduleTick(absl::Duration after);
 
   const OwnershipLoopOptions options_;
@@ -50,6 +59,9 @@ class OwnershipLoop {
   TransactionEngine* const engine_;
   const Clock* const clock_;
   std::atomic<bool> taking_over_{true};
+  // The database's time since when the heartbeats had no gap longer than
+  // the lease. Timer thread only.
+  std::optional<int64_t> alive_since_ms_;
   TimerQueue timers_;
 };
 

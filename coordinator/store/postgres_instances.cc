@@ -17,7 +17,7 @@ absl::StatusOr<std::unique_ptr<PostgresInstances>> PostgresInstances::Open(const
   TCC_ASSIGN_OR_RETURN(pg::Connection conn, pg::Connection::Open(uri, "tccd-instances"));
   auto instances = std::unique_ptr<PostgresInstances>(
       new PostgresInstances(std::move(conn), std::move(instance_id), std::move(address)));
-  TCC_RETURN_IF_ERROR(instances->Heartbeat());
+  TCC_RETURN_IF_ERROR(instances->Heartbeat().status());
   return instances;
 }
 
@@ -28,13 +28,26 @@ std::string PostgresInstances::NewInstanceId() {
   return absl::StrFormat("%s-%d-%06x", host, getpid(), absl::Uniform<uint32_t>(random, 0, 1 << 24));
 }
 
-absl::Status PostgresInstances::Heartbeat() {
+absl::StatusOr<PostgresInstances::Beat> PostgresInstances::Heartbeat() {
   if (conn_.lost()) TCC_RETURN_IF_ERROR(conn_.Reconnect());
+  // Both CTEs see the row as it was before the upsert: `previous` is the
+  // last heartbeat.
   constexpr absl::string_view kSql =
-      "INSERT INTO coordinator_instances (instance_id, address, started_at, heartbeat_at) "
-      "VALUES ($1, $2, now(), now()) "
-      "ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at = now()";
-  return conn_.Query(kSql, Params().Text(instance_id_).Text(address_)).status();
+      "WITH previous AS (SELECT heartbeat_at FROM coordinator_instances WHERE instance_id = $1), "
+      "beat AS (INSERT INTO coordinator_instances (instance_id, address, started_at, "
+      "heartbeat_at) VALUES ($1, $2, now(), now()) "
+      "ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at = now() RETURNING heartbeat_at) "
+      "SELECT (EXTRACT(EPOCH FROM b.heartbeat_at) * 1000)::bigint, "
+      "(EXTRACT(EPOCH FROM b.heartbeat_at - p.heartbeat_at) * 1000)::bigint "
+      "FROM beat b LEFT JOIN previous p ON true";
+  TCC_ASSIGN_OR_RETURN(Rows rows, conn_.Query(kSql, Params().Text(instance_id_).Text(address_)));
+  Beat beat;
+  TCC_ASSIGN_OR_RETURN(beat.at_ms, rows.Int(0, 0));
+  if (!rows.IsNull(0, 1)) {
+    TCC_ASSIGN_OR_RETURN(int64_t since, rows.Int(0, 1));
+    beat.since_previous_ms = since;
+  }
+  return beat;
 }
 
 absl::StatusOr<int64_t> PostgresInstances::Leave() {

@@ -9,7 +9,9 @@
 // batches. Not thread-safe: one thread (tccd's ownership timer) uses it.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -30,9 +32,15 @@ class PostgresInstances {
 
   const std::string& instance_id() const { return instance_id_; }
 
+  // One heartbeat, on the database's clock.
+  struct Beat {
+    int64_t at_ms = 0;  // now(), ms since the Unix epoch
+    // Since this instance's previous heartbeat; none for the first.
+    std::optional<int64_t> since_previous_ms;
+  };
   // Refreshes the heartbeat (re-registering if the row went); reconnects
   // after a lost connection.
-  absl::Status Heartbeat();
+  absl::StatusOr<Beat> Heartbeat();
   // Releases this instance's unfinished GTs and removes its row; returns
   // how many GTs it released.
   absl::StatusOr<int64_t> Leave();

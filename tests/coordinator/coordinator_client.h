@@ -50,6 +50,8 @@ class CoordinatorClient {
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   // Sent as `authorization: Bearer <token>` on every later call; empty: none.
   void set_token(std::string token) { token_ = std::move(token); }
+  // Each call's deadline (10 s unless set).
+  void set_deadline(std::chrono::milliseconds deadline) { deadline_ = deadline; }
 
  private:
   template <typename Request, typename Reply>
@@ -57,7 +59,7 @@ class CoordinatorClient {
                                                                            const Request&, Reply*),
                              const Request& request, Reply reply) {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.set_deadline(std::chrono::system_clock::now() + deadline_);
     if (!token_.empty()) context.AddMetadata("authorization", "Bearer " + token_);
     grpc::Status status = (stub_.get()->*method)(&context, request, &reply);
     if (!status.ok()) return FromGrpcStatus(status);
@@ -67,6 +69,7 @@ class CoordinatorClient {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Coordinator::Stub> stub_;
   std::string token_;
+  std::chrono::milliseconds deadline_{10000};
 };
 
 inline v1::TryRequest MakeTry(const std::string& gid,

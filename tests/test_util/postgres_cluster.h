@@ -1,17 +1,16 @@
-// A real, private PostgreSQL 15 cluster for tests: initdb into a temp dir,
-// a server on a free loopback TCP port (its unix socket in the temp dir too),
-// fsync and synchronous_commit on, trust authentication for the user "tcc"
-// and a database "tcc_test". Running as root (CI does), initdb and the
-// server run as the unprivileged "postgres" user (runuser), the temp dir
-// handed to it; otherwise as the current user. Destruction stops the server
-// and deletes everything.
+// A real, private PostgreSQL 15 cluster for tests: common/process's
+// PrivatePostgres (initdb, a server on a free loopback port, fsync and
+// synchronous_commit on, trust authentication for the user "tcc") in a temp
+// dir, with a database "tcc_test". Destruction stops the server and deletes
+// everything.
 //
 // SharedPostgresCluster() starts one cluster per test binary on first use
 // and stops it after the last test; each test takes its own schema
 // (NewSchemaForCurrentTest), so tests share the server, not their tables.
 //
 // Thread-safety: SharedPostgresCluster is thread-safe; a PostgresCluster's
-// methods may be called from any thread (each opens its own connection).
+// Query and NewSchema may be called from any thread (each opens its own
+// connection), Restart from one thread at a time.
 #pragma once
 
 #include <atomic>
@@ -20,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/process/private_postgres.h"
 #include "tests/test_util/temp_dir.h"
 
 namespace tcc::testing {
@@ -29,13 +29,13 @@ class PostgresCluster {
   // FAILED_PRECONDITION (saying to run tools/setup.sh) when the server's
   // binaries are not installed.
   static absl::StatusOr<std::unique_ptr<PostgresCluster>> Start();
-  ~PostgresCluster();
+  ~PostgresCluster() = default;
   PostgresCluster(const PostgresCluster&) = delete;
   PostgresCluster& operator=(const PostgresCluster&) = delete;
 
-  int port() const { return port_; }
+  int port() const { return server_->port(); }
   // The test database, connected to as the superuser "tcc".
-  std::string DatabaseUri() const;
+  std::string DatabaseUri() const { return server_->DatabaseUri(); }
   // Creates a new empty schema named after `hint` (and a counter) and
   // returns its name.
   absl::StatusOr<std::string> NewSchema(absl::string_view hint);
@@ -44,18 +44,19 @@ class PostgresCluster {
   std::string SchemaUri(absl::string_view schema) const;
   // Runs `sql` as the superuser in the test database (pg_terminate_backend,
   // inspection); returns the first column of the first row, or "".
-  absl::StatusOr<std::string> Query(const std::string& sql) const;
+  absl::StatusOr<std::string> Query(const std::string& sql) const { return server_->Query(sql); }
+  // pg_ctl restart -m `mode` ("immediate": every backend killed, no
+  // checkpoint, crash recovery at start, as after a power cut; "fast": a
+  // clean stop) on the same port; returns once the server accepts
+  // connections again.
+  absl::Status Restart(absl::string_view mode) { return server_->Restart(mode); }
 
  private:
   PostgresCluster() = default;
 
-  absl::Status InitDb();
-  absl::Status StartServer();
-  absl::Status RunAsOwner(const std::vector<std::string>& argv) const;
-
+  // Declared first: the server stops before its directory goes.
   std::unique_ptr<TempDir> dir_;
-  int port_ = 0;
-  bool running_ = false;
+  std::unique_ptr<process::PrivatePostgres> server_;
   std::atomic<int> schemas_ = 0;
 };
 
