@@ -39,6 +39,10 @@ struct ActiveTransaction {
   bool querying = false;                                      // A back-query is outstanding.
   BackQueryProgress back_query;
   bool stuck_recorded = false;  // The timeline already says "stuck".
+  // A saga's COMPENSATING is written but not durable yet: no compensation
+  // may be sent before it is (a lost write would bring the saga back
+  // RUNNING, and a repeated action would then find its effect undone).
+  bool compensation_pending = false;
   // Saga submitters waiting for the final state.
   std::vector<std::function<void(const GlobalTransaction&)>> waiters;
 

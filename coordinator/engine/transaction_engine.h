@@ -296,7 +296,10 @@ class TransactionEngine {
   // call slot back when it is not).
   void SendSagaAction(const std::string& gid, size_t index, bool durable);
   void OnSagaActionResult(const std::string& gid, size_t index, CallResult result);
-  // Starts compensating; returns the steps whose progress it reset.
+  // The COMPENSATING decision is durable: compensations may go out now.
+  void CompensationDurable(const std::string& gid);
+  // Starts compensating (no compensation is sent until its write is
+  // durable: CompensationDurable); returns the steps whose progress it reset.
   std::vector<size_t> StartCompensatingLocked(Active& active, std::string reason, std::string actor,
                                               std::vector<TimelineEvent>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -131,7 +131,7 @@ absl::Status TransactionEngine::ResolveSagaLocked(Active& active, bool forward, 
       [this, gid = active.gt.gid, done](absl::Status status) {
         if (!status.ok()) return done(StoreFailure(status, "recording the resolution failed"));
         done(TxState::kCompensating);
-        Drive(gid);
+        CompensationDurable(gid);
       },
       std::move(events));
   return absl::OkStatus();

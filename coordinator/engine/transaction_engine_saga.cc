@@ -111,6 +111,7 @@ void TransactionEngine::AwaitFinalLocked(Active& active, absl::Duration timeout,
 void TransactionEngine::DriveSagaLocked(Active& active, int64_t now, After& after) {
   GlobalTransaction& saga = active.gt;
   bool running = saga.state == TxState::kRunning;
+  if (!running && active.compensation_pending) return;  // CompensationDurable drives it.
   int64_t next_due = std::numeric_limits<int64_t>::max();
   std::vector<size_t> ready = running ? RunnableSteps(saga) : CompensableSteps(saga);
   for (size_t i : ready) {
@@ -200,16 +201,20 @@ void TransactionEngine::OnSagaActionResult(const std::string& gid, size_t index,
       events.push_back(Event("branch", std::move(detail)));
     }
     std::vector<size_t> changed = {index};
+    StatusFn durable;
     if (failure && active.gt.state == TxState::kRunning) {
       for (size_t reset :
            StartCompensatingLocked(active, std::move(*failure), kCoordinatorActor, events)) {
         if (reset != index) changed.push_back(reset);
       }
+      durable = [this, gid](absl::Status status) {
+        if (status.ok()) CompensationDurable(gid);
+      };
     } else if (active.gt.state == TxState::kCompensating && NeedsCompensation(step)) {
       EnterCompensation(step);  // It answered after compensation began.
     }
     TouchLocked(active);
-    PersistLocked(active, {}, changed, nullptr, std::move(events));
+    PersistLocked(active, {}, changed, std::move(durable), std::move(events));
     DriveLocked(active, after);
   }
   Run(after);
@@ -220,6 +225,7 @@ std::vector<size_t> TransactionEngine::StartCompensatingLocked(Active& active, s
                                                                std::vector<TimelineEvent>& events) {
   active.gt.state = TxState::kCompensating;
   active.gt.decision_reason = std::move(reason);
+  active.compensation_pending = true;
   spdlog::info("{} COMPENSATING ({})", LogTag(active.gt), active.gt.decision_reason);
   events.push_back(Event("state", absl::StrCat("COMPENSATING (", active.gt.decision_reason, ")"),
                          std::move(actor)));
@@ -233,6 +239,18 @@ std::vector<size_t> TransactionEngine::StartCompensatingLocked(Active& active, s
     reset.push_back(i);
   }
   return reset;
+}
+
+void TransactionEngine::CompensationDurable(const std::string& gid) {
+  After after;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = active_.find(gid);
+    if (it == active_.end()) return;
+    it->second->compensation_pending = false;
+    DriveLocked(*it->second, after);
+  }
+  Run(after);
 }
 
 }  // namespace tcc

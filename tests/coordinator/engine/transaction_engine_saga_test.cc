@@ -9,6 +9,7 @@
 #include "coordinator/store/memory_store.h"
 #include "coordinator/store/sqlite_store.h"
 #include "tests/coordinator/engine/engine_harness.h"
+#include "tests/coordinator/engine/failing_store.h"
 #include "tests/test_util/temp_dir.h"
 
 namespace tcc {
@@ -75,6 +76,39 @@ TEST_F(SagaTest, RefusalAtStepKCompensatesEarlierStepsInReverseAndSkipsLaterOnes
   EXPECT_EQ(stored->branches[2].state, BranchState::kTryRefused);
   EXPECT_EQ(stored->branches[3].state, BranchState::kRegistered);
   EXPECT_EQ(stored->branches[3].attempts, 0u);
+}
+
+TEST(SagaStoreFailure, NoCompensationIsSentBeforeCompensatingIsDurable) {
+  // Found by tcc_sim (seed 32551 of 100,000 with --write_faults
+  // --commit_faults --sagas): compensations went out at once while the
+  // COMPENSATING write was lost; reloaded RUNNING, the saga retried an
+  // action whose duplicate the barrier answered "done", and it COMMITTED
+  // with its steps undone at the participant.
+  auto budget = std::make_shared<std::atomic<int>>(-1);
+  auto store =
+      std::make_unique<::tcc::testing::FailingStore>(std::make_unique<MemoryStore>(), budget);
+  auto failed_once = std::make_shared<std::atomic<bool>>(false);
+  auto compensating_stored = std::make_shared<std::atomic<bool>>(false);
+  store->FailWhen([failed_once, compensating_stored](const TransactionUpdate& update) {
+    if (update.header->state != TxState::kCompensating) return false;
+    if (!failed_once->exchange(true)) return true;
+    *compensating_stored = true;
+    return false;
+  });
+  Harness harness(std::move(store));
+  std::atomic<int> early_cancels = 0;
+  harness.transport().SetBehavior([&](const BranchCall& call) {
+    if (call.phase == Phase::kCancel && !*compensating_stored) ++early_cancels;
+    if (call.phase == Phase::kTry && call.branch_id == "b") {
+      return CallResult{CallOutcome::kRefused, "not enough points"};
+    }
+    return CallResult{CallOutcome::kSuccess, ""};
+  });
+  ASSERT_OK(harness.Submit({.gid = "saga-lost", .steps = {Step("a"), Step("b")}}));
+  ASSERT_TRUE(harness.WaitForState("saga-lost", TxState::kRolledBack));
+  EXPECT_TRUE(*failed_once) << "the fault was never injected";
+  EXPECT_EQ(early_cancels, 0) << "a compensation went out before COMPENSATING was durable";
+  EXPECT_EQ(harness.Get("saga-lost")->branches[0].state, BranchState::kCancelled);
 }
 
 TEST_F(SagaTest, TransportErrorsAreRetriedThenSucceed) {
