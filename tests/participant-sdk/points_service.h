@@ -8,10 +8,11 @@
 #pragma once
 
 #include <atomic>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "tcc/sdk/barrier.h"
 #include "tcc/sdk/local_db.h"
 
@@ -46,8 +47,8 @@ class PointsService {
   absl::Status Deduct(LocalTx& tx, const BranchRequest& request);
   absl::Status Unfreeze(LocalTx& tx, const BranchRequest& request);
 
-  mutable std::mutex mu_;
-  std::vector<std::string> traced_runs_;  // Guarded by mu_.
+  mutable absl::Mutex mu_;
+  std::vector<std::string> traced_runs_ ABSL_GUARDED_BY(mu_);
 };
 
 // Balance and frozen points of a user (-1 when absent).
