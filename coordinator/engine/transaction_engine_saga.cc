@@ -110,6 +110,10 @@ void TransactionEngine::AwaitFinalLocked(Active& active, absl::Duration timeout,
 
 void TransactionEngine::DriveSagaLocked(Active& active, int64_t now, After& after) {
   GlobalTransaction& saga = active.gt;
+  // Final but its write not yet durable (it stays in memory until then): a
+  // late reply must not drive it, least of all into compensating a saga
+  // that COMMITTED.
+  if (IsFinal(saga.state)) return;
   bool running = saga.state == TxState::kRunning;
   if (!running && active.compensation_pending) return;  // CompensationDurable drives it.
   int64_t next_due = std::numeric_limits<int64_t>::max();

@@ -47,8 +47,39 @@ class FakeTransport final : public ParticipantTransport {
         absl::MutexLock lock(&mu_);
         behavior = behavior_;
       }
-      done(behavior ? behavior(call) : CallResult{CallOutcome::kSuccess, ""});
+      CallResult result = behavior ? behavior(call) : CallResult{CallOutcome::kSuccess, ""};
+      if (Hold(call)) {
+        absl::MutexLock lock(&mu_);
+        held_.push_back([done, result] { done(result); });
+        return;
+      }
+      done(result);
     });
+  }
+
+  // Keeps back the reply of every call `hold` picks until ReleaseHeld: a
+  // late reply, as one to a copy of the transaction dropped and reloaded
+  // since, reaches the engine after later ones.
+  void HoldReplies(std::function<bool(const BranchCall&)> hold) {
+    absl::MutexLock lock(&mu_);
+    hold_ = std::move(hold);
+  }
+  // Delivers the held replies now, in order, on the worker thread.
+  void ReleaseHeld() {
+    absl::MutexLock lock(&mu_);
+    for (auto& reply : held_) {
+      work_.push_back([this, reply = std::move(reply)] {
+        reply();
+        absl::MutexLock lock(&mu_);
+        ++held_replies_handled_;
+      });
+    }
+    held_.clear();
+  }
+  // How many released replies the engine has handled (their callback returned).
+  int held_replies_handled() const {
+    absl::MutexLock lock(&mu_);
+    return held_replies_handled_;
   }
 
   void QueryInitiator(std::string endpoint, std::string gid, absl::Duration timeout,
@@ -120,8 +151,20 @@ class FakeTransport final : public ParticipantTransport {
     }
   }
 
+  bool Hold(const BranchCall& call) {
+    std::function<bool(const BranchCall&)> hold;
+    {
+      absl::MutexLock lock(&mu_);
+      hold = hold_;
+    }
+    return hold && hold(call);
+  }
+
   mutable absl::Mutex mu_;
   Behavior behavior_ ABSL_GUARDED_BY(mu_);
+  std::function<bool(const BranchCall&)> hold_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::function<void()>> held_ ABSL_GUARDED_BY(mu_);
+  int held_replies_handled_ ABSL_GUARDED_BY(mu_) = 0;
   InitiatorBehavior initiator_ ABSL_GUARDED_BY(mu_);
   std::vector<BranchCall> calls_ ABSL_GUARDED_BY(mu_);
   int queries_ ABSL_GUARDED_BY(mu_) = 0;

@@ -15,6 +15,7 @@
 namespace tcc {
 namespace {
 
+using ::tcc::testing::FakeTransport;
 using ::tcc::testing::Harness;
 using ::tcc::testing::StatusIs;
 using ::tcc::testing::WaitFor;
@@ -109,6 +110,52 @@ TEST(SagaStoreFailure, NoCompensationIsSentBeforeCompensatingIsDurable) {
   EXPECT_TRUE(*failed_once) << "the fault was never injected";
   EXPECT_EQ(early_cancels, 0) << "a compensation went out before COMPENSATING was durable";
   EXPECT_EQ(harness.Get("saga-lost")->branches[0].state, BranchState::kCancelled);
+}
+
+TEST(SagaStoreFailure, ALateReplyToAFinishedSagaCompensatesNothing) {
+  // Found by tcc_sim (seed 26190 with --write_faults --commit_faults
+  // --sagas): a copy of the saga was dropped after a lost write while its
+  // Try of a step was out; the reply reached the reloaded copy after it was
+  // COMMITTED in memory but before that write was durable, and the drive it
+  // caused took "not running" for "compensating": every step of a
+  // committed saga was cancelled.
+  auto budget = std::make_shared<std::atomic<int>>(-1);
+  auto store =
+      std::make_unique<::tcc::testing::FailingStore>(std::make_unique<MemoryStore>(), budget);
+  ::tcc::testing::FailingStore* failing = store.get();
+  Harness harness(std::move(store));
+  FakeTransport& transport = harness.transport();
+  std::atomic<bool> lost_write = false;
+  std::atomic<bool> committed_writing = false;
+  failing->FailWhen([&](const TransactionUpdate& update) {
+    if (update.header->state == TxState::kCommitted) {
+      committed_writing = true;  // Held until the late reply is handled.
+      WaitFor([&] { return transport.held_replies_handled() >= 1; }, std::chrono::seconds(5));
+      return false;
+    }
+    for (const Branch* step : update.changed_branches) {
+      if (step->branch_id == "b" && step->state == BranchState::kTried) {
+        return !lost_write.exchange(true);  // Drops this copy of the saga.
+      }
+    }
+    return false;
+  });
+  std::atomic<bool> held_one = false;
+  transport.HoldReplies([&](const BranchCall& call) {
+    return call.phase == Phase::kTry && call.branch_id == "a" && !held_one.exchange(true);
+  });
+  ASSERT_OK(
+      harness.Submit({.gid = "saga-late", .steps = {Step("a"), Step("b")}, .concurrent = true}));
+  ASSERT_TRUE(harness.AdvanceUntil([&] { return committed_writing.load(); }))
+      << absl::StrJoin(CallLog(harness), " ");
+  transport.ReleaseHeld();
+  ASSERT_TRUE(harness.WaitForState("saga-late", TxState::kCommitted));
+  EXPECT_TRUE(lost_write) << "the fault was never injected";
+  EXPECT_EQ(transport.held_replies_handled(), 1);
+  EXPECT_EQ(transport.CountCalls(Phase::kCancel), 0) << absl::StrJoin(CallLog(harness), " ");
+  for (const Branch& step : harness.Get("saga-late")->branches) {
+    EXPECT_EQ(step.state, BranchState::kTried) << step.branch_id;
+  }
 }
 
 TEST_F(SagaTest, TransportErrorsAreRetriedThenSucceed) {
