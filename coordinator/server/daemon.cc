@@ -73,7 +73,11 @@ absl::Status Daemon::StartHttp(const DaemonConfig& config) {
   if (config.http_listen.empty()) return absl::OkStatus();
   std::vector<HttpRoute> routes = dashboard_.Routes();
   routes.push_back(
-      {"GET", "/metrics", [this](const HttpRequest&) {
+      {"GET", "/metrics", [this, on = config.metrics](const HttpRequest&) {
+         if (!on) {
+           return HttpResponse{404, "metrics are off (tccd --metrics=false); restart without it\n",
+                               "text/plain"};
+         }
          return HttpResponse{200, registry_.Render(), std::string(metrics::kTextContentType)};
        }});
   routes.push_back(
@@ -132,14 +136,16 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   } else {
     daemon->queries_ = std::make_unique<QueryExecutor>(std::move(*queries));
   }
-  config.queue.observer = daemon->metrics_.get();
+  // Without metrics, no observer: the engine and the queue skip the calls.
+  DaemonMetrics* observer = config.metrics ? daemon->metrics_.get() : nullptr;
+  config.queue.observer = observer;
   config.queue.clock = &daemon->clock_;
   daemon->queue_ = std::make_unique<StoreQueue>(std::move(store), config.queue);
   daemon->metrics_->WatchStore(daemon->queue_.get());
   daemon->timers_ = std::make_unique<TimerQueue>(&daemon->clock_);
   daemon->transport_ =
       std::make_unique<GrpcParticipantTransport>(std::move(participant_credentials));
-  config.engine.observer = daemon->metrics_.get();
+  config.engine.observer = observer;
   daemon->engine_ = std::make_unique<TransactionEngine>(config.engine, daemon->queue_.get(),
                                                         daemon->transport_.get(),
                                                         daemon->timers_.get(), &daemon->clock_);
@@ -172,11 +178,13 @@ absl::Status Daemon::StartGrpc(const DaemonConfig& config,
   builder.AddListeningPort(config.listen, std::move(credentials), &port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<RpcMetricsFactory>(
-      &registry_, &clock_,
-      std::vector<std::string>{v1::Coordinator::service_full_name(),
-                               v1::Admin::service_full_name()}));
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  if (config.metrics) {
+    interceptors.push_back(std::make_unique<RpcMetricsFactory>(
+        &registry_, &clock_,
+        std::vector<std::string>{v1::Coordinator::service_full_name(),
+                                 v1::Admin::service_full_name()}));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   builder.RegisterService(service_.get());
   if (admin_) builder.RegisterService(admin_.get());
   server_ = builder.BuildAndStart();
@@ -211,7 +219,7 @@ absl::Status Daemon::OpenArchive(const DaemonConfig& config, TransactionStore& s
 void Daemon::StartRetention(const DaemonConfig& config) {
   retention_timers_ = std::make_unique<TimerQueue>(&clock_);
   RetentionOptions options = config.retention;
-  options.observer = metrics_.get();
+  options.observer = config.metrics ? metrics_.get() : nullptr;
   retention_ = std::make_unique<Retention>(options, queue_.get(), retention_timers_.get(), &clock_,
                                            ArchiveParts{retention_queries_.get(), archive_.get()});
   retention_->Start();

@@ -51,6 +51,10 @@ struct DaemonConfig {
   // http_allow_insecure.
   std::string http_listen = "127.0.0.1:0";
   bool http_allow_insecure = false;
+  // Record metrics (counters, histograms) on the hot path. Off only to
+  // measure what they cost (tools/bench/metrics_cost.sh); /metrics then
+  // answers 404.
+  bool metrics = true;
   std::string data_path = "tccd-data/tccd.db";
   SyncMode sync = SyncMode::kFull;
   // A libpq URI (postgresql://...; several hosts allowed): the PostgreSQL

@@ -102,6 +102,9 @@ ABSL_FLAG(bool, http_insecure, false,
           "Allow --http_listen on a non-loopback address. The HTTP port has neither TLS nor "
           "authentication yet: only behind a firewall or a proxy that adds them.");
 ABSL_FLAG(bool, http_allow_insecure, false, "Old name of --http_insecure (kept as an alias).");
+ABSL_FLAG(bool, metrics, true,
+          "Record metrics for /metrics. Turn off only to measure what they cost on the hot path "
+          "(tools/bench/metrics_cost.sh): /metrics then answers 404.");
 ABSL_FLAG(std::string, http_port_file, "",
           "If set, write the bound HTTP port to this file once serving.");
 
@@ -178,6 +181,7 @@ absl::StatusOr<tcc::DaemonConfig> ConfigFromFlags() {
   config.http_listen = absl::GetFlag(FLAGS_http_listen);
   config.http_allow_insecure =
       absl::GetFlag(FLAGS_http_insecure) || absl::GetFlag(FLAGS_http_allow_insecure);
+  config.metrics = absl::GetFlag(FLAGS_metrics);
   config.auth_file = absl::GetFlag(FLAGS_auth_file);
   absl::Status store = SelectStore(config);
   if (!store.ok()) return store;

@@ -249,6 +249,24 @@ TEST(DaemonHttpConfigTest, AnEmptyAddressMeansNoHttpPort) {
   EXPECT_OK(client->Begin("still-serves-grpc"));
 }
 
+TEST(DaemonHttpConfigTest, MetricsOffMeansA404AndTransactionsStillRun) {
+  ::tcc::testing::TempDir dir;
+  auto [daemon, client] =
+      ::tcc::testing::StartTestDaemon(dir, [](DaemonConfig& config) { config.metrics = false; });
+  ASSERT_NE(daemon, nullptr);
+  FakeParticipant points;
+  points.Start();
+  ASSERT_OK(client->Begin("no-metrics"));
+  ASSERT_OK(client->Try(MakeTry("no-metrics", {{"points", points.address()}})));
+  EXPECT_OK(client->Commit("no-metrics"));
+  httplib::Client http("127.0.0.1", daemon->http_port());
+  httplib::Result result = http.Get("/metrics");
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_EQ(result->status, 404);
+  EXPECT_THAT(result->body, HasSubstr("--metrics=false"));
+  EXPECT_EQ(http.Get("/healthz")->status, 200) << "health does not depend on metrics";
+}
+
 TEST(ReadinessTest, ReadyOnlyWhileServingAndTheStoreAnswers) {
   StoreQueue queue(std::make_unique<MemoryStore>());
   Readiness readiness(absl::Milliseconds(200));
