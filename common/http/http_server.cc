@@ -27,10 +27,33 @@ HttpRequest ToRequest(const httplib::Request& request) {
                      request.get_header_value("Authorization")};
 }
 
-void Serve(httplib::Server& server, HttpRoute route) {
-  auto serve = [handler = std::move(route.handler)](const httplib::Request& request,
-                                                    httplib::Response& response) {
-    HttpResponse answer = handler(ToRequest(request));
+// The host a request is addressed to (its Host header without the port);
+// empty when it has none.
+std::string HostOf(const httplib::Request& request) {
+  std::string host = request.get_header_value("Host");
+  if (!host.empty() && host.front() == '[') return host.substr(1, host.find(']') - 1);
+  return host.substr(0, host.find(':'));
+}
+
+// On a loopback port, a request addressed to another name came through a
+// browser tricked into it: a page whose domain was re-bound to 127.0.0.1
+// (DNS rebinding) may read and post on the port as if same-origin.
+HttpResponse MisdirectedTo(const std::string& host) {
+  return HttpResponse{421,
+                      absl::StrCat("this port answers only requests addressed to a loopback name "
+                                   "(Host: localhost, 127.0.0.1 or [::1]), not \"",
+                                   host,
+                                   "\"; open it as http://127.0.0.1:PORT/, or tunnel to it (ssh "
+                                   "-L) from another machine\n")};
+}
+
+void Serve(httplib::Server& server, HttpRoute route, bool loopback_hosts_only) {
+  auto serve = [handler = std::move(route.handler), loopback_hosts_only](
+                   const httplib::Request& request, httplib::Response& response) {
+    std::string host = HostOf(request);
+    HttpResponse answer = loopback_hosts_only && !host.empty() && !IsLoopbackHost(host)
+                              ? MisdirectedTo(host)
+                              : handler(ToRequest(request));
     response.status = answer.status;
     // Nothing here is meant to be framed or sniffed into another type.
     response.set_header("X-Content-Type-Options", "nosniff");
@@ -119,7 +142,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::StartRoutes(
   server.set_payload_max_length(kMaxPayloadBytes);
   // Short keep-alive: an idle scraper's connection must not hold up Stop.
   server.set_keep_alive_timeout(1);
-  for (HttpRoute& route : routes) Serve(server, std::move(route));
+  // Bound to loopback, only loopback names may address it (see MisdirectedTo).
+  const bool loopback_hosts_only = IsLoopbackHost(host);
+  for (HttpRoute& route : routes) Serve(server, std::move(route), loopback_hosts_only);
   http->port_ =
       port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
   if (http->port_ <= 0) {

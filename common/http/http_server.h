@@ -2,8 +2,10 @@
 // /healthz, /readyz, the dashboard and its JSON API), on cpp-httplib with
 // a few threads of its own.
 // Plain HTTP, so by default it only binds loopback addresses: TLS and
-// authentication come later. Handlers run on the server's threads and may
-// block briefly (a readiness probe waits for the store); they must be
+// authentication come later. Bound to loopback, it answers 421 to a request
+// whose Host header names anything but a loopback host, so that a web page
+// whose domain was re-bound to 127.0.0.1 (DNS rebinding) cannot use it. Handlers run on the
+// server's threads and may block briefly (a readiness probe waits for the store); they must be
 // thread-safe. Start and Stop are not meant to race each other.
 #pragma once
 

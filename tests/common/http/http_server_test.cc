@@ -7,6 +7,7 @@
 #include <atomic>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "tests/test_util/status_matchers.h"
 
@@ -102,6 +103,32 @@ TEST(HttpServerTest, RoutesSeeTheMethodBodyContentTypeAndAuthorization) {
   EXPECT_EQ(seen[0].authorization, "Bearer t0ken");
   EXPECT_EQ(seen[1].method, "GET");
   EXPECT_EQ(seen[1].authorization, "");
+}
+
+TEST(HttpServerTest, OnLoopbackOnlyLoopbackHostNamesAreAnswered) {
+  std::atomic<int> calls = 0;
+  auto server = HttpServer::Start({}, {{"/hello", [&] {
+                                          ++calls;
+                                          return HttpResponse{200, "hi\n"};
+                                        }}});
+  ASSERT_OK(server);
+  const std::string port = absl::StrCat((*server)->port());
+  httplib::Client client("127.0.0.1", (*server)->port());
+  for (const std::string& host :
+       {"127.0.0.1:" + port, "localhost:" + port, "[::1]:" + port, std::string("localhost")}) {
+    httplib::Result ok = client.Get("/hello", {{"Host", host}});
+    ASSERT_TRUE(ok) << httplib::to_string(ok.error());
+    EXPECT_EQ(ok->status, 200) << host;
+  }
+  // A page on a re-bound domain (DNS rebinding) sends its own name.
+  httplib::Result rebound = client.Get("/hello", {{"Host", "evil.example:" + port}});
+  ASSERT_TRUE(rebound);
+  EXPECT_EQ(rebound->status, 421);
+  EXPECT_THAT(rebound->body, ::testing::HasSubstr("\"evil.example\""));
+  httplib::Result missing = client.Get("/nothing", {{"Host", "evil.example"}});
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404) << "unknown paths stay 404";
+  EXPECT_EQ(calls, 4);
 }
 
 TEST(HttpServerTest, ReportsAPortInUse) {
