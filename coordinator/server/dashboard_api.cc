@@ -123,7 +123,9 @@ HttpRoute DashboardApi::ApiRoute(const char* name, Method<Request, Reply> method
     std::shared_ptr<v1::Admin::Stub> admin = stub();
     if (admin == nullptr) {
       return JsonError(503, "UNAVAILABLE",
-                       "tccd is not serving the admin API yet (recovering); try again shortly");
+                       "tccd is not serving the admin API: it is still starting (recovering "
+                       "unfinished transactions; try again shortly), or its store cannot answer "
+                       "admin queries (see tccd's log at start)");
     }
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
