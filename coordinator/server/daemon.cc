@@ -128,6 +128,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
     TCC_ASSIGN_OR_RETURN(
         daemon->instances_,
         PostgresInstances::Open(config.store_uri, daemon->instance_id_, config.listen));
+    // Before recovery judges any deadline.
+    TCC_RETURN_IF_ERROR(BeatAndAlign(*daemon->instances_, daemon->clock_).status());
   }
   TCC_RETURN_IF_ERROR(daemon->OpenArchive(config, *store));
   absl::StatusOr<std::unique_ptr<TransactionQueries>> queries = store->OpenQueries();

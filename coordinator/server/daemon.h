@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "common/http/http_server.h"
 #include "common/metrics/registry.h"
+#include "coordinator/domain/aligned_clock.h"
 #include "coordinator/engine/retention.h"
 #include "coordinator/engine/timer_queue.h"
 #include "coordinator/engine/transaction_engine.h"
@@ -106,7 +107,10 @@ class Daemon {
   metrics::Registry registry_;
   std::unique_ptr<DaemonMetrics> metrics_;
   Readiness readiness_;
-  RealClock clock_;
+  RealClock local_clock_;
+  // The local clock on SQLite; on PostgreSQL aligned with the database's by
+  // every heartbeat (see ownership_loop.h).
+  AlignedClock clock_{&local_clock_};
   std::unique_ptr<StoreQueue> queue_;
   std::unique_ptr<TimerQueue> timers_;
   std::unique_ptr<GrpcParticipantTransport> transport_;

@@ -6,7 +6,7 @@ namespace tcc {
 
 OwnershipLoop::OwnershipLoop(OwnershipLoopOptions options,
                              std::unique_ptr<PostgresInstances> instances,
-                             TransactionEngine* engine, const Clock* clock)
+                             TransactionEngine* engine, AlignedClock* clock)
     : options_(options),
       period_(options.lease / 4),
       instances_(std::move(instances)),
@@ -27,8 +27,21 @@ void OwnershipLoop::ScheduleTick(absl::Duration after) {
   timers_.Schedule(clock_->Now() + after, [this] { Tick(); });
 }
 
+absl::StatusOr<PostgresInstances::Beat> BeatAndAlign(PostgresInstances& instances,
+                                                     AlignedClock& clock) {
+  const absl::Time sent = clock.local().Now();
+  absl::StatusOr<PostgresInstances::Beat> beat = instances.Heartbeat();
+  if (!beat.ok()) return beat;
+  const absl::Time received = clock.local().Now();
+  if (clock.Align(absl::FromUnixMillis(beat->at_ms), sent, received)) {
+    spdlog::info("clock aligned with the database's: offset {} (read in {})",
+                 absl::FormatDuration(clock.offset()), absl::FormatDuration(received - sent));
+  }
+  return beat;
+}
+
 bool OwnershipLoop::Beat() {
-  absl::StatusOr<PostgresInstances::Beat> beat = instances_->Heartbeat();
+  absl::StatusOr<PostgresInstances::Beat> beat = BeatAndAlign(*instances_, *clock_);
   if (!beat.ok()) {
     spdlog::warn("heartbeat failed ({}); past the lease, the other instances take over",
                  beat.status().message());

@@ -16,6 +16,10 @@
 // first instance back must not take the lost heartbeats of the others for
 // their deaths; within one lease the live ones have heartbeated again.
 //
+// Every heartbeat also reads the database's now(): the daemon's clock is
+// aligned with it (AlignedClock), so that deadlines, ages and timestamps
+// that several instances compare are on one clock, the database's.
+//
 // Thread-safe: the timer thread runs the passes; the two stop calls come
 // from the daemon's thread.
 #pragma once
@@ -24,6 +28,7 @@
 #include <memory>
 #include <optional>
 
+#include "coordinator/domain/aligned_clock.h"
 #include "coordinator/engine/timer_queue.h"
 #include "coordinator/engine/transaction_engine.h"
 #include "coordinator/store/postgres_instances.h"
@@ -35,10 +40,14 @@ struct OwnershipLoopOptions {
   size_t batch = 256;  // GTs claimed per store operation.
 };
 
+// Heartbeats once and aligns `clock` with the database's now() it read.
+absl::StatusOr<PostgresInstances::Beat> BeatAndAlign(PostgresInstances& instances,
+                                                     AlignedClock& clock);
+
 class OwnershipLoop {
  public:
   OwnershipLoop(OwnershipLoopOptions options, std::unique_ptr<PostgresInstances> instances,
-                TransactionEngine* engine, const Clock* clock);
+                TransactionEngine* engine, AlignedClock* clock);
   ~OwnershipLoop();
 
   void Start();
@@ -57,7 +66,7 @@ class OwnershipLoop {
   const absl::Duration period_;
   const std::unique_ptr<PostgresInstances> instances_;  // Timer thread, then Leave.
   TransactionEngine* const engine_;
-  const Clock* const clock_;
+  AlignedClock* const clock_;
   std::atomic<bool> taking_over_{true};
   // The database's time since when the heartbeats had no gap longer than
   // the lease. Timer thread only.

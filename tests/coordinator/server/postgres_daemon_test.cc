@@ -1,10 +1,13 @@
 // tccd in-process on the PostgreSQL store (--store=postgresql://...) of a
 // private cluster, driving fake participants: commit, rollback, a restart
 // resuming an unfinished transaction, a connection the server ends, and
-// what the admin API shows of ownership (owner, epoch, live instances).
+// what the admin API shows of ownership (owner, epoch, live instances), and
+// a skewed clock aligned with the database's by a heartbeat.
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "coordinator/domain/manual_time.h"
+#include "coordinator/server/ownership_loop.h"
 #include "tcc/v1/admin.grpc.pb.h"
 #include "tests/coordinator/coordinator_client.h"
 #include "tests/coordinator/fake_participant.h"
@@ -164,6 +167,23 @@ TEST_F(PostgresDaemonTest, AdminShowsOwnersAndLiveInstances) {
   ASSERT_OK(gt);
   EXPECT_EQ(gt->owner(), daemon_->instance_id()) << "claimed at once by the next start";
   EXPECT_EQ(gt->epoch(), 2);
+}
+
+TEST_F(PostgresDaemonTest, AHeartbeatAlignsASkewedClockWithTheDatabases) {
+  // The database's clock is this machine's here: a local clock two hours
+  // behind must come out within the reading's round trip of it.
+  auto instances = PostgresInstances::Open(uri_, "skewed", "127.0.0.1:9");
+  ASSERT_OK(instances);
+  ManualClock two_hours_behind(absl::Now() - absl::Hours(2));
+  AlignedClock clock(&two_hours_behind);
+  const absl::Time before = absl::Now();
+  auto beat = BeatAndAlign(**instances, clock);
+  ASSERT_OK(beat);
+  const absl::Time after = absl::Now();
+  EXPECT_GE(clock.Now(), before - absl::Milliseconds(5));
+  EXPECT_LE(clock.Now(), after + absl::Milliseconds(5));
+  EXPECT_NEAR(absl::ToUnixMillis(clock.Now()), beat->at_ms, 1) << "the manual clock stood still";
+  EXPECT_GT(clock.offset(), absl::Hours(2) - absl::Seconds(1));
 }
 
 }  // namespace
