@@ -305,6 +305,10 @@ class TransactionEngine {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AwaitFinalLocked(Active& active, absl::Duration timeout, Callback<SagaResult> done,
                         bool created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The same for a saga another instance drives: reads it from the store
+  // every kForeignPoll until it is final or `deadline` passes.
+  void AwaitForeignFinal(std::string gid, absl::Time deadline, Callback<SagaResult> done,
+                         bool created);
 
   const EngineOptions options_;
   StoreExecutor* const store_;

@@ -26,6 +26,9 @@ bool SameSteps(const std::vector<Branch>& a, const std::vector<Branch>& b) {
   return true;
 }
 
+// How often a repeated submission waiting at a non-owner reads the saga.
+constexpr absl::Duration kForeignPoll = absl::Milliseconds(200);
+
 SagaResult ResultOf(const GlobalTransaction& saga, bool created) {
   return {saga.gid, created, saga.state, saga.decision_reason};
 }
@@ -82,6 +85,11 @@ void TransactionEngine::OnSagaCreated(SagaParams params, CreateOrLoadResult crea
     }
     if (active != nullptr && params.wait_for_result) {
       AwaitFinalLocked(*active, params.wait_timeout, done, created.created);
+    } else if (params.wait_for_result && !IsFinal(saga.state)) {
+      // Another instance drives it: wait for the store to say it is final.
+      after.push_back(
+          [this, gid = saga.gid, deadline = clock_->Now() + params.wait_timeout, done,
+           created = created.created] { AwaitForeignFinal(gid, deadline, done, created); });
     } else {
       SagaResult result = ResultOf(active != nullptr ? active->gt : saga, created.created);
       after.push_back([done, result] { done(result); });
@@ -106,6 +114,17 @@ void TransactionEngine::AwaitFinalLocked(Active& active, absl::Duration timeout,
           done(ResultOf(*saga, created));
         });
       });
+}
+
+void TransactionEngine::AwaitForeignFinal(std::string gid, absl::Time deadline,
+                                          Callback<SagaResult> done, bool created) {
+  scheduler_->Schedule(std::min(clock_->Now() + kForeignPoll, deadline), [=, this] {
+    Get(gid, [=, this](absl::StatusOr<GlobalTransaction> saga) {
+      if (!saga.ok()) return done(saga.status());
+      if (IsFinal(saga->state) || clock_->Now() >= deadline) return done(ResultOf(*saga, created));
+      AwaitForeignFinal(gid, deadline, done, created);
+    });
+  });
 }
 
 void TransactionEngine::DriveSagaLocked(Active& active, int64_t now, After& after) {

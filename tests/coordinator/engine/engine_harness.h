@@ -64,6 +64,11 @@ class Harness {
   void Flush() {
     EXPECT_OK(queue_.RunAndWait([](TransactionStore&) { return absl::OkStatus(); }));
   }
+  // Runs `operation` on the store thread, as another coordinator sharing
+  // the store would change it.
+  absl::Status InStore(std::function<absl::Status(TransactionStore&)> operation) {
+    return queue_.RunAndWait(std::move(operation));
+  }
   // Polls `condition`, letting time pass in `step`s between polls, for
   // background work that needs retries or timeouts to happen.
   bool AdvanceUntil(const std::function<bool()>& condition,

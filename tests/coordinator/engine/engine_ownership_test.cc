@@ -178,5 +178,70 @@ TEST(EngineOwnershipTest, ARequestThatOnlyReadsLeavesTheTransactionToItsOwner) {
   EXPECT_EQ(observer.claimed, 0);
 }
 
+TEST(EngineOwnershipTest, ARepeatedSagaAtANonOwnerWaitsForItsOwnerToFinishIt) {
+  CountingObserver observer;
+  auto store = std::make_unique<MemoryStore>();
+  GlobalTransaction saga;
+  saga.gid = "their-saga";
+  saga.mode = TxMode::kSaga;
+  saga.state = TxState::kRunning;
+  saga.owner = "other";
+  saga.epoch = 2;
+  saga.branches = {Spec("s1")};
+  ASSERT_OK(store->BeginBatch());
+  ASSERT_OK(store->Create(saga));
+  ASSERT_OK(store->CommitBatch());
+  Harness harness(std::move(store), Options(&observer));
+
+  std::atomic<bool> answered = false;
+  absl::StatusOr<SagaResult> result;
+  SagaParams params{.gid = "their-saga",
+                    .steps = {Spec("s1")},
+                    .wait_for_result = true,
+                    .wait_timeout = absl::Seconds(30)};
+  harness.engine().SubmitSaga(params, [&](absl::StatusOr<SagaResult> saga) {
+    result = std::move(saga);
+    answered = true;
+  });
+  for (int i = 0; i < 50; ++i) {  // 10 s of polls, each read finished before the next.
+    harness.Advance(absl::Milliseconds(200));
+    harness.Flush();
+  }
+  EXPECT_FALSE(answered) << "answered before its owner finished it";
+  EXPECT_EQ(harness.transport().CountCalls(Phase::kTry), 0) << "its owner drives it";
+
+  // The owner finishes it.
+  saga.state = TxState::kCommitted;
+  saga.branches[0].state = BranchState::kTried;
+  TransactionUpdate update{.header = &saga, .changed_branches = {&saga.branches[0]}};
+  ASSERT_OK(harness.InStore([&](TransactionStore& s) { return s.Update(update); }));
+  ASSERT_TRUE(harness.AdvanceUntil([&] { return answered.load(); }));
+  ASSERT_OK(result);
+  EXPECT_EQ(result->state, TxState::kCommitted);
+  EXPECT_FALSE(result->created);
+}
+
+TEST(EngineOwnershipTest, ARepeatedSagaAtANonOwnerAnswersItsStateAtTheWaitTimeout) {
+  CountingObserver observer;
+  auto store = std::make_unique<MemoryStore>();
+  GlobalTransaction saga;
+  saga.gid = "slow-saga";
+  saga.mode = TxMode::kSaga;
+  saga.state = TxState::kRunning;
+  saga.owner = "other";
+  saga.branches = {Spec("s1")};
+  ASSERT_OK(store->BeginBatch());
+  ASSERT_OK(store->Create(saga));
+  ASSERT_OK(store->CommitBatch());
+  Harness harness(std::move(store), Options(&observer));
+  auto result = harness.Submit({.gid = "slow-saga",
+                                .steps = {Spec("s1")},
+                                .wait_for_result = true,
+                                .wait_timeout = absl::Seconds(3)});
+  ASSERT_OK(result);
+  EXPECT_EQ(result->state, TxState::kRunning);
+  EXPECT_EQ(harness.transport().CountCalls(Phase::kTry), 0);
+}
+
 }  // namespace
 }  // namespace tcc
