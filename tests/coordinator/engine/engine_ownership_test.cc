@@ -178,20 +178,30 @@ TEST(EngineOwnershipTest, ARequestThatOnlyReadsLeavesTheTransactionToItsOwner) {
   EXPECT_EQ(observer.claimed, 0);
 }
 
-TEST(EngineOwnershipTest, ARepeatedSagaAtANonOwnerWaitsForItsOwnerToFinishIt) {
-  CountingObserver observer;
-  auto store = std::make_unique<MemoryStore>();
+// A one-step saga RUNNING, owned by "other", and a store holding it.
+GlobalTransaction ForeignSaga(const std::string& gid) {
   GlobalTransaction saga;
-  saga.gid = "their-saga";
+  saga.gid = gid;
   saga.mode = TxMode::kSaga;
   saga.state = TxState::kRunning;
   saga.owner = "other";
   saga.epoch = 2;
   saga.branches = {Spec("s1")};
-  ASSERT_OK(store->BeginBatch());
-  ASSERT_OK(store->Create(saga));
-  ASSERT_OK(store->CommitBatch());
-  Harness harness(std::move(store), Options(&observer));
+  return saga;
+}
+
+std::unique_ptr<MemoryStore> StoreWith(const GlobalTransaction& gt) {
+  auto store = std::make_unique<MemoryStore>();
+  EXPECT_OK(store->BeginBatch());
+  EXPECT_OK(store->Create(gt));
+  EXPECT_OK(store->CommitBatch());
+  return store;
+}
+
+TEST(EngineOwnershipTest, ARepeatedSagaAtANonOwnerWaitsForItsOwnerToFinishIt) {
+  CountingObserver observer;
+  GlobalTransaction saga = ForeignSaga("their-saga");
+  Harness harness(StoreWith(saga), Options(&observer));
 
   std::atomic<bool> answered = false;
   absl::StatusOr<SagaResult> result;
@@ -223,17 +233,7 @@ TEST(EngineOwnershipTest, ARepeatedSagaAtANonOwnerWaitsForItsOwnerToFinishIt) {
 
 TEST(EngineOwnershipTest, ARepeatedSagaAtANonOwnerAnswersItsStateAtTheWaitTimeout) {
   CountingObserver observer;
-  auto store = std::make_unique<MemoryStore>();
-  GlobalTransaction saga;
-  saga.gid = "slow-saga";
-  saga.mode = TxMode::kSaga;
-  saga.state = TxState::kRunning;
-  saga.owner = "other";
-  saga.branches = {Spec("s1")};
-  ASSERT_OK(store->BeginBatch());
-  ASSERT_OK(store->Create(saga));
-  ASSERT_OK(store->CommitBatch());
-  Harness harness(std::move(store), Options(&observer));
+  Harness harness(StoreWith(ForeignSaga("slow-saga")), Options(&observer));
   auto result = harness.Submit({.gid = "slow-saga",
                                 .steps = {Spec("s1")},
                                 .wait_for_result = true,
