@@ -126,9 +126,17 @@ TEST(EngineOwnershipTest, AFencedWriteDropsTheTransactionAndSparesItsNeighbours)
   }
 }
 
+// A store holding `gt`.
+std::unique_ptr<MemoryStore> StoreWith(const GlobalTransaction& gt) {
+  auto store = std::make_unique<MemoryStore>();
+  EXPECT_OK(store->BeginBatch());
+  EXPECT_OK(store->Create(gt));
+  EXPECT_OK(store->CommitBatch());
+  return store;
+}
+
 // A GT created by another instance, as the store holds it.
 std::unique_ptr<MemoryStore> StoreWithForeign(const std::string& gid, TxState state) {
-  auto store = std::make_unique<MemoryStore>();
   GlobalTransaction gt;
   gt.gid = gid;
   gt.state = state;
@@ -139,10 +147,7 @@ std::unique_ptr<MemoryStore> StoreWithForeign(const std::string& gid, TxState st
   Branch branch = Spec("b1");
   branch.state = BranchState::kTried;
   gt.branches.push_back(branch);
-  EXPECT_OK(store->BeginBatch());
-  EXPECT_OK(store->Create(gt));
-  EXPECT_OK(store->CommitBatch());
-  return store;
+  return StoreWith(gt);
 }
 
 TEST(EngineOwnershipTest, ADecisionAtANonOwnerClaimsAndDrives) {
@@ -178,7 +183,7 @@ TEST(EngineOwnershipTest, ARequestThatOnlyReadsLeavesTheTransactionToItsOwner) {
   EXPECT_EQ(observer.claimed, 0);
 }
 
-// A one-step saga RUNNING, owned by "other", and a store holding it.
+// A one-step saga RUNNING, owned by "other".
 GlobalTransaction ForeignSaga(const std::string& gid) {
   GlobalTransaction saga;
   saga.gid = gid;
@@ -188,14 +193,6 @@ GlobalTransaction ForeignSaga(const std::string& gid) {
   saga.epoch = 2;
   saga.branches = {Spec("s1")};
   return saga;
-}
-
-std::unique_ptr<MemoryStore> StoreWith(const GlobalTransaction& gt) {
-  auto store = std::make_unique<MemoryStore>();
-  EXPECT_OK(store->BeginBatch());
-  EXPECT_OK(store->Create(gt));
-  EXPECT_OK(store->CommitBatch());
-  return store;
 }
 
 TEST(EngineOwnershipTest, ARepeatedSagaAtANonOwnerWaitsForItsOwnerToFinishIt) {
