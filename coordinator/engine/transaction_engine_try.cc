@@ -83,8 +83,16 @@ void TransactionEngine::OnTryResult(std::shared_ptr<TryFanOut> fan_out, size_t c
   {
     absl::MutexLock lock(&mu_);
     auto it = active_.find(fan_out->gid());
-    // A GT decided meanwhile (e.g. timed out) no longer needs the result.
-    if (it != active_.end() && it->second->gt.state == TxState::kTrying) {
+    if (it == active_.end()) {
+      // Dropped after a store error (or finished): the result cannot be
+      // recorded, and a success the store does not know of must not reach
+      // the initiator, which would commit locally on it.
+      recorded = true;
+      fan_out->Finish(absl::UnavailableError(absl::StrCat(
+          "the Try result of ", fan_out->gid(),
+          " could not be recorded: the transaction left memory meanwhile (after a store error, "
+          "it is reloaded); retry the Try, which is idempotent")));
+    } else if (it->second->gt.state == TxState::kTrying) {
       Active& active = *it->second;
       size_t index = fan_out->to_call()[call];
       Branch& branch = active.gt.branches[index];
@@ -103,6 +111,7 @@ void TransactionEngine::OnTryResult(std::shared_ptr<TryFanOut> fan_out, size_t c
       recorded = true;
     }
   }
+  // A GT decided meanwhile (e.g. timed out) no longer needs the result.
   if (!recorded) fan_out->Finish(absl::OkStatus());
 }
 

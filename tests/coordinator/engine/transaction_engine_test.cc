@@ -411,6 +411,49 @@ TEST(EngineStoreFailure, WritesQueuedBehindALostOneDoNotLandOnTop) {
   }
 }
 
+TEST(EngineStoreFailure, ATryResultThatCannotBeRecordedIsNotReportedAsTried) {
+  // Found by tcc_sim (seed 65688 with --write_faults --commit_faults
+  // --sagas): b1's Try was out when a write of the same GT failed and the
+  // GT left memory; the reply then found no copy to record it in, and the
+  // initiator was told "tried". It committed locally, while the store held
+  // b1 REGISTERED and refused every Commit of the back-query.
+  auto budget = std::make_shared<std::atomic<int>>(-1);
+  auto store =
+      std::make_unique<::tcc::testing::FailingStore>(std::make_unique<MemoryStore>(), budget);
+  store->FailWhen([](const TransactionUpdate& update) {
+    for (const Branch* branch : update.new_branches) {
+      if (branch->branch_id == "b2") return true;
+    }
+    return false;
+  });
+  Harness harness(std::move(store));
+  ASSERT_OK(harness.Begin({"g-unrecorded"}));
+  harness.transport().HoldReplies(
+      [](const BranchCall& call) { return call.phase == Phase::kTry && call.branch_id == "b1"; });
+  absl::Notification first_answered;
+  absl::StatusOr<std::vector<BranchTryOutcome>> first;
+  harness.engine().Try("g-unrecorded", {Spec("b1")}, [&](auto outcomes) {
+    first = std::move(outcomes);
+    first_answered.Notify();
+  });
+  ASSERT_TRUE(WaitFor([&] { return harness.transport().CountCalls(Phase::kTry) == 1; }));
+  // Registering b2 fails: the GT leaves memory while b1's reply is held.
+  EXPECT_THAT(harness.Try("g-unrecorded", {Spec("b2")}),
+              StatusIs(Code::kUnavailable, "registering the branches failed"));
+  harness.transport().HoldReplies(nullptr);
+  harness.transport().ReleaseHeld();
+  ASSERT_TRUE(first_answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_THAT(first, StatusIs(Code::kUnavailable, "could not be recorded"));
+
+  // The initiator retries; the reloaded GT calls b1 again and records it.
+  ASSERT_TRUE(harness.AdvanceUntil([&] { return harness.engine().ActiveCount() == 1; }));
+  auto again = harness.Try("g-unrecorded", {Spec("b1")});
+  ASSERT_OK(again);
+  EXPECT_EQ((*again)[0].outcome, CallOutcome::kSuccess);
+  EXPECT_EQ(*harness.Decide("g-unrecorded", Decision::kCommit), TxState::kCommitting);
+  ASSERT_TRUE(harness.WaitForState("g-unrecorded", TxState::kCommitted));
+}
+
 TEST(EngineLimits, BackgroundCallsBeyondTheCapWaitForASlotAndAllFinish) {
   EngineOptions options = ::tcc::testing::FastOptions();
   options.max_background_calls = 1;
