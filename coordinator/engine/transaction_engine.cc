@@ -376,6 +376,11 @@ void TransactionEngine::Evict(const std::string& gid, const std::string& log_tag
   ReloadAfterStoreError(gid, absl::Seconds(1));
 }
 
+bool TransactionEngine::FencedAway(const absl::Status& status) const {
+  std::optional<std::string> moved_to = MovedTo(status);
+  return moved_to.has_value() && *moved_to != options_.instance_id;
+}
+
 void TransactionEngine::ReloadAfterStoreError(const std::string& gid, absl::Duration delay) {
   scheduler_->Schedule(clock_->Now() + delay, [this, gid, delay] {
     {

@@ -229,7 +229,19 @@ class TransactionEngine {
   std::string NewGidLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static void Run(After& after);
 
+  // A request that reached this instance while it held a stale copy of the
+  // GT (another instance claimed it since) is refused by the fence, and the
+  // copy is dropped. Run once more, the request loads the GT from the store
+  // and claims it, as any request reaching a non-owner does; so `attempt`
+  // runs a second time when the first failed that way, and only a second
+  // refusal (a real race with another instance) reaches `done`.
+  template <typename T>
+  void RetryOnceIfFencedAway(std::function<void(Callback<T>)> attempt, Callback<T> done);
+  // `status` says the GT moved to another instance since this one loaded it.
+  bool FencedAway(const absl::Status& status) const;
+
   // ---- transaction_engine_tcc.cc: Begin, Decide, Confirm / Cancel calls.
+  void DecideOnce(const std::string& gid, Decision decision, Callback<TxState> done);
   void OnBegun(BeginParams params, CreateOrLoadResult created, Callback<BeginResult> done);
   void DecideLocked(Active& active, Decision decision, Callback<TxState> done, After& after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -255,6 +267,8 @@ class TransactionEngine {
   static std::optional<Phase> PhaseNeeded(const GlobalTransaction& gt, const Branch& branch);
 
   // ---- transaction_engine_try.cc: the Try fan-out.
+  void TryOnce(const std::string& gid, std::vector<Branch> branches,
+               Callback<std::vector<BranchTryOutcome>> done);
   void PlanTryLocked(Active& active, std::shared_ptr<TryFanOut> fan_out,
                      std::vector<Branch> requested, After& after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -324,5 +338,16 @@ class TransactionEngine {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   FailureLogThrottle failure_log_ ABSL_GUARDED_BY(mu_);
 };
+
+template <typename T>
+void TransactionEngine::RetryOnceIfFencedAway(std::function<void(Callback<T>)> attempt,
+                                              Callback<T> done) {
+  if (options_.instance_id.empty()) return attempt(std::move(done));  // No other instance.
+  attempt([this, attempt, done = std::move(done)](absl::StatusOr<T> result) {
+    if (!FencedAway(result.status())) return done(std::move(result));
+    // Not inline: the failure may be reported under the store's completion.
+    scheduler_->Schedule(clock_->Now(), [attempt, done] { attempt(done); });
+  });
+}
 
 }  // namespace tcc

@@ -94,6 +94,15 @@ void TransactionEngine::OnBegun(BeginParams params, CreateOrLoadResult created,
 
 void TransactionEngine::Decide(std::string gid, Decision decision, Callback<TxState> done) {
   if (absl::Status valid = ValidateGid(gid); !valid.ok()) return done(valid);
+  RetryOnceIfFencedAway<TxState>(
+      [this, gid, decision](Callback<TxState> attempt_done) {
+        DecideOnce(gid, decision, std::move(attempt_done));
+      },
+      std::move(done));
+}
+
+void TransactionEngine::DecideOnce(const std::string& gid, Decision decision,
+                                   Callback<TxState> done) {
   WithTransaction(
       gid,
       [this, decision, done](Active& active, After& after) {

@@ -11,6 +11,19 @@ namespace tcc {
 void TransactionEngine::Try(std::string gid, std::vector<Branch> branches,
                             Callback<std::vector<BranchTryOutcome>> done) {
   if (absl::Status valid = ValidateGid(gid); !valid.ok()) return done(valid);
+  if (options_.instance_id.empty()) return TryOnce(gid, std::move(branches), std::move(done));
+  // Kept for a second attempt (RetryOnceIfFencedAway): one copy of the
+  // payloads, only when instances share the store.
+  auto kept = std::make_shared<const std::vector<Branch>>(std::move(branches));
+  RetryOnceIfFencedAway<std::vector<BranchTryOutcome>>(
+      [this, gid, kept](Callback<std::vector<BranchTryOutcome>> attempt_done) {
+        TryOnce(gid, *kept, std::move(attempt_done));
+      },
+      std::move(done));
+}
+
+void TransactionEngine::TryOnce(const std::string& gid, std::vector<Branch> branches,
+                                Callback<std::vector<BranchTryOutcome>> done) {
   auto fan_out = std::make_shared<TryFanOut>(gid, std::move(done));
   // Shared so the (possibly large) payloads are moved, not copied, into the
   // GT when the lookup completes.

@@ -63,6 +63,37 @@ TEST(ChaosScheduleTest, SameSeedSameScheduleSpreadOverTheLoad) {
   }
 }
 
+// With several coordinators each kill picks one of them, and the pauses
+// (SIGSTOP, then SIGCONT) last 1.5 to 2.5 leases: past the lease.
+TEST(ChaosScheduleTest, SeveralCoordinatorsKillsAndPausesPickAmongThem) {
+  ChaosOptions options{.seed = 3,
+                       .payments = 2000,
+                       .coordinator_kills = 12,
+                       .service_kills = 0,
+                       .coordinators = {"tccd1", "tccd2", "tccd3"},
+                       .coordinator_pauses = 6,
+                       .lease = absl::Seconds(2)};
+  std::vector<ChaosEvent> a = MakeChaosSchedule(options);
+  ASSERT_EQ(a.size(), 18u);
+  EXPECT_EQ(DescribeSchedule(a), DescribeSchedule(MakeChaosSchedule(options)));
+  std::map<std::string, int> killed;
+  int pauses = 0;
+  for (const ChaosEvent& e : a) {
+    EXPECT_TRUE(e.process == "tccd1" || e.process == "tccd2" || e.process == "tccd3") << e.process;
+    if (e.action == ChaosEvent::Action::kKill) {
+      killed[e.process]++;
+      EXPECT_LE(e.downtime, absl::Milliseconds(1000));
+      continue;
+    }
+    ++pauses;
+    EXPECT_GE(e.downtime, absl::Seconds(3));
+    EXPECT_LE(e.downtime, absl::Seconds(5));
+  }
+  EXPECT_EQ(pauses, 6);
+  EXPECT_EQ(killed.size(), 3u) << "12 seeded kills hit every instance";
+  EXPECT_TRUE(absl::StrContains(DescribeSchedule(a), "SIGSTOP tccd")) << DescribeSchedule(a);
+}
+
 TEST(NetFaultScheduleTest, SameSeedSameScheduleEveryKindOnEveryRoute) {
   NetChaosOptions options{.seed = 3, .payments = 1000, .faults_per_route = 4, .max_fault_ms = 2000};
   std::vector<std::string> routes = {"tccd", "points_service", "paylog_service", "order_status"};

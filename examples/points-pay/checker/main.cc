@@ -4,6 +4,7 @@
 //
 //   points_pay_check --data-dir DIR
 //   points_pay_check --tccd-db F --points-db F --paylog-db F --orders-db F --seed F
+//   points_pay_check --data-dir DIR --tccd-store postgresql://tcc@127.0.0.1:PORT/tcc
 //
 // Exit code: 0 clean, 1 violations found, 2 a database could not be read.
 #include <CLI/CLI.hpp>
@@ -17,6 +18,8 @@ int main(int argc, char** argv) {
   CLI::App app("Checks the invariants of a points-payment run", "points_pay_check");
   app.add_option("--data-dir", data_dir, "the launcher's data directory");
   app.add_option("--tccd-db", paths.tccd_db, "tccd's SQLite file");
+  app.add_option("--tccd-store", paths.tccd_store,
+                 "tccd's PostgreSQL database (a libpq URI), instead of --tccd-db");
   app.add_option("--points-db", paths.points_db, "points_service's SQLite file");
   app.add_option("--paylog-db", paths.paylog_db, "paylog_service's SQLite file");
   app.add_option("--orders-db", paths.orders_db, "order_service's SQLite file");

@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "examples/points-pay/common/postgres_db.h"
 #include "examples/points-pay/common/sqlite_file.h"
 #include "tcc/common/status_macros.h"
 
@@ -56,9 +57,16 @@ absl::Status ReadSeed(const std::string& seed_file, Snapshot& s) {
   return absl::OkStatus();
 }
 
-absl::Status LoadCoordinator(const std::string& path, Snapshot& s) {
-  TCC_ASSIGN_OR_RETURN(std::vector<TextRow> rows,
-                       ReadAll(path, "SELECT gid, state FROM global_transactions"));
+// The same table and state numbers in either store.
+absl::Status LoadCoordinator(const CheckerPaths& paths, Snapshot& s) {
+  constexpr char kSql[] = "SELECT gid, state FROM global_transactions";
+  std::vector<TextRow> rows;
+  if (!paths.tccd_store.empty()) {
+    TCC_ASSIGN_OR_RETURN(std::unique_ptr<PostgresDb> db, PostgresDb::Open(paths.tccd_store));
+    TCC_ASSIGN_OR_RETURN(rows, db->Query(kSql));
+  } else {
+    TCC_ASSIGN_OR_RETURN(rows, ReadAll(paths.tccd_db, kSql));
+  }
   for (const TextRow& r : rows) s.gt_states[r[0]] = static_cast<int>(Int(r[1]));
   return absl::OkStatus();
 }
@@ -93,14 +101,17 @@ absl::Status LoadOrders(const std::string& path, Snapshot& s) {
 
 CheckerPaths CheckerPaths::InDataDir(const std::string& dir) {
   std::filesystem::path d(dir);
-  return {(d / "tccd.db").string(), (d / "points.db").string(), (d / "paylog.db").string(),
-          (d / "orders.db").string(), (d / "seed.json").string()};
+  return {.tccd_db = (d / "tccd.db").string(),
+          .points_db = (d / "points.db").string(),
+          .paylog_db = (d / "paylog.db").string(),
+          .orders_db = (d / "orders.db").string(),
+          .seed_file = (d / "seed.json").string()};
 }
 
 absl::StatusOr<Snapshot> LoadSnapshot(const CheckerPaths& paths) {
   Snapshot s;
   TCC_RETURN_IF_ERROR(ReadSeed(paths.seed_file, s));
-  TCC_RETURN_IF_ERROR(LoadCoordinator(paths.tccd_db, s));
+  TCC_RETURN_IF_ERROR(LoadCoordinator(paths, s));
   TCC_RETURN_IF_ERROR(LoadPoints(paths.points_db, s));
   TCC_ASSIGN_OR_RETURN(s.pay_log, ReadLog(paths.paylog_db, "pay_log"));
   TCC_ASSIGN_OR_RETURN(s.refund_log, ReadLog(paths.paylog_db, "refund_log"));

@@ -1,5 +1,6 @@
 // Everything the checker looks at, read once from the four databases of a
-// run (tccd's store and the three services', opened read-only) and the seed
+// run (tccd's store, its SQLite file or its PostgreSQL database, and the
+// three services' SQLite files, opened read-only) and the seed
 // file the launcher wrote (the points in circulation before the run, in
 // total and per user).
 //
@@ -24,6 +25,9 @@ inline constexpr int kGtRolledBack = 5;
 
 struct CheckerPaths {
   std::string tccd_db;
+  // tccd on PostgreSQL (points_pay --store postgres): a libpq URI to read
+  // global_transactions from instead of tccd_db.
+  std::string tccd_store;
   std::string points_db;
   std::string paylog_db;
   std::string orders_db;

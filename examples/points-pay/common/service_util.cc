@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 
@@ -74,6 +76,14 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  if (absl::StartsWith(target, "ipv4:") && absl::StrContains(target, ',')) {
+    // Several servers: one subchannel each, calls spread round-robin over
+    // those that are up. TLS checks each one's certificate against the
+    // host of the list (the default authority would be the whole list).
+    args.SetServiceConfigJSON(R"({"loadBalancingConfig": [{"round_robin": {}}]})");
+    std::string_view first = std::string_view(target).substr(5);
+    args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, std::string(first.substr(0, first.find(':'))));
+  }
   return grpc::CreateCustomChannel(target, std::move(credentials), args);
 }
 

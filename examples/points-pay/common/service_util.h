@@ -37,7 +37,9 @@ absl::Status WritePortFile(const std::string& path, int port);
 void SetUpLogging(const std::string& service, const std::string& level);
 
 // A channel with a short reconnect backoff (100 ms .. 1 s); plaintext by
-// default.
+// default. A target listing several servers, "ipv4:H:P1,H:P2,...", spreads
+// its calls over them round-robin (gRPC's round_robin policy: each call
+// goes to the next server that is up), all on one host H.
 std::shared_ptr<grpc::Channel> MakeChannel(
     const std::string& target,
     std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials());

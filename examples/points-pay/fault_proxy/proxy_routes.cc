@@ -5,9 +5,12 @@
 
 namespace pointspay {
 
-absl::StatusOr<std::unique_ptr<ProxyRoutes>> ProxyRoutes::Create() {
+absl::StatusOr<std::unique_ptr<ProxyRoutes>> ProxyRoutes::Create(
+    const std::vector<std::string>& coordinators) {
   std::unique_ptr<ProxyRoutes> routes(new ProxyRoutes());
-  for (const char* name : {"tccd", "points_service", "paylog_service", "order_status"}) {
+  std::vector<std::string> names = coordinators;
+  names.insert(names.end(), {"points_service", "paylog_service", "order_status"});
+  for (const std::string& name : names) {
     TCC_ASSIGN_OR_RETURN(routes->proxies_[name], FaultProxy::Start(name));
   }
   return routes;

@@ -21,9 +21,11 @@ namespace pointspay {
 
 class ProxyRoutes : public Routes {
  public:
-  // A proxy for each of "tccd", "points_service", "paylog_service" and
-  // "order_status".
-  static absl::StatusOr<std::unique_ptr<ProxyRoutes>> Create();
+  // A proxy for each coordinator (cluster.h's CoordinatorNames: "tccd", or
+  // "tccd1".."tccdN" with several) and for "points_service",
+  // "paylog_service" and "order_status".
+  static absl::StatusOr<std::unique_ptr<ProxyRoutes>> Create(
+      const std::vector<std::string>& coordinators = {"tccd"});
 
   // The proxy's address; a name without a proxy is reached directly.
   std::string Route(const std::string& name, int port) override;

@@ -12,6 +12,9 @@
 //   points_pay --chaos --payments 2000 --coordinator-kills 5 --seed 42
 //                                    # faults on, plus seeded kill -9s (chaos.h)
 //   points_pay --chaos --net-faults  # plus network faults through proxies (net_chaos.h)
+//   points_pay --store postgres --coordinators 3 --chaos --payments 2000
+//                                    # 3 tccd on a private PostgreSQL: kills and
+//                                    # pauses pick among them (takeover_watch.h)
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -28,6 +31,7 @@
 #include "examples/points-pay/launcher/net_chaos.h"
 #include "examples/points-pay/launcher/progress.h"
 #include "examples/points-pay/launcher/summary.h"
+#include "examples/points-pay/launcher/takeover_watch.h"
 #include "tcc/common/status_macros.h"
 
 namespace pointspay {
@@ -57,6 +61,10 @@ struct Flags {
   int max_downtime_ms = 1000;
   bool net_faults = false;
   NetChaosOptions net;
+  std::string store = "sqlite";
+  int coordinators = 1;
+  int coordinator_pauses = -1;  // -1: 2 with several coordinators, else 0
+  int ownership_lease_ms = 2000;
 };
 
 void AddFlags(CLI::App& app, Flags& f) {
@@ -105,6 +113,27 @@ void AddFlags(CLI::App& app, Flags& f) {
       ->check(CLI::Range(0, 10000));
   app.add_option("--max-net-fault-ms", f.net.max_fault_ms, "net faults: longest fault")
       ->check(CLI::Range(1, 60000));
+  app.add_option("--store", f.store,
+                 "tccd's store: sqlite (DIR/tccd.db) or postgres (a private PostgreSQL cluster "
+                 "in DIR/postgres, started and stopped by the run)")
+      ->check(CLI::IsMember({"sqlite", "postgres"}));
+  app.add_option("--coordinators", f.coordinators,
+                 "tccd instances sharing the PostgreSQL database (needs --store postgres); the "
+                 "order service round-robins its calls over all of them")
+      ->check(CLI::Range(1, 16));
+  app.add_option("--coordinator-pauses", f.coordinator_pauses,
+                 "chaos: SIGSTOPs of a coordinator for 1.5-2.5 leases, then SIGCONT (default 2 "
+                 "with several coordinators, else 0)")
+      ->check(CLI::Range(-1, 1000));
+  app.add_option("--ownership-lease-ms", f.ownership_lease_ms,
+                 "postgres: tccd --ownership_lease_ms (a dead or paused instance's transactions "
+                 "are taken over after it)")
+      ->check(CLI::Range(200, 60000));
+}
+
+int Pauses(const Flags& f) {
+  if (f.coordinator_pauses >= 0) return f.coordinator_pauses;
+  return f.coordinators > 1 ? 2 : 0;
 }
 
 absl::StatusOr<std::string> PrepareDataDir(const Flags& f, bool* created) {
@@ -146,8 +175,9 @@ std::unique_ptr<NetChaos> MakeNetChaos(const Flags& f, const ProxyRoutes& proxie
   NetChaosOptions options = f.net;
   options.seed = f.seed;
   options.payments = f.payments;
-  std::vector<NetFaultEvent> schedule =
-      MakeNetFaultSchedule(options, {"tccd", "points_service", "paylog_service", "order_status"});
+  std::vector<std::string> routes = CoordinatorNames(f.coordinators);
+  routes.insert(routes.end(), {"points_service", "paylog_service", "order_status"});
+  std::vector<NetFaultEvent> schedule = MakeNetFaultSchedule(options, routes);
   std::cout << "net fault schedule (seed " << f.seed << "), by finished payments:\n"
             << DescribeNetSchedule(schedule) << std::flush;
   return std::make_unique<NetChaos>(std::move(schedule), proxies);
@@ -191,7 +221,41 @@ absl::Status Drive(const Flags& f, Cluster& cluster, LoadGenerator& load, ChaosM
   return absl::OkStatus();
 }
 
+std::unique_ptr<ChaosMonkey> MakeChaos(const Flags& f, ChaosObserver* observer) {
+  std::vector<ChaosEvent> schedule =
+      MakeChaosSchedule({.seed = f.seed,
+                         .payments = f.payments,
+                         .coordinator_kills = f.coordinator_kills,
+                         .service_kills = f.service_kills,
+                         .max_downtime_ms = f.max_downtime_ms,
+                         .coordinators = CoordinatorNames(f.coordinators),
+                         .coordinator_pauses = Pauses(f),
+                         .lease = absl::Milliseconds(f.ownership_lease_ms)});
+  std::cout << "chaos schedule (seed " << f.seed << "), by finished payments:\n"
+            << DescribeSchedule(schedule) << std::flush;
+  return std::make_unique<ChaosMonkey>(std::move(schedule), observer);
+}
+
+// With several coordinators in chaos mode: the takeover watch over them.
+absl::StatusOr<std::unique_ptr<TakeoverWatch>> MakeTakeoverWatch(const Flags& f,
+                                                                 const Cluster& cluster) {
+  if (!f.chaos || f.coordinators < 2) return nullptr;
+  std::map<std::string, std::string> addresses;
+  for (const std::string& name : cluster.coordinator_names()) {
+    addresses[name] = cluster.coordinator_address(name);
+  }
+  return TakeoverWatch::Start(cluster.store_uri(), std::move(addresses));
+}
+
+std::string DescribeCoordinators(const Flags& f, const Cluster& cluster) {
+  if (f.store != "postgres") return "";
+  return absl::StrFormat("%d tccd on PostgreSQL (%s), ownership lease %d ms", f.coordinators,
+                         cluster.store_uri(), f.ownership_lease_ms);
+}
+
 absl::StatusOr<int> Run(const Flags& f) {
+  TCC_RETURN_IF_ERROR(
+      Cluster::Validate({.postgres = f.store == "postgres", .coordinators = f.coordinators}));
   bool created = false;
   TCC_ASSIGN_OR_RETURN(std::string dir, PrepareDataDir(f, &created));
   std::cout << "seed " << f.seed << "\ndata dir: " << dir << std::endl;
@@ -204,34 +268,30 @@ absl::StatusOr<int> Run(const Flags& f) {
                          .gt_timeout_ms = f.gt_timeout_ms,
                          .sync = f.sync,
                          .log_level = f.log_level,
-                         .tls = f.tls};
+                         .tls = f.tls,
+                         .postgres = f.store == "postgres",
+                         .coordinators = f.coordinators,
+                         .ownership_lease_ms = f.ownership_lease_ms};
   if (!f.tccd.empty()) options.binaries.tccd = f.tccd;
   std::unique_ptr<ProxyRoutes> proxies;
   if (f.net_faults) {
-    TCC_ASSIGN_OR_RETURN(proxies, ProxyRoutes::Create());
+    TCC_ASSIGN_OR_RETURN(proxies, ProxyRoutes::Create(CoordinatorNames(f.coordinators)));
     options.routes = proxies.get();
   }
   TCC_ASSIGN_OR_RETURN(options.faults, Faults(f));
   Cluster cluster(options);
   TCC_RETURN_IF_ERROR(cluster.Start());
-  std::cout << "tccd and 3 services up (logs in " << cluster.log_dir() << "); order service at "
-            << cluster.order_address() << std::endl;
+  std::string coordinators = DescribeCoordinators(f, cluster);
+  std::cout << (coordinators.empty() ? "tccd" : coordinators) << " and 3 services up (logs in "
+            << cluster.log_dir() << "); order service at " << cluster.order_address() << std::endl;
   if (f.tls) {
     std::cout << "mutual TLS on every hop (throwaway CA and certificates in " << dir << "/pki)"
               << std::endl;
   }
 
+  TCC_ASSIGN_OR_RETURN(std::unique_ptr<TakeoverWatch> takeovers, MakeTakeoverWatch(f, cluster));
   std::unique_ptr<ChaosMonkey> chaos;
-  if (f.chaos) {
-    std::vector<ChaosEvent> schedule = MakeChaosSchedule({.seed = f.seed,
-                                                          .payments = f.payments,
-                                                          .coordinator_kills = f.coordinator_kills,
-                                                          .service_kills = f.service_kills,
-                                                          .max_downtime_ms = f.max_downtime_ms});
-    std::cout << "chaos schedule (seed " << f.seed << "), by finished payments:\n"
-              << DescribeSchedule(schedule) << std::flush;
-    chaos = std::make_unique<ChaosMonkey>(std::move(schedule));
-  }
+  if (f.chaos) chaos = MakeChaos(f, takeovers.get());
 
   std::unique_ptr<NetChaos> net;
   if (proxies != nullptr) net = MakeNetChaos(f, *proxies);
@@ -251,12 +311,21 @@ absl::StatusOr<int> Run(const Flags& f) {
                      .stats = &load.stats(),
                      .data_dir = dir,
                      .chaos = f.chaos,
-                     .seed = f.seed};
+                     .seed = f.seed,
+                     .coordinators = coordinators};
   TCC_RETURN_IF_ERROR(Drive(f, cluster, load, chaos.get(), net.get(), summary));
   if (net != nullptr) std::cout << net->Summary() << std::endl;
   if (chaos != nullptr) {
     summary.kills = chaos->kills();
+    summary.pauses = chaos->pauses();
     summary.kills_not_fired = chaos->pending();
+  }
+  if (takeovers != nullptr) {
+    // Every GT is final by now, so every takeover is done unless the watch
+    // could not read the database.
+    takeovers->Finish(absl::Seconds(10));
+    summary.takeovers = takeovers->samples();
+    summary.takeover_stats = takeovers->stats();
   }
   summary.error_samples = load.error_samples();
   // Close our connection first: the order service's stop waits for it.
@@ -264,9 +333,14 @@ absl::StatusOr<int> Run(const Flags& f) {
   summary.stop_status = cluster.Stop();
   summary.restarts_after_crash = cluster.restarts_after_crash();
   summary.fault_counts = CountFaults(cluster.log_dir());
-  absl::StatusOr<CheckReport> check = RunChecker(CheckerPaths::InDataDir(dir));
+  CheckerPaths paths = CheckerPaths::InDataDir(dir);
+  paths.tccd_store = cluster.store_uri();
+  absl::StatusOr<CheckReport> check = RunChecker(paths);
   if (check.ok()) summary.check = *check;
   summary.check_status = check.status();
+  if (absl::Status stopped = cluster.StopStore(); !stopped.ok() && summary.stop_status.ok()) {
+    summary.stop_status = stopped;
+  }
   bool remove = created && !f.keep && summary.success();
   if (remove) summary.data_dir += " (removed; --keep keeps it)";
   PrintSummary(summary, std::cout);

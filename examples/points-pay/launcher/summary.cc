@@ -27,7 +27,9 @@ FaultCounts CountFaults(const std::string& log_dir) {
 
 bool RunSummary::success() const {
   return stats != nullptr && stats->errors == 0 && unfinished == 0 && stop_status.ok() &&
-         check.has_value() && check->clean() && kills_not_fired == 0;
+         check.has_value() && check->clean() && kills_not_fired == 0 &&
+         (!takeover_stats.has_value() ||
+          (takeover_stats->not_taken_over == 0 && takeover_stats->unmeasured == 0));
 }
 
 namespace {
@@ -94,6 +96,13 @@ void PrintChaos(const RunSummary& s, std::ostream& out) {
   int kills = 0;
   std::string kill_line = Counts(s.kills, &kills);
   Line(out, "chaos kills", absl::StrFormat("%d kill -9, each restarted:%s", kills, kill_line));
+  if (!s.pauses.empty()) {
+    int pauses = 0;
+    std::string pause_line = Counts(s.pauses, &pauses);
+    Line(out, "chaos pauses",
+         absl::StrFormat("%d SIGSTOP past the lease, each resumed:%s", pauses, pause_line));
+  }
+  if (s.takeover_stats.has_value()) out << DescribeTakeovers(s.takeovers, *s.takeover_stats);
   if (s.kills_not_fired > 0) {
     Line(out, "chaos NOT FIRED", absl::StrFormat("%d scheduled kills", s.kills_not_fired));
   }
@@ -148,6 +157,7 @@ void PrintLoad(const RunSummary& s, std::ostream& out) {
 void PrintSummary(const RunSummary& s, std::ostream& out) {
   const LoadStats& st = *s.stats;
   out << "\n== points-pay summary ==\n";
+  if (!s.coordinators.empty()) Line(out, "coordinators", s.coordinators);
   PrintLoad(s, out);
   PrintFaults(s, out);
   Line(out, "elapsed",

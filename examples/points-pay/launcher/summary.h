@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "examples/points-pay/checker/checker.h"
 #include "examples/points-pay/launcher/load_generator.h"
+#include "examples/points-pay/launcher/takeover_watch.h"
 
 namespace pointspay {
 
@@ -48,7 +49,14 @@ struct RunSummary {
   bool chaos = false;
   uint64_t seed = 0;
   std::map<std::string, int> kills;
+  std::map<std::string, int> pauses;  // SIGSTOP past the lease, then SIGCONT
   size_t kills_not_fired = 0;
+  // The coordinators when not one tccd on SQLite, e.g. "3 tccd on
+  // PostgreSQL, lease 2000 ms"; and with several of them in chaos mode, the
+  // takeover after each kill or pause (takeover_watch.h).
+  std::string coordinators;
+  std::optional<TakeoverStats> takeover_stats;
+  std::vector<TakeoverSample> takeovers;
 
   // Exit code 0 only when this holds.
   bool success() const;

@@ -190,5 +190,38 @@ TEST_F(PostgresTakeoverTest, APausedOwnersLateWritesAreRefusedByTheFence) {
   EXPECT_TRUE(Committed(0, "paused-trying"));
 }
 
+// Sequential calls of one initiator spread over the instances (a load
+// balancer sends each call anywhere): Begin at 0, Try at 1 (which claims
+// the GT), then the decision at 0 again, which still holds its copy from
+// Begin. That copy is stale; the fenced write drops it, and instance 0
+// retries once from the store, claiming the GT, instead of answering
+// ABORTED to a caller that raced with nobody.
+TEST_F(PostgresTakeoverTest, ADecisionAtAnInstanceWithAStaleCopySucceeds) {
+  accept_confirms_ = true;
+  for (const bool commit : {true, false}) {
+    const std::string gid = commit ? "stale-commit" : "stale-rollback";
+    ASSERT_OK(clients_[0]->Begin(gid));
+    ASSERT_OK(clients_[1]->Try(MakeTry(gid, {{"points", participants_[0].address()}})));
+    if (commit) {
+      ASSERT_OK(clients_[0]->Commit(gid));
+    } else {
+      ASSERT_OK(clients_[0]->Rollback(gid));
+    }
+    const auto want = commit ? v1::TRANSACTION_STATE_COMMITTED : v1::TRANSACTION_STATE_ROLLED_BACK;
+    ASSERT_TRUE(WaitFor([&] {
+      auto gt = clients_[2]->Get(gid);
+      return gt.ok() && gt->state() == want;
+    })) << gid;
+    ExpectOneOutcome(gid);
+  }
+  // A Try at the instance whose copy went stale the same way.
+  ASSERT_OK(clients_[0]->Begin("stale-try"));
+  ASSERT_OK(clients_[1]->Try(MakeTry("stale-try", {{"points", participants_[0].address()}})));
+  ASSERT_OK(clients_[0]->Try(MakeTry("stale-try", {{"log", participants_[1].address()}})));
+  ASSERT_OK(clients_[2]->Commit("stale-try"));
+  ASSERT_TRUE(WaitFor([&] { return Committed(1, "stale-try"); }));
+  EXPECT_GE(participants_[1].Count("Confirm", "stale-try"), 1);
+}
+
 }  // namespace
 }  // namespace tcc
