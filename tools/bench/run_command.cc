@@ -159,6 +159,10 @@ absl::Status CheckStore(const TccdOptions& tccd, const LoadOptions& load) {
     return absl::InvalidArgumentError(
         "--store postgres starts its own cluster and tccds; with --addr, leave --store out");
   }
+  if (tccd.store == "postgres" && !tccd.data.empty()) {
+    return absl::InvalidArgumentError(
+        "--data names a SQLite file; --store postgres makes a fresh database, leave --data out");
+  }
   if (tccd.store == "postgres" && load.mode == Mode::kPointsPay) {
     return absl::InvalidArgumentError(
         "--store postgres is for --mode tcc and saga; the points-pay mode runs tccd on SQLite");
