@@ -123,8 +123,13 @@ absl::Status PrivatePostgres::InitDb() {
 }
 
 std::string PrivatePostgres::ServerOptions() const {
-  return absl::StrCat("-p ", port_, " -k ", options_.dir,
-                      " -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on");
+  std::string server_options =
+      absl::StrCat("-p ", port_, " -k ", options_.dir,
+                   " -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on");
+  for (const std::string& setting : options_.settings) {
+    absl::StrAppend(&server_options, " -c ", setting);
+  }
+  return server_options;
 }
 
 absl::Status PrivatePostgres::StartServer() {

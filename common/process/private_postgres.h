@@ -27,6 +27,9 @@ struct PrivatePostgresOptions {
   std::string dir;  // Created if missing: data/, server.log, the socket.
   std::string user = "tcc";
   std::string database = "tcc";
+  // Extra server settings, each "name=value" (passed as -c name=value), e.g.
+  // max_connections=400 for a benchmark with many clients.
+  std::vector<std::string> settings;
 };
 
 class PrivatePostgres {

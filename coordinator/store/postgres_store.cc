@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "coordinator/store/headers_codec.h"
 #include "coordinator/store/ownership.h"
@@ -52,10 +53,13 @@ absl::Status PostgresStore::BeginBatch() {
     TCC_RETURN_IF_ERROR(conn_.Reconnect());
     TCC_RETURN_IF_ERROR(ConfigureSession());
   }
+  release_pending_ = false;
   return conn_.Exec("BEGIN").status();
 }
 
 absl::Status PostgresStore::CommitBatch() {
+  // The last operation's savepoint needs no RELEASE: COMMIT keeps its writes.
+  release_pending_ = false;
   if (conn_.InFailedTransaction()) {
     return absl::AbortedError(
         "postgresql: the batch's transaction failed and was rolled back; retry");
@@ -70,17 +74,28 @@ absl::Status PostgresStore::CommitBatch() {
 }
 
 void PostgresStore::AbortBatch() {
+  release_pending_ = false;
   if (!conn_.lost()) conn_.Exec("ROLLBACK").IgnoreError();
 }
 
-absl::Status PostgresStore::BeginOperation() { return conn_.Exec("SAVEPOINT operation").status(); }
+absl::Status PostgresStore::BeginOperation() {
+  // The previous operation's RELEASE rides in the same round trip: the
+  // writer's round trips, not the server's work, bound a batch's length.
+  if (release_pending_) {
+    release_pending_ = false;
+    return conn_.Exec("RELEASE SAVEPOINT operation; SAVEPOINT operation").status();
+  }
+  return conn_.Exec("SAVEPOINT operation").status();
+}
 
 void PostgresStore::EndOperation(bool keep) {
+  // Kept: released with the next operation's SAVEPOINT (or by COMMIT).
+  if (keep) {
+    release_pending_ = true;
+    return;
+  }
   // Errors surface at COMMIT (a lost connection) or are harmless.
-  conn_
-      .Exec(keep ? "RELEASE SAVEPOINT operation"
-                 : "ROLLBACK TO SAVEPOINT operation; RELEASE SAVEPOINT operation")
-      .IgnoreError();
+  conn_.Exec("ROLLBACK TO SAVEPOINT operation; RELEASE SAVEPOINT operation").IgnoreError();
 }
 
 absl::StatusOr<bool> PostgresStore::Create(const GlobalTransaction& gt) {
@@ -129,20 +144,75 @@ absl::Status PostgresStore::UpdateBranch(absl::string_view gid, const Branch& br
   return absl::OkStatus();
 }
 
-absl::Status PostgresStore::UpdateHeader(const GlobalTransaction& gt,
-                                         absl::string_view expected_owner, int64_t expected_epoch) {
-  // The row lock this takes holds off claims until the batch commits, so
-  // the branch and event writes after it are fenced too.
+absl::Status PostgresStore::UpdateBranches(absl::string_view gid,
+                                           const std::vector<const Branch*>& branches) {
+  absl::flat_hash_set<absl::string_view> ids;
+  for (const Branch* branch : branches) ids.insert(branch->branch_id);
+  // A branch listed twice: one statement per entry keeps the last one's
+  // values (one UPDATE would pick either).
+  if (branches.size() < 2 || ids.size() != branches.size()) {
+    for (const Branch* branch : branches) TCC_RETURN_IF_ERROR(UpdateBranch(gid, *branch));
+    return absl::OkStatus();
+  }
+  // Every branch in one round trip.
   constexpr absl::string_view kSql =
-      "UPDATE global_transactions SET state = $1, updated_ms = $2, stuck = $3, "
+      "UPDATE branches b SET state = v.state::smallint, attempts = v.attempts::bigint, "
+      "last_error = v.last_error, next_retry_ms = v.next_retry_ms::bigint, "
+      "action_sent = v.action_sent::boolean "
+      "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) "
+      "AS v(branch_id, state, attempts, last_error, next_retry_ms, action_sent) "
+      "WHERE b.gid = $7 AND b.branch_id = v.branch_id";
+  std::vector<std::string> id, state, attempts, last_error, next_retry_ms, action_sent;
+  for (const Branch* branch : branches) {
+    id.push_back(branch->branch_id);
+    state.push_back(absl::StrCat(static_cast<int>(branch->state)));
+    attempts.push_back(absl::StrCat(branch->attempts));
+    last_error.push_back(branch->last_error);
+    next_retry_ms.push_back(absl::StrCat(branch->next_retry_ms));
+    action_sent.push_back(branch->action_sent ? "t" : "f");
+  }
+  Params params;
+  params.TextArray(id).TextArray(state).TextArray(attempts).TextArray(last_error);
+  params.TextArray(next_retry_ms).TextArray(action_sent).Text(gid);
+  TCC_ASSIGN_OR_RETURN(Rows updated, conn_.Query(kSql, params));
+  if (updated.Changed() != static_cast<int64_t>(branches.size())) {
+    return absl::NotFoundError(absl::StrCat("only ", updated.Changed(), " of ", branches.size(),
+                                            " branches of ", gid, " exist"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PostgresStore::UpdateHeader(const GlobalTransaction& gt,
+                                         absl::string_view expected_owner, int64_t expected_epoch,
+                                         const std::vector<TimelineEvent>& events) {
+  // One round trip: the fenced header write and, only if it wrote (they
+  // join its RETURNING row), the events, in their order. The row lock it
+  // takes holds off claims until the batch commits, so the branch writes
+  // after it are fenced too.
+  constexpr absl::string_view kSql =
+      "WITH header AS (UPDATE global_transactions SET state = $1, updated_ms = $2, stuck = $3, "
       "decision_reason = $4, finished = $5, owner = $6, epoch = $7 "
-      "WHERE gid = $8 AND owner = $9 AND epoch = $10";
+      "WHERE gid = $8 AND owner = $9 AND epoch = $10 RETURNING gid), "
+      "events AS (INSERT INTO transaction_events (gid, at_ms, kind, detail, actor) "
+      "SELECT header.gid, e.at_ms::bigint, e.kind, e.detail, e.actor FROM header, "
+      "unnest($11::text[], $12::text[], $13::text[], $14::text[]) WITH ORDINALITY "
+      "AS e(at_ms, kind, detail, actor, n) ORDER BY e.n) "
+      "SELECT count(*) FROM header";
+  std::vector<std::string> at_ms, kinds, details, actors;
+  for (const TimelineEvent& event : events) {
+    at_ms.push_back(absl::StrCat(event.at_ms));
+    kinds.push_back(event.kind);
+    details.push_back(event.detail);
+    actors.push_back(event.actor);
+  }
   Params params;
   params.Int(static_cast<int>(gt.state)).Int(gt.updated_ms).Bool(gt.stuck);
   params.Text(gt.decision_reason).Bool(IsFinal(gt.state)).Text(gt.owner).Int(gt.epoch);
   params.Text(gt.gid).Text(expected_owner).Int(expected_epoch);
+  params.TextArray(at_ms).TextArray(kinds).TextArray(details).TextArray(actors);
   TCC_ASSIGN_OR_RETURN(Rows updated, conn_.Query(kSql, params));
-  if (updated.Changed() == 0) return FenceFailure(gt.gid);
+  TCC_ASSIGN_OR_RETURN(int64_t written, updated.Int(0, 0));
+  if (written == 0) return FenceFailure(gt.gid);
   return absl::OkStatus();
 }
 
@@ -157,15 +227,13 @@ absl::Status PostgresStore::FenceFailure(absl::string_view gid) {
 
 absl::Status PostgresStore::Update(const TransactionUpdate& update) {
   const GlobalTransaction& gt = *update.header;
-  TCC_RETURN_IF_ERROR(UpdateHeader(gt, update.expected_owner, update.expected_epoch));
+  TCC_RETURN_IF_ERROR(
+      UpdateHeader(gt, update.expected_owner, update.expected_epoch, update.events));
   int position = static_cast<int>(update.first_new_position);
   for (const Branch* branch : update.new_branches) {
     TCC_RETURN_IF_ERROR(InsertBranch(gt.gid, *branch, position++));
   }
-  for (const Branch* branch : update.changed_branches) {
-    TCC_RETURN_IF_ERROR(UpdateBranch(gt.gid, *branch));
-  }
-  return AppendEvents(gt.gid, update.events);
+  return UpdateBranches(gt.gid, update.changed_branches);
 }
 
 absl::Status PostgresStore::AppendEvents(absl::string_view gid,

@@ -3,7 +3,12 @@
 // commit: one WAL flush for every operation in it; synchronous_commit is
 // left as the server has it, on by default, so a committed batch is
 // durable), and each operation inside it is a savepoint, so a failed
-// operation leaves none of its writes while the rest commits.
+// operation leaves none of its writes while the rest commits. A batch is
+// bound by the writer's round trips to the server (the server's own work
+// per statement is tens of microseconds), so they are kept few: a kept
+// operation's RELEASE goes with the next SAVEPOINT (or is left to COMMIT),
+// an update's events are written by its header's statement, and its
+// changed branches by one statement.
 //
 // A connection that breaks (server restart, failover, a terminated backend)
 // fails the batch in flight with UNAVAILABLE; the next BeginBatch connects
@@ -78,14 +83,19 @@ class PostgresStore final : public TransactionStore {
   absl::Status ConfigureSession();
   absl::Status InsertBranch(absl::string_view gid, const Branch& branch, int position);
   absl::Status UpdateBranch(absl::string_view gid, const Branch& branch);
-  // Fenced: writes only if the stored owner and epoch are the expected ones.
+  // UpdateBranch for each, in one statement when they are distinct.
+  absl::Status UpdateBranches(absl::string_view gid, const std::vector<const Branch*>& branches);
+  // Fenced: writes the header and `events` only if the stored owner and
+  // epoch are the expected ones.
   absl::Status UpdateHeader(const GlobalTransaction& gt, absl::string_view expected_owner,
-                            int64_t expected_epoch);
+                            int64_t expected_epoch, const std::vector<TimelineEvent>& events);
   // Why a fenced write changed nothing: NOT_FOUND or OwnershipMovedError.
   absl::Status FenceFailure(absl::string_view gid);
 
   pg::Connection conn_;
   const PostgresStoreOptions options_;
+  // The last operation kept its writes and its savepoint is still open.
+  bool release_pending_ = false;
 };
 
 }  // namespace tcc

@@ -1,9 +1,11 @@
 // Runs tcc_bench for about two seconds in tiny configurations (it starts
 // its own tccd and null participants, or tccd and the points-payment
-// example's services) and checks that it exits 0 and prints every figure.
+// example's services, or a private PostgreSQL cluster and tccds on it) and
+// checks that it exits 0 and prints every figure.
 // It checks that the tool works, not how fast tccd is.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -56,6 +58,59 @@ TEST(BenchSmokeTest, OpenLoopSagaRuns) {
   ASSERT_EQ(output.exit_code, 0) << output.text;
   EXPECT_NE(output.text.find("open loop 50/s"), std::string::npos) << output.text;
   EXPECT_NE(output.text.find("from the scheduled send time"), std::string::npos) << output.text;
+}
+
+// The number after `label` in `text` (e.g. "pg_commits: 4.250 per GT"), or
+// -1 when the line is missing.
+double FigureAfter(const std::string& text, const std::string& label) {
+  size_t at = text.find(label);
+  if (at == std::string::npos) return -1;
+  return std::strtod(text.c_str() + at + label.size(), nullptr);
+}
+
+// --store postgres: a private cluster, three tccd instances sharing it, the
+// GTs spread over all three, and the database's figures measured: its
+// commit ceiling, commits and WAL flushes per GT, and the ratio.
+TEST(BenchSmokeTest, PostgresRunSpreadsOverInstancesAndPrintsTheDatabaseFigures) {
+  Output output = RunBench(
+      "run --store postgres --instances 3 --branches 3 --concurrency 6 --seconds 1 --warmup 0.3 "
+      "--ceiling_seconds 0.5");
+  ASSERT_EQ(output.exit_code, 0) << output.text;
+  for (const char* figure :
+       {"store=postgres (3 instance(s) on one private cluster", "throughput:", "latency_ms: p50",
+        "tccd_cpu:", "3 instances)", "other_cpu: postgres", "pg_wal_flushes:",
+        "pg_ratio: GT/s / (PG commits/s / PG commits per GT) = ", "pg_csv: tcc,3,6,3,"}) {
+    EXPECT_NE(output.text.find(figure), std::string::npos) << figure << "\n" << output.text;
+  }
+  EXPECT_GT(FigureAfter(output.text, "pg_ceiling: "), 0) << output.text;
+  EXPECT_GT(FigureAfter(output.text, "pg_commits: "), 0) << output.text;
+  EXPECT_GT(FigureAfter(output.text, "pg_ratio: GT/s / (PG commits/s / PG commits per GT) = "), 0)
+      << output.text;
+  // Every instance owns GTs: three counts, none of them zero.
+  size_t spread = output.text.find("pg_gts_per_instance: ");
+  ASSERT_NE(spread, std::string::npos) << output.text;
+  std::vector<std::string> counts = absl::StrSplit(
+      output.text.substr(spread + 21, output.text.find(" (", spread) - spread - 21), ' ');
+  ASSERT_EQ(counts.size(), 3u) << output.text;
+  for (const std::string& count : counts) EXPECT_GT(std::stoi(count), 0) << output.text;
+  EXPECT_EQ(output.text.find(" 0 GTs in"), std::string::npos) << output.text;
+}
+
+TEST(BenchSmokeTest, PostgresSagaRuns) {
+  Output output = RunBench(
+      "run --store postgres --mode saga --branches 2 --concurrency 4 --seconds 1 --warmup 0.3 "
+      "--no_ceiling");
+  ASSERT_EQ(output.exit_code, 0) << output.text;
+  EXPECT_NE(output.text.find(" 0 errors, 0 dropped)"), std::string::npos) << output.text;
+  EXPECT_NE(output.text.find("pg_csv: saga,2,4,1,"), std::string::npos) << output.text;
+  EXPECT_GT(FigureAfter(output.text, "pg_commits: "), 0) << output.text;
+}
+
+TEST(BenchSmokeTest, InstancesNeedPostgres) {
+  Output output = RunBench("run --instances 2 --seconds 1");
+  EXPECT_EQ(output.exit_code, 1) << output.text;
+  EXPECT_NE(output.text.find("--instances > 1 needs --store postgres"), std::string::npos)
+      << output.text;
 }
 
 // The soak: a line per interval with every figure, the plots, and (too

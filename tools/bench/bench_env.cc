@@ -41,6 +41,7 @@ absl::StatusOr<std::unique_ptr<BenchEnv>> BenchEnv::Start(const TccdOptions& opt
                                                           bool keep) {
   auto env = std::make_unique<BenchEnv>();
   env->options_ = options;
+  env->scratch_keep_ = keep;
   TCC_ASSIGN_OR_RETURN(env->scratch_, ScratchDir::Create(keep));
   if (options.tls) {
     if (!options.addr.empty()) {
@@ -55,26 +56,65 @@ absl::StatusOr<std::unique_ptr<BenchEnv>> BenchEnv::Start(const TccdOptions& opt
     env->participants_.push_back(std::move(participant));
   }
   if (!options.addr.empty()) {
-    env->address_ = options.addr;
+    env->addresses_ = {options.addr};
     return env;
   }
-  if (env->options_.data.empty()) env->options_.data = env->scratch() + "/tccd.db";
+  if (options.store == "postgres") {
+    TCC_RETURN_IF_ERROR(env->StartPostgres());
+  } else if (env->options_.data.empty()) {
+    env->options_.data = env->scratch() + "/tccd.db";
+  }
   TCC_RETURN_IF_ERROR(env->StartTccd());
   return env;
+}
+
+absl::Status BenchEnv::StartPostgres() {
+  TCC_ASSIGN_OR_RETURN(postgres_dir_, ScratchDir::Create(scratch_keep_));
+  TCC_ASSIGN_OR_RETURN(postgres_,
+                       ::tcc::process::PrivatePostgres::Start({.dir = postgres_dir_->path(),
+                                                               .user = "tcc",
+                                                               .database = "tcc_bench",
+                                                               .settings = options_.pg_settings}));
+  return absl::OkStatus();
 }
 
 absl::Status BenchEnv::StartTccd() {
   TccdProcess::Options process;
   process.binary = options_.tccd_path;
-  process.data = options_.data;
-  process.sync = options_.sync;
   process.log_level = options_.log_level;
-  process.work_dir = scratch();
   process.extra_args = options_.extra_args;
-  tccd_.reset();
-  TCC_ASSIGN_OR_RETURN(tccd_, TccdProcess::Start(process, absl::Minutes(5)));
-  address_ = tccd_->address();
+  if (postgres_) {
+    process.store = postgres_->DatabaseUri();
+  } else {
+    process.data = options_.data;
+    process.sync = options_.sync;
+  }
+  tccds_.clear();
+  addresses_.clear();
+  int instances = postgres_ ? options_.instances : 1;
+  for (int i = 0; i < instances; ++i) {
+    // One directory per instance: its port file and log.
+    process.work_dir = i == 0 ? scratch() : absl::StrCat(scratch(), "/tccd-", i + 1);
+    std::filesystem::create_directories(process.work_dir);
+    TCC_ASSIGN_OR_RETURN(auto tccd, TccdProcess::Start(process, absl::Minutes(5)));
+    addresses_.push_back(tccd->address());
+    tccds_.push_back(std::move(tccd));
+  }
   return absl::OkStatus();
+}
+
+pid_t BenchEnv::postgres_pid() const {
+  if (!postgres_) return 0;
+  std::ifstream in(postgres_dir_->path() + "/data/postmaster.pid");
+  pid_t pid = 0;
+  in >> pid;
+  return in ? pid : 0;
+}
+
+std::vector<TccdProcess*> BenchEnv::tccds() {
+  std::vector<TccdProcess*> all;
+  for (auto& tccd : tccds_) all.push_back(tccd.get());
+  return all;
 }
 
 absl::Status BenchEnv::MakePki() {

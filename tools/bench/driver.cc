@@ -148,6 +148,7 @@ DriveResult Drive(Workload& workload, const DriveOptions& options) {
   result.per_second =
       result.seconds > 0 ? static_cast<double>(result.latency.count) / result.seconds : 0;
   result.dropped = shared.dropped.load();
+  result.succeeded_total = shared.recorder.completed() - shared.recorder.failed();
   return result;
 }
 

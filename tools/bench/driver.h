@@ -38,6 +38,9 @@ struct DriveResult {
   double seconds = 0;     // measured window
   double per_second = 0;  // successful units per second in the window
   int64_t dropped = 0;    // open loop: sends skipped at max_in_flight
+  // Every unit that succeeded, warm-up and after the window included (what
+  // the server did work for while the driver ran).
+  int64_t succeeded_total = 0;
 };
 
 DriveResult Drive(Workload& workload, const DriveOptions& options);

@@ -86,6 +86,16 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "ceiling, then load; print the figures");
   AddTccdFlags(*run, tccd);
   AddLoadFlags(*run, load);
+  run->add_option("--store", tccd.store,
+                  "sqlite (tccd on --data) or postgres (a private PostgreSQL cluster for the "
+                  "run, with its own commit ceiling and commits per GT)")
+      ->check(CLI::IsMember({"sqlite", "postgres"}))
+      ->capture_default_str();
+  run->add_option("--instances", tccd.instances,
+                  "--store postgres: tccd instances sharing the database (GTs round robin)")
+      ->capture_default_str();
+  run->add_option("--pg_setting", tccd.pg_settings,
+                  "--store postgres: extra server setting name=value (repeatable)");
 
   CLI::App* recover = app.add_subcommand("unfinished", "many unfinished GTs: memory and recovery");
   AddTccdFlags(*recover, tccd);

@@ -17,6 +17,14 @@ struct TccdOptions {
   std::string tccd_path;
   // The SQLite file tccd uses; empty: a fresh file in a temp dir.
   std::string data;
+  // "sqlite" (tccd on --data), or "postgres": a private PostgreSQL cluster
+  // started for the run (fsync and synchronous_commit on) with `instances`
+  // tccd processes sharing its database.
+  std::string store = "sqlite";
+  int instances = 1;
+  // Extra "name=value" settings for the private PostgreSQL server (e.g.
+  // shared_preload_libraries=pg_stat_statements while profiling).
+  std::vector<std::string> pg_settings;
   std::string sync = "full";
   std::string log_level = "warn";
   // Extra flags passed to tccd verbatim (e.g. --max_pending_writes=1000).

@@ -20,4 +20,10 @@ struct ProcessSample {
 // Reads /proc/<pid>/stat and /proc/<pid>/status.
 absl::StatusOr<ProcessSample> SampleProcess(pid_t pid);
 
+// CPU seconds of `root` and its children (a PostgreSQL postmaster and its
+// backends): the live ones' user+sys plus what the reaped ones used
+// (root's cutime+cstime), so a window's difference counts children that
+// exited within it.
+absl::StatusOr<double> ProcessTreeCpuSeconds(pid_t root);
+
 }  // namespace tcc::bench

@@ -1,17 +1,23 @@
 #include "tools/bench/run_command.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "common/process/child_process.h"
 #include "tcc/common/status_macros.h"
 #include "tools/bench/bench_env.h"
 #include "tools/bench/driver.h"
 #include "tools/bench/points_pay_command.h"
+#include "tools/bench/postgres_figures.h"
 #include "tools/bench/process_sample.h"
 #include "tools/bench/workloads.h"
 
@@ -43,10 +49,44 @@ double MeasureCeiling(BenchEnv& env, const LoadOptions& load) {
   return result.per_second;
 }
 
-struct TccdWindow {
-  ProcessSample before, after;
-  bool valid = false;
+// CPU seconds and peak memory over the measured window: every tccd
+// instance (summed; the peak is the largest instance's), and with
+// --store postgres the PostgreSQL server and the bench process itself, so
+// the report shows where the two cores went.
+struct CpuSample {
+  double tccd = 0, postgres = 0, bench = 0;
+  int64_t tccd_peak_rss_kb = 0;
 };
+
+struct TccdWindow {
+  CpuSample before, after;
+  int instances = 0;
+  bool valid = false;
+  bool postgres = false;
+};
+
+double BenchCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+absl::StatusOr<CpuSample> SampleCpu(BenchEnv& env) {
+  CpuSample sample;
+  for (TccdProcess* tccd : env.tccds()) {
+    TCC_ASSIGN_OR_RETURN(ProcessSample one, SampleProcess(tccd->pid()));
+    sample.tccd += one.cpu_seconds;
+    sample.tccd_peak_rss_kb = std::max(sample.tccd_peak_rss_kb, one.peak_rss_kb);
+  }
+  if (pid_t postmaster = env.postgres_pid(); postmaster != 0) {
+    TCC_ASSIGN_OR_RETURN(sample.postgres, ProcessTreeCpuSeconds(postmaster));
+  }
+  sample.bench = BenchCpuSeconds();
+  return sample;
+}
 
 void PrintReport(const Workload& workload, const LoadOptions& load, const DriveResult& result,
                  const TccdWindow& tccd, double ceiling) {
@@ -63,12 +103,23 @@ void PrintReport(const Workload& workload, const LoadOptions& load, const DriveR
               load.rate > 0 ? "from the scheduled send time" : "from the first call");
   double cpu_per_1000 = 0, peak_mb = 0;
   if (tccd.valid && latency.count > 0) {
-    double cpu = tccd.after.cpu_seconds - tccd.before.cpu_seconds;
-    cpu_per_1000 = cpu * 1000.0 / static_cast<double>(latency.count);
-    peak_mb = static_cast<double>(tccd.after.peak_rss_kb) / 1024.0;
-    std::printf("tccd_cpu: %.3f CPU s per 1000 GTs (%.2f s user+sys over the window)\n",
-                cpu_per_1000, cpu);
-    std::printf("tccd_peak_rss: %.1f MB (VmHWM)\n", peak_mb);
+    double per_gt = 1000.0 / static_cast<double>(latency.count);
+    double cpu = tccd.after.tccd - tccd.before.tccd;
+    cpu_per_1000 = cpu * per_gt;
+    peak_mb = static_cast<double>(tccd.after.tccd_peak_rss_kb) / 1024.0;
+    std::printf("tccd_cpu: %.3f CPU s per 1000 GTs (%.2f s user+sys over the window%s)\n",
+                cpu_per_1000, cpu,
+                tccd.instances > 1 ? absl::StrCat(", ", tccd.instances, " instances").c_str() : "");
+    std::printf("tccd_peak_rss: %.1f MB (VmHWM%s)\n", peak_mb,
+                tccd.instances > 1 ? ", the largest instance" : "");
+    if (tccd.postgres) {
+      double postgres = tccd.after.postgres - tccd.before.postgres;
+      double bench = tccd.after.bench - tccd.before.bench;
+      std::printf(
+          "other_cpu: postgres %.3f, tcc_bench %.3f CPU s per 1000 GTs (%.2f s and %.2f s over "
+          "the window; the machine has %ld CPUs)\n",
+          postgres * per_gt, bench * per_gt, postgres, bench, sysconf(_SC_NPROCESSORS_ONLN));
+    }
   } else {
     std::printf("tccd_cpu: n/a (tccd not started by tcc_bench)\n");
   }
@@ -85,9 +136,130 @@ void PrintReport(const Workload& workload, const LoadOptions& load, const DriveR
               ceiling, rpcs, ratio, cpu_per_1000, peak_mb, static_cast<long long>(latency.errors));
 }
 
+// --store postgres: the database's ceiling, and its counters around the
+// load (see postgres_figures.h).
+struct PgFigures {
+  PgCeiling ceiling;
+  PgCounters idle_start, load_start, load_end;
+};
+
+absl::Status CheckStore(const TccdOptions& tccd, const LoadOptions& load) {
+  if (tccd.store != "sqlite" && tccd.store != "postgres") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--store is sqlite or postgres, not \"", tccd.store, "\""));
+  }
+  if (tccd.instances < 1) {
+    return absl::InvalidArgumentError("--instances must be at least 1");
+  }
+  if (tccd.store == "sqlite" && tccd.instances != 1) {
+    return absl::InvalidArgumentError(
+        "--instances > 1 needs --store postgres: a SQLite file has one tccd");
+  }
+  if (tccd.store == "postgres" && !tccd.addr.empty()) {
+    return absl::InvalidArgumentError(
+        "--store postgres starts its own cluster and tccds; with --addr, leave --store out");
+  }
+  if (tccd.store == "postgres" && !tccd.data.empty()) {
+    return absl::InvalidArgumentError(
+        "--data names a SQLite file; --store postgres makes a fresh database, leave --data out");
+  }
+  if (tccd.store == "postgres" && load.mode == Mode::kPointsPay) {
+    return absl::InvalidArgumentError(
+        "--store postgres is for --mode tcc and saga; the points-pay mode runs tccd on SQLite");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PgCeiling> MeasurePostgresCeiling(BenchEnv& env, const LoadOptions& load) {
+  TCC_ASSIGN_OR_RETURN(PgCeiling ceiling, MeasurePgCeiling(env.postgres_uri(), load.concurrency,
+                                                           absl::Milliseconds(500),
+                                                           absl::Seconds(load.ceiling_seconds)));
+  std::printf(
+      "pg_ceiling: %.0f commits/s (single-row INSERT + COMMIT, autocommit, %d connection(s), "
+      "%.1f s, %lld errors%s%s)\n",
+      ceiling.per_second, ceiling.connections, ceiling.seconds,
+      static_cast<long long>(ceiling.errors),
+      ceiling.first_error.empty() ? "" : "; first: ", ceiling.first_error.c_str());
+  std::fflush(stdout);
+  return ceiling;
+}
+
+// The commits (and WAL flushes) over the load and its drain, divided by the
+// GTs that finished; the idle rate (heartbeats, the bench's own readings)
+// is measured while tccd waits out the gRPC ceiling run.
+void PrintPgReport(const PgFigures& pg, const LoadOptions& load, const DriveResult& result,
+                   int instances) {
+  auto seconds = [](absl::Time from, absl::Time to) { return absl::ToDoubleSeconds(to - from); };
+  double idle_s = seconds(pg.idle_start.at, pg.load_start.at);
+  double idle_rate =
+      idle_s > 0
+          ? static_cast<double>(pg.load_start.xact_commit - pg.idle_start.xact_commit) / idle_s
+          : 0;
+  double load_s = seconds(pg.load_start.at, pg.load_end.at);
+  int64_t commits = pg.load_end.xact_commit - pg.load_start.xact_commit;
+  int64_t syncs = pg.load_end.wal_sync - pg.load_start.wal_sync;
+  auto gts = static_cast<double>(std::max<int64_t>(1, result.succeeded_total));
+  double per_gt = static_cast<double>(commits) / gts;
+  std::printf(
+      "pg_commits: %.3f per GT (%lld commits for %lld GTs over %.1f s of load and drain; of "
+      "them about %.0f at the idle rate, %.2f/s: heartbeats and the bench's readings; "
+      "%lld rollbacks)\n",
+      per_gt, static_cast<long long>(commits), static_cast<long long>(result.succeeded_total),
+      load_s, idle_rate * load_s, idle_rate,
+      static_cast<long long>(pg.load_end.xact_rollback - pg.load_start.xact_rollback));
+  std::printf("pg_wal_flushes: %.3f per GT (%lld WAL syncs)\n", static_cast<double>(syncs) / gts,
+              static_cast<long long>(syncs));
+  double gt_limit = per_gt > 0 ? pg.ceiling.per_second / per_gt : 0;
+  double ratio = gt_limit > 0 ? result.per_second / gt_limit : 0;
+  if (load.skip_ceiling) {
+    std::printf("pg_ratio: skipped (--no_ceiling: no PostgreSQL ceiling measured)\n");
+  } else {
+    std::printf(
+        "pg_ratio: GT/s / (PG commits/s / PG commits per GT) = %.1f / (%.0f / %.3f) = %.3f\n",
+        result.per_second, pg.ceiling.per_second, per_gt, ratio);
+  }
+  // One line for scripts: mode, branches, concurrency, instances, GT/s, p99,
+  // PG commits/s, commits per GT, WAL flushes per GT, ratio.
+  std::printf("pg_csv: %s,%d,%d,%d,%.1f,%.3f,%.0f,%.3f,%.3f,%.3f\n",
+              load.mode == Mode::kSaga ? "saga" : "tcc", load.branches, load.concurrency, instances,
+              result.per_second, result.latency.p99_ms, pg.ceiling.per_second, per_gt,
+              static_cast<double>(syncs) / gts, ratio);
+}
+
+// Enough connections for the ceiling's clients at the load's concurrency
+// besides the tccds' (a writer, a reader and a heartbeat each).
+TccdOptions WithConnections(TccdOptions tccd, const LoadOptions& load) {
+  if (tccd.store == "postgres") {
+    tccd.pg_settings.push_back(
+        absl::StrCat("max_connections=", load.concurrency + 8 * tccd.instances + 20));
+  }
+  return tccd;
+}
+
+std::vector<std::shared_ptr<grpc::Channel>> ChannelsToEveryInstance(BenchEnv& env,
+                                                                    const LoadOptions& load) {
+  // Interleaved (instance 1, 2, 3, 1, 2, 3, ...): the workload's round
+  // robin over channels sends consecutive GTs to different instances.
+  std::vector<std::vector<std::shared_ptr<grpc::Channel>>> per_instance;
+  for (const std::string& address : env.coordinator_addresses()) {
+    per_instance.push_back(MakeChannels(address, load.channels, env.channel_credentials()));
+  }
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < load.channels; ++i) {
+    for (auto& instance : per_instance) channels.push_back(instance[static_cast<size_t>(i)]);
+  }
+  return channels;
+}
+
+absl::StatusOr<PgCounters> ReadCountersIfPostgres(BenchEnv& env) {
+  if (env.postgres_uri().empty()) return PgCounters{};
+  return ReadPgCounters(env.postgres_uri());
+}
+
 }  // namespace
 
 absl::Status RunLoad(const TccdOptions& tccd_options, const LoadOptions& load, bool keep) {
+  TCC_RETURN_IF_ERROR(CheckStore(tccd_options, load));
   if (load.mode == Mode::kPointsPay) {
     if (tccd_options.tls) {
       return absl::InvalidArgumentError(
@@ -96,24 +268,42 @@ absl::Status RunLoad(const TccdOptions& tccd_options, const LoadOptions& load, b
     return RunPointsPay(tccd_options, load, keep);
   }
   PrintMachine();
-  TCC_ASSIGN_OR_RETURN(auto env, BenchEnv::Start(tccd_options, load.participants, false, keep));
+  const bool postgres = tccd_options.store == "postgres";
+  TCC_ASSIGN_OR_RETURN(auto env, BenchEnv::Start(WithConnections(tccd_options, load),
+                                                 load.participants, false, keep));
+  PgFigures pg;
+  if (postgres) {
+    TCC_ASSIGN_OR_RETURN(pg.ceiling, MeasurePostgresCeiling(*env, load));
+  }
+  TCC_ASSIGN_OR_RETURN(pg.idle_start, ReadCountersIfPostgres(*env));
   double ceiling = load.skip_ceiling ? 0 : MeasureCeiling(*env, load);
+  // At least a second of idle tccd for the idle commit rate.
+  if (postgres && absl::Now() - pg.idle_start.at < absl::Seconds(1)) {
+    absl::SleepFor(absl::Seconds(1));
+  }
+  TCC_ASSIGN_OR_RETURN(pg.load_start, ReadCountersIfPostgres(*env));
 
-  auto channels =
-      MakeChannels(env->coordinator_address(), load.channels, env->channel_credentials());
   TCC_ASSIGN_OR_RETURN(auto workload,
-                       MakeTransactionWorkload(load, channels, env->participant_targets()));
+                       MakeTransactionWorkload(load, ChannelsToEveryInstance(*env, load),
+                                               env->participant_targets()));
   std::printf(
-      "run: %s; %s; %d channel(s), %d null participant(s) in the bench process; "
-      "tccd %s, sync=%s, %s; %.1f s after %.1f s warm-up\n",
+      "run: %s; %s; %d channel(s) per tccd, %d null participant(s) in the bench process; "
+      "tccd %s, %s; %s; %.1f s after %.1f s warm-up\n",
       workload->Describe().c_str(), Shape(load).c_str(), load.channels, load.participants,
-      env->coordinator_address().c_str(), tccd_options.sync.c_str(),
+      absl::StrJoin(env->coordinator_addresses(), " ").c_str(),
+      postgres ? absl::StrCat("store=postgres (", env->tccds().size(),
+                              " instance(s) on one private cluster, fsync=on, "
+                              "synchronous_commit=on)")
+                     .c_str()
+               : absl::StrCat("sync=", tccd_options.sync).c_str(),
       tccd_options.tls ? "mutual TLS on every hop" : "plaintext", load.seconds,
       load.warmup_seconds);
   std::fflush(stdout);
 
   TccdWindow window;
-  TccdProcess* tccd = env->tccd();
+  window.instances = static_cast<int>(env->tccds().size());
+  window.postgres = postgres;
+  bool sampled = !env->tccds().empty();
   DriveOptions drive;
   drive.concurrency = load.concurrency;
   drive.rate = load.rate;
@@ -122,19 +312,28 @@ absl::Status RunLoad(const TccdOptions& tccd_options, const LoadOptions& load, b
   drive.max_in_flight = load.max_in_flight;
   drive.label = load.mode == Mode::kSaga ? "saga" : "tcc";
   drive.on_window_start = [&] {
-    if (tccd == nullptr) return;
-    absl::StatusOr<ProcessSample> sample = SampleProcess(tccd->pid());
+    if (!sampled) return;
+    absl::StatusOr<CpuSample> sample = SampleCpu(*env);
     if (sample.ok()) window.before = *sample;
   };
   drive.on_window_end = [&] {
-    if (tccd == nullptr) return;
-    absl::StatusOr<ProcessSample> sample = SampleProcess(tccd->pid());
+    if (!sampled) return;
+    absl::StatusOr<CpuSample> sample = SampleCpu(*env);
     window.valid = sample.ok();
     if (sample.ok()) window.after = *sample;
   };
   DriveResult result = Drive(*workload, drive);
   PrintReport(*workload, load, result, window, ceiling);
-  if (tccd != nullptr) {
+  if (postgres) {
+    // The Confirms after each acknowledged Commit finish, and every backend
+    // publishes its counters (at most a second late).
+    absl::SleepFor(absl::Seconds(2.5));
+    TCC_ASSIGN_OR_RETURN(pg.load_end, ReadPgCounters(env->postgres_uri()));
+    PrintPgReport(pg, load, result, window.instances);
+    TCC_ASSIGN_OR_RETURN(std::string spread, GtsPerOwner(env->postgres_uri()));
+    std::printf("pg_gts_per_instance: %s (GTs in the store by owner)\n", spread.c_str());
+  }
+  for (TccdProcess* tccd : env->tccds()) {
     std::optional<int> status = tccd->Stop();
     std::printf("tccd: stopped with SIGTERM, %s\n",
                 status ? ::tcc::process::DescribeWaitStatus(*status).c_str() : "already stopped");

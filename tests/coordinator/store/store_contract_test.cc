@@ -385,6 +385,84 @@ TEST_P(StoreContract, AppendedEventsAreTheTimelineInOrder) {
   EXPECT_TRUE(queries->Timeline("missing")->empty());
 }
 
+// One update with several events and several changed branches (the
+// PostgreSQL store writes each group in one statement): every event, in
+// order, text kept byte for byte, and every branch's progress.
+TEST_P(StoreContract, AnUpdatesEventsAndChangedBranchesAreAllWrittenInOrder) {
+  GlobalTransaction gt = SampleTransaction("g1");
+  for (const char* id : {"b2", "b3"}) {
+    Branch branch = gt.branches.front();
+    branch.branch_id = id;
+    gt.branches.push_back(branch);
+  }
+  ASSERT_OK(Create(gt));
+  const std::string awkward = "a,b {c} \"quoted\" back\\slash NULL \u00e9";
+  gt.state = TxState::kCommitting;
+  for (size_t i = 0; i < gt.branches.size(); ++i) {
+    Branch& branch = gt.branches[i];
+    branch.state = i == 1 ? BranchState::kTried : BranchState::kConfirmed;
+    branch.attempts = static_cast<uint32_t>(i + 2);
+    branch.last_error = awkward + std::to_string(i);
+    branch.next_retry_ms = 9000 + static_cast<int64_t>(i);
+    branch.action_sent = i != 1;
+  }
+  std::vector<const Branch*> changed = {&gt.branches[2], &gt.branches[0], &gt.branches[1]};
+  TransactionUpdate update{.header = &gt,
+                           .changed_branches = changed,
+                           .events = {{7, "state", awkward, "tccd"},
+                                      {8, "branch", "b1 confirmed", "tccd"},
+                                      {9, "branch", "", "a \"b\""}}};
+  ASSERT_OK(InBatch(store(),
+                    [&] { return InOperation(store(), [&] { return store().Update(update); }); }));
+  harness_->Reopen();
+  GlobalTransaction found = MustFind("g1");
+  EXPECT_EQ(found.state, TxState::kCommitting);
+  ASSERT_EQ(found.branches.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(found.branches[i].branch_id, gt.branches[i].branch_id);
+    EXPECT_EQ(found.branches[i].state, gt.branches[i].state) << i;
+    EXPECT_EQ(found.branches[i].attempts, gt.branches[i].attempts) << i;
+    EXPECT_EQ(found.branches[i].last_error, gt.branches[i].last_error) << i;
+    EXPECT_EQ(found.branches[i].next_retry_ms, gt.branches[i].next_retry_ms) << i;
+    EXPECT_EQ(found.branches[i].action_sent, gt.branches[i].action_sent) << i;
+  }
+  QUERIES_OR_SKIP(queries);
+  auto timeline = queries->Timeline("g1");
+  ASSERT_OK(timeline);
+  ASSERT_EQ(timeline->size(), 3u);
+  EXPECT_EQ((*timeline)[0].detail, awkward);
+  EXPECT_EQ((*timeline)[1].at_ms, 8);
+  EXPECT_EQ((*timeline)[1].detail, "b1 confirmed");
+  EXPECT_EQ((*timeline)[2].detail, "");
+  EXPECT_EQ((*timeline)[2].actor, "a \"b\"");
+}
+
+// An update naming a branch the GT does not have is NOT_FOUND, and its
+// operation leaves nothing: not the header, the events, nor the branches
+// that do exist.
+TEST_P(StoreContract, AnUpdateNamingAMissingBranchWritesNothing) {
+  GlobalTransaction gt = SampleTransaction("g1");
+  ASSERT_OK(Create(gt));
+  GlobalTransaction changed = gt;
+  changed.state = TxState::kRollingBack;
+  changed.branches[0].state = BranchState::kCancelled;
+  Branch ghost = changed.branches[0];
+  ghost.branch_id = "ghost";
+  TransactionUpdate update{.header = &changed,
+                           .changed_branches = {&changed.branches[0], &ghost},
+                           .events = {{5, "state", "x", "t"}}};
+  ASSERT_OK(store().BeginBatch());
+  EXPECT_THAT(InOperation(store(), [&] { return store().Update(update); }),
+              StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK(store().CommitBatch());
+  harness_->Reopen();
+  GlobalTransaction found = MustFind("g1");
+  EXPECT_EQ(found.state, gt.state);
+  EXPECT_EQ(found.branches[0].state, gt.branches[0].state);
+  QUERIES_OR_SKIP(queries);
+  EXPECT_TRUE(queries->Timeline("g1")->empty());
+}
+
 // Retention's store half: only final GTs older than the cutoff go, oldest
 // first, with their branches and timeline; an unfinished GT stays however
 // old.
