@@ -22,7 +22,7 @@ ASAN_TESTS=(coordinator_domain_test coordinator_store_test coordinator_engine_te
             sdk_pruner_test tcc_python_proto common_tls_test coordinator_tls_test
             sdk_tls_end_to_end_test sdk_run_transaction_test
             sdk_serve_until_signal_test sdk_serve_child coordinator_auth_test
-            coordinator_dashboard_api_test)
+            coordinator_dashboard_api_test common_mutex_test)
 
 # Builds TARGETS... with sanitizer FLAGS in DIR, then runs the ctest tests
 # matching REGEX there.
