@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "absl/synchronization/mutex.h"
 #include "tcc/common/logging.h"
 #include "tcc/common/status_macros.h"
 

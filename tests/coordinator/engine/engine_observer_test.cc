@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "coordinator/store/memory_store.h"
 #include "tests/coordinator/engine/engine_harness.h"
 #include "tests/test_util/status_matchers.h"

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "absl/synchronization/notification.h"
 #include "coordinator/store/memory_store.h"
 #include "coordinator/store/sqlite_store.h"
 #include "tests/coordinator/engine/engine_harness.h"
