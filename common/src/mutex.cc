@@ -27,11 +27,11 @@ std::optional<SteadyClock::time_point> DeadlineAt(absl::Time deadline) {
   return DeadlineAfter(deadline - absl::Now());
 }
 
-bool ReadFlag(const void* flag) { return *static_cast<const bool*>(flag); }
-
 }  // namespace
 
 Condition::Condition(const bool* flag) : eval_(&ReadFlag), arg_(flag) {}
+
+bool Condition::ReadFlag(const Condition& c) { return *static_cast<const bool*>(c.arg_); }
 
 void Mutex::Lock() {
   mu_.lock();

@@ -96,6 +96,26 @@ TEST(MutexTest, AwaitReturnsOnceAnotherThreadMakesTheConditionTrue) {
   setter.join();
 }
 
+TEST(MutexTest, AwaitTakesAFunctionAndTheArgumentItIsCalledWith) {
+  Mutex mu;
+  int live = 3;
+  std::thread worker([&] {
+    for (int i = 0; i < 3; ++i) {
+      absl::SleepFor(kShortWait / 3);
+      MutexLock lock(&mu);
+      --live;
+    }
+  });
+  MutexLock lock(&mu);
+  EXPECT_FALSE(mu.AwaitWithTimeout(Condition(
+                                       +[](int* n) { return *n == -1; }, &live),
+                                   kShortWait / 6));
+  mu.Await(Condition(
+      +[](int* n) { return *n == 0; }, &live));
+  EXPECT_EQ(live, 0);
+  worker.join();
+}
+
 TEST(MutexTest, AwaitReleasingTheMutexWakesOtherAwaiters) {
   // Each thread changes the state, then awaits the other's change: only the
   // release inside Await can wake the other one.

@@ -35,28 +35,40 @@
 
 namespace tcc {
 
-// A predicate over state guarded by a Mutex: a pointer to a bool, or a
-// pointer to a callable returning bool (a lambda). Holds the pointer only:
-// what it points to must outlive the wait.
+// A predicate over state guarded by a Mutex: a pointer to a bool, a pointer
+// to a callable returning bool (a lambda), or (as absl::Condition has it) a
+// function and the pointer it is called with. Holds the pointers only: what
+// they point to must outlive the wait.
 class Condition {
  public:
   explicit Condition(const bool* flag);
   template <typename T>
   requires std::is_invocable_r_v<bool, const T&>
   explicit Condition(const T* callable) : eval_(&Call<T>), arg_(callable) {}
+  template <typename T>
+  Condition(bool (*func)(T*), T* arg)
+      : eval_(&CallFunction<T>), arg_(arg), func_(reinterpret_cast<void (*)()>(func)) {}
 
-  bool Eval() const { return eval_(arg_); }
+  bool Eval() const { return eval_(*this); }
 
  private:
   // The callable's own annotations name the mutex its caller holds, which
   // the analysis cannot follow through this indirection.
   template <typename T>
-  static bool Call(const void* callable) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return (*static_cast<const T*>(callable))();
+  static bool Call(const Condition& c) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return (*static_cast<const T*>(c.arg_))();
   }
+  // func_ goes back to the very type it was cast from, which is defined.
+  template <typename T>
+  static bool CallFunction(const Condition& c) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    auto func = reinterpret_cast<bool (*)(T*)>(c.func_);
+    return func(static_cast<T*>(const_cast<void*>(c.arg_)));
+  }
+  static bool ReadFlag(const Condition& c);
 
-  bool (*eval_)(const void*);
+  bool (*eval_)(const Condition&);
   const void* arg_;
+  void (*func_)() = nullptr;  // only for the function-and-argument form
 };
 
 class ABSL_LOCKABLE Mutex {
