@@ -50,7 +50,8 @@ run_sanitized build-asan address,undefined "^(coordinator_|sdk_|fuzz_|common_)" 
 # invisible synchronization causes (today: absl::Status's reference count),
 # each entry with the report that made it necessary; a race in our code is
 # never suppressed but fixed. Any report fails the test (halt_on_error).
-TSAN_TESTS=(common_mutex_test coordinator_store_test coordinator_engine_test)
+TSAN_TESTS=(common_mutex_test coordinator_store_test coordinator_engine_test
+            sdk_sqlite_group_commit_test sdk_barrier_concurrency_test)
 export TSAN_OPTIONS="halt_on_error=1:abort_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tools/tsan.supp"
 echo "== TSan: concurrency-heavy tests"
 run_sanitized build-tsan thread "^($(IFS='|'; echo "${TSAN_TESTS[*]}"))\$" "${TSAN_TESTS[@]}"
