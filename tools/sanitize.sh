@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
 # Runs the unit and integration tests under ASan+UBSan in build-asan/, then
 # the concurrency-heavy ones under TSan in build-tsan/. Called by
-# tools/test.sh.
+# tools/test.sh. TCC_SANITIZE_STAGES picks the stages (default "asan tsan"):
+# TCC_SANITIZE_STAGES=tsan tools/sanitize.sh runs the TSan stage alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS="${JOBS:-$(nproc)}"
+STAGES="${TCC_SANITIZE_STAGES:-asan tsan}"
+for stage in $STAGES; do
+  case "$stage" in
+    asan | tsan) ;;
+    *) echo "TCC_SANITIZE_STAGES: unknown stage '$stage' (known: asan tsan)" >&2; exit 2 ;;
+  esac
+done
 export CCACHE_BASEDIR="$PWD"
 
 ASAN_TESTS=(coordinator_domain_test coordinator_store_test coordinator_engine_test
@@ -36,10 +44,15 @@ run_sanitized() {
   (cd "$dir" && ctest --output-on-failure -j "$JOBS" -R "$regex")
 }
 
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-echo "== ASan+UBSan: unit and integration tests"
-run_sanitized build-asan address,undefined "^(coordinator_|sdk_|fuzz_|common_)" tccd "${ASAN_TESTS[@]}"
+# Whether STAGE is among the stages to run.
+wanted() { [[ " $STAGES " == *" $1 "* ]]; }
+
+if wanted asan; then
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  echo "== ASan+UBSan: unit and integration tests"
+  run_sanitized build-asan address,undefined "^(coordinator_|sdk_|fuzz_|common_)" tccd "${ASAN_TESTS[@]}"
+fi
 
 # TSan. Our code locks with tcc::Mutex (common/include/tcc/common/mutex.h),
 # which is std::mutex and std::condition_variable underneath, so TSan sees
@@ -52,6 +65,8 @@ run_sanitized build-asan address,undefined "^(coordinator_|sdk_|fuzz_|common_)" 
 # never suppressed but fixed. Any report fails the test (halt_on_error).
 TSAN_TESTS=(common_mutex_test coordinator_store_test coordinator_engine_test
             sdk_sqlite_group_commit_test sdk_barrier_concurrency_test)
-export TSAN_OPTIONS="halt_on_error=1:abort_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tools/tsan.supp"
-echo "== TSan: concurrency-heavy tests"
-run_sanitized build-tsan thread "^($(IFS='|'; echo "${TSAN_TESTS[*]}"))\$" "${TSAN_TESTS[@]}"
+if wanted tsan; then
+  export TSAN_OPTIONS="halt_on_error=1:abort_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tools/tsan.supp"
+  echo "== TSan: concurrency-heavy tests"
+  run_sanitized build-tsan thread "^($(IFS='|'; echo "${TSAN_TESTS[*]}"))\$" "${TSAN_TESTS[@]}"
+fi
