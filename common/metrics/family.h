@@ -13,8 +13,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "common/metrics/metric_types.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc::metrics {
 
@@ -68,12 +68,12 @@ class Family final : public FamilyBase {
   // `values` in the order of the family's label names.
   T& WithLabels(const LabelValues& values) {
     {
-      absl::ReaderMutexLock lock(&mu_);
+      tcc::ReaderMutexLock lock(&mu_);
       auto it = children_.find(values);
       if (it != children_.end()) return *it->second;
     }
     CheckArity(values);
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     std::unique_ptr<T>& child = children_[values];
     if (child == nullptr) child = factory_();
     return *child;
@@ -84,7 +84,7 @@ class Family final : public FamilyBase {
  protected:
   Rendered RenderChildren() const override {
     Rendered rendered;
-    absl::ReaderMutexLock lock(&mu_);
+    tcc::ReaderMutexLock lock(&mu_);
     rendered.reserve(children_.size());
     for (const auto& [values, child] : children_) {
       rendered.emplace_back(values, RenderSample(*this, values, *child));
@@ -94,7 +94,7 @@ class Family final : public FamilyBase {
 
  private:
   const Factory factory_;
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   absl::flat_hash_map<LabelValues, std::unique_ptr<T>> children_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -26,7 +26,7 @@ void CheckBounds(const std::string& name, const std::vector<double>& bounds) {
 template <typename F>
 F& Registry::Add(std::unique_ptr<F> family) {
   F& added = *family;
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   CheckNames(added);
   families_.push_back(std::move(family));
   return added;
@@ -78,7 +78,7 @@ std::string Registry::Render() const {
   // Rendered without mu_: callback gauges take their owners' locks.
   std::vector<const FamilyBase*> families;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     for (const auto& family : families_) families.push_back(family.get());
   }
   std::string out;

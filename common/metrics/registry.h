@@ -15,8 +15,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/synchronization/mutex.h"
 #include "common/metrics/family.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc::metrics {
 
@@ -42,7 +42,7 @@ class Registry {
   F& Add(std::unique_ptr<F> family);
   void CheckNames(const FamilyBase& family) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   std::vector<std::unique_ptr<FamilyBase>> families_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> names_ ABSL_GUARDED_BY(mu_);
 };

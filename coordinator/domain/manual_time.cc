@@ -6,24 +6,24 @@
 namespace tcc {
 
 absl::Time ManualClock::Now() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return now_;
 }
 
 void ManualClock::AdvanceTo(absl::Time when) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   now_ = std::max(now_, when);
 }
 
 void ManualClock::Advance(absl::Duration by) { AdvanceTo(Now() + by); }
 
 void ManualScheduler::Schedule(absl::Time when, std::function<void()> callback) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   timers_.Push(when, std::move(callback));
 }
 
 std::function<void()> ManualScheduler::PopDue(absl::Time when) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   absl::Time due = timers_.NextDue();
   std::function<void()> callback = timers_.PopDue(when);
   // The clock reaches each timer's time before it runs, as a real one would.
@@ -46,12 +46,12 @@ size_t ManualScheduler::Advance(absl::Duration by) { return AdvanceTo(clock_->No
 size_t ManualScheduler::RunDue() { return AdvanceTo(clock_->Now()); }
 
 absl::Time ManualScheduler::NextDue() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return timers_.NextDue();
 }
 
 size_t ManualScheduler::pending() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return timers_.size();
 }
 

@@ -11,10 +11,10 @@
 #include <functional>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "coordinator/domain/clock.h"
 #include "coordinator/domain/scheduler.h"
 #include "coordinator/domain/timer_heap.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc {
 
@@ -30,7 +30,7 @@ class ManualClock final : public Clock {
   void Advance(absl::Duration by);
 
  private:
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -56,7 +56,7 @@ class ManualScheduler final : public Scheduler {
   std::function<void()> PopDue(absl::Time when);
 
   ManualClock* const clock_;
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   TimerHeap timers_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -3,7 +3,7 @@
 namespace tcc {
 
 bool CallLimiter::TryAcquire(const std::string& gid) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (background_ < max_background_) {
     ++background_;
     return true;
@@ -13,12 +13,12 @@ bool CallLimiter::TryAcquire(const std::string& gid) {
 }
 
 void CallLimiter::Release() {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   --background_;
 }
 
 std::optional<std::string> CallLimiter::PopWaiting() {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (queue_.empty() || background_ >= max_background_) return std::nullopt;
   std::string gid = std::move(queue_.front());
   queue_.pop_front();
@@ -27,28 +27,28 @@ std::optional<std::string> CallLimiter::PopWaiting() {
 }
 
 void CallLimiter::CallStarted() {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   ++in_flight_;
 }
 
 void CallLimiter::CallFinished() {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   --in_flight_;
 }
 
 bool CallLimiter::WaitUntilIdle(absl::Duration grace) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ == 0; };
-  return mu_.AwaitWithTimeout(absl::Condition(&idle), grace);
+  return mu_.AwaitWithTimeout(tcc::Condition(&idle), grace);
 }
 
 int CallLimiter::background_in_use() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return background_;
 }
 
 size_t CallLimiter::waiting() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return queue_.size();
 }
 

@@ -15,8 +15,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc {
 
@@ -45,7 +45,7 @@ class CallLimiter {
 
  private:
   const int max_background_;
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   int background_ ABSL_GUARDED_BY(mu_) = 0;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);

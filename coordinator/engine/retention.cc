@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "tcc/common/logging.h"
+#include "tcc/common/mutex.h"
 #include "tcc/common/status_macros.h"
 
 namespace tcc {
@@ -18,7 +19,7 @@ struct Retention::State {
   Scheduler* const scheduler;
   const Clock* const clock;
   const ArchiveParts archive;
-  mutable absl::Mutex mu;
+  mutable tcc::Mutex mu;
   bool stopped ABSL_GUARDED_BY(mu) = false;
   Stats stats ABSL_GUARDED_BY(mu);
 };
@@ -39,7 +40,7 @@ absl::Status Timed(absl::Duration* took, const std::function<absl::Status()>& wo
 Retention::Retention(RetentionOptions options, StoreQueue* store, Scheduler* scheduler,
                      const Clock* clock, ArchiveParts archive)
     : state_(std::make_shared<State>(options, store, scheduler, clock, archive)) {
-  absl::MutexLock lock(&state_->mu);
+  tcc::MutexLock lock(&state_->mu);
   state_->stats.batch_limit = options.batch;
 }
 
@@ -53,12 +54,12 @@ void Retention::Start() {
 }
 
 void Retention::Stop() {
-  absl::MutexLock lock(&state_->mu);
+  tcc::MutexLock lock(&state_->mu);
   state_->stopped = true;
 }
 
 Retention::Stats Retention::stats() const {
-  absl::MutexLock lock(&state_->mu);
+  tcc::MutexLock lock(&state_->mu);
   return state_->stats;
 }
 
@@ -68,7 +69,7 @@ bool Retention::archiving() const { return state_->archive.archive != nullptr; }
 
 void Retention::RunBatch(std::shared_ptr<State> state) {
   {
-    absl::MutexLock lock(&state->mu);
+    tcc::MutexLock lock(&state->mu);
     if (state->stopped) return;
   }
   int64_t before_ms = absl::ToUnixMillis(state->clock->Now() - state->options.retention);
@@ -94,7 +95,7 @@ void Retention::RunArchivingBatch(std::shared_ptr<State> state, int64_t before_m
   if (!gids.ok()) return OnBatchDone(std::move(state), gids.status(), 0, false, {});
   if (gids->empty()) return OnBatchDone(std::move(state), absl::OkStatus(), 0, false, {});
   {
-    absl::MutexLock lock(&state->mu);
+    tcc::MutexLock lock(&state->mu);
     state->stats.archived += gids->size();
   }
   SubmitDelete(std::move(state), *std::move(gids));
@@ -135,7 +136,7 @@ void Retention::SubmitDelete(std::shared_ptr<State> state, std::vector<std::stri
 }
 
 size_t Retention::BatchLimit(State& state) {
-  absl::MutexLock lock(&state.mu);
+  tcc::MutexLock lock(&state.mu);
   return state.stats.batch_limit;
 }
 
@@ -147,7 +148,7 @@ void Retention::OnBatchDone(std::shared_ptr<State> state, absl::Status status, s
         deleted, state->archive.archive != nullptr ? deleted : 0, status);
   }
   {
-    absl::MutexLock lock(&state->mu);
+    tcc::MutexLock lock(&state->mu);
     if (state->stopped) return;
     if (status.ok()) {
       state->stats.deleted += deleted;

@@ -21,7 +21,6 @@
 #include <memory>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "coordinator/domain/clock.h"
 #include "coordinator/domain/scheduler.h"

@@ -13,7 +13,7 @@ TimerQueue::TimerQueue(const Clock* clock) : clock_(clock), thread_([this] { Loo
 TimerQueue::~TimerQueue() { Stop(); }
 
 void TimerQueue::Schedule(absl::Time when, std::function<void()> callback) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (stopping_) return;
   bool earliest = when < timers_.NextDue();
   timers_.Push(when, std::move(callback));
@@ -22,7 +22,7 @@ void TimerQueue::Schedule(absl::Time when, std::function<void()> callback) {
 
 void TimerQueue::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
     timers_.Clear();
@@ -31,12 +31,12 @@ void TimerQueue::Stop() {
 }
 
 size_t TimerQueue::pending() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return timers_.size();
 }
 
 void TimerQueue::Loop() {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   while (!stopping_) {
     absl::Time now = clock_->Now();
     std::function<void()> callback = timers_.PopDue(now);
@@ -54,7 +54,7 @@ void TimerQueue::WaitLocked(absl::Time now) {
   absl::Duration wait = std::min(timers_.NextDue() - now, kMaxWait);
   poked_ = false;
   auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return poked_ || stopping_; };
-  mu_.AwaitWithTimeout(absl::Condition(&woken), wait);
+  mu_.AwaitWithTimeout(tcc::Condition(&woken), wait);
 }
 
 }  // namespace tcc

@@ -11,10 +11,10 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "coordinator/domain/clock.h"
 #include "coordinator/domain/scheduler.h"
 #include "coordinator/domain/timer_heap.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc {
 
@@ -35,7 +35,7 @@ class TimerQueue final : public Scheduler {
   void WaitLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock* clock_;
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   TimerHeap timers_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool poked_ ABSL_GUARDED_BY(mu_) = false;

@@ -50,13 +50,13 @@ void TransactionEngine::Run(After& after) {
 }
 
 size_t TransactionEngine::ActiveCount() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return active_.size();
 }
 
 UnfinishedSummary TransactionEngine::Unfinished() const {
   UnfinishedSummary summary;
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   for (const auto& [gid, active] : active_) {
     const GlobalTransaction& gt = active->gt;
     ++summary.by_state[gt.state];
@@ -76,7 +76,7 @@ absl::Status TransactionEngine::Recover() {
   }));
   After after;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     active_.reserve(active_.size() + loaded->size());  // One allocation, not a rehash per doubling.
     for (GlobalTransaction& gt : *loaded) {
       spdlog::debug("{} resumed in state {} with {} branches", LogTag(gt), TxStateName(gt.state),
@@ -129,7 +129,7 @@ void TransactionEngine::WithForeignLocked(GlobalTransaction gt, const WithFn& fn
 
 void TransactionEngine::TakeOver(size_t limit, Callback<size_t> done) {
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     if (stopping_) return done(0);  // Claimed now, they would be released unfinished.
   }
   auto claimed = std::make_shared<std::vector<GlobalTransaction>>();
@@ -143,7 +143,7 @@ void TransactionEngine::TakeOver(size_t limit, Callback<size_t> done) {
           return done(StoreFailure(status, "claiming orphaned transactions failed"));
         After after;
         {
-          absl::MutexLock lock(&mu_);
+          tcc::MutexLock lock(&mu_);
           for (GlobalTransaction& gt : *claimed) {
             spdlog::info("{} taken over in state {} (epoch {})", LogTag(gt), TxStateName(gt.state),
                          gt.epoch);
@@ -161,7 +161,7 @@ void TransactionEngine::WithTransaction(const std::string& gid, WithFn fn, Statu
   After after;
   bool found = false;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     auto it = active_.find(gid);
     found = it != active_.end();
     if (found) fn(*it->second, after);
@@ -186,7 +186,7 @@ void TransactionEngine::OnLoaded(const std::string& gid, std::optional<GlobalTra
   if (!loaded) return fail(absl::NotFoundError(absl::StrCat("no transaction with gid ", gid)));
   After after;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     auto it = active_.find(gid);
     if (it != active_.end()) {
       fn(*it->second, after);  // Installed meanwhile by another request.
@@ -344,7 +344,7 @@ void TransactionEngine::FinalizeLocked(Active& active, TxState final_state,
 void TransactionEngine::OnFinalDurable(const std::string& gid) {
   std::unique_ptr<Active> finished;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     auto it = active_.find(gid);
     if (it != active_.end() && IsFinal(it->second->gt.state)) {
       finished = std::move(it->second);
@@ -361,7 +361,7 @@ void TransactionEngine::Evict(const std::string& gid, const std::string& log_tag
   const bool fenced = moved_to && *moved_to != options_.instance_id;
   if (fenced) observer_->WriteFenced();
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     auto it = active_.find(gid);
     // Already dropped, or a newer copy (reloaded since) that this failure
     // says nothing about.
@@ -384,7 +384,7 @@ bool TransactionEngine::FencedAway(const absl::Status& status) const {
 void TransactionEngine::ReloadAfterStoreError(const std::string& gid, absl::Duration delay) {
   scheduler_->Schedule(clock_->Now() + delay, [this, gid, delay] {
     {
-      absl::MutexLock lock(&mu_);
+      tcc::MutexLock lock(&mu_);
       if (stopping_) return;  // Recovery at the next start resumes it.
     }
     WithTransaction(
@@ -401,7 +401,7 @@ void TransactionEngine::ReloadAfterStoreError(const std::string& gid, absl::Dura
 
 void TransactionEngine::Shutdown(absl::Duration grace) {
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     stopping_ = true;
   }
   limiter_.WaitUntilIdle(grace);

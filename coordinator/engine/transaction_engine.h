@@ -38,7 +38,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "coordinator/domain/clock.h"
 #include "coordinator/domain/resolution.h"
 #include "coordinator/domain/retry_policy.h"
@@ -54,6 +53,7 @@
 #include "coordinator/store/store_executor.h"
 #include "coordinator/store/transaction_write.h"
 #include "coordinator/transport/participant_transport.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc {
 
@@ -332,7 +332,7 @@ class TransactionEngine {
   EngineObserver* const observer_;  // Never null: a no-op when none is given.
   CallLimiter limiter_;             // Its own leaf lock.
 
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Active>> active_ ABSL_GUARDED_BY(mu_);
   std::mt19937_64 random_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

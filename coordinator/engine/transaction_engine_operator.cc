@@ -200,7 +200,7 @@ void TransactionEngine::RetryNow(std::string gid, std::string target, std::strin
   if (absl::Status valid = ValidateTarget(target, "target"); !valid.ok()) return done(valid);
   uint32_t count = 0;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     for (auto& [unused, active] : active_) {
       count += ClearBackoffLocked(*active, target, actor) ? 1 : 0;
     }

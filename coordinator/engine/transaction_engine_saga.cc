@@ -37,7 +37,7 @@ SagaResult ResultOf(const GlobalTransaction& saga, bool created) {
 
 void TransactionEngine::SubmitSaga(SagaParams params, Callback<SagaResult> done) {
   if (params.gid.empty()) {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     params.gid = NewGidLocked();
   }
   if (absl::Status valid = ValidateGid(params.gid); !valid.ok()) return done(valid);
@@ -75,7 +75,7 @@ void TransactionEngine::OnSagaCreated(SagaParams params, CreateOrLoadResult crea
   }
   After after;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     auto it = active_.find(saga.gid);
     Active* active = it != active_.end() ? it->second.get() : nullptr;
     // A repeat on a saga another instance owns leaves it to that instance
@@ -177,7 +177,7 @@ void TransactionEngine::SendSagaAction(const std::string& gid, size_t index, boo
   After after;
   bool release = false;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     auto it = active_.find(gid);
     if (it == active_.end() || !durable) {
       release = true;
@@ -204,7 +204,7 @@ void TransactionEngine::OnSagaActionResult(const std::string& gid, size_t index,
                                            CallResult result) {
   After after;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     Active* answered = AnsweredLocked(gid, index);
     if (answered == nullptr) return;
     Active& active = *answered;
@@ -267,7 +267,7 @@ std::vector<size_t> TransactionEngine::StartCompensatingLocked(Active& active, s
 void TransactionEngine::CompensationDurable(const std::string& gid) {
   After after;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     auto it = active_.find(gid);
     if (it == active_.end()) return;
     it->second->compensation_pending = false;

@@ -44,7 +44,7 @@ void TransactionEngine::Begin(BeginParams params, Callback<BeginResult> done) {
     params.timeout_ms = static_cast<uint32_t>(absl::ToInt64Milliseconds(options_.default_timeout));
   }
   if (params.gid.empty()) {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     params.gid = NewGidLocked();
   }
   if (absl::Status valid = ValidateGid(params.gid); !valid.ok()) return done(valid);
@@ -82,7 +82,7 @@ void TransactionEngine::OnBegun(BeginParams params, CreateOrLoadResult created,
   if (created.created) spdlog::debug("{} begun, timeout {}ms", LogTag(gt), params.timeout_ms);
   After after;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     // A repeat on a GT another instance owns leaves it to that instance.
     if (!IsFinal(gt.state) && !active_.contains(gt.gid) && MineLocked(gt)) {
       InstallLocked(std::move(gt), after);
@@ -168,7 +168,7 @@ void TransactionEngine::ApplyDecisionLocked(Active& active, Decision decision, s
 void TransactionEngine::Drive(const std::string& gid) {
   After after;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     auto it = active_.find(gid);
     if (it == active_.end()) return;
     DriveLocked(*it->second, after);
@@ -241,7 +241,7 @@ void TransactionEngine::ReleaseBackgroundSlot() {
   limiter_.Release();
   std::optional<std::string> next;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     // Skips the GTs that finished while they waited.
     while ((next = limiter_.PopWaiting()) && !active_.contains(*next)) {
     }
@@ -291,7 +291,7 @@ void TransactionEngine::OnPhaseResult(const std::string& gid, size_t index, Phas
                                       CallResult result) {
   After after;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     Active* answered = AnsweredLocked(gid, index);
     if (answered == nullptr) return;
     Active& active = *answered;

@@ -23,7 +23,7 @@ void TransactionEngine::ScheduleDeadlineLocked(const Active& active) {
 void TransactionEngine::OnDeadline(const std::string& gid) {
   After after;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     auto it = active_.find(gid);
     if (it == active_.end() || stopping_) return;
     Active& active = *it->second;
@@ -68,7 +68,7 @@ void TransactionEngine::ReportBackQuery(const absl::StatusOr<InitiatorAnswer>& a
 
 void TransactionEngine::OnInitiatorAnswer(const std::string& gid,
                                           absl::StatusOr<InitiatorAnswer> answer) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   auto it = active_.find(gid);
   if (it == active_.end()) return;
   Active& active = *it->second;
@@ -134,7 +134,7 @@ void TransactionEngine::LogBackQueryFailureLocked(const Active& active, absl::Du
 }
 
 std::optional<BackQueryProgress> TransactionEngine::BackQueryOf(const std::string& gid) const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   auto it = active_.find(gid);
   if (it == active_.end() || it->second->back_query.attempts == 0) return std::nullopt;
   BackQueryProgress progress = it->second->back_query;
@@ -151,7 +151,7 @@ std::optional<BackQueryProgress> TransactionEngine::BackQueryOf(const std::strin
 std::vector<FailingEndpoint> TransactionEngine::FailingStatusEndpoints() const {
   FailingEndpoints by_endpoint;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     for (const auto& [gid, active] : active_) {
       if (active->gt.state != TxState::kTrying) continue;
       CountFailingEndpoint(active->gt.status_endpoint, active->back_query, by_endpoint);

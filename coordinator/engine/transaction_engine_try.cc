@@ -63,7 +63,7 @@ void TransactionEngine::StartTryCalls(std::shared_ptr<TryFanOut> fan_out) {
   After after;
   fan_out->Start();
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     auto it = active_.find(fan_out->gid());
     for (size_t call = 0; call < fan_out->to_call().size(); ++call) {
       bool still_trying = it != active_.end() && it->second->gt.state == TxState::kTrying;
@@ -94,7 +94,7 @@ void TransactionEngine::OnTryResult(std::shared_ptr<TryFanOut> fan_out, size_t c
   fan_out->Record(call, result);
   bool recorded = false;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     auto it = active_.find(fan_out->gid());
     if (it == active_.end()) {
       // Dropped after a store error (or finished): the result cannot be

@@ -29,7 +29,7 @@ void TryFanOut::Plan(const TryPlan& plan, const std::vector<Branch>& branches) {
 }
 
 void TryFanOut::Start() {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   pending_ = to_call_.size() + 1;
 }
 
@@ -42,7 +42,7 @@ void TryFanOut::Record(size_t call, const CallResult& result) {
 void TryFanOut::Finish(absl::Status status) {
   absl::Status error;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     if (!status.ok() && error_.ok()) error_ = std::move(status);
     if (--pending_ > 0) return;
     error = error_;

@@ -14,8 +14,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "coordinator/domain/state_machine.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc {
 
@@ -57,7 +57,7 @@ class TryFanOut {
   std::vector<size_t> to_call_;
   std::vector<size_t> slot_of_call_;  // to_call_[i] fills outcomes_[slot_of_call_[i]].
   std::vector<BranchTryOutcome> outcomes_;
-  absl::Mutex mu_;
+  tcc::Mutex mu_;
   size_t pending_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status error_ ABSL_GUARDED_BY(mu_);
 };

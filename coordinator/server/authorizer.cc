@@ -39,7 +39,7 @@ absl::StatusOr<std::unique_ptr<Authorizer>> Authorizer::Create(std::string auth_
 }
 
 std::shared_ptr<const AuthPolicy> Authorizer::policy() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return policy_;
 }
 
@@ -53,7 +53,7 @@ absl::Status Authorizer::Reload() {
   }
   spdlog::info("auth file reloaded: {} callers from {}", loaded->size(), file_);
   auto fresh = std::make_shared<const AuthPolicy>(*std::move(loaded));
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   policy_ = std::move(fresh);
   return absl::OkStatus();
 }

@@ -20,8 +20,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "coordinator/auth/auth_policy.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc {
 
@@ -59,7 +59,7 @@ class Authorizer {
   std::shared_ptr<const AuthPolicy> policy() const;
 
   const std::string file_;
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   std::shared_ptr<const AuthPolicy> policy_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -99,12 +99,12 @@ int HttpStatusOf(grpc::StatusCode code) {
 
 void DashboardApi::Attach(std::shared_ptr<grpc::Channel> channel) {
   std::shared_ptr<v1::Admin::Stub> stub = v1::Admin::NewStub(std::move(channel));
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   stub_ = std::move(stub);
 }
 
 std::shared_ptr<v1::Admin::Stub> DashboardApi::stub() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return stub_;
 }
 

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "common/http/http_server.h"
+#include "tcc/common/mutex.h"
 #include "tcc/v1/admin.grpc.pb.h"
 
 namespace tcc {
@@ -42,7 +42,7 @@ class DashboardApi {
 
   std::shared_ptr<v1::Admin::Stub> stub() const;
 
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   std::shared_ptr<v1::Admin::Stub> stub_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -10,7 +10,7 @@ QueryExecutor::QueryExecutor(std::unique_ptr<TransactionQueries> queries, size_t
 QueryExecutor::~QueryExecutor() { Stop(); }
 
 absl::Status QueryExecutor::Submit(Query query) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("the coordinator is shutting down");
   if (pending_.size() >= max_pending_) {
     return absl::ResourceExhaustedError(
@@ -22,7 +22,7 @@ absl::Status QueryExecutor::Submit(Query query) {
 
 void QueryExecutor::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     stopping_ = true;
   }
   if (worker_.joinable()) worker_.join();
@@ -32,11 +32,11 @@ void QueryExecutor::Loop() {
   while (true) {
     Query next;
     {
-      absl::MutexLock lock(&mu_);
+      tcc::MutexLock lock(&mu_);
       auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return stopping_ || !pending_.empty();
       };
-      mu_.Await(absl::Condition(&has_work));
+      mu_.Await(tcc::Condition(&has_work));
       if (pending_.empty()) return;
       next = std::move(pending_.front());
       pending_.pop_front();

@@ -11,8 +11,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "coordinator/store/transaction_queries.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc {
 
@@ -31,7 +31,7 @@ class QueryExecutor {
 
   std::unique_ptr<TransactionQueries> queries_;  // Used by the worker thread only.
   const size_t max_pending_;
-  absl::Mutex mu_;
+  tcc::Mutex mu_;
   std::deque<Query> pending_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread worker_;

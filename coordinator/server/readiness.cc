@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
+#include "tcc/common/notification.h"
 
 namespace tcc {
 namespace {
@@ -18,13 +18,13 @@ HttpResponse NotReady(absl::string_view why) {
 }  // namespace
 
 void Readiness::MarkServing(StoreQueue* queue) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   state_ = State::kServing;
   queue_ = queue;
 }
 
 void Readiness::MarkStopping() {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   state_ = State::kStopping;
 }
 
@@ -33,7 +33,7 @@ HttpResponse Readiness::Healthz() const { return {200, "ok\n"}; }
 HttpResponse Readiness::Readyz() const {
   StoreQueue* queue = nullptr;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     if (state_ == State::kStarting) return NotReady("recovering unfinished transactions");
     if (state_ == State::kStopping) return NotReady("shutting down");
     queue = queue_;
@@ -47,7 +47,7 @@ HttpResponse Readiness::Readyz() const {
 absl::Status Readiness::ProbeStore(StoreQueue* queue) const {
   // Shared with the completion, which may run after a probe gave up.
   struct Answer {
-    absl::Notification done;
+    tcc::Notification done;
     absl::Status status;
   };
   auto answer = std::make_shared<Answer>();

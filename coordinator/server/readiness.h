@@ -7,10 +7,10 @@
 #pragma once
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/http/http_server.h"
 #include "coordinator/store/store_queue.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc {
 
@@ -34,7 +34,7 @@ class Readiness {
   absl::Status ProbeStore(StoreQueue* queue) const;
 
   const absl::Duration store_deadline_;
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   State state_ ABSL_GUARDED_BY(mu_) = State::kStarting;
   StoreQueue* queue_ ABSL_GUARDED_BY(mu_) = nullptr;
 };

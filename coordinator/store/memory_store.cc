@@ -17,14 +17,14 @@ void CopyHeader(const GlobalTransaction& from, GlobalTransaction& to) {
 }  // namespace
 
 absl::Status MemoryStore::BeginOperation() {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   in_operation_ = true;
   undo_.clear();
   return absl::OkStatus();
 }
 
 void MemoryStore::EndOperation(bool keep) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (!keep) {
     for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) Restore(*it);
   }
@@ -54,14 +54,14 @@ void MemoryStore::Restore(Saved& saved) {
 }
 
 absl::StatusOr<bool> MemoryStore::Create(const GlobalTransaction& gt) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (transactions_.contains(gt.gid)) return false;
   Save(gt.gid);
   return transactions_.emplace(gt.gid, gt).second;
 }
 
 absl::Status MemoryStore::Update(const TransactionUpdate& update) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   auto it = transactions_.find(update.header->gid);
   if (it == transactions_.end()) {
     return absl::NotFoundError(absl::StrCat("no transaction ", update.header->gid));
@@ -88,7 +88,7 @@ absl::Status MemoryStore::Update(const TransactionUpdate& update) {
 }
 
 absl::StatusOr<size_t> MemoryStore::DeleteFinishedBefore(int64_t before_ms, size_t limit) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   std::vector<std::pair<int64_t, std::string>> old;  // Oldest first, as SQLite deletes.
   for (const auto& [gid, gt] : transactions_) {
     if (IsFinal(gt.state) && gt.updated_ms < before_ms) old.emplace_back(gt.updated_ms, gid);
@@ -104,7 +104,7 @@ absl::StatusOr<size_t> MemoryStore::DeleteFinishedBefore(int64_t before_ms, size
 }
 
 absl::StatusOr<size_t> MemoryStore::DeleteFinished(const std::vector<std::string>& gids) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   size_t deleted = 0;
   for (const std::string& gid : gids) {
     auto it = transactions_.find(gid);
@@ -119,7 +119,7 @@ absl::StatusOr<size_t> MemoryStore::DeleteFinished(const std::vector<std::string
 
 absl::Status MemoryStore::AppendEvents(absl::string_view gid,
                                        const std::vector<TimelineEvent>& events) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   Save(std::string(gid));
   auto& timeline = events_[std::string(gid)];
   timeline.insert(timeline.end(), events.begin(), events.end());
@@ -127,14 +127,14 @@ absl::Status MemoryStore::AppendEvents(absl::string_view gid,
 }
 
 absl::StatusOr<std::optional<GlobalTransaction>> MemoryStore::Find(absl::string_view gid) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   auto it = transactions_.find(gid);
   if (it == transactions_.end()) return std::nullopt;
   return it->second;
 }
 
 absl::StatusOr<std::vector<GlobalTransaction>> MemoryStore::LoadUnfinished() {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   std::vector<GlobalTransaction> unfinished;
   for (const auto& [gid, gt] : transactions_) {
     if (!IsFinal(gt.state)) unfinished.push_back(gt);

@@ -8,8 +8,8 @@
 #include <map>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "coordinator/store/transaction_store.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc {
 
@@ -41,7 +41,7 @@ class MemoryStore final : public TransactionStore {
   void Save(const std::string& gid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Restore(Saved& saved) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  absl::Mutex mu_;
+  tcc::Mutex mu_;
   bool in_operation_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<Saved> undo_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, GlobalTransaction, std::less<>> transactions_ ABSL_GUARDED_BY(mu_);

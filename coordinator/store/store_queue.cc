@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
+#include "tcc/common/notification.h"
 
 namespace tcc {
 namespace {
@@ -27,7 +27,7 @@ StoreQueue::StoreQueue(std::unique_ptr<TransactionStore> store, StoreQueueOption
 StoreQueue::~StoreQueue() { Stop(); }
 
 absl::Status StoreQueue::Submit(Operation operation, Completion done) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("the coordinator is shutting down");
   if (queue_.size() + finished_.size() >= options_.max_pending) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -38,7 +38,7 @@ absl::Status StoreQueue::Submit(Operation operation, Completion done) {
 }
 
 absl::Status StoreQueue::RunAndWait(Operation operation) {
-  absl::Notification finished;
+  tcc::Notification finished;
   absl::Status result;
   absl::Status submitted = Submit(std::move(operation), [&](absl::Status status) {
     result = std::move(status);
@@ -51,7 +51,7 @@ absl::Status StoreQueue::RunAndWait(Operation operation) {
 
 void StoreQueue::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     stopping_ = true;
   }
   if (writer_.joinable()) writer_.join();
@@ -59,12 +59,12 @@ void StoreQueue::Stop() {
 }
 
 StoreQueue::Stats StoreQueue::stats() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return stats_;
 }
 
 size_t StoreQueue::depth() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return queue_.size() + finished_.size();
 }
 
@@ -73,11 +73,11 @@ void StoreQueue::WriterLoop() {
   while (true) {
     std::deque<Pending> batch;
     {
-      absl::MutexLock lock(&mu_);
+      tcc::MutexLock lock(&mu_);
       auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return stopping_ || !queue_.empty();
       };
-      mu_.Await(absl::Condition(&has_work));
+      mu_.Await(tcc::Condition(&has_work));
       if (queue_.empty()) {  // Stopping and drained.
         writer_done_ = true;
         return;
@@ -122,7 +122,7 @@ void StoreQueue::RunBatch(std::deque<Pending>& batch) {
       if (result.ok()) result = batch_status;
     }
   }
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   for (size_t i = 0; i < batch.size(); ++i) {
     finished_.push_back({std::move(batch[i].done), std::move(results[i])});
   }
@@ -131,7 +131,7 @@ void StoreQueue::RunBatch(std::deque<Pending>& batch) {
   // The executor's promise: a failed batch's completions run before the
   // next batch, so their callers can stop later operations from landing.
   auto completed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return completed_ >= posted_; };
-  mu_.Await(absl::Condition(&completed));
+  mu_.Await(tcc::Condition(&completed));
 }
 
 void StoreQueue::CompleterLoop() {
@@ -139,18 +139,18 @@ void StoreQueue::CompleterLoop() {
   while (true) {
     std::deque<Finished> ready;
     {
-      absl::MutexLock lock(&mu_);
+      tcc::MutexLock lock(&mu_);
       auto has_results = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return writer_done_ || !finished_.empty();
       };
-      mu_.Await(absl::Condition(&has_results));
+      mu_.Await(tcc::Condition(&has_results));
       if (finished_.empty()) return;  // The writer stopped and all is reported.
       ready.swap(finished_);
     }
     for (Finished& finished : ready) {
       if (finished.done) finished.done(std::move(finished.result));
     }
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     completed_ += ready.size();
   }
 }

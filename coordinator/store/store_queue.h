@@ -20,11 +20,11 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "coordinator/domain/clock.h"
 #include "coordinator/store/store_executor.h"
 #include "coordinator/store/transaction_store.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc {
 
@@ -89,7 +89,7 @@ class StoreQueue final : public StoreExecutor {
   const StoreQueueOptions options_;
   const Clock* const clock_;
   std::unique_ptr<TransactionStore> store_;  // Used by the writer thread only.
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   // Durable (or failed) operations whose completions have not run yet; they
   // count against max_pending too, so a slow completer pushes back on Submit.

@@ -59,7 +59,7 @@ absl::StatusOr<InitiatorAnswer> ToAnswer(const std::string& endpoint, const grpc
 }  // namespace
 
 const GrpcParticipantTransport::Peer& GrpcParticipantTransport::PeerFor(const std::string& target) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   std::unique_ptr<Peer>& peer = peers_[target];
   if (peer == nullptr) {
     grpc::ChannelArguments args;

@@ -11,9 +11,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "coordinator/transport/participant_tls.h"
 #include "coordinator/transport/participant_transport.h"
+#include "tcc/common/mutex.h"
 #include "tcc/v1/initiator.grpc.pb.h"
 #include "tcc/v1/participant.grpc.pb.h"
 
@@ -42,7 +42,7 @@ class GrpcParticipantTransport final : public ParticipantTransport {
   const Peer& PeerFor(const std::string& target);
 
   const std::unique_ptr<ParticipantCredentials> credentials_;
-  absl::Mutex mu_;
+  tcc::Mutex mu_;
   // Node-stable: references handed out stay valid while the map grows.
   absl::flat_hash_map<std::string, std::unique_ptr<Peer>> peers_ ABSL_GUARDED_BY(mu_);
 };

@@ -13,8 +13,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "tcc/common/mutex.h"
 #include "tcc/v1/coordinator.grpc.pb.h"
 #include "tcc/v1/participant.grpc.pb.h"
 
@@ -31,7 +31,7 @@ class PointsParticipant final : public tcc::v1::Participant::CallbackService {
                                 const tcc::v1::BranchRequest* request,
                                 tcc::v1::BranchReply* reply) override {
     int amount = std::stoi(request->payload());
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     if (amount > balance_ - frozen_) {
       reply->set_outcome(tcc::v1::OUTCOME_REFUSED);
       reply->set_reason(absl::StrCat("not enough points: ", balance_ - frozen_, " < ", amount));
@@ -46,7 +46,7 @@ class PointsParticipant final : public tcc::v1::Participant::CallbackService {
                                     const tcc::v1::BranchRequest* request,
                                     tcc::v1::BranchReply* reply) override {
     int amount = std::stoi(request->payload());
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     frozen_ -= amount;
     balance_ -= amount;
     reply->set_outcome(tcc::v1::OUTCOME_SUCCESS);
@@ -58,7 +58,7 @@ class PointsParticipant final : public tcc::v1::Participant::CallbackService {
                                    tcc::v1::BranchReply* reply) override {
     // The demo's refused Try froze nothing, so there is nothing to undo; a
     // real participant uses the SDK's barrier to know that.
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     reply->set_outcome(tcc::v1::OUTCOME_SUCCESS);
     Print("Cancel", *request, *reply);
     return Finish(context);
@@ -79,7 +79,7 @@ class PointsParticipant final : public tcc::v1::Participant::CallbackService {
     return reactor;
   }
 
-  absl::Mutex mu_;
+  tcc::Mutex mu_;
   int balance_ ABSL_GUARDED_BY(mu_);
   int frozen_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -3,12 +3,12 @@
 namespace tcc::sdk {
 
 void HookRegistry::Set(std::string_view point, Hook hook) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   hooks_[std::string(point)] = std::move(hook);
 }
 
 void HookRegistry::Clear(std::string_view point) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   auto it = hooks_.find(point);
   if (it != hooks_.end()) hooks_.erase(it);
 }
@@ -16,7 +16,7 @@ void HookRegistry::Clear(std::string_view point) {
 absl::Status HookRegistry::Run(std::string_view point, std::string_view gid) const {
   Hook hook;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     auto it = hooks_.find(point);
     if (it == hooks_.end()) return absl::OkStatus();
     hook = it->second;

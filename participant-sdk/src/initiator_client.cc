@@ -7,11 +7,11 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "participant-sdk/src/absl_compat.h"
 #include "participant-sdk/src/ids.h"
 #include "tcc/common/grpc_status.h"
+#include "tcc/common/notification.h"
 #include "tcc/common/status_macros.h"
 
 namespace tcc::sdk {
@@ -286,7 +286,7 @@ class InitiatorClient::Impl {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
     if (!options_.token.empty()) ctx.AddMetadata("authorization", "Bearer " + options_.token);
-    absl::Notification done;
+    tcc::Notification done;
     grpc::Status status;
     start(&ctx, &request, reply, [&](grpc::Status s) {
       status = std::move(s);

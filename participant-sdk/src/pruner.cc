@@ -48,7 +48,7 @@ Pruner::~Pruner() { Stop(); }
 void Pruner::Start() {
   if (options_.retention <= absl::ZeroDuration()) return;
   if (options_.interval == absl::InfiniteDuration()) return;
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (stopping_ || thread_.joinable()) return;
   thread_ = std::thread([this] { Loop(); });
 }
@@ -56,7 +56,7 @@ void Pruner::Start() {
 void Pruner::Stop() {
   std::thread thread;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     stopping_ = true;
     thread = std::move(thread_);
   }
@@ -64,15 +64,15 @@ void Pruner::Stop() {
 }
 
 bool Pruner::Stopping() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return stopping_;
 }
 
 void Pruner::Loop() {
   while (true) {
     {
-      absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.interval)) return;
+      tcc::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(tcc::Condition(&stopping_), options_.interval)) return;
     }
     Report(RunPrunePass(options_, PruningNow(options_), batch_, [this] { return Stopping(); }));
   }

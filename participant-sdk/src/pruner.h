@@ -18,8 +18,8 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "tcc/common/mutex.h"
 #include "tcc/sdk/local_db.h"
 #include "tcc/sdk/pruning.h"
 
@@ -72,7 +72,7 @@ class Pruner {
   const std::string what_;
   const PruningOptions options_;
   const PruneBatchFn batch_;
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_ ABSL_GUARDED_BY(mu_);
 };

@@ -14,7 +14,7 @@ ServerHost::~ServerHost() { Shutdown(); }
 
 absl::Status ServerHost::Start(std::string_view address, grpc::Service* service,
                                const TlsOptions& tls) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (server_ != nullptr || stopped_) return absl::FailedPreconditionError("already started");
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = MakeServerCredentials(tls);
   if (!credentials.ok()) return credentials.status();
@@ -30,19 +30,19 @@ absl::Status ServerHost::Start(std::string_view address, grpc::Service* service,
 }
 
 int ServerHost::port() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return port_;
 }
 
 bool ServerHost::started() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return server_ != nullptr;
 }
 
 void ServerHost::Shutdown() {
   grpc::Server* server;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     if (stopped_) return;
     stopped_ = true;
     server = server_.get();
@@ -60,7 +60,7 @@ void ServerHost::Shutdown() {
 void ServerHost::Wait() {
   grpc::Server* server;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     server = server_.get();
   }
   if (server != nullptr) server->Wait();

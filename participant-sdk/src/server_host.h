@@ -13,7 +13,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "tcc/common/mutex.h"
 #include "tcc/common/tls.h"
 #include "tcc/sdk/worker_pool.h"
 
@@ -37,7 +37,7 @@ class ServerHost {
   void Wait();
 
  private:
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<grpc::Server> server_ ABSL_GUARDED_BY(mu_);
   int port_ ABSL_GUARDED_BY(mu_) = 0;

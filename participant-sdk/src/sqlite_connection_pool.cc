@@ -8,11 +8,11 @@ PooledConnection::~PooledConnection() {
 
 absl::StatusOr<PooledConnection> ConnectionPool::Acquire() {
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     auto can_go = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return !idle_.empty() || open_ < limit_;
     };
-    mu_.Await(absl::Condition(&can_go));
+    mu_.Await(tcc::Condition(&can_go));
     if (!idle_.empty()) {
       PooledConnection conn(*this, std::move(idle_.back()));
       idle_.pop_back();
@@ -23,7 +23,7 @@ absl::StatusOr<PooledConnection> ConnectionPool::Acquire() {
   absl::StatusOr<std::unique_ptr<SqliteConnection>> conn =
       OpenConnection(path_, options_, counters_, access_);
   if (!conn.ok()) {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     --open_;
     return conn.status();
   }
@@ -31,7 +31,7 @@ absl::StatusOr<PooledConnection> ConnectionPool::Acquire() {
 }
 
 void ConnectionPool::Release(std::unique_ptr<SqliteConnection> conn) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   idle_.push_back(std::move(conn));
 }
 

@@ -15,9 +15,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "participant-sdk/src/sqlite_connection.h"
 #include "participant-sdk/src/sqlite_statement_cache.h"
+#include "tcc/common/mutex.h"
 #include "tcc/sdk/local_db.h"
 
 namespace tcc::sdk::internal {
@@ -63,7 +63,7 @@ class ConnectionPool {
   const int limit_;
   const Access access_;
   StatementCounters& counters_;
-  absl::Mutex mu_;
+  tcc::Mutex mu_;
   std::vector<std::unique_ptr<SqliteConnection>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -16,7 +16,7 @@ namespace internal {
 absl::Status SqliteDatabase::RunReadOnly(TxFn fn) {
   TCC_ASSIGN_OR_RETURN(PooledConnection conn, readers_.Acquire());
   {
-    absl::MutexLock lock(&stats_mu_);
+    tcc::MutexLock lock(&stats_mu_);
     ++stats_.read_only_calls;
   }
   TCC_RETURN_IF_ERROR(conn->Run("BEGIN DEFERRED"));
@@ -24,7 +24,7 @@ absl::Status SqliteDatabase::RunReadOnly(TxFn fn) {
 }
 
 SqliteCommitStats SqliteDatabase::Stats() const {
-  absl::MutexLock lock(&stats_mu_);
+  tcc::MutexLock lock(&stats_mu_);
   SqliteCommitStats stats = stats_;
   stats.statement_cache_hits = counters_.hits.load(std::memory_order_relaxed);
   stats.statements_prepared = counters_.prepared.load(std::memory_order_relaxed);
@@ -32,14 +32,14 @@ SqliteCommitStats SqliteDatabase::Stats() const {
 }
 
 void SqliteDatabase::CountTransaction(int64_t calls) {
-  absl::MutexLock lock(&stats_mu_);
+  tcc::MutexLock lock(&stats_mu_);
   stats_.calls += calls;
   ++stats_.transactions;
   stats_.largest_group = std::max(stats_.largest_group, calls);
 }
 
 void SqliteDatabase::AddInProgress(int64_t delta) {
-  absl::MutexLock lock(&stats_mu_);
+  tcc::MutexLock lock(&stats_mu_);
   stats_.calls_in_progress += delta;
 }
 

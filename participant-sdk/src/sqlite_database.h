@@ -14,10 +14,10 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "participant-sdk/src/sqlite_connection.h"
 #include "participant-sdk/src/sqlite_connection_pool.h"
 #include "participant-sdk/src/sqlite_statement_cache.h"
+#include "tcc/common/mutex.h"
 #include "tcc/sdk/local_db.h"
 
 namespace tcc::sdk::internal {
@@ -54,7 +54,7 @@ class SqliteDatabase : public Database {
  private:
   void AddInProgress(int64_t delta);
 
-  mutable absl::Mutex stats_mu_;
+  mutable tcc::Mutex stats_mu_;
   SqliteCommitStats stats_ ABSL_GUARDED_BY(stats_mu_);
   // Outlives every connection, the derived classes' included.
   StatementCounters counters_;

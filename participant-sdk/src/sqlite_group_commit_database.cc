@@ -55,7 +55,7 @@ absl::Status GroupCommitDatabase::Open(const std::string& path, const SqliteOpti
 }
 
 absl::Status GroupCommitDatabase::RunInTransaction(TxFn fn) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (busy_ && turn_holder_ == std::this_thread::get_id()) {
     // Waiting for the turn this thread holds would hang forever.
     return absl::InternalError("RunInTransaction called from inside fn on the same Database");
@@ -79,7 +79,7 @@ absl::Status GroupCommitDatabase::RunInTransaction(TxFn fn) {
     CallResult mine = RunCallLocked(*group, fn);
     LeaveLocked(*group);
     auto committed = [&group]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return group->done; };
-    mu_.Await(absl::Condition(&committed));
+    mu_.Await(tcc::Condition(&committed));
     --returning_;
     if (mine.exception) std::rethrow_exception(mine.exception);
     return group->outcome.ok() ? mine.status : group->outcome;
@@ -124,7 +124,7 @@ void GroupCommitDatabase::AwaitTurnLocked(const Group& group) {
     return group.done ||
            (groups_.front().get() == &group && !busy_ && (group.begun || returning_ == 0));
   };
-  mu_.Await(absl::Condition(&my_turn));
+  mu_.Await(tcc::Condition(&my_turn));
 }
 
 void GroupCommitDatabase::TakeConnectionLocked() {

@@ -24,9 +24,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "participant-sdk/src/sqlite_connection.h"
 #include "participant-sdk/src/sqlite_database.h"
+#include "tcc/common/mutex.h"
 #include "tcc/sdk/local_db.h"
 
 namespace tcc::sdk::internal {
@@ -81,7 +81,7 @@ class GroupCommitDatabase final : public SqliteDatabase {
 
   std::unique_ptr<SqliteConnection> conn_;
   const int max_group_calls_;
-  absl::Mutex mu_;
+  tcc::Mutex mu_;
   // Front: the group that owns (or is about to open) the transaction.
   std::deque<std::shared_ptr<Group>> groups_ ABSL_GUARDED_BY(mu_);
   bool busy_ ABSL_GUARDED_BY(mu_) = false;

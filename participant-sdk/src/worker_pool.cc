@@ -11,14 +11,14 @@ WorkerPool::WorkerPool(int threads, int max_queued)
 
 WorkerPool::~WorkerPool() {
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     stopping_ = true;
   }
   for (std::thread& t : threads_) t.join();
 }
 
 bool WorkerPool::TrySubmit(std::function<void()> task) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (stopping_ || queue_.size() >= max_queued_) return false;
   queue_.push_back(std::move(task));
   return true;
@@ -28,10 +28,10 @@ void WorkerPool::Loop() {
   while (true) {
     std::function<void()> task;
     {
-      absl::MutexLock lock(&mu_);
+      tcc::MutexLock lock(&mu_);
       auto ready = [this]()
                        ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
-      mu_.Await(absl::Condition(&ready));
+      mu_.Await(tcc::Condition(&ready));
       // Drain before stopping: a queued task owns an unfinished RPC.
       if (queue_.empty()) return;
       task = std::move(queue_.front());

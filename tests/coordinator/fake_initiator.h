@@ -12,7 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "tcc/common/mutex.h"
 #include "tcc/v1/initiator.grpc.pb.h"
 
 namespace tcc::testing {
@@ -41,7 +41,7 @@ class FakeInitiator final : public v1::InitiatorStatus::CallbackService {
 
   // Queries answered since construction.
   int queries() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return queries_;
   }
 
@@ -49,7 +49,7 @@ class FakeInitiator final : public v1::InitiatorStatus::CallbackService {
                                         const v1::QueryStatusRequest*,
                                         v1::QueryStatusReply* reply) override {
     {
-      absl::MutexLock lock(&mu_);
+      tcc::MutexLock lock(&mu_);
       ++queries_;
     }
     reply->set_decision(decision_);
@@ -60,7 +60,7 @@ class FakeInitiator final : public v1::InitiatorStatus::CallbackService {
 
  private:
   const v1::InitiatorDecision decision_;
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   int queries_ ABSL_GUARDED_BY(mu_) = 0;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

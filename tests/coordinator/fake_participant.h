@@ -12,7 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "tcc/common/mutex.h"
 #include "tcc/v1/participant.grpc.pb.h"
 
 namespace tcc::testing {
@@ -51,15 +51,15 @@ class FakeParticipant final : public v1::Participant::CallbackService {
   int port() const { return port_; }
 
   void SetBehavior(Behavior behavior) {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     behavior_ = std::move(behavior);
   }
   std::vector<RecordedCall> calls() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return calls_;
   }
   int Count(const std::string& phase, const std::string& gid = "") const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     int count = 0;
     for (const RecordedCall& call : calls_) {
       count += call.phase == phase && (gid.empty() || call.gid == gid);
@@ -89,7 +89,7 @@ class FakeParticipant final : public v1::Participant::CallbackService {
                       request->payload()};
     Behavior behavior;
     {
-      absl::MutexLock lock(&mu_);
+      tcc::MutexLock lock(&mu_);
       calls_.push_back(call);
       behavior = behavior_;
     }
@@ -101,7 +101,7 @@ class FakeParticipant final : public v1::Participant::CallbackService {
     return reactor;
   }
 
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   Behavior behavior_ ABSL_GUARDED_BY(mu_);
   std::vector<RecordedCall> calls_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<grpc::Server> server_;

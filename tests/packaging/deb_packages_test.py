@@ -71,7 +71,8 @@ class DebPackagesTest(unittest.TestCase):
                      "/usr/include/tcc/common/status_macros.h",
                      "/usr/include/tcc/v1/coordinator.grpc.pb.h", "/usr/lib/libtcc_sdk.a",
                      "/usr/lib/libtcc_proto.a", "/usr/lib/libtcc_tls.a",
-                     "/usr/lib/libtcc_sqlite_status.a", "/usr/lib/cmake/TccSdk/TccSdkConfig.cmake",
+                     "/usr/lib/libtcc_sqlite_status.a", "/usr/lib/libtcc_mutex.a",
+                     "/usr/include/tcc/common/mutex.h", "/usr/lib/cmake/TccSdk/TccSdkConfig.cmake",
                      "/usr/lib/cmake/TccSdk/TccSdkTargets.cmake", "/usr/lib/pkgconfig/tcc-sdk.pc",
                      "/usr/share/tcc/proto/tcc/v1/participant.proto"]:
             self.assertIn(path, files)

@@ -27,7 +27,8 @@ class InstalledSdkTest(unittest.TestCase):
     def test_files_are_in_the_standard_layout(self) -> None:
         for path in ["bin/tccd", "bin/tccctl", "include/tcc/sdk/participant_server.h",
                      "include/tcc/sdk/initiator_client.h", "include/tcc/common/status_macros.h",
-                     "include/tcc/common/tls.h", "include/tcc/v1/coordinator.grpc.pb.h",
+                     "include/tcc/common/tls.h", "include/tcc/common/mutex.h",
+                     "lib/libtcc_mutex.a", "include/tcc/v1/coordinator.grpc.pb.h",
                      "include/tcc/v1/participant.pb.h", "lib/libtcc_sdk.a", "lib/libtcc_proto.a",
                      "lib/cmake/TccSdk/TccSdkConfig.cmake",
                      "lib/cmake/TccSdk/TccSdkConfigVersion.cmake",

@@ -8,7 +8,6 @@
 #include <thread>
 
 #include "absl/random/random.h"
-#include "absl/synchronization/notification.h"
 #include "tcc/sdk/decision.h"
 #include "tcc/sdk/hooks.h"
 #include "tests/participant-sdk/tccd_fixture.h"

@@ -5,9 +5,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tcc/common/notification.h"
 #include "tcc/sdk/decision.h"
 #include "tests/participant-sdk/test_db.h"
 
@@ -92,7 +92,7 @@ TEST_F(DecisionTest, FailingWritesLeaveNoDecisionRow) {
 // before its local transaction while the back-query fences the gid.
 TEST_F(DecisionTest, HookHoldsTheCommitUntilTheBackQueryFenced) {
   HookRegistry hooks;
-  absl::Notification reached, release;
+  tcc::Notification reached, release;
   hooks.Set(kHookBeforeLocalTransaction, [&](std::string_view) {
     reached.Notify();
     release.WaitForNotification();

@@ -64,35 +64,35 @@ FakeCoordinator::~FakeCoordinator() {
 }
 
 void FakeCoordinator::FailNext(const std::string& method, int n) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   fail_next_[method] = n;
 }
 
 int FakeCoordinator::Calls(const std::string& method) const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   auto it = calls_.find(method);
   return it == calls_.end() ? 0 : it->second;
 }
 
 tcc::v1::TransactionState FakeCoordinator::State(const std::string& gid) const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   auto it = gts_.find(gid);
   return it == gts_.end() ? tcc::v1::TRANSACTION_STATE_UNSPECIFIED : it->second.state();
 }
 
 int FakeCoordinator::Branches(const std::string& gid) const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   auto it = gts_.find(gid);
   return it == gts_.end() ? 0 : it->second.branches_size();
 }
 
 void FakeCoordinator::SetState(const std::string& gid, tcc::v1::TransactionState state) {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   gts_[gid].set_state(state);
 }
 
 uint32_t FakeCoordinator::LastSagaWaitMs() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return last_saga_wait_ms_;
 }
 
@@ -110,7 +110,7 @@ grpc::ServerUnaryReactor* FakeCoordinator::Begin(grpc::CallbackServerContext* ct
                                                  tcc::v1::BeginReply* reply) {
   // DefaultReactor() may be called only once per call.
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (Injected("Begin", reactor)) return reactor;
   if (request->gid().empty()) {
     return Done(reactor, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "fake needs a gid"));
@@ -132,7 +132,7 @@ grpc::ServerUnaryReactor* FakeCoordinator::Try(grpc::CallbackServerContext* ctx,
                                                tcc::v1::TryReply* reply) {
   // DefaultReactor() may be called only once per call.
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (Injected("Try", reactor)) return reactor;
   auto it = gts_.find(request->gid());
   if (it == gts_.end()) return Done(reactor, grpc::Status(grpc::StatusCode::NOT_FOUND, "no gt"));
@@ -176,7 +176,7 @@ grpc::ServerUnaryReactor* FakeCoordinator::Commit(grpc::CallbackServerContext* c
                                                   tcc::v1::DecideReply* reply) {
   // DefaultReactor() may be called only once per call.
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (Injected("Commit", reactor)) return reactor;
   return Done(reactor, Decide(request->gid(), tcc::v1::TRANSACTION_STATE_COMMITTED, reply));
 }
@@ -186,7 +186,7 @@ grpc::ServerUnaryReactor* FakeCoordinator::Rollback(grpc::CallbackServerContext*
                                                     tcc::v1::DecideReply* reply) {
   // DefaultReactor() may be called only once per call.
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (Injected("Rollback", reactor)) return reactor;
   return Done(reactor, Decide(request->gid(), tcc::v1::TRANSACTION_STATE_ROLLED_BACK, reply));
 }
@@ -196,7 +196,7 @@ grpc::ServerUnaryReactor* FakeCoordinator::GetTransaction(
     tcc::v1::Transaction* reply) {
   // DefaultReactor() may be called only once per call.
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (Injected("GetTransaction", reactor)) return reactor;
   auto it = gts_.find(request->gid());
   if (it == gts_.end()) return Done(reactor, grpc::Status(grpc::StatusCode::NOT_FOUND, "no gt"));
@@ -209,7 +209,7 @@ grpc::ServerUnaryReactor* FakeCoordinator::SubmitSaga(grpc::CallbackServerContex
                                                       tcc::v1::SubmitSagaReply* reply) {
   // DefaultReactor() may be called only once per call.
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (Injected("SubmitSaga", reactor)) return reactor;
   if (request->gid().empty() || request->steps().empty()) {
     return Done(reactor,

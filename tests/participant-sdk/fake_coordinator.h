@@ -16,7 +16,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "tcc/common/mutex.h"
 #include "tcc/v1/coordinator.grpc.pb.h"
 
 namespace tcc::sdk::testing {
@@ -68,7 +68,7 @@ class FakeCoordinator final : public tcc::v1::Coordinator::CallbackService {
   grpc::Status Decide(const std::string& gid, tcc::v1::TransactionState final_state,
                       tcc::v1::DecideReply* reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   std::map<std::string, tcc::v1::Transaction> gts_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> fail_next_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> calls_ ABSL_GUARDED_BY(mu_);

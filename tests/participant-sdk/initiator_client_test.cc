@@ -7,9 +7,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tcc/common/notification.h"
 #include "tcc/sdk/status_endpoint.h"
 #include "tcc/v1/initiator.grpc.pb.h"
 #include "tests/participant-sdk/fake_coordinator.h"
@@ -217,7 +217,7 @@ TEST_F(InitiatorClientTest, SlowInitiatorLosesToTheBackQuery) {
   StatusEndpoint endpoint(db_);
   ASSERT_OK(endpoint.Start("127.0.0.1:0"));
   BeginAndTry("gid-1");
-  absl::Notification reached, release;
+  tcc::Notification reached, release;
   hooks_.Set(kHookBeforeLocalTransaction, [&](std::string_view) {
     reached.Notify();
     release.WaitForNotification();

@@ -11,13 +11,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/http/http_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "tcc/common/notification.h"
 #include "tcc/sdk/participant_metrics.h"
 #include "tcc/v1/participant.grpc.pb.h"
 #include "tests/participant-sdk/pass_log.h"
@@ -213,7 +212,7 @@ TEST_F(ParticipantServerTest, RegistrationErrors) {
 // One worker busy, one call queued: the next call is refused at once rather
 // than queued without bound.
 TEST_F(ParticipantServerTest, FullQueueIsResourceExhausted) {
-  absl::Notification entered, release;
+  tcc::Notification entered, release;
   server_ = std::make_unique<ParticipantServer>(
       db_, ParticipantServerOptions{.worker_threads = 1, .max_queued_calls = 1});
   ASSERT_OK(server_->AddAction(

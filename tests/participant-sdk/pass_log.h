@@ -10,8 +10,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc::sdk::testing {
 
@@ -23,7 +23,7 @@ class PassLog {
   }
 
   void Record(const absl::StatusOr<int64_t>& pruned) {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     ++passes_;
     if (pruned.ok()) rows_ += *pruned;
     if (!pruned.ok()) ++failures_;
@@ -40,26 +40,26 @@ class PassLog {
   }
 
   int passes() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return passes_;
   }
   int64_t rows() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return rows_;
   }
   int failures() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return failures_;
   }
 
  private:
   template <typename Pred>
   bool WaitUntil(Pred pred) {
-    absl::MutexLock lock(&mu_);
-    return mu_.AwaitWithTimeout(absl::Condition(&pred), absl::Seconds(30));
+    tcc::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(tcc::Condition(&pred), absl::Seconds(30));
   }
 
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   int passes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t rows_ ABSL_GUARDED_BY(mu_) = 0;
   int failures_ ABSL_GUARDED_BY(mu_) = 0;

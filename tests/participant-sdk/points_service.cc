@@ -57,12 +57,12 @@ ActionHandlers PointsService::Handlers() {
 void PointsService::NoteTrace(const char* phase, const BranchRequest& request) {
   auto trace = request.headers().find(kTraceparentHeader);
   if (trace == request.headers().end()) return;
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   traced_runs_.push_back(absl::StrCat(phase, " ", request.gid(), " ", trace->second));
 }
 
 std::vector<std::string> PointsService::traced_runs() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return traced_runs_;
 }
 

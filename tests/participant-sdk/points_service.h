@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "tcc/common/mutex.h"
 #include "tcc/sdk/barrier.h"
 #include "tcc/sdk/local_db.h"
 
@@ -47,7 +47,7 @@ class PointsService {
   absl::Status Deduct(LocalTx& tx, const BranchRequest& request);
   absl::Status Unfreeze(LocalTx& tx, const BranchRequest& request);
 
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   std::vector<std::string> traced_runs_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -6,8 +6,8 @@
 
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
+#include "tcc/common/mutex.h"
 #include "tests/participant-sdk/pass_log.h"
 #include "tests/test_util/status_matchers.h"
 
@@ -26,30 +26,30 @@ class FakeBatches {
 
   PruneBatchFn Fn() {
     return [this](absl::Time cutoff, int limit) -> absl::StatusOr<PruneBatchResult> {
-      absl::MutexLock lock(&mu_);
+      tcc::MutexLock lock(&mu_);
       cutoffs_.push_back(cutoff);
       bool full = full_batches_ < 0 || static_cast<int>(cutoffs_.size()) <= full_batches_;
       return PruneBatchResult{.rows = full ? limit : 1, .full = full};
     };
   }
   int calls() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return static_cast<int>(cutoffs_.size());
   }
   // True once the batch ran at least once (false after a generous timeout).
   bool WaitForFirstCall() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     auto called = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !cutoffs_.empty(); };
-    return mu_.AwaitWithTimeout(absl::Condition(&called), absl::Seconds(30));
+    return mu_.AwaitWithTimeout(tcc::Condition(&called), absl::Seconds(30));
   }
   absl::Time last_cutoff() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return cutoffs_.back();
   }
 
  private:
   const int full_batches_;
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   std::vector<absl::Time> cutoffs_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -6,8 +6,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
+#include "tcc/common/notification.h"
 #include "tcc/common/status_macros.h"
 #include "tcc/sdk/local_db.h"
 #include "tests/participant-sdk/test_db.h"
@@ -157,7 +157,7 @@ TEST_P(SqliteDatabaseTest, LockHeldTooLongIsUnavailable) {
   absl::StatusOr<std::unique_ptr<Database>> other =
       OpenSqliteDatabase(dir_.File("t.db"), impatient);
   ASSERT_OK(other);
-  absl::Notification holding, release;
+  tcc::Notification holding, release;
   std::thread holder([&] {
     db_->RunInTransaction([&](LocalTx&) {
          holding.Notify();
@@ -290,7 +290,7 @@ TEST_P(SqliteDatabaseTest, ReadOnlyKeepsItsSnapshotAndDoesNotBlockTheWriter) {
   impatient.busy_timeout = absl::Milliseconds(50);
   std::unique_ptr<Database> writer = Open(impatient);
   ASSERT_NE(writer, nullptr);
-  absl::Notification reading, written;
+  tcc::Notification reading, written;
   int64_t first = -1;
   int64_t second = -1;
   std::thread reader([&] {

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tcc/common/notification.h"
 #include "tcc/common/status_macros.h"
 #include "tcc/sdk/decision.h"
 #include "tcc/sdk/local_db.h"
@@ -57,7 +57,7 @@ void WaitForCallsInProgress(const Database& db, int64_t calls) {
 void RunInOneGroup(Database& db, const TxFunction& first,
                    const std::vector<std::function<void()>>& others,
                    absl::Status* first_status = nullptr) {
-  absl::Notification holding, release;
+  tcc::Notification holding, release;
   std::thread holder([&] {
     absl::Status status = db.RunInTransaction([&](LocalTx& tx) {
       holding.Notify();

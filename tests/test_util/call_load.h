@@ -11,7 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc::testing {
 
@@ -31,7 +31,7 @@ class CallLoad {
   int calls() const { return calls_; }
   int failures() const { return failures_; }
   std::string last_error() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return last_error_;
   }
 
@@ -43,7 +43,7 @@ class CallLoad {
     ++calls_;
     if (status.ok()) return;
     ++failures_;
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     last_error_ = status.ToString();
   }
 
@@ -51,7 +51,7 @@ class CallLoad {
   std::atomic<bool> stop_{false};
   std::atomic<int> calls_{0};
   std::atomic<int> failures_{0};
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   std::string last_error_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };

@@ -5,7 +5,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc::testing {
 
@@ -37,7 +37,7 @@ std::string PostgresCluster::SchemaUri(absl::string_view schema) const {
 
 namespace {
 
-absl::Mutex shared_mu;
+tcc::Mutex shared_mu;
 std::unique_ptr<PostgresCluster> shared_cluster ABSL_GUARDED_BY(shared_mu);
 absl::Status shared_error ABSL_GUARDED_BY(shared_mu);
 
@@ -45,7 +45,7 @@ absl::Status shared_error ABSL_GUARDED_BY(shared_mu);
 class SharedClusterStopper : public ::testing::Environment {
  public:
   void TearDown() override {
-    absl::MutexLock lock(&shared_mu);
+    tcc::MutexLock lock(&shared_mu);
     shared_cluster.reset();
   }
 };
@@ -56,7 +56,7 @@ class SharedClusterStopper : public ::testing::Environment {
 }  // namespace
 
 absl::StatusOr<PostgresCluster*> SharedPostgresCluster() {
-  absl::MutexLock lock(&shared_mu);
+  tcc::MutexLock lock(&shared_mu);
   if (shared_cluster != nullptr) return shared_cluster.get();
   if (!shared_error.ok()) return shared_error;
   absl::StatusOr<std::unique_ptr<PostgresCluster>> started = PostgresCluster::Start();

@@ -5,8 +5,6 @@
 #include <cstdio>
 #include <thread>
 
-#include "absl/synchronization/mutex.h"
-
 namespace tcc::bench {
 namespace {
 

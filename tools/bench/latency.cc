@@ -20,7 +20,7 @@ void LatencyRecorder::Record(int64_t latency_ns, const absl::Status& status) {
   completed_.fetch_add(1, std::memory_order_relaxed);
   if (!status.ok()) failed_.fetch_add(1, std::memory_order_relaxed);
   if (!recording_.load(std::memory_order_relaxed)) return;
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (status.ok()) {
     latencies_ns_.push_back(latency_ns);
     return;
@@ -33,7 +33,7 @@ LatencySummary LatencyRecorder::Summarize() const {
   std::vector<int64_t> sorted;
   LatencySummary summary;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     sorted = latencies_ns_;
     summary.error_counts = errors_;
     summary.first_error = first_error_;

@@ -11,7 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc::bench {
 
@@ -42,7 +42,7 @@ class LatencyRecorder {
   std::atomic<bool> recording_{false};
   std::atomic<int64_t> completed_{0};
   std::atomic<int64_t> failed_{0};
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   std::vector<int64_t> latencies_ns_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> errors_ ABSL_GUARDED_BY(mu_);
   std::string first_error_ ABSL_GUARDED_BY(mu_);

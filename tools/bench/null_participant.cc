@@ -22,13 +22,13 @@ NullParticipant::~NullParticipant() {
 }
 
 void NullParticipant::StartTrackingConfirms() {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   confirmed_gids_.clear();
   tracking_.store(true);
 }
 
 size_t NullParticipant::tracked_confirms() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return confirmed_gids_.size();
 }
 
@@ -54,7 +54,7 @@ grpc::ServerUnaryReactor* NullParticipant::Confirm(grpc::CallbackServerContext* 
                                                    const v1::BranchRequest* request,
                                                    v1::BranchReply* reply) {
   if (tracking_.load(std::memory_order_relaxed)) {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     confirmed_gids_.insert(request->gid());
   }
   return Answer(context, reply, fail_second_phase_);

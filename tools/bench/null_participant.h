@@ -17,7 +17,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "tcc/common/mutex.h"
 #include "tcc/common/tls.h"
 #include "tcc/v1/participant.grpc.pb.h"
 
@@ -57,7 +57,7 @@ class NullParticipant final : public v1::Participant::CallbackService {
   int port_ = 0;
   std::atomic<int64_t> calls_{0};
   std::atomic<bool> tracking_{false};
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   absl::flat_hash_set<std::string> confirmed_gids_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -100,7 +100,7 @@ double FaultInjector::Probability(Fault fault) const {
 }
 
 double FaultInjector::Uniform() {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
 }
 

@@ -21,7 +21,7 @@
 #include <string_view>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "tcc/common/mutex.h"
 
 namespace CLI {
 class App;
@@ -90,7 +90,7 @@ class FaultInjector {
 
   const std::string service_;
   const FaultConfig config_;
-  absl::Mutex mu_;
+  tcc::Mutex mu_;
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -77,8 +77,8 @@ FaultProxy::~FaultProxy() {
   stopping_ = true;
   acceptor_.join();
   close(listen_fd_);
-  absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(
+  tcc::MutexLock lock(&mu_);
+  mu_.Await(tcc::Condition(
       +[](int* live) { return *live == 0; }, &live_workers_));
 }
 
@@ -97,12 +97,12 @@ void FaultProxy::AcceptLoop() {
     if (client < 0) continue;
     ++connections_;
     {
-      absl::MutexLock lock(&mu_);
+      tcc::MutexLock lock(&mu_);
       ++live_workers_;
     }
     std::thread([this, client] {
       Serve(client);
-      absl::MutexLock lock(&mu_);
+      tcc::MutexLock lock(&mu_);
       --live_workers_;
     }).detach();
   }

@@ -28,8 +28,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "tcc/common/mutex.h"
 
 namespace pointspay {
 
@@ -79,7 +79,7 @@ class FaultProxy {
   std::atomic<int64_t> connections_ = 0;
   std::atomic<int64_t> resets_ = 0;
 
-  absl::Mutex mu_;
+  tcc::Mutex mu_;
   int live_workers_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread acceptor_;
 };

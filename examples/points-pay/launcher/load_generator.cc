@@ -33,13 +33,13 @@ void LoadGenerator::Join() {
 }
 
 std::vector<std::string> LoadGenerator::error_samples() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return errors_;
 }
 
 void LoadGenerator::RecordError(const std::string& error) {
   stats_.errors++;
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   if (errors_.size() < kMaxErrorSamples) errors_.push_back(error);
 }
 

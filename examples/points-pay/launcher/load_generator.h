@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "examples/points-pay/cluster/seed.h"
 #include "examples/points-pay/launcher/order_client.h"
+#include "tcc/common/mutex.h"
 
 namespace pointspay {
 
@@ -84,7 +84,7 @@ class LoadGenerator {
   std::atomic<int> next_{0};
   std::atomic<int> finished_workers_{0};
   std::vector<std::thread> threads_;
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   std::vector<std::string> errors_ ABSL_GUARDED_BY(mu_);
 };
 

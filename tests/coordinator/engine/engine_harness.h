@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "coordinator/domain/manual_time.h"
 #include "coordinator/engine/transaction_engine.h"
 #include "coordinator/store/sqlite_store.h"
 #include "coordinator/store/store_queue.h"
+#include "tcc/common/notification.h"
 #include "tcc/common/status_macros.h"
 #include "tests/coordinator/fake_transport.h"
 #include "tests/test_util/status_matchers.h"
@@ -125,7 +125,7 @@ class Harness {
   template <typename T>
   absl::StatusOr<T> Await(const std::function<void(TransactionEngine::Callback<T>)>& start,
                           bool advance = false) {
-    auto done = std::make_shared<absl::Notification>();
+    auto done = std::make_shared<tcc::Notification>();
     auto result = std::make_shared<absl::StatusOr<T>>(absl::UnknownError("not called"));
     start([done, result](absl::StatusOr<T> value) {
       *result = std::move(value);

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "coordinator/store/memory_store.h"
+#include "tcc/common/mutex.h"
 #include "tests/coordinator/engine/engine_harness.h"
 #include "tests/test_util/status_matchers.h"
 #include "tests/test_util/wait.h"
@@ -38,11 +39,11 @@ class RecordingObserver final : public EngineObserver {
   }
 
   std::vector<std::string> lines() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return lines_;
   }
   std::vector<absl::Duration> durations() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return durations_;
   }
 
@@ -59,12 +60,12 @@ class RecordingObserver final : public EngineObserver {
                                                       : "failed";
   }
   void Add(std::string line, std::optional<absl::Duration> duration = std::nullopt) {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     lines_.push_back(std::move(line));
     if (duration) durations_.push_back(*duration);
   }
 
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   std::vector<std::string> lines_ ABSL_GUARDED_BY(mu_);
   std::vector<absl::Duration> durations_ ABSL_GUARDED_BY(mu_);
 };

@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "coordinator/engine/transaction_engine.h"
 #include "coordinator/store/memory_store.h"
 #include "coordinator/store/ownership.h"
 #include "coordinator/store/transaction_store_wrapper.h"
+#include "tcc/common/mutex.h"
 #include "tests/coordinator/engine/engine_harness.h"
 #include "tests/test_util/status_matchers.h"
 
@@ -33,14 +33,14 @@ class MovedStore final : public TransactionStoreWrapper {
       : TransactionStoreWrapper(std::move(inner)) {}
 
   void Move(const std::string& gid) {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     moved_.insert(gid);
   }
   int finds() const { return finds_; }
 
   absl::Status Update(const TransactionUpdate& update) override {
     {
-      absl::MutexLock lock(&mu_);
+      tcc::MutexLock lock(&mu_);
       if (moved_.contains(update.header->gid)) {
         return OwnershipMovedError(update.header->gid, "other", 7);
       }
@@ -57,21 +57,21 @@ class MovedStore final : public TransactionStoreWrapper {
 
   // The fence of the last write that passed: "owner/epoch" expected, written.
   std::string last_expected() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return last_expected_;
   }
   std::string last_written() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return last_written_;
   }
   // Every header write, "expected owner/epoch -> written owner/epoch", in order.
   std::vector<std::string> writes() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return writes_;
   }
 
  private:
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   std::set<std::string> moved_ ABSL_GUARDED_BY(mu_);
   std::string last_expected_ ABSL_GUARDED_BY(mu_);
   std::string last_written_ ABSL_GUARDED_BY(mu_);

@@ -7,9 +7,9 @@
 
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "coordinator/domain/manual_time.h"
+#include "tcc/common/mutex.h"
+#include "tcc/common/notification.h"
 #include "tests/test_util/wait.h"
 
 namespace tcc {
@@ -21,17 +21,17 @@ class Recorder {
  public:
   std::function<void()> Add(int value) {
     return [this, value] {
-      absl::MutexLock lock(&mu_);
+      tcc::MutexLock lock(&mu_);
       values_.push_back(value);
     };
   }
   std::vector<int> values() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return values_;
   }
 
  private:
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   std::vector<int> values_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -55,7 +55,7 @@ TEST(TimerQueue, RunsDueCallbacksInTimeOrderThenFifo) {
 TEST(TimerQueue, RunsOnTheRealClockAndAcceptsCallbacksThatSchedule) {
   RealClock clock;
   TimerQueue queue(&clock);
-  absl::Notification second;
+  tcc::Notification second;
   queue.Schedule(clock.Now(), [&] { queue.Schedule(clock.Now(), [&] { second.Notify(); }); });
   EXPECT_TRUE(second.WaitForNotificationWithTimeout(absl::Seconds(10)));
 }

@@ -10,6 +10,7 @@
 
 #include "coordinator/store/memory_store.h"
 #include "coordinator/store/sqlite_store.h"
+#include "tcc/common/notification.h"
 #include "tests/coordinator/engine/engine_harness.h"
 #include "tests/coordinator/engine/failing_store.h"
 #include "tests/test_util/status_matchers.h"
@@ -459,7 +460,7 @@ TEST(EngineLimits, BackgroundCallsBeyondTheCapWaitForASlotAndAllFinish) {
   options.max_background_calls = 1;
   Harness harness(std::make_unique<MemoryStore>(), options);
   // The first Confirm / Cancel is held until the test has counted.
-  absl::Notification release;
+  tcc::Notification release;
   harness.transport().SetBehavior([&](const BranchCall& call) {
     if (call.phase != Phase::kTry) release.WaitForNotification();
     return CallResult{CallOutcome::kSuccess, ""};

@@ -3,7 +3,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
-#include "absl/synchronization/notification.h"
+#include "tcc/common/notification.h"
 #include "tests/coordinator/coordinator_client.h"
 #include "tests/coordinator/fake_participant.h"
 #include "tests/coordinator/server/test_daemon.h"
@@ -178,7 +178,7 @@ TEST_F(DaemonTest, ServesTheStandardHealthCheck) {
   grpc::Slice empty("");  // An empty HealthCheckRequest asks about the whole server.
   grpc::ByteBuffer request(&empty, 1);
   grpc::ByteBuffer response;
-  absl::Notification done;
+  tcc::Notification done;
   grpc::Status status;
   stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
                  [&](grpc::Status s) {

@@ -150,7 +150,7 @@ class DiskFaultTest : public ::testing::Test {
   // kClients threads transact until each saw kRefusalsPerClient refusals
   // (or made kMaxAttemptsUntilFault attempts); returns the refusals.
   std::vector<absl::Status> TransactConcurrently() {
-    absl::Mutex mu;
+    tcc::Mutex mu;
     std::vector<absl::Status> refusals;
     std::vector<std::thread> clients;
     for (int c = 0; c < kClients; ++c) {
@@ -159,7 +159,7 @@ class DiskFaultTest : public ::testing::Test {
         for (int i = 0; i < kMaxAttemptsUntilFault && refused < kRefusalsPerClient; ++i) {
           std::string gid = absl::StrCat("during-", c, "-", i);
           absl::Status status = Transact(gid);
-          absl::MutexLock lock(&mu);
+          tcc::MutexLock lock(&mu);
           if (status.ok()) {
             acknowledged_.insert(gid);  // Written before the disk failed.
           } else {

@@ -11,9 +11,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "coordinator/server/readiness.h"
 #include "coordinator/store/memory_store.h"
+#include "tcc/common/notification.h"
 #include "tcc/v1/admin.grpc.pb.h"
 #include "tests/coordinator/fake_participant.h"
 #include "tests/coordinator/server/test_daemon.h"
@@ -279,8 +279,8 @@ TEST(ReadinessTest, ReadyOnlyWhileServingAndTheStoreAnswers) {
   EXPECT_EQ(readiness.Readyz().status, 200);
 
   // A writer that does not come back makes the probe time out.
-  absl::Notification release;
-  absl::Notification blocked;
+  tcc::Notification release;
+  tcc::Notification blocked;
   ASSERT_OK(queue.Submit(
       [&](TransactionStore&) {
         blocked.Notify();

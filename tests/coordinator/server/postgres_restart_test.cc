@@ -21,10 +21,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/process/tccd_process.h"
 #include "coordinator/domain/transaction.h"
+#include "tcc/common/mutex.h"
 #include "tests/coordinator/coordinator_client.h"
 #include "tests/coordinator/fake_participant.h"
 #include "tests/test_util/postgres_cluster.h"
@@ -49,50 +49,50 @@ constexpr auto kCallDeadline = std::chrono::milliseconds(2000);
 class LoadRecord {
  public:
   void Acknowledged(int instance, const std::string& gid, absl::Time begun) {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     acknowledged_.push_back(gid);
     if (begun > restarted_) ++acknowledged_after_restart_[instance];
   }
   void Attempted(const std::string& gid) {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     attempted_.push_back(gid);
   }
   void Failed(const absl::Status& status) {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     ++failures_[status.code()];
     if (status.code() != absl::StatusCode::kUnavailable) wrong_.insert(status.ToString());
   }
   void RestartDone(absl::Time at) {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     restarted_ = at;
   }
 
   std::vector<std::string> acknowledged() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return acknowledged_;
   }
   std::vector<std::string> attempted() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return attempted_;
   }
   int acknowledged_after_restart(int instance) const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     auto it = acknowledged_after_restart_.find(instance);
     return it == acknowledged_after_restart_.end() ? 0 : it->second;
   }
   int failures(absl::StatusCode code) const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     auto it = failures_.find(code);
     return it == failures_.end() ? 0 : it->second;
   }
   // The failures that were not UNAVAILABLE, one line each.
   std::string wrong() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return absl::StrJoin(wrong_, "\n");
   }
 
  private:
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   std::vector<std::string> acknowledged_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> attempted_ ABSL_GUARDED_BY(mu_);
   std::map<int, int> acknowledged_after_restart_ ABSL_GUARDED_BY(mu_);

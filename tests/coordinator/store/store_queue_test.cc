@@ -5,13 +5,13 @@
 #include <atomic>
 #include <thread>
 
-#include "absl/synchronization/blocking_counter.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "coordinator/domain/manual_time.h"
 #include "coordinator/store/memory_store.h"
 #include "coordinator/store/sqlite_store.h"
 #include "coordinator/store/transaction_store_wrapper.h"
+#include "tcc/common/blocking_counter.h"
+#include "tcc/common/notification.h"
 #include "tests/test_util/status_matchers.h"
 #include "tests/test_util/temp_dir.h"
 
@@ -36,7 +36,7 @@ TEST(StoreQueue, ConcurrentWritersShareBatchesAndAllBecomeDurable) {
     auto store = SqliteStore::Open({.path = path});
     ASSERT_OK(store);
     StoreQueue queue(std::move(*store));
-    absl::BlockingCounter done(kThreads * kPerThread);
+    tcc::BlockingCounter done(kThreads * kPerThread);
     std::atomic<int> failures = 0;
     std::vector<std::thread> writers;
     for (int t = 0; t < kThreads; ++t) {
@@ -145,11 +145,11 @@ TEST(StoreQueue, AFailedCommitKeepsItsOwnCode) {
 
 TEST(StoreQueue, AFailedBatchsCompletionsRunBeforeTheNextBatch) {
   StoreQueue queue(std::make_unique<CommitFailingStore>(absl::UnavailableError("commit: busy")));
-  absl::Notification first_running;
-  absl::Notification second_queued;
+  tcc::Notification first_running;
+  tcc::Notification second_queued;
   std::atomic<bool> first_completed = false;
   std::atomic<bool> completed_before_second_ran = false;
-  absl::Notification second_done;
+  tcc::Notification second_done;
   // The first operation holds its batch open until the second is queued,
   // so the second runs in a later batch; the first's completion is slow.
   ASSERT_OK(queue.Submit(
@@ -178,8 +178,8 @@ TEST(StoreQueue, AFailedBatchsCompletionsRunBeforeTheNextBatch) {
 
 TEST(StoreQueue, RefusesWorkBeyondItsBound) {
   StoreQueue queue(std::make_unique<MemoryStore>(), {.max_pending = 2, .max_batch = 1});
-  absl::Notification release;
-  absl::Notification blocked;
+  tcc::Notification release;
+  tcc::Notification blocked;
   // The first operation blocks the writer so that the queue fills up.
   ASSERT_OK(queue.Submit(
       [&](TransactionStore&) {
@@ -207,16 +207,16 @@ class RecordingBatchObserver final : public StoreQueueObserver {
   };
   void BatchFinished(size_t operations, absl::Duration commit,
                      const absl::Status& status) override {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     batches_.push_back({operations, commit, status.code()});
   }
   std::vector<Batch> batches() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return batches_;
   }
 
  private:
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   std::vector<Batch> batches_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -240,8 +240,8 @@ TEST(StoreQueue, ReportsEachBatchsSizeCommitTimeAndResult) {
   RecordingBatchObserver observer;
   StoreQueue queue(std::make_unique<TimedCommitStore>(&clock, absl::OkStatus()),
                    {.observer = &observer, .clock = &clock});
-  absl::Notification release;
-  absl::Notification blocked;
+  tcc::Notification release;
+  tcc::Notification blocked;
   // The first batch holds the writer while three operations queue behind it.
   ASSERT_OK(queue.Submit(
       [&](TransactionStore&) {
@@ -251,7 +251,7 @@ TEST(StoreQueue, ReportsEachBatchsSizeCommitTimeAndResult) {
       },
       [](absl::Status) {}));
   blocked.WaitForNotification();
-  absl::BlockingCounter done(3);
+  tcc::BlockingCounter done(3);
   for (int i = 0; i < 3; ++i) {
     ASSERT_OK(queue.Submit([](TransactionStore&) { return absl::OkStatus(); },
                            [&](absl::Status) { done.DecrementCount(); }));

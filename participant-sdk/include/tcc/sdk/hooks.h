@@ -21,7 +21,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc::sdk {
 
@@ -46,7 +46,7 @@ class HookRegistry {
   absl::Status Run(std::string_view point, std::string_view gid) const;
 
  private:
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   std::map<std::string, Hook, std::less<>> hooks_ ABSL_GUARDED_BY(mu_);
 };
 

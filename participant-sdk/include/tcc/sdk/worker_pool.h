@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc::sdk {
 
@@ -33,7 +33,7 @@ class WorkerPool {
   void Loop();
 
   const size_t max_queued_;
-  absl::Mutex mu_;
+  tcc::Mutex mu_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
