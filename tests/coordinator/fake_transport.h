@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "coordinator/transport/participant_transport.h"
+#include "tcc/common/mutex.h"
 
 namespace tcc::testing {
 
@@ -23,33 +23,33 @@ class FakeTransport final : public ParticipantTransport {
   FakeTransport() : worker_([this] { Loop(); }) {}
   ~FakeTransport() override {
     {
-      absl::MutexLock lock(&mu_);
+      tcc::MutexLock lock(&mu_);
       stopping_ = true;
     }
     worker_.join();
   }
 
   void SetBehavior(Behavior behavior) {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     behavior_ = std::move(behavior);
   }
   void SetInitiatorBehavior(InitiatorBehavior behavior) {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     initiator_ = std::move(behavior);
   }
 
   void Call(BranchCall call, std::function<void(CallResult)> done) override {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     calls_.push_back(call);
     work_.push_back([this, call = std::move(call), done = std::move(done)] {
       Behavior behavior;
       {
-        absl::MutexLock lock(&mu_);
+        tcc::MutexLock lock(&mu_);
         behavior = behavior_;
       }
       CallResult result = behavior ? behavior(call) : CallResult{CallOutcome::kSuccess, ""};
       if (Hold(call)) {
-        absl::MutexLock lock(&mu_);
+        tcc::MutexLock lock(&mu_);
         held_.push_back([done, result] { done(result); });
         return;
       }
@@ -61,16 +61,16 @@ class FakeTransport final : public ParticipantTransport {
   // late reply, as one to a copy of the transaction dropped and reloaded
   // since, reaches the engine after later ones.
   void HoldReplies(std::function<bool(const BranchCall&)> hold) {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     hold_ = std::move(hold);
   }
   // Delivers the held replies now, in order, on the worker thread.
   void ReleaseHeld() {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     for (auto& reply : held_) {
       work_.push_back([this, reply = std::move(reply)] {
         reply();
-        absl::MutexLock lock(&mu_);
+        tcc::MutexLock lock(&mu_);
         ++held_replies_handled_;
       });
     }
@@ -78,21 +78,21 @@ class FakeTransport final : public ParticipantTransport {
   }
   // How many released replies the engine has handled (their callback returned).
   int held_replies_handled() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return held_replies_handled_;
   }
 
   void QueryInitiator(std::string endpoint, std::string gid, absl::Duration timeout,
                       bool wait_for_ready, std::string traceparent,
                       std::function<void(absl::StatusOr<InitiatorAnswer>)> done) override {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     ++queries_;
     query_waits_for_ready_.push_back(wait_for_ready);
     query_traceparents_.push_back(std::move(traceparent));
     work_.push_back([this, gid = std::move(gid), done = std::move(done)] {
       InitiatorBehavior behavior;
       {
-        absl::MutexLock lock(&mu_);
+        tcc::MutexLock lock(&mu_);
         behavior = initiator_;
       }
       done(behavior ? behavior(gid) : absl::UnavailableError("no initiator behaviour set"));
@@ -100,36 +100,36 @@ class FakeTransport final : public ParticipantTransport {
   }
 
   std::vector<BranchCall> calls() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return calls_;
   }
   int CountCalls(Phase phase) const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     int count = 0;
     for (const BranchCall& call : calls_) count += call.phase == phase;
     return count;
   }
   int queries() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return queries_;
   }
   // Per back-query, in order: whether it waited for the connection.
   std::vector<bool> query_waits_for_ready() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return query_waits_for_ready_;
   }
   // The traceparent of each back-query, in order.
   std::vector<std::string> query_traceparents() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return query_traceparents_;
   }
   // Targets whose reconnect backoff the engine reset, in order.
   std::vector<std::string> backoff_resets() const {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     return backoff_resets_;
   }
   void ResetBackoff(const std::string& target) override {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     backoff_resets_.push_back(target);
   }
 
@@ -138,11 +138,11 @@ class FakeTransport final : public ParticipantTransport {
     while (true) {
       std::function<void()> next;
       {
-        absl::MutexLock lock(&mu_);
+        tcc::MutexLock lock(&mu_);
         auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
           return stopping_ || !work_.empty();
         };
-        mu_.Await(absl::Condition(&has_work));
+        mu_.Await(tcc::Condition(&has_work));
         if (work_.empty()) return;
         next = std::move(work_.front());
         work_.pop_front();
@@ -154,13 +154,13 @@ class FakeTransport final : public ParticipantTransport {
   bool Hold(const BranchCall& call) {
     std::function<bool(const BranchCall&)> hold;
     {
-      absl::MutexLock lock(&mu_);
+      tcc::MutexLock lock(&mu_);
       hold = hold_;
     }
     return hold && hold(call);
   }
 
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   Behavior behavior_ ABSL_GUARDED_BY(mu_);
   std::function<bool(const BranchCall&)> hold_ ABSL_GUARDED_BY(mu_);
   std::vector<std::function<void()>> held_ ABSL_GUARDED_BY(mu_);

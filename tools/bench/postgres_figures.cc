@@ -11,9 +11,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/process/private_postgres.h"
+#include "tcc/common/mutex.h"
 #include "tcc/common/status_macros.h"
 
 namespace tcc::bench {
@@ -27,12 +27,12 @@ struct Inserters {
   std::atomic<int> connected{0};
   std::atomic<int64_t> commits{0};
   std::atomic<int64_t> errors{0};
-  absl::Mutex mu;
+  tcc::Mutex mu;
   std::string first_error ABSL_GUARDED_BY(mu);
 
   void Fail(const std::string& message) {
     errors.fetch_add(1);
-    absl::MutexLock lock(&mu);
+    tcc::MutexLock lock(&mu);
     if (first_error.empty()) first_error = message;
   }
 };
@@ -99,7 +99,7 @@ absl::StatusOr<PgCeiling> MeasurePgCeiling(const std::string& uri, int connectio
   ceiling.seconds = std::chrono::duration<double>(end - start).count();
   ceiling.per_second = static_cast<double>(ceiling.commits) / ceiling.seconds;
   ceiling.errors = shared.errors.load() - errors_before;
-  absl::MutexLock lock(&shared.mu);
+  tcc::MutexLock lock(&shared.mu);
   ceiling.first_error = shared.first_error;
   if (ceiling.connections == 0) {
     return absl::UnavailableError(

@@ -54,7 +54,7 @@ void TakeoverWatch::Signalled(const std::string& process, ChaosEvent::Action act
   Pending pending{.signalled = now};
   absl::Status marked = Mark(sample, pending);
   if (!marked.ok()) sample.error = std::string(marked.message());
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   pending.sample = samples_.size();
   samples_.push_back(sample);
   if (marked.ok() && sample.owned > 0) pending_.push_back(pending);
@@ -85,21 +85,21 @@ absl::Status TakeoverWatch::Mark(TakeoverSample& sample, Pending& pending) {
 void TakeoverWatch::Loop() {
   while (true) {
     PollOnce();
-    absl::MutexLock lock(&mu_);
-    if (mu_.AwaitWithTimeout(absl::Condition(&stop_), kPollEvery)) return;
+    tcc::MutexLock lock(&mu_);
+    if (mu_.AwaitWithTimeout(tcc::Condition(&stop_), kPollEvery)) return;
   }
 }
 
 bool TakeoverWatch::PollOnce() {
   std::vector<Pending> pending;
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     pending = pending_;
   }
   for (const Pending& p : pending) {
     std::string victim;
     {
-      absl::MutexLock lock(&mu_);
+      tcc::MutexLock lock(&mu_);
       victim = samples_[p.sample].instance_id;
     }
     absl::StatusOr<int64_t> left = polls_->QueryInt(
@@ -108,28 +108,28 @@ bool TakeoverWatch::PollOnce() {
         {p.gids, victim});
     if (!left.ok() || *left > 0) continue;  // A failed poll is retried next round.
     const absl::Time now = absl::Now();
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     samples_[p.sample].took = now - p.signalled;
     pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
                                   [&](const Pending& q) { return q.sample == p.sample; }),
                    pending_.end());
   }
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return pending_.empty();
 }
 
 void TakeoverWatch::Finish(absl::Duration timeout) {
   {
-    absl::MutexLock lock(&mu_);
+    tcc::MutexLock lock(&mu_);
     auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return pending_.empty(); };
-    mu_.AwaitWithTimeout(absl::Condition(&drained), timeout);
+    mu_.AwaitWithTimeout(tcc::Condition(&drained), timeout);
     stop_ = true;
   }
   if (thread_.joinable()) thread_.join();
 }
 
 std::vector<TakeoverSample> TakeoverWatch::samples() const {
-  absl::MutexLock lock(&mu_);
+  tcc::MutexLock lock(&mu_);
   return samples_;
 }
 

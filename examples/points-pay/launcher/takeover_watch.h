@@ -28,10 +28,10 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "examples/points-pay/common/postgres_db.h"
 #include "examples/points-pay/launcher/chaos.h"
+#include "tcc/common/mutex.h"
 
 namespace pointspay {
 
@@ -89,7 +89,7 @@ class TakeoverWatch : public ChaosObserver {
   std::unique_ptr<PostgresDb> marks_;  // the caller's thread (Signalled)
   std::unique_ptr<PostgresDb> polls_;  // the watch's thread
   const std::map<std::string, std::string> addresses_;
-  mutable absl::Mutex mu_;
+  mutable tcc::Mutex mu_;
   std::vector<TakeoverSample> samples_ ABSL_GUARDED_BY(mu_);
   std::vector<Pending> pending_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "tcc/common/mutex.h"
 #include "tests/test_util/status_matchers.h"
 
 namespace tcc {
@@ -76,9 +76,9 @@ TEST(HttpServerTest, ServesRoutesAndAnswers404ElsewhereUntilStopped) {
 
 TEST(HttpServerTest, RoutesSeeTheMethodBodyContentTypeAndAuthorization) {
   std::vector<HttpRequest> seen;
-  absl::Mutex mu;
+  tcc::Mutex mu;
   auto record = [&](const HttpRequest& request) {
-    absl::MutexLock lock(&mu);
+    tcc::MutexLock lock(&mu);
     seen.push_back(request);
     return HttpResponse{201, "{}", "application/json"};
   };
@@ -94,7 +94,7 @@ TEST(HttpServerTest, RoutesSeeTheMethodBodyContentTypeAndAuthorization) {
   ASSERT_TRUE(get_api);
   EXPECT_EQ(get_api->status, 404) << "POST only";
   ASSERT_TRUE(client.Get("/page"));
-  absl::MutexLock lock(&mu);
+  tcc::MutexLock lock(&mu);
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0].method, "POST");
   EXPECT_EQ(seen[0].path, "/api");

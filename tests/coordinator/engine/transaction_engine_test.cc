@@ -431,7 +431,7 @@ TEST(EngineStoreFailure, ATryResultThatCannotBeRecordedIsNotReportedAsTried) {
   ASSERT_OK(harness.Begin({"g-unrecorded"}));
   harness.transport().HoldReplies(
       [](const BranchCall& call) { return call.phase == Phase::kTry && call.branch_id == "b1"; });
-  absl::Notification first_answered;
+  tcc::Notification first_answered;
   absl::StatusOr<std::vector<BranchTryOutcome>> first;
   harness.engine().Try("g-unrecorded", {Spec("b1")}, [&](auto outcomes) {
     first = std::move(outcomes);
