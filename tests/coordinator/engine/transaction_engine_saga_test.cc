@@ -153,7 +153,9 @@ TEST(SagaStoreFailure, ALateReplyToAFinishedSagaCompensatesNothing) {
   EXPECT_TRUE(lost_write) << "the fault was never injected";
   EXPECT_EQ(transport.held_replies_handled(), 1);
   EXPECT_EQ(transport.CountCalls(Phase::kCancel), 0) << absl::StrJoin(CallLog(harness), " ");
-  for (const Branch& step : harness.Get("saga-late")->branches) {
+  auto stored = harness.Get("saga-late");
+  ASSERT_OK(stored);
+  for (const Branch& step : stored->branches) {
     EXPECT_EQ(step.state, BranchState::kTried) << step.branch_id;
   }
 }

@@ -144,12 +144,12 @@ TEST(StoreQueue, AFailedCommitKeepsItsOwnCode) {
 }
 
 TEST(StoreQueue, AFailedBatchsCompletionsRunBeforeTheNextBatch) {
-  StoreQueue queue(std::make_unique<CommitFailingStore>(absl::UnavailableError("commit: busy")));
-  tcc::Notification first_running;
+  tcc::Notification first_running;  // Before the queue: they outlive its threads.
   tcc::Notification second_queued;
   std::atomic<bool> first_completed = false;
   std::atomic<bool> completed_before_second_ran = false;
   tcc::Notification second_done;
+  StoreQueue queue(std::make_unique<CommitFailingStore>(absl::UnavailableError("commit: busy")));
   // The first operation holds its batch open until the second is queued,
   // so the second runs in a later batch; the first's completion is slow.
   ASSERT_OK(queue.Submit(
@@ -177,9 +177,11 @@ TEST(StoreQueue, AFailedBatchsCompletionsRunBeforeTheNextBatch) {
 }
 
 TEST(StoreQueue, RefusesWorkBeyondItsBound) {
-  StoreQueue queue(std::make_unique<MemoryStore>(), {.max_pending = 2, .max_batch = 1});
+  // Declared before the queue, so they outlive its writer thread, which may
+  // still be leaving WaitForNotification when the test ends.
   tcc::Notification release;
   tcc::Notification blocked;
+  StoreQueue queue(std::make_unique<MemoryStore>(), {.max_pending = 2, .max_batch = 1});
   // The first operation blocks the writer so that the queue fills up.
   ASSERT_OK(queue.Submit(
       [&](TransactionStore&) {
@@ -238,10 +240,10 @@ class TimedCommitStore final : public TransactionStoreWrapper {
 TEST(StoreQueue, ReportsEachBatchsSizeCommitTimeAndResult) {
   ManualClock clock;
   RecordingBatchObserver observer;
+  tcc::Notification release;  // Before the queue: they outlive its writer thread.
+  tcc::Notification blocked;
   StoreQueue queue(std::make_unique<TimedCommitStore>(&clock, absl::OkStatus()),
                    {.observer = &observer, .clock = &clock});
-  tcc::Notification release;
-  tcc::Notification blocked;
   // The first batch holds the writer while three operations queue behind it.
   ASSERT_OK(queue.Submit(
       [&](TransactionStore&) {
