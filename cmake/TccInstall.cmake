@@ -23,10 +23,10 @@ install(TARGETS tccctl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tcc
 
 if(TARGET tcc_sdk)
   # The SDK is static: its private dependencies (the SQLite status mapping,
-  # SQLite, spdlog, the metrics registry, the locks) are part of what a user
+  # SQLite, spdlog, the metrics registry, the locks, the server stop) are part of what a user
   # links, so they are exported too.
   set(_tcc_sdk_targets tcc_sdk tcc_proto tcc_common tcc_mutex tcc_tls tcc_sqlite_status
-    tcc_metrics)
+    tcc_metrics tcc_server_stop)
   foreach(target ${_tcc_sdk_targets})
     string(REGEX REPLACE "^tcc_" "" export_name ${target})
     set_target_properties(${target} PROPERTIES EXPORT_NAME ${export_name})

@@ -31,7 +31,7 @@ ASAN_TESTS=(coordinator_domain_test coordinator_store_test coordinator_engine_te
             sdk_pruner_test tcc_python_proto common_tls_test coordinator_tls_test
             sdk_tls_end_to_end_test sdk_run_transaction_test
             sdk_serve_until_signal_test sdk_serve_child coordinator_auth_test
-            coordinator_dashboard_api_test common_mutex_test)
+            coordinator_dashboard_api_test common_mutex_test common_server_stop_test)
 
 # Not run under ASan (kept out of its build too), so that tools/test.sh stays
 # within its 30-minute budget on 2 cores with the TSan stage: each drives
@@ -85,7 +85,7 @@ fi
 # each entry with the report that made it necessary; a race in our code is
 # never suppressed but fixed. Any report fails the test (halt_on_error).
 TSAN_TESTS=(common_mutex_test coordinator_store_test coordinator_engine_test
-            sdk_sqlite_group_commit_test sdk_barrier_concurrency_test)
+            sdk_sqlite_group_commit_test sdk_barrier_concurrency_test common_server_stop_test)
 if wanted tsan; then
   export TSAN_OPTIONS="halt_on_error=1:abort_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tools/tsan.supp"
   echo "== TSan: concurrency-heavy tests"

@@ -180,13 +180,14 @@ absl::Status Daemon::StartGrpc(const DaemonConfig& config,
   builder.AddListeningPort(config.listen, std::move(credentials), &port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(calls_.Factory());  // So that Shutdown knows when none is left.
   if (config.metrics) {
     interceptors.push_back(std::make_unique<RpcMetricsFactory>(
         &registry_, &clock_,
         std::vector<std::string>{v1::Coordinator::service_full_name(),
                                  v1::Admin::service_full_name()}));
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
   }
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(service_.get());
   if (admin_) builder.RegisterService(admin_.get());
   server_ = builder.BuildAndStart();
@@ -234,10 +235,8 @@ void Daemon::Shutdown() {
   readiness_.MarkStopping();
   spdlog::info("tccd shutting down: refusing new calls, finishing those in flight");
   // Start may have failed half-way (e.g. in Recover): stop what exists.
-  if (server_) {
-    server_->Shutdown(std::chrono::system_clock::now() +
-                      absl::ToChronoMilliseconds(shutdown_grace_));
-  }
+  // Does not wait for clients that only hold a connection open.
+  if (server_) StopServer(*server_, calls_, shutdown_grace_);
   if (retention_) retention_->Stop();
   if (retention_timers_) retention_timers_->Stop();  // A batch in flight finishes.
   if (ownership_) ownership_->StopTakingOver();

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/grpc/server_stop.h"
 #include "common/http/http_server.h"
 #include "common/metrics/registry.h"
 #include "coordinator/domain/aligned_clock.h"
@@ -128,6 +129,7 @@ class Daemon {
   std::unique_ptr<CoordinatorService> service_;
   std::unique_ptr<QueryExecutor> queries_;
   std::unique_ptr<AdminService> admin_;
+  CallCounter calls_;  // The gRPC port's calls in flight; outlives server_.
   std::unique_ptr<grpc::Server> server_;
   absl::Duration shutdown_grace_;
   int port_ = 0;

@@ -1,11 +1,17 @@
 #include "participant-sdk/src/server_host.h"
 
-#include <chrono>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "participant-sdk/src/absl_compat.h"
 
 namespace tcc::sdk::internal {
+namespace {
+
+// How long calls in flight may take to finish when the host shuts down.
+constexpr absl::Duration kShutdownGrace = absl::Seconds(2);
+
+}  // namespace
 
 ServerHost::ServerHost(int worker_threads, int max_queued)
     : pool_(std::make_unique<WorkerPool>(worker_threads, max_queued)) {}
@@ -21,6 +27,9 @@ absl::Status ServerHost::Start(std::string_view address, grpc::Service* service,
   grpc::ServerBuilder builder;
   builder.AddListeningPort(std::string(address), *credentials, &port_);
   builder.RegisterService(service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counter;
+  counter.push_back(calls_.Factory());
+  builder.experimental().SetInterceptorCreators(std::move(counter));
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     server_.reset();
@@ -47,13 +56,11 @@ void ServerHost::Shutdown() {
     stopped_ = true;
     server = server_.get();
   }
-  // Outside the lock: Shutdown waits for the calls in flight, which the
-  // workers finish; the pool goes only once no reactor can submit to it.
-  // With a deadline: without one gRPC also waits for idle client
-  // connections to go away, which can take seconds.
-  if (server != nullptr) {
-    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  }
+  // Outside the lock: the stop waits for the calls in flight (at most
+  // kShutdownGrace), which the workers finish, but not for idle client
+  // connections (tccd keeps one); the pool goes only once no reactor can
+  // submit to it.
+  if (server != nullptr) StopServer(*server, calls_, kShutdownGrace);
   pool_.reset();
 }
 

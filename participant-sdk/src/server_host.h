@@ -13,6 +13,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "common/grpc/server_stop.h"
 #include "tcc/common/mutex.h"
 #include "tcc/common/tls.h"
 #include "tcc/sdk/worker_pool.h"
@@ -39,6 +40,7 @@ class ServerHost {
  private:
   mutable tcc::Mutex mu_;
   std::unique_ptr<WorkerPool> pool_;
+  CallCounter calls_;  // Outlives server_.
   std::unique_ptr<grpc::Server> server_ ABSL_GUARDED_BY(mu_);
   int port_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;

@@ -125,6 +125,19 @@ TEST(BenchSmokeTest, SoakPrintsIntervalsAndPlots) {
   }
 }
 
+// One round of SIGTERM with idle connections and under load; tccd exits
+// cleanly both times and keeps every acknowledged commit.
+TEST(BenchSmokeTest, ShutdownTimesBothStopsAndKeepsWhatWasAcknowledged) {
+  Output output = RunBench("shutdown --rounds 1 --idle 2 --concurrency 4");
+  ASSERT_EQ(output.exit_code, 0) << output.text;
+  for (const char* figure : {"round 1: exit after SIGTERM ", "with 2 idle and 1 silent connections",
+                             "under load (4 in flight)", "shutdown with idle connections: median ",
+                             "shutdown under load: median ", "acknowledged commits kept: all"}) {
+    EXPECT_NE(output.text.find(figure), std::string::npos) << figure << "\n" << output.text;
+  }
+  EXPECT_EQ(output.text.find(" 0 commits acknowledged"), std::string::npos) << output.text;
+}
+
 // The full points-payment flow: tccd and the example's three services as
 // real processes. It must pay, report every process, and end with a clean
 // checker; a PASS needs every payment done.

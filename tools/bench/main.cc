@@ -10,6 +10,7 @@
 #include "tools/bench/options.h"
 #include "tools/bench/prefill_command.h"
 #include "tools/bench/run_command.h"
+#include "tools/bench/shutdown_command.h"
 #include "tools/bench/soak_command.h"
 #include "tools/bench/unfinished_command.h"
 
@@ -120,6 +121,19 @@ int main(int argc, char** argv) {
   soak_command->add_option("--retention_s", soak.retention_seconds, "tccd --retention_s")
       ->capture_default_str();
 
+  ShutdownOptions shutdown;
+  CLI::App* stop = app.add_subcommand(
+      "shutdown", "SIGTERM with idle connections and under load: exit time, nothing lost");
+  AddTccdFlags(*stop, tccd);
+  stop->add_option("--rounds", shutdown.rounds, "rounds (two stops each)")->capture_default_str();
+  stop->add_option("--idle", shutdown.idle_channels, "idle client connections during the stop")
+      ->capture_default_str();
+  stop->add_option("--silent", shutdown.silent_connections,
+                   "connections that never hang up, even after tccd's GOAWAY")
+      ->capture_default_str();
+  stop->add_option("--concurrency", shutdown.concurrency, "GTs in flight during the loaded stop")
+      ->capture_default_str();
+
   CLI::App* fill = app.add_subcommand("prefill", "fill a tccd data file with finished GTs");
   AddTccdFlags(*fill, tccd);
   fill->add_option("--count", prefill.count, "finished GTs")->capture_default_str();
@@ -129,6 +143,7 @@ int main(int argc, char** argv) {
 
   if (run->parsed()) return Report(RunLoad(tccd, load, keep));
   if (recover->parsed()) return Report(RunUnfinished(tccd, unfinished, keep));
+  if (stop->parsed()) return Report(RunShutdown(tccd, shutdown, keep));
   if (soak_command->parsed()) return Report(RunSoak(tccd, soak_load, soak, keep));
   prefill.data = tccd.data;
   return Report(RunPrefill(tccd, prefill));

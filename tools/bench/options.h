@@ -63,6 +63,17 @@ struct UnfinishedOptions {
   double retry_window_seconds = 5;
 };
 
+struct ShutdownOptions {
+  int rounds = 5;
+  // Connected, idle client channels to tccd while it stops.
+  int idle_channels = 8;
+  // And connections that never hang up, even after tccd's GOAWAY (see
+  // common/process/silent_connection.h).
+  int silent_connections = 1;
+  // Closed-loop load (3-branch TCC) during the second stop of each round.
+  int concurrency = 64;
+};
+
 struct SoakOptions {
   double minutes = 20;
   // One report line (and one plot column) per interval.

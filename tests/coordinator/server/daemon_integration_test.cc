@@ -3,6 +3,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
+#include "common/process/silent_connection.h"
 #include "tcc/common/notification.h"
 #include "tests/coordinator/coordinator_client.h"
 #include "tests/coordinator/fake_participant.h"
@@ -193,6 +194,36 @@ TEST_F(DaemonTest, ServesTheStandardHealthCheck) {
   for (const auto& slice : slices)
     bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
+}
+
+// SIGTERM's path: the client that committed keeps its connection open, idle,
+// and another holds a connection without ever hanging up; the stop waits
+// for neither (gRPC alone would wait 20 s for the silent one, within the
+// minute of grace), and the acknowledged decision is in the store when tccd
+// starts again.
+TEST(DaemonShutdownTest, AnIdleClientConnectionDoesNotHoldTheStopUp) {
+  ::tcc::testing::TempDir dir;
+  FakeParticipant points;
+  points.Start();
+  auto grace = [](DaemonConfig& config) { config.shutdown_grace = absl::Seconds(60); };
+  auto [daemon, client] = ::tcc::testing::StartTestDaemon(dir, grace);
+  ASSERT_NE(daemon, nullptr);
+  ASSERT_OK(client->Begin("order-1"));
+  ASSERT_OK(client->Try(MakeTry("order-1", {{"points", points.address()}})));
+  ASSERT_OK(client->Commit("order-1"));
+  ::tcc::process::SilentConnection silent(daemon->port());
+  ASSERT_TRUE(silent.connected());
+  absl::Time start = absl::Now();
+  daemon->Shutdown();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  daemon.reset();
+  client.reset();
+  auto restarted = ::tcc::testing::StartTestDaemon(dir, grace);
+  ASSERT_NE(restarted.daemon, nullptr);
+  auto gt = restarted.client->Get("order-1");
+  ASSERT_OK(gt);
+  EXPECT_THAT(gt->state(),
+              ::testing::AnyOf(v1::TRANSACTION_STATE_COMMITTING, v1::TRANSACTION_STATE_COMMITTED));
 }
 
 }  // namespace
