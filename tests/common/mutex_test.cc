@@ -17,6 +17,17 @@ constexpr absl::Duration kShortWait = absl::Milliseconds(100);
 // Generous bound for "returned promptly" on a loaded 2-core machine.
 constexpr absl::Duration kPrompt = absl::Seconds(10);
 
+// A thread that, after kShortWait, sets `flag` under `mu` (and signals
+// `cv`, if given): what a waiter in these tests waits for.
+std::thread SetLater(Mutex& mu, bool& flag, CondVar* cv = nullptr) {
+  return std::thread([&mu, &flag, cv] {
+    absl::SleepFor(kShortWait);
+    MutexLock lock(&mu);
+    flag = true;
+    if (cv != nullptr) cv->Signal();
+  });
+}
+
 TEST(MutexTest, MutexLockExcludesOtherThreads) {
   Mutex mu;
   int counter = 0;  // guarded by mu; a plain int so TSan would see a race
@@ -85,11 +96,7 @@ TEST(MutexDeathTest, AssertHeldAbortsWhenNotHeld) {
 TEST(MutexTest, AwaitReturnsOnceAnotherThreadMakesTheConditionTrue) {
   Mutex mu;
   bool ready = false;
-  std::thread setter([&] {
-    absl::SleepFor(kShortWait);
-    MutexLock lock(&mu);
-    ready = true;
-  });
+  std::thread setter = SetLater(mu, ready);
   MutexLock lock(&mu);
   mu.Await(Condition(&ready));
   EXPECT_TRUE(ready);
@@ -160,11 +167,7 @@ TEST(MutexTest, AwaitWithTimeoutGivesUpAfterTheTimeout) {
 TEST(MutexTest, AwaitWithTimeoutReturnsTrueWhenTheConditionHoldsInTime) {
   Mutex mu;
   bool ready = false;
-  std::thread setter([&] {
-    absl::SleepFor(kShortWait);
-    MutexLock lock(&mu);
-    ready = true;
-  });
+  std::thread setter = SetLater(mu, ready);
   {
     MutexLock lock(&mu);
     absl::Time start = absl::Now();
@@ -190,11 +193,7 @@ TEST(MutexTest, AwaitWithDeadlineInThePastReturnsTheConditionAtOnce) {
 TEST(MutexTest, AwaitWithInfiniteTimeoutStillWakes) {
   Mutex mu;
   bool ready = false;
-  std::thread setter([&] {
-    absl::SleepFor(kShortWait);
-    MutexLock lock(&mu);
-    ready = true;
-  });
+  std::thread setter = SetLater(mu, ready);
   {
     MutexLock lock(&mu);
     EXPECT_TRUE(mu.AwaitWithTimeout(Condition(&ready), absl::InfiniteDuration()));
@@ -206,12 +205,7 @@ TEST(CondVarTest, SignalWakesAWaiter) {
   Mutex mu;
   CondVar cv;
   bool ready = false;
-  std::thread setter([&] {
-    absl::SleepFor(kShortWait);
-    MutexLock lock(&mu);
-    ready = true;
-    cv.Signal();
-  });
+  std::thread setter = SetLater(mu, ready, &cv);
   {
     MutexLock lock(&mu);
     while (!ready) cv.Wait(&mu);
@@ -260,12 +254,7 @@ TEST(CondVarTest, WaitWithTimeoutSignalledInTimeIsNotATimeout) {
   Mutex mu;
   CondVar cv;
   bool ready = false;
-  std::thread setter([&] {
-    absl::SleepFor(kShortWait);
-    MutexLock lock(&mu);
-    ready = true;
-    cv.Signal();
-  });
+  std::thread setter = SetLater(mu, ready, &cv);
   {
     MutexLock lock(&mu);
     bool timed_out = false;
