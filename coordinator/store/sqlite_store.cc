@@ -13,11 +13,6 @@
 namespace tcc {
 namespace {
 
-using sqlite::kBranchColumns;
-using sqlite::kHeaderColumns;
-using sqlite::ReadBranch;
-using sqlite::ReadHeader;
-
 // Migration N (1-based) takes the schema from version N-1 to N. Append
 // only: a released migration is never edited. SQL stays portable to
 // PostgreSQL (no SQLite-only types; partial indexes and ON CONFLICT exist
@@ -226,7 +221,7 @@ absl::StatusOr<bool> SqliteStore::Create(const GlobalTransaction& gt) {
 absl::Status SqliteStore::InsertHeader(const GlobalTransaction& gt) {
   TCC_ASSIGN_OR_RETURN(
       auto stmt, db_.Prepare(absl::StrCat(
-                     "INSERT INTO global_transactions (", kHeaderColumns,
+                     "INSERT INTO global_transactions (", sqlite::kHeaderColumns,
                      ", finished) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (gid) DO NOTHING")));
   stmt->Bind(1, gt.gid).Bind(2, static_cast<int64_t>(gt.state)).Bind(3, gt.created_ms);
   stmt->Bind(4, gt.updated_ms).Bind(5, static_cast<int64_t>(gt.timeout_ms)).Bind(6, gt.deadline_ms);
@@ -348,7 +343,8 @@ absl::StatusOr<std::vector<GlobalTransaction>> SqliteStore::LoadUnfinished() {
   // One ordered scan of the headers joined with their branches (a GT's rows
   // are adjacent), instead of one branch query per GT.
   static const std::string kSql = absl::StrCat(
-      "SELECT ", Qualified("g.", kHeaderColumns), ", ", Qualified("b.", kBranchColumns),
+      "SELECT ", Qualified("g.", sqlite::kHeaderColumns), ", ",
+      Qualified("b.", sqlite::kBranchColumns),
       " FROM global_transactions g LEFT JOIN branches b ON b.gid = g.gid WHERE g.finished = 0 "
       "ORDER BY g.created_ms, g.gid, b.position");
   constexpr int kFirstBranchColumn = 11;  // After the header columns.
@@ -358,12 +354,12 @@ absl::StatusOr<std::vector<GlobalTransaction>> SqliteStore::LoadUnfinished() {
     TCC_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) return unfinished;
     if (unfinished.empty() || unfinished.back().gid != stmt->Text(0)) {
-      TCC_ASSIGN_OR_RETURN(GlobalTransaction gt, ReadHeader(*stmt));
+      TCC_ASSIGN_OR_RETURN(GlobalTransaction gt, sqlite::ReadHeader(*stmt));
       unfinished.push_back(std::move(gt));
     }
     if (stmt->Type(kFirstBranchColumn) == SQLITE_NULL) continue;  // No branch yet.
     GlobalTransaction& gt = unfinished.back();
-    TCC_ASSIGN_OR_RETURN(Branch branch, ReadBranch(*stmt, kFirstBranchColumn, gt.gid));
+    TCC_ASSIGN_OR_RETURN(Branch branch, sqlite::ReadBranch(*stmt, kFirstBranchColumn, gt.gid));
     gt.branches.push_back(std::move(branch));
   }
 }

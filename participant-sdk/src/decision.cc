@@ -17,21 +17,21 @@ namespace {
 constexpr char kCommitted[] = "committed";
 constexpr char kRolledBack[] = "rolled_back";
 
-constexpr char kCreateTable[] =
+constexpr char kCreateDecisionTable[] =
     "CREATE TABLE IF NOT EXISTS tcc_decision ("
     " gid TEXT NOT NULL PRIMARY KEY,"
     " decision TEXT NOT NULL,"
     " created_unix_ms BIGINT NOT NULL)";
 // Pruning deletes the oldest rows first. Created on every start, so a
 // database made before pruning existed gains it in place.
-constexpr char kCreateAgeIndex[] =
+constexpr char kCreateDecisionAgeIndex[] =
     "CREATE INDEX IF NOT EXISTS tcc_decision_by_age ON tcc_decision (created_unix_ms)";
 constexpr char kDeleteOldest[] =
     "DELETE FROM tcc_decision WHERE gid IN (SELECT gid FROM tcc_decision"
     " WHERE created_unix_ms < ? ORDER BY created_unix_ms LIMIT ?)";
 
 absl::StatusOr<bool> InsertDecision(LocalTx& tx, std::string_view gid, const char* decision) {
-  TCC_RETURN_IF_ERROR(tx.Exec(kCreateTable).status());
+  TCC_RETURN_IF_ERROR(tx.Exec(kCreateDecisionTable).status());
   TCC_ASSIGN_OR_RETURN(int64_t changed,
                        tx.Exec("INSERT INTO tcc_decision (gid, decision, created_unix_ms)"
                                " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
@@ -74,8 +74,8 @@ absl::StatusOr<LocalCommit> CommitInTx(LocalTx& tx, std::string_view gid,
 
 absl::Status CreateDecisionTable(Database& db) {
   return db.RunInTransaction([](LocalTx& tx) -> absl::Status {
-    TCC_RETURN_IF_ERROR(tx.Exec(kCreateTable).status());
-    return tx.Exec(kCreateAgeIndex).status();
+    TCC_RETURN_IF_ERROR(tx.Exec(kCreateDecisionTable).status());
+    return tx.Exec(kCreateDecisionAgeIndex).status();
   });
 }
 
