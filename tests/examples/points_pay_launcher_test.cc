@@ -81,6 +81,10 @@ TEST(PointsPayLauncherTest, FaultsOnEverySwitchFiresAndCheckerStaysClean) {
   TempDir dir;
   // Probabilities high enough that, in 200 payments, every switch of every
   // service fires (expected counts >= 6 each), low enough to finish quickly.
+  // The points service sees a Cancel only when another branch failed after
+  // its Try succeeded (its own refusals need none): a few per run, hence
+  // fail_try and fail_cancel at 0.08 and 0.5 (at 0.04 and 0.3 one CI run
+  // saw no points fail_cancel at all).
   CommandResult run = RunLauncher(dir, {"--payments",
                                         "200",
                                         "--users",
@@ -97,9 +101,9 @@ TEST(PointsPayLauncherTest, FaultsOnEverySwitchFiresAndCheckerStaysClean) {
                                         "2000",
                                         "--faults",
                                         "--fault",
-                                        "fail_try=0.04",
+                                        "fail_try=0.08",
                                         "--fault",
-                                        "fail_cancel=0.3",
+                                        "fail_cancel=0.5",
                                         "--fault",
                                         "crash_after_try=0.03",
                                         "--fault",
