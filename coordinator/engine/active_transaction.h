@@ -35,6 +35,11 @@ struct ActiveTransaction {
   // Per branch: the next call was asked for by an operator (RetryNow) and
   // waits for the connection instead of failing fast.
   std::vector<bool> operator_retry;
+  // Per branch: when its retry state (attempts, last error, next retry)
+  // last went to the store. A failed Confirm / Cancel is written at the
+  // branch's first failure and then at most once per interval (see
+  // EngineOptions::retry_state_write_interval); memory is ahead meanwhile.
+  std::vector<int64_t> retry_state_written_ms;
   int64_t drive_at_ms = std::numeric_limits<int64_t>::max();  // Earliest scheduled Drive.
   bool querying = false;                                      // A back-query is outstanding.
   BackQueryProgress back_query;
@@ -47,10 +52,12 @@ struct ActiveTransaction {
   std::vector<std::function<void(const GlobalTransaction&)>> waiters;
 
   // Sizes the per-branch flags to the branch count (after branches were
-  // added or the GT was loaded).
-  void FitFlags() {
+  // added or the GT was loaded); a branch new here counts as written at
+  // `now_ms` (it was just loaded or registered).
+  void FitFlags(int64_t now_ms) {
     in_flight.resize(gt.branches.size(), false);
     operator_retry.resize(gt.branches.size(), false);
+    retry_state_written_ms.resize(gt.branches.size(), now_ms);
   }
   bool Idle() const {
     for (bool flying : in_flight) {

@@ -93,7 +93,7 @@ TransactionEngine::Active& TransactionEngine::InstallLocked(GlobalTransaction gt
   auto active = std::make_unique<Active>();
   active->stuck_recorded = gt.stuck;
   active->gt = std::move(gt);
-  active->FitFlags();
+  active->FitFlags(clock_->NowMs());
   Active& installed = *active;
   active_[installed.gt.gid] = std::move(active);
   if (MineLocked(installed.gt)) ResumeLocked(installed, after);
@@ -211,13 +211,32 @@ void TransactionEngine::Get(std::string gid, Callback<GlobalTransaction> done) {
         TCC_ASSIGN_OR_RETURN(*loaded, store.Find(gid));
         return absl::OkStatus();
       },
-      [gid, loaded, done](absl::Status status) {
+      [this, gid, loaded, done](absl::Status status) {
         if (!status.ok()) return done(StoreFailure(status, "reading the transaction failed"));
         if (!*loaded)
           return done(absl::NotFoundError(absl::StrCat("no transaction with gid ", gid)));
+        {
+          tcc::MutexLock lock(&mu_);
+          OverlayRetryStateLocked(**loaded);
+        }
         done(std::move(**loaded));
       });
   if (!submitted.ok()) done(submitted);
+}
+
+void TransactionEngine::OverlayRetryStateLocked(GlobalTransaction& stored) const {
+  auto it = active_.find(stored.gid);
+  if (it == active_.end()) return;
+  const std::vector<Branch>& live = it->second->gt.branches;
+  for (size_t i = 0; i < stored.branches.size() && i < live.size(); ++i) {
+    Branch& branch = stored.branches[i];
+    const Branch& newer = live[i];
+    if (newer.branch_id != branch.branch_id || newer.state != branch.state) continue;
+    if (newer.attempts <= branch.attempts) continue;
+    branch.attempts = newer.attempts;
+    branch.last_error = newer.last_error;
+    branch.next_retry_ms = newer.next_retry_ms;
+  }
 }
 
 void TransactionEngine::CreateOrLoad(GlobalTransaction gt, TimelineEvent first_event,

@@ -315,10 +315,22 @@ void TransactionEngine::OnPhaseResult(const std::string& gid, size_t index, Phas
       }
     }
     TouchLocked(active);
-    PersistLocked(active, {}, {index}, nullptr, std::move(events));
+    if (RetryStateDueLocked(active, index, result.outcome == CallOutcome::kSuccess)) {
+      active.retry_state_written_ms[index] = clock_->NowMs();
+      PersistLocked(active, {}, {index}, nullptr, std::move(events));
+    }
     DriveLocked(active, after);
   }
   Run(after);
+}
+
+bool TransactionEngine::RetryStateDueLocked(const Active& active, size_t index,
+                                            bool succeeded) const {
+  const Branch& branch = active.gt.branches[index];
+  if (succeeded || branch.attempts == 1) return true;          // A new state, or the first failure.
+  if (active.gt.stuck && !active.stuck_recorded) return true;  // The flag is news.
+  int64_t interval_ms = absl::ToInt64Milliseconds(options_.retry_state_write_interval);
+  return clock_->NowMs() - active.retry_state_written_ms[index] >= interval_ms;
 }
 
 void TransactionEngine::LogPhaseFailureLocked(const std::string& log_tag, const Branch& branch,

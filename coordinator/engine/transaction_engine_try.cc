@@ -44,7 +44,7 @@ void TransactionEngine::PlanTryLocked(Active& active, std::shared_ptr<TryFanOut>
     after.push_back([fan_out, status = plan.status()] { fan_out->Fail(status); });
     return;
   }
-  active.FitFlags();
+  active.FitFlags(clock_->NowMs());
   fan_out->Plan(*plan, active.gt.branches);
   if (plan->added.empty()) {
     after.push_back([this, fan_out] { StartTryCalls(fan_out); });

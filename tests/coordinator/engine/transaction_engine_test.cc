@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "coordinator/store/memory_store.h"
@@ -236,6 +238,61 @@ TEST(EngineStuck, AnUnfinishedGtOlderThanTheStuckAgeIsFlaggedOnItsNextRetry) {
     EXPECT_EQ(harness.Get("g-old")->stuck, attempt == 7) << attempt;
     harness.Advance(absl::Seconds(10));
   }
+}
+
+// What the store holds for a GT, read past the engine (Get shows memory's
+// newer retry state).
+absl::StatusOr<GlobalTransaction> Stored(Harness& harness, const std::string& gid) {
+  std::optional<GlobalTransaction> found;
+  TCC_RETURN_IF_ERROR(harness.InStore([&](TransactionStore& store) -> absl::Status {
+    TCC_ASSIGN_OR_RETURN(found, store.Find(gid));
+    return absl::OkStatus();
+  }));
+  if (!found) return absl::NotFoundError(gid);
+  return *found;
+}
+
+TEST(EngineRetryState, AFailingConfirmIsWrittenAtItsFirstFailureWhenStuckAndOncePerInterval) {
+  EngineOptions options = ::tcc::testing::FastOptions();
+  options.stuck = {.attempts = 3, .age_ms = 3600000};
+  options.retry = {absl::Seconds(1), absl::Seconds(1), 1.0, 0.0};  // Every second, no jitter.
+  options.retry_state_write_interval = absl::Seconds(5);
+  Harness harness(std::make_unique<MemoryStore>(), options);
+  ASSERT_OK(harness.Begin({"g-rs"}));
+  ASSERT_OK(harness.Try("g-rs", {Spec("a")}));
+  std::atomic<bool> up = false;
+  harness.transport().SetBehavior([&](const BranchCall& call) {
+    if (call.phase == Phase::kConfirm && !up) return CallResult{CallOutcome::kUnknown, "down"};
+    return CallResult{CallOutcome::kSuccess, ""};
+  });
+  ASSERT_OK(harness.Decide("g-rs", Decision::kCommit));
+  // Attempt N fails at N - 1 s. Written: the first failure (t=0), the one
+  // that flags the GT stuck (3, t=2), then the first 5 s after that (8, t=7).
+  const std::map<uint32_t, uint32_t> stored_after = {{1, 1}, {2, 1}, {3, 3}, {4, 3},
+                                                     {5, 3}, {6, 3}, {7, 3}, {8, 8}};
+  for (const auto& [attempt_no, written] : stored_after) {
+    const uint32_t attempt = attempt_no;  // Lambdas cannot capture a binding.
+    ASSERT_TRUE(WaitFor([&] {
+      auto gt = harness.Get("g-rs");
+      return gt.ok() && gt->branches[0].attempts == attempt;
+    })) << attempt;
+    harness.Flush();
+    auto live = harness.Get("g-rs");
+    ASSERT_OK(live);
+    EXPECT_EQ(live->branches[0].last_error, "Confirm failed: down");
+    EXPECT_GT(live->branches[0].next_retry_ms, harness.clock().NowMs()) << attempt;
+    auto stored = Stored(harness, "g-rs");
+    ASSERT_OK(stored);
+    EXPECT_EQ(stored->branches[0].attempts, written) << "after attempt " << attempt;
+    EXPECT_EQ(stored->stuck, attempt >= 3) << attempt;
+    harness.Advance(absl::Seconds(1));
+  }
+  up = true;
+  ASSERT_TRUE(harness.WaitForState("g-rs", TxState::kCommitted));
+  auto done = Stored(harness, "g-rs");
+  ASSERT_OK(done);
+  EXPECT_EQ(done->branches[0].attempts, 9u);
+  EXPECT_EQ(done->branches[0].state, BranchState::kConfirmed);
 }
 
 TEST_F(EngineTest, TimeoutWithoutStatusEndpointRollsBack) {
