@@ -215,16 +215,14 @@ void TransactionEngine::Get(std::string gid, Callback<GlobalTransaction> done) {
         if (!status.ok()) return done(StoreFailure(status, "reading the transaction failed"));
         if (!*loaded)
           return done(absl::NotFoundError(absl::StrCat("no transaction with gid ", gid)));
-        {
-          tcc::MutexLock lock(&mu_);
-          OverlayRetryStateLocked(**loaded);
-        }
+        AddLiveRetryState(**loaded);
         done(std::move(**loaded));
       });
   if (!submitted.ok()) done(submitted);
 }
 
-void TransactionEngine::OverlayRetryStateLocked(GlobalTransaction& stored) const {
+void TransactionEngine::AddLiveRetryState(GlobalTransaction& stored) const {
+  tcc::MutexLock lock(&mu_);
   auto it = active_.find(stored.gid);
   if (it == active_.end()) return;
   const std::vector<Branch>& live = it->second->gt.branches;

@@ -181,6 +181,10 @@ class TransactionEngine {
   // The back-queries of an unfinished GT this engine holds, once one was
   // sent; nullopt otherwise (also for a GT another instance owns).
   std::optional<BackQueryProgress> BackQueryOf(const std::string& gid) const;
+  // Copies into `stored` (a GT read from the store) its branches' retry
+  // state (attempts, last error, next retry) where this engine's memory
+  // holds newer, not yet written (EngineOptions::retry_state_write_interval).
+  void AddLiveRetryState(GlobalTransaction& stored) const;
   // Status endpoints whose back-queries are failing, most failed attempts
   // first: one pass under the lock, for the operator's stats.
   std::vector<FailingEndpoint> FailingStatusEndpoints() const;
@@ -270,9 +274,6 @@ class TransactionEngine {
   Active* AnsweredLocked(const std::string& gid, size_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LogPhaseFailureLocked(const std::string& log_tag, const Branch& branch, absl::Duration delay)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Copies into `stored` (read from the store) the retry state of its
-  // branches that this instance's memory holds newer (not written yet).
-  void OverlayRetryStateLocked(GlobalTransaction& stored) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether a Confirm / Cancel result of branch `index` goes to the store
   // now (EngineOptions::retry_state_write_interval).
   bool RetryStateDueLocked(const Active& active, size_t index, bool succeeded) const

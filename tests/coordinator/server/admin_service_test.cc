@@ -230,6 +230,25 @@ TEST_F(AdminTest, RetryNowByTargetFinishesStuckTransactionsAfterAnOutage) {
               StatusIs(Code::kFailedPrecondition, "nothing to retry"));
 }
 
+// A failed Confirm after the first is not written at once (the engine's
+// retry_state_write_interval); Describe and GetTransaction still show it.
+TEST_F(AdminTest, DescribeShowsTheAttemptsOfAFailingBranchBeforeTheyAreWritten) {
+  StuckCommitting("stuck-9");
+  v1::RetryNowRequest request;
+  request.set_gid("stuck-9");
+  request.set_operator_("alice");
+  ASSERT_OK(Call(&v1::Admin::Stub::RetryNow, request));
+  ASSERT_TRUE(WaitFor([&] {
+    auto detail = Describe("stuck-9");
+    return detail.ok() && detail->transaction().branches(0).attempts() == 2;
+  }));
+  auto detail = Describe("stuck-9");
+  EXPECT_THAT(detail->transaction().branches(0).last_error(), ::testing::HasSubstr("db locked"));
+  auto gt = client_->Get("stuck-9");
+  ASSERT_OK(gt);
+  EXPECT_EQ(gt->branches(0).attempts(), 2u);
+}
+
 TEST_F(AdminTest, ResolveIsRecordedAndRefusedWhereTheStateForbidsIt) {
   StuckCommitting("stuck-3");
   EXPECT_THAT(Resolve("stuck-3", v1::RESOLVE_ACTION_MARK_ROLLED_BACK, ""),
