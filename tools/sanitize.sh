@@ -27,7 +27,7 @@ ASAN_TESTS=(coordinator_domain_test coordinator_store_test coordinator_engine_te
             coordinator_postgres_daemon_test coordinator_postgres_takeover_test
             coordinator_disk_fault_test sdk_disk_fault_test
             coordinator_postgres_restart_test
-            sdk_barrier_pruning_test sdk_decision_pruning_test
+            sdk_barrier_pruning_test sdk_decision_pruning_test coordinator_transport_test
             sdk_pruner_test tcc_python_proto common_tls_test coordinator_tls_test
             sdk_tls_end_to_end_test sdk_run_transaction_test
             sdk_serve_until_signal_test sdk_serve_child coordinator_auth_test

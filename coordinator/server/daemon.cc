@@ -147,9 +147,11 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   daemon->timers_ = std::make_unique<TimerQueue>(&daemon->clock_);
   daemon->transport_ =
       std::make_unique<GrpcParticipantTransport>(std::move(participant_credentials));
+  daemon->batching_ =
+      std::make_unique<BatchingTransport>(daemon->transport_.get(), config.batching);
   config.engine.observer = observer;
   daemon->engine_ = std::make_unique<TransactionEngine>(config.engine, daemon->queue_.get(),
-                                                        daemon->transport_.get(),
+                                                        daemon->batching_.get(),
                                                         daemon->timers_.get(), &daemon->clock_);
   daemon->metrics_->WatchEngine(daemon->engine_.get(), &daemon->clock_);
   TCC_RETURN_IF_ERROR(daemon->engine_->Recover());

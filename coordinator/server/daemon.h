@@ -29,6 +29,7 @@
 #include "coordinator/store/postgres_store.h"
 #include "coordinator/store/sqlite_store.h"
 #include "coordinator/store/store_queue.h"
+#include "coordinator/transport/batching_transport.h"
 #include "coordinator/transport/grpc_participant_transport.h"
 #include "coordinator/transport/participant_tls.h"
 #include "tcc/common/tls.h"
@@ -67,6 +68,8 @@ struct DaemonConfig {
   // clock) is older than this lease is dead and its GTs are taken over.
   OwnershipLoopOptions ownership;
   EngineOptions engine;
+  // Confirms / Cancels to one participant go in batches when they queue up.
+  BatchingOptions batching;
   RetentionOptions retention;
   // Empty: retention deletes without archiving.
   std::string archive_dir;
@@ -115,6 +118,7 @@ class Daemon {
   std::unique_ptr<StoreQueue> queue_;
   std::unique_ptr<TimerQueue> timers_;
   std::unique_ptr<GrpcParticipantTransport> transport_;
+  std::unique_ptr<BatchingTransport> batching_;  // Over transport_; the engine's.
   std::unique_ptr<TransactionEngine> engine_;
   std::string instance_id_;
   std::unique_ptr<PostgresInstances> instances_;  // Until the loop takes it.

@@ -75,6 +75,13 @@ ABSL_FLAG(std::string, sync, "full",
 ABSL_FLAG(int64_t, default_timeout_ms, 30000,
           "How long a transaction may stay TRYING when Begin gives no timeout.");
 ABSL_FLAG(int64_t, call_timeout_ms, 5000, "Deadline of one participant call.");
+ABSL_FLAG(int32_t, batch_max, 128,
+          "Most Confirms (or Cancels) sent to one participant in one batch call, when they queue "
+          "up; 1 sends every call alone. A participant without the batch service gets them one by "
+          "one anyway.");
+ABSL_FLAG(int32_t, batch_in_flight, 8,
+          "Calls outstanding to one participant (per phase) before further Confirms / Cancels "
+          "wait to go as a batch.");
 ABSL_FLAG(int64_t, retry_initial_ms, 100, "First retry delay of Confirm / Cancel.");
 ABSL_FLAG(int64_t, retry_max_ms, 30000, "Upper bound of the retry delay.");
 ABSL_FLAG(double, retry_multiplier, 2.0, "Growth factor of the retry delay.");
@@ -202,6 +209,12 @@ absl::StatusOr<tcc::DaemonConfig> ConfigFromFlags() {
   engine.stuck.attempts = absl::GetFlag(FLAGS_stuck_after_attempts);
   engine.stuck.age_ms = absl::GetFlag(FLAGS_stuck_after_s) * 1000;
   engine.limits.max_payload_bytes = absl::GetFlag(FLAGS_max_payload_bytes);
+  if (absl::GetFlag(FLAGS_batch_max) < 1 || absl::GetFlag(FLAGS_batch_in_flight) < 1) {
+    return absl::InvalidArgumentError(
+        "--batch_max and --batch_in_flight must be at least 1 (--batch_max=1 turns batches off)");
+  }
+  config.batching = {.max_in_flight = absl::GetFlag(FLAGS_batch_in_flight),
+                     .max_batch = absl::GetFlag(FLAGS_batch_max)};
   engine.limits.max_branches_per_transaction = absl::GetFlag(FLAGS_max_branches);
   config.queue.max_pending = absl::GetFlag(FLAGS_max_pending_writes);
   if (absl::GetFlag(FLAGS_retention_s) < 0) {

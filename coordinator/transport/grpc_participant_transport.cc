@@ -1,5 +1,7 @@
 #include "coordinator/transport/grpc_participant_transport.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "coordinator/domain/trace_context.h"
 
@@ -15,6 +17,13 @@ struct BranchCallState {
   std::function<void(CallResult)> done;
 };
 
+struct BatchCallState {
+  grpc::ClientContext context;
+  v1::BranchBatchRequest request;
+  v1::BranchBatchReply reply;
+  ParticipantTransport::BatchDone done;
+};
+
 struct QueryState {
   grpc::ClientContext context;
   v1::QueryStatusRequest request;
@@ -22,10 +31,15 @@ struct QueryState {
   std::function<void(absl::StatusOr<InitiatorAnswer>)> done;
 };
 
+// "gRPC 14: Connection refused": a failed call's detail.
+std::string Describe(int code, absl::string_view message) {
+  return absl::StrCat("gRPC ", code, ": ", message);
+}
+
 CallResult ToCallResult(const grpc::Status& status, const v1::BranchReply& reply) {
   if (!status.ok()) {
-    return {CallOutcome::kUnknown, absl::StrCat("gRPC ", static_cast<int>(status.error_code()),
-                                                ": ", status.error_message())};
+    return {CallOutcome::kUnknown,
+            Describe(static_cast<int>(status.error_code()), status.error_message())};
   }
   switch (reply.outcome()) {
     case v1::OUTCOME_SUCCESS:
@@ -36,6 +50,30 @@ CallResult ToCallResult(const grpc::Status& status, const v1::BranchReply& reply
       return {CallOutcome::kUnknown,
               absl::StrCat("participant answered with unknown outcome ", reply.outcome())};
   }
+}
+
+absl::StatusOr<std::vector<CallResult>> ToCallResults(const grpc::Status& status,
+                                                      const v1::BranchBatchReply& reply) {
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        Describe(static_cast<int>(status.error_code()), status.error_message()));
+  }
+  std::vector<CallResult> results;
+  results.reserve(reply.replies_size());
+  for (const v1::BatchedBranchReply& one : reply.replies()) {
+    grpc::Status branch_status(static_cast<grpc::StatusCode>(one.status_code()),
+                               one.status_message());
+    results.push_back(ToCallResult(branch_status, one.reply()));
+  }
+  return results;
+}
+
+void FillRequest(BranchCall& call, v1::BranchRequest& request) {
+  request.set_gid(std::move(call.gid));
+  request.set_branch_id(std::move(call.branch_id));
+  request.set_action(std::move(call.action));
+  request.set_payload(std::move(call.payload));
+  for (auto& [key, value] : call.headers) (*request.mutable_headers())[key] = value;
 }
 
 absl::StatusOr<InitiatorAnswer> ToAnswer(const std::string& endpoint, const grpc::Status& status,
@@ -71,6 +109,7 @@ const GrpcParticipantTransport::Peer& GrpcParticipantTransport::PeerFor(const st
     peer = std::make_unique<Peer>();
     peer->channel = grpc::CreateCustomChannel(target, credentials_->For(target), args);
     peer->participant = v1::Participant::NewStub(peer->channel);
+    peer->batch = v1::ParticipantBatch::NewStub(peer->channel);
     peer->initiator = v1::InitiatorStatus::NewStub(peer->channel);
   }
   return *peer;
@@ -82,11 +121,7 @@ void GrpcParticipantTransport::Call(BranchCall call, std::function<void(CallResu
   state->context.set_deadline(absl::ToChronoTime(absl::Now() + call.timeout));
   state->context.set_wait_for_ready(call.wait_for_ready);
   if (!call.traceparent.empty()) state->context.AddMetadata(kTraceparentKey, call.traceparent);
-  state->request.set_gid(std::move(call.gid));
-  state->request.set_branch_id(std::move(call.branch_id));
-  state->request.set_action(std::move(call.action));
-  state->request.set_payload(std::move(call.payload));
-  for (auto& [key, value] : call.headers) (*state->request.mutable_headers())[key] = value;
+  FillRequest(call, state->request);
 
   auto on_done = [state](grpc::Status status) { state->done(ToCallResult(status, state->reply)); };
   auto* async = PeerFor(call.target).participant->async();
@@ -100,6 +135,31 @@ void GrpcParticipantTransport::Call(BranchCall call, std::function<void(CallResu
     case Phase::kCancel:
       async->Cancel(&state->context, &state->request, &state->reply, std::move(on_done));
       break;
+  }
+}
+
+void GrpcParticipantTransport::CallBatch(std::vector<BranchCall> calls, BatchDone done) {
+  if (calls.empty()) return done(std::vector<CallResult>());
+  auto state = std::make_shared<BatchCallState>();
+  state->done = std::move(done);
+  absl::Duration timeout;
+  for (const BranchCall& call : calls) timeout = std::max(timeout, call.timeout);
+  state->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  const std::string target = calls.front().target;
+  const Phase phase = calls.front().phase;
+  for (BranchCall& call : calls) {
+    v1::BatchedBranch* branch = state->request.add_branches();
+    branch->set_traceparent(std::move(call.traceparent));
+    FillRequest(call, *branch->mutable_request());
+  }
+  auto on_done = [state](grpc::Status status) { state->done(ToCallResults(status, state->reply)); };
+  auto* async = PeerFor(target).batch->async();
+  if (phase == Phase::kConfirm) {
+    async->ConfirmBatch(&state->context, &state->request, &state->reply, std::move(on_done));
+  } else if (phase == Phase::kCancel) {
+    async->CancelBatch(&state->context, &state->request, &state->reply, std::move(on_done));
+  } else {
+    state->done(absl::InvalidArgumentError("a Try is never batched"));
   }
 }
 

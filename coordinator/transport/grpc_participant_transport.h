@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -16,6 +17,7 @@
 #include "tcc/common/mutex.h"
 #include "tcc/v1/initiator.grpc.pb.h"
 #include "tcc/v1/participant.grpc.pb.h"
+#include "tcc/v1/participant_batch.grpc.pb.h"
 
 namespace tcc {
 
@@ -27,6 +29,8 @@ class GrpcParticipantTransport final : public ParticipantTransport {
       : credentials_(std::move(credentials)) {}
 
   void Call(BranchCall call, std::function<void(CallResult)> done) override;
+  // Over the ParticipantBatch service (ConfirmBatch / CancelBatch).
+  void CallBatch(std::vector<BranchCall> calls, BatchDone done) override;
   void QueryInitiator(std::string endpoint, std::string gid, absl::Duration timeout,
                       bool wait_for_ready, std::string traceparent,
                       std::function<void(absl::StatusOr<InitiatorAnswer>)> done) override;
@@ -37,6 +41,7 @@ class GrpcParticipantTransport final : public ParticipantTransport {
   struct Peer {
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<v1::Participant::Stub> participant;
+    std::unique_ptr<v1::ParticipantBatch::Stub> batch;
     std::unique_ptr<v1::InitiatorStatus::Stub> initiator;
   };
   const Peer& PeerFor(const std::string& target);

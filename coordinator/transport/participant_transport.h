@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -38,6 +39,18 @@ class ParticipantTransport {
   virtual ~ParticipantTransport() = default;
 
   virtual void Call(BranchCall call, std::function<void(CallResult)> done) = 0;
+
+  // Several Confirms, or several Cancels, to one target in one call: one
+  // result per call, in order. A non-OK status fails the whole batch:
+  // UNIMPLEMENTED when the target does not serve batches (send the calls
+  // one by one), any other code for a transport failure (its message says
+  // what failed, as a failed call's detail does). The batch's deadline is
+  // the longest of the calls' timeouts; `wait_for_ready` is not honoured.
+  // Optional: by default every batch is UNIMPLEMENTED (answered inline).
+  using BatchDone = std::function<void(absl::StatusOr<std::vector<CallResult>>)>;
+  virtual void CallBatch(std::vector<BranchCall> calls, BatchDone done) {
+    done(absl::UnimplementedError("this transport sends no batches"));
+  }
 
   // Asks the initiator's status endpoint how it decided `gid` (back-query).
   // Any error (unreachable, timeout, unknown answer) is a non-OK status

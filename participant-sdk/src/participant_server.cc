@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <exception>
 #include <map>
 
@@ -15,6 +16,7 @@
 #include "tcc/common/grpc_status.h"
 #include "tcc/common/status_macros.h"
 #include "tcc/v1/participant.grpc.pb.h"
+#include "tcc/v1/participant_batch.grpc.pb.h"
 
 namespace tcc::sdk {
 namespace {
@@ -91,28 +93,8 @@ class ParticipantService final : public tcc::v1::Participant::CallbackService {
     return Dispatch(ctx, Phase::kCancel, request, reply);
   }
 
- private:
-  // Validates on the callback thread (cheap), then queues the blocking part.
-  grpc::ServerUnaryReactor* Dispatch(grpc::CallbackServerContext* ctx, Phase phase,
-                                     const BranchRequest* request, tcc::v1::BranchReply* reply) {
-    absl::StatusOr<const ActionHandlers*> handlers = Lookup(*request);
-    if (!handlers.ok()) {
-      grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-      reactor->Finish(ToGrpcStatus(handlers.status()));
-      return reactor;
-    }
-    std::string traceparent = TraceparentOf(*ctx, *request);
-    return internal::FinishOnPool(ctx, pool_,
-                                  [this, phase, request, reply, h = *handlers, traceparent] {
-                                    if (traceparent.empty())
-                                      return Answer(phase, *request, *h, reply);
-                                    // The handler finds the GT's trace context among the headers.
-                                    BranchRequest traced = *request;
-                                    (*traced.mutable_headers())[kTraceparentHeader] = traceparent;
-                                    return Answer(phase, traced, *h, reply);
-                                  });
-  }
-
+  // The request's handlers, or why it cannot be served (a bad id, an
+  // unknown action).
   absl::StatusOr<const ActionHandlers*> Lookup(const BranchRequest& request) const {
     TCC_RETURN_IF_ERROR(internal::ValidateGid(request.gid()));
     TCC_RETURN_IF_ERROR(internal::ValidateBranchId(request.branch_id()));
@@ -125,18 +107,46 @@ class ParticipantService final : public tcc::v1::Participant::CallbackService {
                      "\"; this participant serves: ", absl::StrJoin(known, ", ")));
   }
 
-  // The coordinator's "traceparent" metadata, when the branch's own
-  // headers do not carry one already; "" otherwise.
-  static std::string TraceparentOf(const grpc::CallbackServerContext& ctx,
-                                   const BranchRequest& request) {
-    if (request.headers().contains(kTraceparentHeader)) return "";
+  // Runs the phase through the barrier (blocking: on a worker). With a
+  // `traceparent` not among the branch's headers, the handler finds it
+  // there.
+  grpc::Status Answer(Phase phase, const BranchRequest& request, const ActionHandlers& handlers,
+                      const std::string& traceparent, tcc::v1::BranchReply* reply) {
+    if (traceparent.empty() || request.headers().contains(kTraceparentHeader)) {
+      return AnswerAsIs(phase, request, handlers, reply);
+    }
+    BranchRequest traced = request;
+    (*traced.mutable_headers())[kTraceparentHeader] = traceparent;
+    return AnswerAsIs(phase, traced, handlers, reply);
+  }
+
+  WorkerPool& pool() { return pool_; }
+
+ private:
+  // Validates on the callback thread (cheap), then queues the blocking part.
+  grpc::ServerUnaryReactor* Dispatch(grpc::CallbackServerContext* ctx, Phase phase,
+                                     const BranchRequest* request, tcc::v1::BranchReply* reply) {
+    absl::StatusOr<const ActionHandlers*> handlers = Lookup(*request);
+    if (!handlers.ok()) {
+      grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+      reactor->Finish(ToGrpcStatus(handlers.status()));
+      return reactor;
+    }
+    return internal::FinishOnPool(
+        ctx, pool_, [this, phase, request, reply, h = *handlers, tp = TraceparentOf(*ctx)] {
+          return Answer(phase, *request, *h, tp, reply);
+        });
+  }
+
+  // The coordinator's "traceparent" metadata; "" if none.
+  static std::string TraceparentOf(const grpc::CallbackServerContext& ctx) {
     auto found = ctx.client_metadata().find(kTraceparentHeader);
     if (found == ctx.client_metadata().end()) return "";
     return std::string(found->second.data(), found->second.size());
   }
 
-  grpc::Status Answer(Phase phase, const BranchRequest& request, const ActionHandlers& handlers,
-                      tcc::v1::BranchReply* reply) {
+  grpc::Status AnswerAsIs(Phase phase, const BranchRequest& request, const ActionHandlers& handlers,
+                          tcc::v1::BranchReply* reply) {
     absl::StatusOr<BarrierAnswer> answer = RunGuarded(db_, phase, request, handlers);
     if (metrics_ != nullptr) {
       metrics_->RecordCall(request.action(), PhaseName(phase), answer.ok() ? &*answer : nullptr);
@@ -157,6 +167,71 @@ class ParticipantService final : public tcc::v1::Participant::CallbackService {
   const ActionMap& actions_;
   WorkerPool& pool_;
   ParticipantMetrics* const metrics_;
+};
+
+void SetStatus(const grpc::Status& status, tcc::v1::BatchedBranchReply& out) {
+  out.set_status_code(static_cast<int32_t>(status.error_code()));
+  out.set_status_message(status.error_message());
+}
+
+// The optional batch service (participant_batch.proto): each branch of a
+// batch is answered exactly as the same Confirm / Cancel sent alone, on
+// the same workers, concurrently; the batch finishes when the last has.
+class ParticipantBatchService final : public tcc::v1::ParticipantBatch::CallbackService {
+ public:
+  explicit ParticipantBatchService(ParticipantService& single) : single_(single) {}
+
+  grpc::ServerUnaryReactor* ConfirmBatch(grpc::CallbackServerContext* ctx,
+                                         const tcc::v1::BranchBatchRequest* request,
+                                         tcc::v1::BranchBatchReply* reply) override {
+    return Dispatch(ctx, Phase::kConfirm, request, reply);
+  }
+  grpc::ServerUnaryReactor* CancelBatch(grpc::CallbackServerContext* ctx,
+                                        const tcc::v1::BranchBatchRequest* request,
+                                        tcc::v1::BranchBatchReply* reply) override {
+    return Dispatch(ctx, Phase::kCancel, request, reply);
+  }
+
+ private:
+  grpc::ServerUnaryReactor* Dispatch(grpc::CallbackServerContext* ctx, Phase phase,
+                                     const tcc::v1::BranchBatchRequest* request,
+                                     tcc::v1::BranchBatchReply* reply) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    const int count = request->branches_size();
+    for (int i = 0; i < count; ++i) reply->add_replies();
+    // One count per branch plus one for this loop: the reply must not be
+    // finished (and freed) while the loop still reads the request.
+    auto left = std::make_shared<std::atomic<int>>(count + 1);
+    auto one_done = [reactor, left] {
+      if (left->fetch_sub(1) == 1) reactor->Finish(grpc::Status::OK);
+    };
+    for (int i = 0; i < count; ++i) {
+      const tcc::v1::BatchedBranch* branch = &request->branches(i);
+      tcc::v1::BatchedBranchReply* out = reply->mutable_replies(i);
+      absl::StatusOr<const ActionHandlers*> handlers = single_.Lookup(branch->request());
+      if (!handlers.ok()) {
+        SetStatus(ToGrpcStatus(handlers.status()), *out);
+        one_done();
+        continue;
+      }
+      bool queued = single_.pool().TrySubmit([this, phase, branch, out, h = *handlers, one_done] {
+        SetStatus(single_.Answer(phase, branch->request(), *h, branch->traceparent(),
+                                 out->mutable_reply()),
+                  *out);
+        one_done();
+      });
+      if (!queued) {
+        SetStatus(
+            grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "work queue is full; retry later"),
+            *out);
+        one_done();
+      }
+    }
+    one_done();
+    return reactor;
+  }
+
+  ParticipantService& single_;
 };
 
 }  // namespace
@@ -194,7 +269,8 @@ class ParticipantServer::Impl {
     TCC_RETURN_IF_ERROR(CreateBarrierTable(*db_));
     // From here on actions_ is read-only: the service reads it unlocked.
     service_ = std::make_unique<ParticipantService>(*db_, actions_, host_.pool(), metrics_.get());
-    absl::Status started = host_.Start(address, service_.get(), tls_);
+    batch_service_ = std::make_unique<ParticipantBatchService>(*service_);
+    absl::Status started = host_.Start(address, {service_.get(), batch_service_.get()}, tls_);
     if (!started.ok()) {
       return absl::Status(started.code(), absl::StrCat("participant server: ", started.message()));
     }
@@ -224,6 +300,7 @@ class ParticipantServer::Impl {
   internal::Pruner pruner_;
   ActionMap actions_;
   std::unique_ptr<ParticipantService> service_;
+  std::unique_ptr<ParticipantBatchService> batch_service_;  // Over service_.
   // Declared last: destroyed (shut down) first, while service_ still exists.
   internal::ServerHost host_;
 };

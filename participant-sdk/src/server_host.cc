@@ -18,15 +18,15 @@ ServerHost::ServerHost(int worker_threads, int max_queued)
 
 ServerHost::~ServerHost() { Shutdown(); }
 
-absl::Status ServerHost::Start(std::string_view address, grpc::Service* service,
-                               const TlsOptions& tls) {
+absl::Status ServerHost::Start(std::string_view address,
+                               const std::vector<grpc::Service*>& services, const TlsOptions& tls) {
   tcc::MutexLock lock(&mu_);
   if (server_ != nullptr || stopped_) return absl::FailedPreconditionError("already started");
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = MakeServerCredentials(tls);
   if (!credentials.ok()) return credentials.status();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(std::string(address), *credentials, &port_);
-  builder.RegisterService(service);
+  for (grpc::Service* service : services) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counter;
   counter.push_back(calls_.Factory());
   builder.experimental().SetInterceptorCreators(std::move(counter));

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -28,10 +29,11 @@ class ServerHost {
   // The pool, for the service's reactors; it lives until Shutdown.
   WorkerPool& pool() { return *pool_; }
 
-  // Binds `address` (port 0 picks one) and serves `service`, which must
+  // Binds `address` (port 0 picks one) and serves `services`, which must
   // outlive this host; TLS when `tls` is enabled (INVALID_ARGUMENT for
   // unusable files).
-  absl::Status Start(std::string_view address, grpc::Service* service, const TlsOptions& tls);
+  absl::Status Start(std::string_view address, const std::vector<grpc::Service*>& services,
+                     const TlsOptions& tls);
   int port() const;
   bool started() const;
   void Shutdown();

@@ -65,7 +65,7 @@ class StatusEndpoint::Impl {
     TCC_RETURN_IF_ERROR(internal::ValidatePruningOptions(options_.pruning));
     TCC_RETURN_IF_ERROR(CreateDecisionTable(*db_));
     service_ = std::make_unique<StatusService>(*db_, options_.hooks, host_.pool());
-    absl::Status started = host_.Start(address, service_.get(), options_.tls);
+    absl::Status started = host_.Start(address, {service_.get()}, options_.tls);
     if (!started.ok()) {
       return absl::Status(started.code(), absl::StrCat("status endpoint: ", started.message()));
     }

@@ -19,6 +19,7 @@
 #include "tcc/common/notification.h"
 #include "tcc/sdk/participant_metrics.h"
 #include "tcc/v1/participant.grpc.pb.h"
+#include "tcc/v1/participant_batch.grpc.pb.h"
 #include "tests/participant-sdk/pass_log.h"
 #include "tests/participant-sdk/points_service.h"
 #include "tests/participant-sdk/test_db.h"
@@ -187,6 +188,56 @@ TEST_F(ParticipantServerTest, UnknownActionIsUnimplementedNamingIt) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
   EXPECT_THAT(status.error_message(), HasSubstr("points.teleport"));
   EXPECT_THAT(status.error_message(), HasSubstr("points.freeze"));
+}
+
+TEST_F(ParticipantServerTest, ABatchAnswersEachBranchAsItsOwnCallWould) {
+  Start();
+  tcc::v1::BranchReply reply;
+  for (const char* gid : {"gid-1", "gid-2", "gid-3"}) {
+    ASSERT_TRUE(Call("try", PointsService::Request(gid, "b1", "alice", 10), &reply).ok());
+  }
+  auto batch_stub = tcc::v1::ParticipantBatch::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+  tcc::v1::BranchBatchRequest request;
+  auto add = [&](const BranchRequest& branch, const std::string& traceparent = "") {
+    tcc::v1::BatchedBranch* item = request.add_branches();
+    *item->mutable_request() = branch;
+    item->set_traceparent(traceparent);
+  };
+  const std::string trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  add(PointsService::Request("gid-1", "b1", "alice", 10));
+  add(PointsService::Request("gid-2", "b1", "alice", 10));
+  add(PointsService::Request("gid-2", "b1", "alice", 10));  // Delivered twice.
+  BranchRequest unknown = PointsService::Request("gid-9", "b1", "alice", 10);
+  unknown.set_action("points.teleport");
+  add(unknown);
+  add(PointsService::Request("gid-3", "b1", "alice", 10), trace);
+  tcc::v1::BranchBatchReply replies;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::Status status = batch_stub->ConfirmBatch(&ctx, request, &replies);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(replies.replies_size(), 5);
+  for (int i : {0, 1, 2, 4}) {
+    EXPECT_EQ(replies.replies(i).status_code(), 0) << i << replies.replies(i).status_message();
+    EXPECT_EQ(replies.replies(i).reply().outcome(), tcc::v1::OUTCOME_SUCCESS) << i;
+  }
+  EXPECT_EQ(replies.replies(3).status_code(), static_cast<int>(grpc::StatusCode::UNIMPLEMENTED));
+  EXPECT_THAT(replies.replies(3).status_message(), HasSubstr("points.teleport"));
+  EXPECT_EQ(points_.confirm_runs, 3) << "the repeated Confirm had no second effect";
+  EXPECT_EQ(Balance(*db_, "alice"), 70);
+  EXPECT_THAT(points_.traced_runs(), ::testing::ElementsAre("confirm gid-3 " + trace));
+
+  // A Cancel batch for a branch that never tried: an empty compensation.
+  tcc::v1::BranchBatchRequest cancels;
+  *cancels.add_branches()->mutable_request() = PointsService::Request("gid-7", "b1", "alice", 10);
+  grpc::ClientContext cancel_ctx;
+  tcc::v1::BranchBatchReply cancelled;
+  ASSERT_TRUE(batch_stub->CancelBatch(&cancel_ctx, cancels, &cancelled).ok());
+  ASSERT_EQ(cancelled.replies_size(), 1);
+  EXPECT_EQ(cancelled.replies(0).reply().outcome(), tcc::v1::OUTCOME_SUCCESS);
+  ASSERT_TRUE(Call("try", PointsService::Request("gid-7", "b1", "alice", 10), &reply).ok());
+  EXPECT_EQ(reply.outcome(), tcc::v1::OUTCOME_REFUSED) << "anti-hanging, as for a lone Cancel";
 }
 
 TEST_F(ParticipantServerTest, MalformedGidIsInvalidArgument) {

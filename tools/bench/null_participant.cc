@@ -10,6 +10,7 @@ absl::StatusOr<std::unique_ptr<NullParticipant>> NullParticipant::Start(bool fai
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", *credentials, &participant->port_);
   builder.RegisterService(participant.get());
+  builder.RegisterService(&participant->batch_);
   participant->server_ = builder.BuildAndStart();
   if (participant->server_ == nullptr || participant->port_ == 0) {
     return absl::UnavailableError("cannot start a null participant on 127.0.0.1");
@@ -53,17 +54,51 @@ grpc::ServerUnaryReactor* NullParticipant::Try(grpc::CallbackServerContext* cont
 grpc::ServerUnaryReactor* NullParticipant::Confirm(grpc::CallbackServerContext* context,
                                                    const v1::BranchRequest* request,
                                                    v1::BranchReply* reply) {
-  if (tracking_.load(std::memory_order_relaxed)) {
-    tcc::MutexLock lock(&mu_);
-    confirmed_gids_.insert(request->gid());
-  }
+  Track(request->gid());
   return Answer(context, reply, fail_second_phase_);
+}
+
+void NullParticipant::Track(const std::string& gid) {
+  if (!tracking_.load(std::memory_order_relaxed)) return;
+  tcc::MutexLock lock(&mu_);
+  confirmed_gids_.insert(gid);
 }
 
 grpc::ServerUnaryReactor* NullParticipant::Cancel(grpc::CallbackServerContext* context,
                                                   const v1::BranchRequest*,
                                                   v1::BranchReply* reply) {
   return Answer(context, reply, fail_second_phase_);
+}
+
+grpc::ServerUnaryReactor* NullParticipant::AnswerBatch(grpc::CallbackServerContext* context,
+                                                       const v1::BranchBatchRequest* request,
+                                                       v1::BranchBatchReply* reply, bool confirm) {
+  calls_.fetch_add(1, std::memory_order_relaxed);
+  for (const v1::BatchedBranch& branch : request->branches()) {
+    if (confirm) Track(branch.request().gid());
+    v1::BatchedBranchReply* out = reply->add_replies();
+    if (fail_second_phase_) {
+      out->set_status_code(grpc::StatusCode::UNAVAILABLE);
+      out->set_status_message("null participant is down");
+    } else {
+      out->mutable_reply()->set_outcome(v1::OUTCOME_SUCCESS);
+    }
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* NullParticipant::Batch::ConfirmBatch(
+    grpc::CallbackServerContext* context, const v1::BranchBatchRequest* request,
+    v1::BranchBatchReply* reply) {
+  return single_->AnswerBatch(context, request, reply, /*confirm=*/true);
+}
+
+grpc::ServerUnaryReactor* NullParticipant::Batch::CancelBatch(grpc::CallbackServerContext* context,
+                                                              const v1::BranchBatchRequest* request,
+                                                              v1::BranchBatchReply* reply) {
+  return single_->AnswerBatch(context, request, reply, /*confirm=*/false);
 }
 
 }  // namespace tcc::bench

@@ -5,7 +5,8 @@
 //
 // For the unfinished-GT benchmark it can fail every Confirm and Cancel with
 // UNAVAILABLE ("participant down": tccd keeps retrying) and record which
-// gids it saw a Confirm for. Thread-safe.
+// gids it saw a Confirm for. It serves batches of Confirms / Cancels
+// (participant_batch.proto) the same way. Thread-safe.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -20,6 +21,7 @@
 #include "tcc/common/mutex.h"
 #include "tcc/common/tls.h"
 #include "tcc/v1/participant.grpc.pb.h"
+#include "tcc/v1/participant_batch.grpc.pb.h"
 
 namespace tcc::bench {
 
@@ -48,11 +50,31 @@ class NullParticipant final : public v1::Participant::CallbackService {
                                    v1::BranchReply* reply) override;
 
  private:
+  class Batch final : public v1::ParticipantBatch::CallbackService {
+   public:
+    explicit Batch(NullParticipant* single) : single_(single) {}
+    grpc::ServerUnaryReactor* ConfirmBatch(grpc::CallbackServerContext* context,
+                                           const v1::BranchBatchRequest* request,
+                                           v1::BranchBatchReply* reply) override;
+    grpc::ServerUnaryReactor* CancelBatch(grpc::CallbackServerContext* context,
+                                          const v1::BranchBatchRequest* request,
+                                          v1::BranchBatchReply* reply) override;
+
+   private:
+    NullParticipant* const single_;
+  };
+
   explicit NullParticipant(bool fail_second_phase) : fail_second_phase_(fail_second_phase) {}
   grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, v1::BranchReply* reply,
                                    bool fail);
+  void Track(const std::string& gid);
+  // Fills one reply per branch as Confirm (or Cancel) alone would answer.
+  grpc::ServerUnaryReactor* AnswerBatch(grpc::CallbackServerContext* context,
+                                        const v1::BranchBatchRequest* request,
+                                        v1::BranchBatchReply* reply, bool confirm);
 
   const bool fail_second_phase_;
+  Batch batch_{this};
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::atomic<int64_t> calls_{0};

@@ -196,6 +196,47 @@ TEST_F(DaemonTest, ServesTheStandardHealthCheck) {
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
 }
 
+// Confirms that queue up behind a slow one go as batches to a participant
+// that serves them, and one by one to a participant that does not (gRPC
+// answers UNIMPLEMENTED for the batch service): every GT commits either way.
+TEST(DaemonBatchTest, QueuedConfirmsGoAsBatchesOrAloneToAParticipantWithoutThem) {
+  ::tcc::testing::TempDir dir;
+  FakeParticipant batching;
+  batching.ServeBatches();
+  batching.Start();
+  FakeParticipant plain;
+  plain.Start();
+  // The first Confirm each participant gets is answered late, so that the
+  // Confirms of the GTs committed meanwhile queue behind it.
+  batching.DelayNext("Confirm", absl::Milliseconds(500));
+  plain.DelayNext("Confirm", absl::Milliseconds(500));
+  auto started = ::tcc::testing::StartTestDaemon(
+      dir, [](DaemonConfig& config) { config.batching = {.max_in_flight = 1, .max_batch = 16}; });
+  ASSERT_NE(started.daemon, nullptr);
+  CoordinatorClient* client = started.client.get();
+  constexpr int kCount = 40;
+  for (int i = 0; i < kCount; ++i) {
+    std::string gid = absl::StrCat("order-", i);
+    ASSERT_OK(client->Begin(gid));
+    ASSERT_OK(
+        client->Try(MakeTry(gid, {{"points", batching.address()}, {"log", plain.address()}})));
+    ASSERT_OK(client->Commit(gid));
+  }
+  for (int i = 0; i < kCount; ++i) {
+    std::string gid = absl::StrCat("order-", i);
+    ASSERT_TRUE(WaitFor([&] {
+      auto gt = client->Get(gid);
+      return gt.ok() && gt->state() == v1::TRANSACTION_STATE_COMMITTED;
+    })) << gid;
+    EXPECT_GE(batching.Count("Confirm", gid), 1) << gid;
+    EXPECT_GE(plain.Count("Confirm", gid), 1) << gid;
+  }
+  EXPECT_GE(batching.batches(), 1);
+  EXPECT_GE(batching.largest_batch(), 2);
+  EXPECT_LE(batching.largest_batch(), 16);
+  EXPECT_EQ(plain.batches(), 0);
+}
+
 // SIGTERM's path: the client that committed keeps its connection open, idle,
 // and another holds a connection without ever hanging up; the stop waits
 // for neither (gRPC alone would wait 20 s for the silent one, within the

@@ -1,0 +1,119 @@
+#include "coordinator/transport/batching_transport.h"
+
+#include <algorithm>
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace tcc {
+
+BatchingTransport::BatchingTransport(ParticipantTransport* inner, BatchingOptions options)
+    : inner_(inner), options_(options) {}
+
+std::string BatchingTransport::LaneKey(const BranchCall& call) {
+  return absl::StrCat(static_cast<int>(call.phase), " ", call.target);
+}
+
+void BatchingTransport::Call(BranchCall call, std::function<void(CallResult)> done) {
+  if (call.phase == Phase::kTry || call.wait_for_ready || options_.max_batch <= 1) {
+    return inner_->Call(std::move(call), std::move(done));
+  }
+  std::string key = LaneKey(call);
+  std::vector<Pending> next;
+  bool unbatched;
+  {
+    tcc::MutexLock lock(&mu_);
+    unbatched = unbatched_.contains(call.target);
+    if (!unbatched) {
+      Lane& lane = lanes_[key];
+      lane.waiting.push_back({std::move(call), std::move(done)});
+      next = TakeLocked(lane);
+    }
+  }
+  if (unbatched) return inner_->Call(std::move(call), std::move(done));
+  Send(std::move(key), {std::move(next), false});
+}
+
+std::vector<BatchingTransport::Pending> BatchingTransport::TakeLocked(Lane& lane) {
+  std::vector<Pending> taken;
+  if (lane.waiting.empty() || lane.in_flight >= options_.max_in_flight) return taken;
+  size_t count = std::min(lane.waiting.size(), static_cast<size_t>(options_.max_batch));
+  taken.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    taken.push_back(std::move(lane.waiting.front()));
+    lane.waiting.pop_front();
+  }
+  ++lane.in_flight;
+  return taken;
+}
+
+void BatchingTransport::Send(std::string key, Next next) {
+  if (next.alone) {
+    for (Pending& pending : next.calls)
+      inner_->Call(std::move(pending.call), std::move(pending.done));
+    return;
+  }
+  if (next.calls.empty()) return;
+  if (next.calls.size() == 1) {
+    Pending& single = next.calls.front();
+    return inner_->Call(std::move(single.call), [this, key = std::move(key),
+                                                 done = std::move(single.done)](CallResult result) {
+      Send(key, Finished(key, nullptr));
+      done(std::move(result));  // Last: the engine may be gone once its calls are answered.
+    });
+  }
+  std::vector<BranchCall> batch;
+  batch.reserve(next.calls.size());
+  for (const Pending& pending : next.calls) batch.push_back(pending.call);  // Kept for a fallback.
+  auto calls = std::make_shared<std::vector<Pending>>(std::move(next.calls));
+  inner_->CallBatch(std::move(batch), [this, key = std::move(key),
+                                       calls](absl::StatusOr<std::vector<CallResult>> results) {
+    OnBatchDone(key, std::move(*calls), std::move(results));
+  });
+}
+
+void BatchingTransport::OnBatchDone(const std::string& key, std::vector<Pending> calls,
+                                    absl::StatusOr<std::vector<CallResult>> results) {
+  if (!results.ok() && results.status().code() == absl::StatusCode::kUnimplemented) {
+    Next next = Finished(key, &calls.front().call.target);
+    next.calls.insert(next.calls.begin(), std::make_move_iterator(calls.begin()),
+                      std::make_move_iterator(calls.end()));
+    next.alone = true;
+    return Send(key, std::move(next));
+  }
+  if (results.ok() && results->size() != calls.size()) {
+    results = absl::InternalError(absl::StrCat("participant answered ", results->size(),
+                                               " results for a batch of ", calls.size()));
+  }
+  Send(key, Finished(key, nullptr));
+  // Last: the engine may be gone once its calls are answered.
+  for (size_t i = 0; i < calls.size(); ++i) {
+    calls[i].done(results.ok()
+                      ? std::move((*results)[i])
+                      : CallResult{CallOutcome::kUnknown, std::string(results.status().message())});
+  }
+}
+
+BatchingTransport::Next BatchingTransport::Finished(const std::string& key,
+                                                    const std::string* unbatched_target) {
+  Next next;
+  tcc::MutexLock lock(&mu_);
+  if (unbatched_target != nullptr) unbatched_.insert(*unbatched_target);
+  auto it = lanes_.find(key);
+  if (it == lanes_.end()) return next;
+  Lane& lane = it->second;
+  --lane.in_flight;
+  if (!lane.waiting.empty() && unbatched_.contains(lane.waiting.front().call.target)) {
+    next.alone = true;
+    next.calls.assign(std::make_move_iterator(lane.waiting.begin()),
+                      std::make_move_iterator(lane.waiting.end()));
+    lane.waiting.clear();
+  } else {
+    next.calls = TakeLocked(lane);
+  }
+  if (lane.in_flight == 0 && lane.waiting.empty()) lanes_.erase(it);
+  return next;
+}
+
+}  // namespace tcc
