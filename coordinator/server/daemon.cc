@@ -147,6 +147,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig config) {
   daemon->timers_ = std::make_unique<TimerQueue>(&daemon->clock_);
   daemon->transport_ =
       std::make_unique<GrpcParticipantTransport>(std::move(participant_credentials));
+  if (config.metrics) config.batching.observer = daemon->metrics_.get();
   daemon->batching_ =
       std::make_unique<BatchingTransport>(daemon->transport_.get(), config.batching);
   config.engine.observer = observer;

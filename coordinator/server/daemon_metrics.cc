@@ -89,6 +89,14 @@ DaemonMetrics::DaemonMetrics(metrics::Registry* registry, const std::string& sto
                                   "count as try, compensations as cancel) and back-queries to "
                                   "initiators (query), by outcome.",
                                   {"phase", "outcome"})),
+      batches_(registry->AddCounter("tcc_participant_batches_total",
+                                    "Batch calls (ConfirmBatch / CancelBatch) sent to participants "
+                                    "whose Confirms or Cancels queued up, by phase.",
+                                    {"phase"})),
+      batched_calls_(registry->AddCounter("tcc_participant_batched_calls_total",
+                                          "Confirms / Cancels sent inside batch calls, by phase "
+                                          "(also counted in tcc_participant_calls_total).",
+                                          {"phase"})),
       call_duration_(registry->AddHistogram(
           "tcc_participant_call_duration_seconds",
           "Latency of participant calls and back-queries, including failed ones.", {"phase"},
@@ -156,6 +164,9 @@ DaemonMetrics::DaemonMetrics(metrics::Registry* registry, const std::string& sto
           &calls_.WithLabels({name, OutcomeLabel(outcome)});
     }
     call_duration_by_phase_[static_cast<size_t>(phase)] = &call_duration_.WithLabels({name});
+    if (phase == Phase::kTry) continue;  // Never batched.
+    batches_by_phase_[static_cast<size_t>(phase)] = &batches_.WithLabels({name});
+    batched_calls_by_phase_[static_cast<size_t>(phase)] = &batched_calls_.WithLabels({name});
   }
   for (BackQueryOutcome outcome :
        {BackQueryOutcome::kCommitted, BackQueryOutcome::kRolledBack, BackQueryOutcome::kFailed}) {
@@ -228,6 +239,13 @@ void DaemonMetrics::ParticipantCallFinished(Phase phase, CallOutcome outcome,
                                             absl::Duration latency) {
   calls_by_phase_outcome_[static_cast<size_t>(phase)][static_cast<size_t>(outcome)]->Increment();
   call_duration_by_phase_[static_cast<size_t>(phase)]->Observe(absl::ToDoubleSeconds(latency));
+}
+
+void DaemonMetrics::BatchSent(Phase phase, size_t calls) {
+  metrics::Counter* batches = batches_by_phase_[static_cast<size_t>(phase)];
+  if (batches == nullptr) return;
+  batches->Increment();
+  batched_calls_by_phase_[static_cast<size_t>(phase)]->Increment(calls);
 }
 
 void DaemonMetrics::BackQueryFinished(BackQueryOutcome outcome, absl::Duration latency) {

@@ -14,12 +14,14 @@
 #include "coordinator/engine/engine_observer.h"
 #include "coordinator/engine/transaction_engine.h"
 #include "coordinator/store/store_queue.h"
+#include "coordinator/transport/batching_transport.h"
 
 namespace tcc {
 
 class DaemonMetrics final : public EngineObserver,
                             public StoreQueueObserver,
-                            public RetentionObserver {
+                            public RetentionObserver,
+                            public BatchObserver {
  public:
   // Registers the families in `registry`, with tcc_build_info for `store`
   // (the store kind, e.g. "sqlite").
@@ -45,6 +47,8 @@ class DaemonMetrics final : public EngineObserver,
   void BatchFinished(size_t operations, absl::Duration commit, const absl::Status& status) override;
   // RetentionObserver
   void RetentionBatchFinished(size_t deleted, size_t archived, const absl::Status& status) override;
+  // BatchObserver
+  void BatchSent(Phase phase, size_t calls) override;
 
  private:
   metrics::Registry* const registry_;
@@ -52,6 +56,8 @@ class DaemonMetrics final : public EngineObserver,
   metrics::Family<metrics::Counter>& finished_;
   metrics::Family<metrics::Histogram>& duration_;
   metrics::Family<metrics::Counter>& calls_;
+  metrics::Family<metrics::Counter>& batches_;
+  metrics::Family<metrics::Counter>& batched_calls_;
   metrics::Family<metrics::Histogram>& call_duration_;
   // Children looked up once, indexed by TxMode; by Phase (then query, 3)
   // and CallOutcome; by BackQueryOutcome.
@@ -59,6 +65,8 @@ class DaemonMetrics final : public EngineObserver,
   std::array<metrics::Histogram*, 2> duration_by_mode_;
   std::array<std::array<metrics::Counter*, 3>, 3> calls_by_phase_outcome_;
   std::array<metrics::Counter*, 3> queries_by_answer_;
+  std::array<metrics::Counter*, 3> batches_by_phase_{};        // Try's stays null.
+  std::array<metrics::Counter*, 3> batched_calls_by_phase_{};  // Try's stays null.
   std::array<metrics::Histogram*, 4> call_duration_by_phase_;
   metrics::Histogram& batch_size_;
   metrics::Histogram& commit_duration_;

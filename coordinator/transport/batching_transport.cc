@@ -63,6 +63,9 @@ void BatchingTransport::Send(std::string key, Next next) {
       done(std::move(result));  // Last: the engine may be gone once its calls are answered.
     });
   }
+  if (options_.observer != nullptr) {
+    options_.observer->BatchSent(next.calls.front().call.phase, next.calls.size());
+  }
   std::vector<BranchCall> batch;
   batch.reserve(next.calls.size());
   for (const Pending& pending : next.calls) batch.push_back(pending.call);  // Kept for a fallback.

@@ -28,11 +28,22 @@
 
 namespace tcc {
 
+// What the batching layer reports (tccd's metrics). Called on the
+// transport's threads; must be cheap and thread-safe.
+class BatchObserver {
+ public:
+  virtual ~BatchObserver() = default;
+  // A batch of `calls` Confirms or Cancels (two or more) was sent.
+  virtual void BatchSent(Phase phase, size_t calls) = 0;
+};
+
 struct BatchingOptions {
   // Calls outstanding per target and phase before later ones wait.
   int max_in_flight = 8;
   // Calls per batch; 1 (or less) turns batching off.
   int max_batch = 128;
+  // May be null; must outlive the transport.
+  BatchObserver* observer = nullptr;
 };
 
 class BatchingTransport final : public ParticipantTransport {

@@ -230,6 +230,41 @@ TEST(RetentionMetricsTest, PrunedTransactionsAndTheStoreFileAreScraped) {
   EXPECT_THAT(scrape, Not(HasSubstr("\ntcc_store_file_bytes 0\n"))) << "a real file";
 }
 
+// Confirms queued behind a slow one go as batches: each batch the
+// participant received is counted, with the Confirms inside it.
+TEST(BatchMetricsTest, BatchesAndTheCallsInThemAreCounted) {
+  ::tcc::testing::TempDir dir;
+  FakeParticipant points;
+  points.ServeBatches();
+  points.Start();
+  points.DelayNext("Confirm", absl::Milliseconds(300));
+  auto [daemon, client] = ::tcc::testing::StartTestDaemon(
+      dir, [](DaemonConfig& config) { config.batching = {.max_in_flight = 1, .max_batch = 8}; });
+  ASSERT_NE(daemon, nullptr);
+  constexpr int kCount = 20;
+  for (int i = 0; i < kCount; ++i) {
+    std::string gid = absl::StrCat("order-", i);
+    ASSERT_OK(client->Begin(gid));
+    ASSERT_OK(client->Try(MakeTry(gid, {{"points", points.address()}})));
+    ASSERT_OK(client->Commit(gid));
+  }
+  httplib::Client http("127.0.0.1", daemon->http_port());
+  std::string scrape;
+  ASSERT_TRUE(WaitFor([&] {
+    httplib::Result result = http.Get("/metrics");
+    scrape = result ? result->body : "";
+    return Sample(scrape, R"(tcc_participant_calls_total{phase="confirm",outcome="success"})") ==
+           kCount;
+  })) << scrape;
+  double batches = Sample(scrape, R"(tcc_participant_batches_total{phase="confirm"})");
+  double batched = Sample(scrape, R"(tcc_participant_batched_calls_total{phase="confirm"})");
+  EXPECT_EQ(batches, points.batches());
+  EXPECT_GE(batches, 1);
+  EXPECT_GE(batched, 2 * batches);
+  EXPECT_LE(batched, kCount - 1) << "the first Confirm went alone";
+  EXPECT_EQ(Sample(scrape, R"(tcc_participant_batches_total{phase="cancel"})"), 0);
+}
+
 TEST(DaemonHttpConfigTest, RefusesANonLoopbackAddressUnlessAllowed) {
   ::tcc::testing::TempDir dir;
   DaemonConfig config;
