@@ -66,35 +66,44 @@ void BatchingTransport::Send(std::string key, Next next) {
   if (options_.observer != nullptr) {
     options_.observer->BatchSent(next.calls.front().call.phase, next.calls.size());
   }
-  std::vector<BranchCall> batch;
-  batch.reserve(next.calls.size());
-  for (const Pending& pending : next.calls) batch.push_back(pending.call);  // Kept for a fallback.
-  auto calls = std::make_shared<std::vector<Pending>>(std::move(next.calls));
-  inner_->CallBatch(std::move(batch), [this, key = std::move(key),
-                                       calls](absl::StatusOr<std::vector<CallResult>> results) {
-    OnBatchDone(key, std::move(*calls), std::move(results));
+  auto batch = std::make_shared<Batch>();
+  batch->calls.reserve(next.calls.size());
+  batch->dones.reserve(next.calls.size());
+  for (Pending& pending : next.calls) {
+    batch->calls.push_back(std::move(pending.call));
+    batch->dones.push_back(std::move(pending.done));
+  }
+  inner_->CallBatch(batch->calls, [this, key = std::move(key),
+                                   batch](absl::StatusOr<std::vector<CallResult>> results) {
+    OnBatchDone(key, *batch, std::move(results));
   });
 }
 
-void BatchingTransport::OnBatchDone(const std::string& key, std::vector<Pending> calls,
+void BatchingTransport::OnBatchDone(const std::string& key, Batch& batch,
                                     absl::StatusOr<std::vector<CallResult>> results) {
+  const size_t count = batch.calls.size();
   if (!results.ok() && results.status().code() == absl::StatusCode::kUnimplemented) {
-    Next next = Finished(key, &calls.front().call.target);
-    next.calls.insert(next.calls.begin(), std::make_move_iterator(calls.begin()),
-                      std::make_move_iterator(calls.end()));
+    Next next = Finished(key, &batch.calls.front().target);
+    std::vector<Pending> own;
+    own.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      own.push_back({std::move(batch.calls[i]), std::move(batch.dones[i])});
+    }
+    next.calls.insert(next.calls.begin(), std::make_move_iterator(own.begin()),
+                      std::make_move_iterator(own.end()));
     next.alone = true;
     return Send(key, std::move(next));
   }
-  if (results.ok() && results->size() != calls.size()) {
-    results = absl::InternalError(absl::StrCat("participant answered ", results->size(),
-                                               " results for a batch of ", calls.size()));
+  if (results.ok() && results->size() != count) {
+    results = absl::InternalError(
+        absl::StrCat("participant answered ", results->size(), " results for a batch of ", count));
   }
   Send(key, Finished(key, nullptr));
   // Last: the engine may be gone once its calls are answered.
-  for (size_t i = 0; i < calls.size(); ++i) {
-    calls[i].done(results.ok()
-                      ? std::move((*results)[i])
-                      : CallResult{CallOutcome::kUnknown, std::string(results.status().message())});
+  for (size_t i = 0; i < count; ++i) {
+    batch.dones[i](
+        results.ok() ? std::move((*results)[i])
+                     : CallResult{CallOutcome::kUnknown, std::string(results.status().message())});
   }
 }
 

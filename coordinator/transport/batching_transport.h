@@ -51,8 +51,8 @@ class BatchingTransport final : public ParticipantTransport {
   BatchingTransport(ParticipantTransport* inner, BatchingOptions options);
 
   void Call(BranchCall call, std::function<void(CallResult)> done) override;
-  void CallBatch(std::vector<BranchCall> calls, BatchDone done) override {
-    inner_->CallBatch(std::move(calls), std::move(done));
+  void CallBatch(const std::vector<BranchCall>& calls, BatchDone done) override {
+    inner_->CallBatch(calls, std::move(done));
   }
   void QueryInitiator(std::string endpoint, std::string gid, absl::Duration timeout,
                       bool wait_for_ready, std::string traceparent,
@@ -73,6 +73,12 @@ class BatchingTransport final : public ParticipantTransport {
     std::deque<Pending> waiting;
   };
 
+  // A batch in flight: its calls (sent by reference, kept for a fallback)
+  // and their callbacks, in the same order.
+  struct Batch {
+    std::vector<BranchCall> calls;
+    std::vector<std::function<void(CallResult)>> dones;
+  };
   // What to send after a change to a lane: a batch (or one call) counted
   // in flight, or calls to send alone, uncounted.
   struct Next {
@@ -85,7 +91,7 @@ class BatchingTransport final : public ParticipantTransport {
   // them as one call in flight.
   std::vector<Pending> TakeLocked(Lane& lane) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Send(std::string key, Next next);
-  void OnBatchDone(const std::string& key, std::vector<Pending> calls,
+  void OnBatchDone(const std::string& key, Batch& batch,
                    absl::StatusOr<std::vector<CallResult>> results);
   // One call in flight of lane `key` finished (its target now known not to
   // serve batches if `unbatched_target`): what to send next. Callers send

@@ -68,12 +68,16 @@ absl::StatusOr<std::vector<CallResult>> ToCallResults(const grpc::Status& status
   return results;
 }
 
-void FillRequest(BranchCall& call, v1::BranchRequest& request) {
-  request.set_gid(std::move(call.gid));
-  request.set_branch_id(std::move(call.branch_id));
-  request.set_action(std::move(call.action));
-  request.set_payload(std::move(call.payload));
-  for (auto& [key, value] : call.headers) (*request.mutable_headers())[key] = value;
+// Moves the call's fields into `request` when given an rvalue (a lone
+// call), copies them from a const one (a batch's calls, still kept for a
+// fallback).
+template <typename Call>
+void FillRequest(Call&& call, v1::BranchRequest& request) {
+  request.set_gid(std::forward<Call>(call).gid);
+  request.set_branch_id(std::forward<Call>(call).branch_id);
+  request.set_action(std::forward<Call>(call).action);
+  request.set_payload(std::forward<Call>(call).payload);
+  for (const auto& [key, value] : call.headers) (*request.mutable_headers())[key] = value;
 }
 
 absl::StatusOr<InitiatorAnswer> ToAnswer(const std::string& endpoint, const grpc::Status& status,
@@ -121,7 +125,7 @@ void GrpcParticipantTransport::Call(BranchCall call, std::function<void(CallResu
   state->context.set_deadline(absl::ToChronoTime(absl::Now() + call.timeout));
   state->context.set_wait_for_ready(call.wait_for_ready);
   if (!call.traceparent.empty()) state->context.AddMetadata(kTraceparentKey, call.traceparent);
-  FillRequest(call, state->request);
+  FillRequest(std::move(call), state->request);
 
   auto on_done = [state](grpc::Status status) { state->done(ToCallResult(status, state->reply)); };
   auto* async = PeerFor(call.target).participant->async();
@@ -138,7 +142,7 @@ void GrpcParticipantTransport::Call(BranchCall call, std::function<void(CallResu
   }
 }
 
-void GrpcParticipantTransport::CallBatch(std::vector<BranchCall> calls, BatchDone done) {
+void GrpcParticipantTransport::CallBatch(const std::vector<BranchCall>& calls, BatchDone done) {
   if (calls.empty()) return done(std::vector<CallResult>());
   auto state = std::make_shared<BatchCallState>();
   state->done = std::move(done);
@@ -147,9 +151,9 @@ void GrpcParticipantTransport::CallBatch(std::vector<BranchCall> calls, BatchDon
   state->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   const std::string target = calls.front().target;
   const Phase phase = calls.front().phase;
-  for (BranchCall& call : calls) {
+  for (const BranchCall& call : calls) {
     v1::BatchedBranch* branch = state->request.add_branches();
-    branch->set_traceparent(std::move(call.traceparent));
+    branch->set_traceparent(call.traceparent);
     FillRequest(call, *branch->mutable_request());
   }
   auto on_done = [state](grpc::Status status) { state->done(ToCallResults(status, state->reply)); };

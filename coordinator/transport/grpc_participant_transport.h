@@ -30,7 +30,7 @@ class GrpcParticipantTransport final : public ParticipantTransport {
 
   void Call(BranchCall call, std::function<void(CallResult)> done) override;
   // Over the ParticipantBatch service (ConfirmBatch / CancelBatch).
-  void CallBatch(std::vector<BranchCall> calls, BatchDone done) override;
+  void CallBatch(const std::vector<BranchCall>& calls, BatchDone done) override;
   void QueryInitiator(std::string endpoint, std::string gid, absl::Duration timeout,
                       bool wait_for_ready, std::string traceparent,
                       std::function<void(absl::StatusOr<InitiatorAnswer>)> done) override;

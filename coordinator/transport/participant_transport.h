@@ -46,9 +46,11 @@ class ParticipantTransport {
   // one by one), any other code for a transport failure (its message says
   // what failed, as a failed call's detail does). The batch's deadline is
   // the longest of the calls' timeouts; `wait_for_ready` is not honoured.
-  // Optional: by default every batch is UNIMPLEMENTED (answered inline).
+  // `calls` need only live until CallBatch returns (an implementation
+  // copies what it sends, once). Optional: by default every batch is
+  // UNIMPLEMENTED (answered inline).
   using BatchDone = std::function<void(absl::StatusOr<std::vector<CallResult>>)>;
-  virtual void CallBatch(std::vector<BranchCall> calls, BatchDone done) {
+  virtual void CallBatch(const std::vector<BranchCall>& calls, BatchDone done) {
     done(absl::UnimplementedError("this transport sends no batches"));
   }
 

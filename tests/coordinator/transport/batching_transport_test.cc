@@ -26,8 +26,8 @@ class ManualTransport final : public ParticipantTransport {
   void Call(BranchCall call, std::function<void(CallResult)> done) override {
     singles.push_back({std::move(call), std::move(done)});
   }
-  void CallBatch(std::vector<BranchCall> calls, BatchDone done) override {
-    batches.push_back({std::move(calls), std::move(done)});
+  void CallBatch(const std::vector<BranchCall>& calls, BatchDone done) override {
+    batches.push_back({calls, std::move(done)});
   }
   void QueryInitiator(std::string, std::string, absl::Duration, bool, std::string,
                       std::function<void(absl::StatusOr<InitiatorAnswer>)>) override {}
