@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "coordinator/store/postgres_status.h"
 #include "tcc/common/status_macros.h"
 
@@ -201,6 +202,17 @@ absl::StatusOr<Rows> Connection::Check(PGresult* raw, absl::string_view what) {
 }
 
 absl::StatusOr<Rows> Connection::Exec(absl::string_view sql) {
+  if (!deferred_.empty()) {
+    deferred_failed_ = false;
+    // Rare (the store's statements go through Query): a round trip of their own.
+    std::string joined = absl::StrJoin(deferred_, "; ");
+    deferred_.clear();
+    absl::Status sent = Check(PQexec(conn_.get(), joined.c_str()), joined).status();
+    if (!sent.ok()) {
+      deferred_failed_ = true;
+      return sent;
+    }
+  }
   return Check(PQexec(conn_.get(), std::string(sql).c_str()), sql);
 }
 
@@ -216,11 +228,77 @@ absl::StatusOr<std::string> Connection::Prepared(absl::string_view sql) {
 
 absl::StatusOr<Rows> Connection::Query(absl::string_view sql, const Params& params) {
   TCC_ASSIGN_OR_RETURN(std::string name, Prepared(sql));
+  if (!deferred_.empty()) return Pipelined(name, sql, params);
   std::vector<const char*> values = params.Values();
   std::vector<int> lengths = params.Lengths();
   return Check(PQexecPrepared(conn_.get(), name.c_str(), params.size(), values.data(),
                               lengths.data(), params.Formats(), /*resultFormat=*/0),
                sql);
+}
+
+absl::StatusOr<Rows> Connection::Pipelined(const std::string& name, absl::string_view sql,
+                                           const Params& params) {
+  std::vector<std::string> deferred = std::move(deferred_);
+  deferred_.clear();
+  deferred_failed_ = false;
+  PGconn* conn = conn_.get();
+  if (PQenterPipelineMode(conn) != 1) {
+    lost_ = PQstatus(conn) == CONNECTION_BAD;
+    return PostgresError(conn, nullptr, "entering pipeline mode");
+  }
+  bool sent = true;
+  for (const std::string& statement : deferred) {
+    sent = sent && PQsendQueryParams(conn, statement.c_str(), 0, nullptr, nullptr, nullptr, nullptr,
+                                     /*resultFormat=*/0) == 1;
+  }
+  std::vector<const char*> values = params.Values();
+  std::vector<int> lengths = params.Lengths();
+  sent = sent && PQsendQueryPrepared(conn, name.c_str(), params.size(), values.data(),
+                                     lengths.data(), params.Formats(), /*resultFormat=*/0) == 1;
+  sent = sent && PQpipelineSync(conn) == 1;
+  std::vector<ResultHandle> results =
+      sent ? PipelineResults(deferred.size() + 1) : std::vector<ResultHandle>();
+  if (PQexitPipelineMode(conn) != 1 || results.size() != deferred.size() + 1) {
+    // Only a broken connection leaves results unread.
+    lost_ = true;
+    return PostgresError(conn, nullptr, sql);
+  }
+  // The first failure is the one to report; the commands after it were
+  // skipped (PGRES_PIPELINE_ABORTED).
+  for (size_t i = 0; i < deferred.size(); ++i) {
+    absl::Status done = Check(results[i].release(), deferred[i]).status();
+    if (!done.ok()) {
+      deferred_failed_ = true;
+      return done;
+    }
+  }
+  return Check(results.back().release(), sql);
+}
+
+std::vector<ResultHandle> Connection::PipelineResults(size_t commands) {
+  // Each command's result is followed by a NULL; the sync point's result
+  // ends the pipeline. Two NULLs in a row: the connection is gone.
+  std::vector<ResultHandle> results;
+  bool last_was_null = false;
+  while (true) {
+    PGresult* raw = PQgetResult(conn_.get());
+    if (raw == nullptr) {
+      if (last_was_null) break;
+      last_was_null = true;
+      continue;
+    }
+    last_was_null = false;
+    if (PQresultStatus(raw) == PGRES_PIPELINE_SYNC) {
+      PQclear(raw);
+      break;
+    }
+    if (results.size() < commands) {
+      results.emplace_back(raw);
+    } else {
+      PQclear(raw);
+    }
+  }
+  return results;
 }
 
 }  // namespace tcc::pg

@@ -3,7 +3,10 @@
 // a parameter (text, or binary for bytea), results read as text. Errors
 // become absl::Status through postgres_status.h. A lost connection is
 // remembered (lost()) and replaced by Reconnect(), which also forgets the
-// prepared statements. Not thread-safe: one owner thread per connection.
+// prepared statements. Statements without values may be deferred: they go
+// to the server with the next statement, in the same round trip (libpq's
+// pipeline mode), which is how the store's savepoints cost no round trip of
+// their own. Not thread-safe: one owner thread per connection.
 #pragma once
 
 #include <libpq-fe.h>
@@ -87,6 +90,16 @@ class Connection {
   // A statement with values, prepared on first use on this connection.
   absl::StatusOr<Rows> Query(absl::string_view sql, const Params& params);
 
+  // Sends `sql` (one statement, no values) just before the next Exec or
+  // Query, in its round trip; that call answers the first error among them.
+  void Defer(std::string sql) { deferred_.push_back(std::move(sql)); }
+  // Deferred statements not sent yet.
+  bool HasDeferred() const { return !deferred_.empty(); }
+  void DropDeferred() { deferred_.clear(); }
+  // Whether the deferred statements last sent failed (then the statement
+  // sent with them did not run).
+  bool DeferredFailed() const { return deferred_failed_; }
+
   // True once an error said the connection is gone or unusable for writes.
   bool lost() const { return lost_; }
   absl::Status Reconnect();
@@ -102,11 +115,20 @@ class Connection {
   absl::StatusOr<std::string> Prepared(absl::string_view sql);
   // Rows for a result of the expected kind, else the error (and lost_).
   absl::StatusOr<Rows> Check(PGresult* raw, absl::string_view what);
+  // The deferred statements, then the prepared statement `name`, in one
+  // round trip; the deferred ones are forgotten either way.
+  absl::StatusOr<Rows> Pipelined(const std::string& name, absl::string_view sql,
+                                 const Params& params);
+  // Reads every result up to the pipeline's sync point; fewer than
+  // `commands` results means the connection broke.
+  std::vector<ResultHandle> PipelineResults(size_t commands);
 
   ConnHandle conn_;
   std::string uri_;
   std::string app_;
   std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name.
+  std::vector<std::string> deferred_;
+  bool deferred_failed_ = false;
   bool lost_ = false;
 };
 

@@ -1,9 +1,12 @@
 #include "coordinator/store/postgres_store.h"
 
+#include <array>
 #include <limits>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "coordinator/store/headers_codec.h"
 #include "coordinator/store/ownership.h"
 #include "coordinator/store/postgres_queries.h"
@@ -18,6 +21,145 @@ using pg::kBranchColumns;
 using pg::kHeaderColumns;
 using pg::Params;
 using pg::Rows;
+
+// bytea as a text[] element: its hex input form.
+std::string HexBytes(absl::string_view bytes) {
+  return absl::StrCat("\\x", absl::BytesToHexString(bytes));
+}
+
+// The columns of an update's events, one array each.
+struct EventArrays {
+  std::vector<std::string> at_ms, kind, detail, actor;
+
+  explicit EventArrays(const std::vector<TimelineEvent>& events) {
+    for (const TimelineEvent& event : events) {
+      at_ms.push_back(absl::StrCat(event.at_ms));
+      kind.push_back(event.kind);
+      detail.push_back(event.detail);
+      actor.push_back(event.actor);
+    }
+  }
+  void Bind(Params& params) const {
+    params.TextArray(at_ms).TextArray(kind).TextArray(detail).TextArray(actor);
+  }
+};
+
+// The columns of new branches, one array each, positions from `first`.
+struct NewBranchArrays {
+  std::vector<std::string> position, id, target, action, payload, headers, state, attempts,
+      last_error, next_retry_ms, depends_on, max_attempts, timeout_ms, action_sent;
+
+  NewBranchArrays(const std::vector<const Branch*>& branches, size_t first) {
+    for (const Branch* branch : branches) {
+      position.push_back(absl::StrCat(first++));
+      id.push_back(branch->branch_id);
+      target.push_back(branch->target);
+      action.push_back(branch->action);
+      payload.push_back(HexBytes(branch->payload));
+      headers.push_back(HexBytes(EncodeHeaders(branch->headers)));
+      state.push_back(absl::StrCat(static_cast<int>(branch->state)));
+      attempts.push_back(absl::StrCat(branch->attempts));
+      last_error.push_back(branch->last_error);
+      next_retry_ms.push_back(absl::StrCat(branch->next_retry_ms));
+      depends_on.push_back(pg::JoinDependencies(branch->depends_on));
+      max_attempts.push_back(absl::StrCat(branch->max_attempts));
+      timeout_ms.push_back(absl::StrCat(branch->timeout_ms));
+      action_sent.push_back(branch->action_sent ? "t" : "f");
+    }
+  }
+  void Bind(Params& params) const {
+    params.TextArray(position).TextArray(id).TextArray(target).TextArray(action);
+    params.TextArray(payload).TextArray(headers).TextArray(state).TextArray(attempts);
+    params.TextArray(last_error).TextArray(next_retry_ms).TextArray(depends_on);
+    params.TextArray(max_attempts).TextArray(timeout_ms).TextArray(action_sent);
+  }
+};
+
+// The progress columns of changed branches, one array each.
+struct ProgressArrays {
+  std::vector<std::string> id, state, attempts, last_error, next_retry_ms, action_sent;
+
+  explicit ProgressArrays(const std::vector<const Branch*>& branches) {
+    for (const Branch* branch : branches) {
+      id.push_back(branch->branch_id);
+      state.push_back(absl::StrCat(static_cast<int>(branch->state)));
+      attempts.push_back(absl::StrCat(branch->attempts));
+      last_error.push_back(branch->last_error);
+      next_retry_ms.push_back(absl::StrCat(branch->next_retry_ms));
+      action_sent.push_back(branch->action_sent ? "t" : "f");
+    }
+  }
+  void Bind(Params& params) const {
+    params.TextArray(id).TextArray(state).TextArray(attempts).TextArray(last_error);
+    params.TextArray(next_retry_ms).TextArray(action_sent);
+  }
+};
+
+// `count` placeholders from $next on, each cast to text[].
+std::string TextArrays(int& next, int count) {
+  std::vector<std::string> marks;
+  for (int i = 0; i < count; ++i) marks.push_back(absl::StrCat("$", next++, "::text[]"));
+  return absl::StrJoin(marks, ", ");
+}
+
+// A fenced update as one statement: the header write ($1..$10, as
+// BindHeader binds them) and, joined to its RETURNING row (so a refused
+// write writes none of them), the parts an update has: its events in their
+// order, its new branches, its changed branches' progress (each part's
+// arrays as EventArrays, NewBranchArrays and ProgressArrays bind them).
+// Answers one row: whether the header was written, and the changed count.
+std::string UpdateSql(bool events, bool added, bool changed) {
+  int next = 11;
+  std::string sql =
+      "WITH header AS (UPDATE global_transactions SET state = $1, updated_ms = $2, stuck = $3, "
+      "decision_reason = $4, finished = $5, owner = $6, epoch = $7 "
+      "WHERE gid = $8 AND owner = $9 AND epoch = $10 RETURNING gid)";
+  if (events) {
+    absl::StrAppend(&sql,
+                    ", events AS (INSERT INTO transaction_events (gid, at_ms, kind, detail, actor) "
+                    "SELECT header.gid, e.at_ms::bigint, e.kind, e.detail, e.actor FROM header, "
+                    "unnest(",
+                    TextArrays(next, 4),
+                    ") WITH ORDINALITY AS e(at_ms, kind, detail, actor, n) ORDER BY e.n)");
+  }
+  if (added) {
+    absl::StrAppend(
+        &sql, ", added AS (INSERT INTO branches (gid, position, ", kBranchColumns,
+        ") SELECT header.gid, a.position::integer, a.branch_id, a.target, a.action, "
+        "a.payload::bytea, a.headers::bytea, a.state::smallint, a.attempts::bigint, "
+        "a.last_error, a.next_retry_ms::bigint, a.depends_on, a.max_attempts::bigint, "
+        "a.timeout_ms::bigint, a.action_sent::boolean FROM header, unnest(",
+        TextArrays(next, 14),
+        ") AS a(position, branch_id, target, action, payload, headers, state, attempts, "
+        "last_error, next_retry_ms, depends_on, max_attempts, timeout_ms, action_sent))");
+  }
+  if (changed) {
+    absl::StrAppend(&sql,
+                    ", changed AS (UPDATE branches b SET state = v.state::smallint, "
+                    "attempts = v.attempts::bigint, last_error = v.last_error, "
+                    "next_retry_ms = v.next_retry_ms::bigint, action_sent = v.action_sent::boolean "
+                    "FROM header, unnest(",
+                    TextArrays(next, 6),
+                    ") AS v(branch_id, state, attempts, last_error, next_retry_ms, action_sent) "
+                    "WHERE b.gid = header.gid AND b.branch_id = v.branch_id RETURNING 1)");
+  }
+  absl::StrAppend(&sql, " SELECT (SELECT count(*) FROM header), ",
+                  changed ? "(SELECT count(*) FROM changed)" : "0");
+  return sql;
+}
+
+// Whether one statement can write `update`: every branch it names once (a
+// CTE cannot change a row twice, nor see a row another CTE inserts).
+bool FitsOneStatement(const TransactionUpdate& update) {
+  absl::flat_hash_set<absl::string_view> ids;
+  for (const Branch* branch : update.new_branches) {
+    if (!ids.insert(branch->branch_id).second) return false;
+  }
+  for (const Branch* branch : update.changed_branches) {
+    if (!ids.insert(branch->branch_id).second) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -54,12 +196,14 @@ absl::Status PostgresStore::BeginBatch() {
     TCC_RETURN_IF_ERROR(ConfigureSession());
   }
   release_pending_ = false;
+  conn_.DropDeferred();
   return conn_.Exec("BEGIN").status();
 }
 
 absl::Status PostgresStore::CommitBatch() {
   // The last operation's savepoint needs no RELEASE: COMMIT keeps its writes.
   release_pending_ = false;
+  conn_.DropDeferred();
   if (conn_.InFailedTransaction()) {
     return absl::AbortedError(
         "postgresql: the batch's transaction failed and was rolled back; retry");
@@ -75,25 +219,36 @@ absl::Status PostgresStore::CommitBatch() {
 
 void PostgresStore::AbortBatch() {
   release_pending_ = false;
+  conn_.DropDeferred();
   if (!conn_.lost()) conn_.Exec("ROLLBACK").IgnoreError();
 }
 
 absl::Status PostgresStore::BeginOperation() {
-  // The previous operation's RELEASE rides in the same round trip: the
-  // writer's round trips, not the server's work, bound a batch's length.
-  if (release_pending_) {
-    release_pending_ = false;
-    return conn_.Exec("RELEASE SAVEPOINT operation; SAVEPOINT operation").status();
-  }
-  return conn_.Exec("SAVEPOINT operation").status();
+  // The savepoint (and the previous operation's RELEASE) ride in the round
+  // trip of the operation's first statement: the writer's round trips, not
+  // the server's work, bound a batch's length.
+  if (release_pending_) conn_.Defer("RELEASE SAVEPOINT operation");
+  conn_.Defer("SAVEPOINT operation");
+  return absl::OkStatus();
 }
 
 void PostgresStore::EndOperation(bool keep) {
-  // Kept: released with the next operation's SAVEPOINT (or by COMMIT).
-  if (keep) {
-    release_pending_ = true;
+  if (conn_.HasDeferred()) {
+    // The operation sent nothing: no savepoint of its own to release or to
+    // roll back to (the previous one's RELEASE stays pending).
+    conn_.DropDeferred();
     return;
   }
+  if (conn_.DeferredFailed()) {
+    // The savepoint itself failed (the connection, most likely): there is
+    // nothing of this operation's to undo, and rolling back to "operation"
+    // would undo the previous one. The batch fails at COMMIT.
+    release_pending_ = false;
+    return;
+  }
+  // Kept: released with the next operation's SAVEPOINT (or by COMMIT).
+  release_pending_ = keep;
+  if (keep) return;
   // Errors surface at COMMIT (a lost connection) or are harmless.
   conn_.Exec("ROLLBACK TO SAVEPOINT operation; RELEASE SAVEPOINT operation").IgnoreError();
 }
@@ -144,78 +299,6 @@ absl::Status PostgresStore::UpdateBranch(absl::string_view gid, const Branch& br
   return absl::OkStatus();
 }
 
-absl::Status PostgresStore::UpdateBranches(absl::string_view gid,
-                                           const std::vector<const Branch*>& branches) {
-  absl::flat_hash_set<absl::string_view> ids;
-  for (const Branch* branch : branches) ids.insert(branch->branch_id);
-  // A branch listed twice: one statement per entry keeps the last one's
-  // values (one UPDATE would pick either).
-  if (branches.size() < 2 || ids.size() != branches.size()) {
-    for (const Branch* branch : branches) TCC_RETURN_IF_ERROR(UpdateBranch(gid, *branch));
-    return absl::OkStatus();
-  }
-  // Every branch in one round trip.
-  constexpr absl::string_view kSql =
-      "UPDATE branches b SET state = v.state::smallint, attempts = v.attempts::bigint, "
-      "last_error = v.last_error, next_retry_ms = v.next_retry_ms::bigint, "
-      "action_sent = v.action_sent::boolean "
-      "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) "
-      "AS v(branch_id, state, attempts, last_error, next_retry_ms, action_sent) "
-      "WHERE b.gid = $7 AND b.branch_id = v.branch_id";
-  std::vector<std::string> id, state, attempts, last_error, next_retry_ms, action_sent;
-  for (const Branch* branch : branches) {
-    id.push_back(branch->branch_id);
-    state.push_back(absl::StrCat(static_cast<int>(branch->state)));
-    attempts.push_back(absl::StrCat(branch->attempts));
-    last_error.push_back(branch->last_error);
-    next_retry_ms.push_back(absl::StrCat(branch->next_retry_ms));
-    action_sent.push_back(branch->action_sent ? "t" : "f");
-  }
-  Params params;
-  params.TextArray(id).TextArray(state).TextArray(attempts).TextArray(last_error);
-  params.TextArray(next_retry_ms).TextArray(action_sent).Text(gid);
-  TCC_ASSIGN_OR_RETURN(Rows updated, conn_.Query(kSql, params));
-  if (updated.Changed() != static_cast<int64_t>(branches.size())) {
-    return absl::NotFoundError(absl::StrCat("only ", updated.Changed(), " of ", branches.size(),
-                                            " branches of ", gid, " exist"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status PostgresStore::UpdateHeader(const GlobalTransaction& gt,
-                                         absl::string_view expected_owner, int64_t expected_epoch,
-                                         const std::vector<TimelineEvent>& events) {
-  // One round trip: the fenced header write and, only if it wrote (they
-  // join its RETURNING row), the events, in their order. The row lock it
-  // takes holds off claims until the batch commits, so the branch writes
-  // after it are fenced too.
-  constexpr absl::string_view kSql =
-      "WITH header AS (UPDATE global_transactions SET state = $1, updated_ms = $2, stuck = $3, "
-      "decision_reason = $4, finished = $5, owner = $6, epoch = $7 "
-      "WHERE gid = $8 AND owner = $9 AND epoch = $10 RETURNING gid), "
-      "events AS (INSERT INTO transaction_events (gid, at_ms, kind, detail, actor) "
-      "SELECT header.gid, e.at_ms::bigint, e.kind, e.detail, e.actor FROM header, "
-      "unnest($11::text[], $12::text[], $13::text[], $14::text[]) WITH ORDINALITY "
-      "AS e(at_ms, kind, detail, actor, n) ORDER BY e.n) "
-      "SELECT count(*) FROM header";
-  std::vector<std::string> at_ms, kinds, details, actors;
-  for (const TimelineEvent& event : events) {
-    at_ms.push_back(absl::StrCat(event.at_ms));
-    kinds.push_back(event.kind);
-    details.push_back(event.detail);
-    actors.push_back(event.actor);
-  }
-  Params params;
-  params.Int(static_cast<int>(gt.state)).Int(gt.updated_ms).Bool(gt.stuck);
-  params.Text(gt.decision_reason).Bool(IsFinal(gt.state)).Text(gt.owner).Int(gt.epoch);
-  params.Text(gt.gid).Text(expected_owner).Int(expected_epoch);
-  params.TextArray(at_ms).TextArray(kinds).TextArray(details).TextArray(actors);
-  TCC_ASSIGN_OR_RETURN(Rows updated, conn_.Query(kSql, params));
-  TCC_ASSIGN_OR_RETURN(int64_t written, updated.Int(0, 0));
-  if (written == 0) return FenceFailure(gt.gid);
-  return absl::OkStatus();
-}
-
 absl::Status PostgresStore::FenceFailure(absl::string_view gid) {
   TCC_ASSIGN_OR_RETURN(Rows rows,
                        conn_.Query("SELECT owner, epoch FROM global_transactions WHERE gid = $1",
@@ -225,15 +308,77 @@ absl::Status PostgresStore::FenceFailure(absl::string_view gid) {
   return OwnershipMovedError(gid, rows.Text(0, 0), epoch);
 }
 
+void PostgresStore::BindHeader(Params& params, const GlobalTransaction& gt,
+                               absl::string_view expected_owner, int64_t expected_epoch) {
+  params.Int(static_cast<int>(gt.state)).Int(gt.updated_ms).Bool(gt.stuck);
+  params.Text(gt.decision_reason).Bool(IsFinal(gt.state)).Text(gt.owner).Int(gt.epoch);
+  params.Text(gt.gid).Text(expected_owner).Int(expected_epoch);
+}
+
 absl::Status PostgresStore::Update(const TransactionUpdate& update) {
+  if (FitsOneStatement(update)) return UpdateInOneStatement(update);
+  // A branch named twice: the header and events first, then each branch
+  // write on its own, in order (the last write of a branch wins).
   const GlobalTransaction& gt = *update.header;
-  TCC_RETURN_IF_ERROR(
-      UpdateHeader(gt, update.expected_owner, update.expected_epoch, update.events));
+  TCC_RETURN_IF_ERROR(UpdateInOneStatement({.header = &gt,
+                                            .events = update.events,
+                                            .expected_owner = update.expected_owner,
+                                            .expected_epoch = update.expected_epoch}));
   int position = static_cast<int>(update.first_new_position);
   for (const Branch* branch : update.new_branches) {
     TCC_RETURN_IF_ERROR(InsertBranch(gt.gid, *branch, position++));
   }
-  return UpdateBranches(gt.gid, update.changed_branches);
+  for (const Branch* branch : update.changed_branches) {
+    TCC_RETURN_IF_ERROR(UpdateBranch(gt.gid, *branch));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PostgresStore::UpdateInOneStatement(const TransactionUpdate& update) {
+  const bool events = !update.events.empty();
+  const bool added = !update.new_branches.empty();
+  const bool changed = !update.changed_branches.empty();
+  // One prepared statement per shape: the server sets up only the parts an
+  // update has (each part costs executor set-up even when it writes nothing).
+  static const std::array<std::string, 8> kSql = [] {
+    std::array<std::string, 8> sql;
+    for (int shape = 0; shape < 8; ++shape) sql[shape] = UpdateSql(shape & 1, shape & 2, shape & 4);
+    return sql;
+  }();
+  const GlobalTransaction& gt = *update.header;
+  Params params;
+  BindHeader(params, gt, update.expected_owner, update.expected_epoch);
+  if (events) EventArrays(update.events).Bind(params);
+  if (added) NewBranchArrays(update.new_branches, update.first_new_position).Bind(params);
+  if (changed) ProgressArrays(update.changed_branches).Bind(params);
+  TCC_ASSIGN_OR_RETURN(
+      Rows updated,
+      conn_.Query(kSql[(events ? 1 : 0) | (added ? 2 : 0) | (changed ? 4 : 0)], params));
+  TCC_ASSIGN_OR_RETURN(int64_t written, updated.Int(0, 0));
+  if (written == 0) return FenceFailure(gt.gid);
+  TCC_ASSIGN_OR_RETURN(int64_t changed_count, updated.Int(0, 1));
+  if (changed_count != static_cast<int64_t>(update.changed_branches.size())) {
+    // The operation's savepoint takes the header and the rest back.
+    return MissingBranches(gt.gid, update.changed_branches);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PostgresStore::MissingBranches(absl::string_view gid,
+                                            const std::vector<const Branch*>& branches) {
+  std::vector<std::string> ids;
+  for (const Branch* branch : branches) ids.push_back(branch->branch_id);
+  TCC_ASSIGN_OR_RETURN(
+      Rows rows,
+      conn_.Query("SELECT branch_id FROM branches WHERE gid = $1 AND branch_id = ANY($2::text[])",
+                  Params().Text(gid).TextArray(ids)));
+  absl::flat_hash_set<std::string> present;
+  for (int row = 0; row < rows.size(); ++row) present.insert(rows.Text(row, 0));
+  std::vector<std::string> missing;
+  for (const std::string& id : ids) {
+    if (!present.contains(id)) missing.push_back(id);
+  }
+  return absl::NotFoundError(absl::StrCat("no branch ", absl::StrJoin(missing, ", "), " in ", gid));
 }
 
 absl::Status PostgresStore::AppendEvents(absl::string_view gid,

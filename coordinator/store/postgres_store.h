@@ -7,8 +7,9 @@
 // bound by the writer's round trips to the server (the server's own work
 // per statement is tens of microseconds), so they are kept few: a kept
 // operation's RELEASE goes with the next SAVEPOINT (or is left to COMMIT),
-// an update's events are written by its header's statement, and its
-// changed branches by one statement.
+// the savepoint goes with the operation's first statement (libpq's pipeline
+// mode), and an update (header, events, new and changed branches) is one
+// statement.
 //
 // A connection that breaks (server restart, failover, a terminated backend)
 // fails the batch in flight with UNAVAILABLE; the next BeginBatch connects
@@ -83,12 +84,14 @@ class PostgresStore final : public TransactionStore {
   absl::Status ConfigureSession();
   absl::Status InsertBranch(absl::string_view gid, const Branch& branch, int position);
   absl::Status UpdateBranch(absl::string_view gid, const Branch& branch);
-  // UpdateBranch for each, in one statement when they are distinct.
-  absl::Status UpdateBranches(absl::string_view gid, const std::vector<const Branch*>& branches);
-  // Fenced: writes the header and `events` only if the stored owner and
-  // epoch are the expected ones.
-  absl::Status UpdateHeader(const GlobalTransaction& gt, absl::string_view expected_owner,
-                            int64_t expected_epoch, const std::vector<TimelineEvent>& events);
+  // The whole update as one statement; only for updates naming each
+  // branch once.
+  absl::Status UpdateInOneStatement(const TransactionUpdate& update);
+  // NOT_FOUND naming those of `branches` that `gid` lacks.
+  absl::Status MissingBranches(absl::string_view gid, const std::vector<const Branch*>& branches);
+  // $1..$10 of a fenced header write.
+  static void BindHeader(pg::Params& params, const GlobalTransaction& gt,
+                         absl::string_view expected_owner, int64_t expected_epoch);
   // Why a fenced write changed nothing: NOT_FOUND or OwnershipMovedError.
   absl::Status FenceFailure(absl::string_view gid);
 

@@ -156,6 +156,8 @@ TEST_P(StoreContract, WritesSurviveReopen) {
   added.max_attempts = 4000000000u;  // Past INT32_MAX: a uint32 survives.
   added.timeout_ms = 250;
   added.action_sent = true;
+  added.payload = std::string("\0\"{a,b}\\\xff\x01", 10);  // Array and escape syntax too.
+  added.headers = {{"k\"ey", "v\\al,ue"}, {"empty", ""}};
   gt.branches.push_back(added);
   TransactionUpdate update{.header = &gt,
                            .new_branches = {&gt.branches[1]},
@@ -182,6 +184,8 @@ TEST_P(StoreContract, WritesSurviveReopen) {
   EXPECT_EQ(read.branches[1].max_attempts, 4000000000u);
   EXPECT_EQ(read.branches[1].timeout_ms, 250u);
   EXPECT_TRUE(read.branches[1].action_sent);
+  EXPECT_EQ(read.branches[1].payload, added.payload) << "a new branch's payload, byte for byte";
+  EXPECT_EQ(read.branches[1].headers, added.headers);
   EXPECT_EQ(*store().Find("missing"), std::nullopt);
 }
 
@@ -388,6 +392,29 @@ TEST_P(StoreContract, AppendedEventsAreTheTimelineInOrder) {
 // One update with several events and several changed branches (the
 // PostgreSQL store writes each group in one statement): every event, in
 // order, text kept byte for byte, and every branch's progress.
+// An operation that writes nothing (it succeeds or fails before its first
+// statement) must not disturb its neighbours: the failing one after it
+// takes back only its own writes.
+TEST_P(StoreContract, OperationsWithoutWritesLeaveTheirNeighboursIntact) {
+  ASSERT_OK(store().BeginBatch());
+  EXPECT_OK(InOperation(store(), [&] { return store().Create(SampleTransaction("a")).status(); }));
+  EXPECT_OK(InOperation(store(), [] { return absl::OkStatus(); }));
+  EXPECT_THAT(InOperation(store(), [] { return absl::InternalError("fails first"); }),
+              StatusIs(absl::StatusCode::kInternal));
+  EXPECT_THAT(InOperation(store(),
+                          [&]() -> absl::Status {
+                            auto created = store().Create(SampleTransaction("b"));
+                            if (!created.ok()) return created.status();
+                            return absl::InternalError("fails after writing");
+                          }),
+              StatusIs(absl::StatusCode::kInternal));
+  EXPECT_OK(InOperation(store(), [] { return absl::OkStatus(); }));
+  ASSERT_OK(store().CommitBatch());
+  harness_->Reopen();
+  EXPECT_TRUE(store().Find("a")->has_value()) << "kept by its operation";
+  EXPECT_FALSE(store().Find("b")->has_value()) << "taken back by its operation";
+}
+
 TEST_P(StoreContract, AnUpdatesEventsAndChangedBranchesAreAllWrittenInOrder) {
   GlobalTransaction gt = SampleTransaction("g1");
   for (const char* id : {"b2", "b3"}) {
@@ -440,6 +467,38 @@ TEST_P(StoreContract, AnUpdatesEventsAndChangedBranchesAreAllWrittenInOrder) {
 // An update naming a branch the GT does not have is NOT_FOUND, and its
 // operation leaves nothing: not the header, the events, nor the branches
 // that do exist.
+TEST_P(StoreContract, ABranchChangedTwiceInOneUpdateKeepsItsLastValues) {
+  GlobalTransaction gt = SampleTransaction("g1");
+  ASSERT_OK(Create(gt));
+  GlobalTransaction changed = gt;
+  changed.state = TxState::kCommitting;
+  Branch first = changed.branches[0];
+  first.state = BranchState::kTried;
+  first.attempts = 1;
+  Branch last = first;
+  last.state = BranchState::kConfirmed;
+  last.attempts = 2;
+  last.last_error = "second";
+  Branch added{.branch_id = "b2", .target = "127.0.0.1:7502", .action = "log.write"};
+  added.payload = std::string("\0two", 4);
+  TransactionUpdate update{.header = &changed,
+                           .new_branches = {&added},
+                           .first_new_position = 1,
+                           .changed_branches = {&first, &last},
+                           .events = {{5, "state", "x", "t"}}};
+  ASSERT_OK(InBatch(store(), [&] { return store().Update(update); }));
+  harness_->Reopen();
+  GlobalTransaction found = MustFind("g1");
+  EXPECT_EQ(found.state, TxState::kCommitting);
+  ASSERT_EQ(found.branches.size(), 2u);
+  EXPECT_EQ(found.branches[0].state, BranchState::kConfirmed);
+  EXPECT_EQ(found.branches[0].attempts, 2u);
+  EXPECT_EQ(found.branches[0].last_error, "second");
+  EXPECT_EQ(found.branches[1].payload, added.payload);
+  QUERIES_OR_SKIP(queries);
+  EXPECT_EQ(queries->Timeline("g1")->size(), 1u);
+}
+
 TEST_P(StoreContract, AnUpdateNamingAMissingBranchWritesNothing) {
   GlobalTransaction gt = SampleTransaction("g1");
   ASSERT_OK(Create(gt));
