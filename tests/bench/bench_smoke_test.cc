@@ -78,14 +78,17 @@ TEST(BenchSmokeTest, PostgresRunSpreadsOverInstancesAndPrintsTheDatabaseFigures)
   ASSERT_EQ(output.exit_code, 0) << output.text;
   for (const char* figure :
        {"store=postgres (3 instance(s) on one private cluster", "throughput:", "latency_ms: p50",
-        "tccd_cpu:", "3 instances)", "other_cpu: postgres", "pg_wal_flushes:",
-        "pg_ratio: GT/s / (PG commits/s / PG commits per GT) = ", "pg_csv: tcc,3,6,3,"}) {
+        "tccd_cpu:", "3 instances)", "other_cpu: postgres",
+        "pg_wal_flushes:", "pg_ratio: GT/s / (PG commits/s / PG commits per GT) = ",
+        "pg_row_ratio: GT/s / (PG commits/s / rows per GT) = ", "pg_csv: tcc,3,6,3,"}) {
     EXPECT_NE(output.text.find(figure), std::string::npos) << figure << "\n" << output.text;
   }
   EXPECT_GT(FigureAfter(output.text, "pg_ceiling: "), 0) << output.text;
   EXPECT_GT(FigureAfter(output.text, "pg_commits: "), 0) << output.text;
   EXPECT_GT(FigureAfter(output.text, "pg_ratio: GT/s / (PG commits/s / PG commits per GT) = "), 0)
       << output.text;
+  // A 3-branch GT writes its header, branches and events: many rows.
+  EXPECT_GT(FigureAfter(output.text, "pg_rows: "), 5) << output.text;
   // Every instance owns GTs: three counts, none of them zero.
   size_t spread = output.text.find("pg_gts_per_instance: ");
   ASSERT_NE(spread, std::string::npos) << output.text;

@@ -112,16 +112,19 @@ absl::StatusOr<PgCounters> ReadPgCounters(const std::string& uri) {
   TCC_ASSIGN_OR_RETURN(std::string row,
                        process::RunSql(uri,
                                        "SELECT xact_commit || ' ' || xact_rollback || ' ' || "
-                                       "(SELECT wal_sync FROM pg_stat_wal) FROM pg_stat_database "
+                                       "(SELECT wal_sync FROM pg_stat_wal) || ' ' || "
+                                       "(tup_inserted + tup_updated + tup_deleted) "
+                                       "FROM pg_stat_database "
                                        "WHERE datname = current_database()"));
   std::vector<absl::string_view> fields = absl::StrSplit(row, ' ');
-  if (fields.size() != 3) {
+  if (fields.size() != 4) {
     return absl::InternalError(absl::StrCat("unexpected pg_stat_database row: \"", row, "\""));
   }
   PgCounters counters;
   TCC_ASSIGN_OR_RETURN(counters.xact_commit, ParseCounter(fields[0], "xact_commit"));
   TCC_ASSIGN_OR_RETURN(counters.xact_rollback, ParseCounter(fields[1], "xact_rollback"));
   TCC_ASSIGN_OR_RETURN(counters.wal_sync, ParseCounter(fields[2], "wal_sync"));
+  TCC_ASSIGN_OR_RETURN(counters.rows_written, ParseCounter(fields[3], "tup_*"));
   counters.at = absl::Now();
   return counters;
 }

@@ -2,9 +2,10 @@
 // - the ceiling: how many single-row INSERT + COMMITs per second the
 //   database does on this disk, from N connections (one thread each, the
 //   load's concurrency) doing autocommit inserts into a scratch table;
-// - the database's counters (pg_stat_database.xact_commit for the bench
-//   database, pg_stat_wal.wal_sync), read before and after the load, from
-//   which the commits (and WAL flushes) per GT are computed, not assumed.
+// - the database's counters (pg_stat_database.xact_commit and the rows
+//   written for the bench database, pg_stat_wal.wal_sync), read before and
+//   after the load, from which the commits, rows and WAL flushes per GT are
+//   computed, not assumed.
 // The counters are the cumulative statistics: each backend publishes its
 // own at most once a second, so a reading lags by up to a second; callers
 // leave the database idle a moment before reading.
@@ -38,6 +39,7 @@ struct PgCounters {
   int64_t xact_commit = 0;    // this database's committed transactions
   int64_t xact_rollback = 0;  // and rolled back ones
   int64_t wal_sync = 0;       // WAL flushes to disk (the whole cluster)
+  int64_t rows_written = 0;   // rows inserted, updated and deleted in it
   absl::Time at;
 };
 
