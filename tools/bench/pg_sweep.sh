@@ -3,12 +3,15 @@
 # cluster with 1 and 3 tccd instances at several concurrencies, each
 # repeated (the machine is shared and noisy), then the median and the
 # spread (min-max) of every figure per configuration.
-# Usage: tools/bench/pg_sweep.sh BUILD_DIR OUT_DIR [seconds] [repeats]
+# Usage: tools/bench/pg_sweep.sh BUILD_DIR OUT_DIR [seconds] [repeats] [tcc_bench flag...]
+# (e.g. --tccd OTHER_BUILD/coordinator/tccd to sweep another build's tccd).
 set -euo pipefail
 build=${1:?build dir}
 out=${2:?output dir}
 seconds=${3:-5}
 repeats=${4:-3}
+shift $(($# < 4 ? $# : 4))
+extra=("$@")
 bench="$build/tools/bench/tcc_bench"
 mkdir -p "$out"
 : > "$out/pg_sweep.csv"
@@ -17,7 +20,7 @@ for r in $(seq "$repeats"); do
     for c in 16 64 256; do
       uptime | tee -a "$out/pg_sweep.log"
       "$bench" run --store postgres --instances "$n" --branches 3 --concurrency "$c" \
-        --seconds "$seconds" --warmup 1 2>>"$out/progress.log" | tee -a "$out/pg_sweep.log" |
+        --seconds "$seconds" --warmup 1 "${extra[@]}" 2>>"$out/progress.log" | tee -a "$out/pg_sweep.log" |
         sed -n 's/^pg_csv: //p' >> "$out/pg_sweep.csv"
     done
   done
