@@ -9,7 +9,9 @@
 namespace tcc {
 
 BatchingTransport::BatchingTransport(ParticipantTransport* inner, BatchingOptions options)
-    : inner_(inner), options_(options) {}
+    : inner_(inner),
+      options_(options),
+      clock_(options.clock != nullptr ? options.clock : &real_clock_) {}
 
 std::string BatchingTransport::LaneKey(const BranchCall& call) {
   return absl::StrCat(static_cast<int>(call.phase), " ", call.target);
@@ -24,7 +26,7 @@ void BatchingTransport::Call(BranchCall call, std::function<void(CallResult)> do
   bool unbatched;
   {
     tcc::MutexLock lock(&mu_);
-    unbatched = unbatched_.contains(call.target);
+    unbatched = UnbatchedLocked(call.target);
     if (!unbatched) {
       Lane& lane = lanes_[key];
       lane.waiting.push_back({std::move(call), std::move(done)});
@@ -111,12 +113,14 @@ BatchingTransport::Next BatchingTransport::Finished(const std::string& key,
                                                     const std::string* unbatched_target) {
   Next next;
   tcc::MutexLock lock(&mu_);
-  if (unbatched_target != nullptr) unbatched_.insert(*unbatched_target);
+  if (unbatched_target != nullptr) {
+    unbatched_[*unbatched_target] = clock_->Now() + options_.reprobe_after;
+  }
   auto it = lanes_.find(key);
   if (it == lanes_.end()) return next;
   Lane& lane = it->second;
   --lane.in_flight;
-  if (!lane.waiting.empty() && unbatched_.contains(lane.waiting.front().call.target)) {
+  if (!lane.waiting.empty() && UnbatchedLocked(lane.waiting.front().call.target)) {
     next.alone = true;
     next.calls.assign(std::make_move_iterator(lane.waiting.begin()),
                       std::make_move_iterator(lane.waiting.end()));
@@ -126,6 +130,14 @@ BatchingTransport::Next BatchingTransport::Finished(const std::string& key,
   }
   if (lane.in_flight == 0 && lane.waiting.empty()) lanes_.erase(it);
   return next;
+}
+
+bool BatchingTransport::UnbatchedLocked(const std::string& target) {
+  auto it = unbatched_.find(target);
+  if (it == unbatched_.end()) return false;
+  if (clock_->Now() < it->second) return true;
+  unbatched_.erase(it);  // Try a batch again.
+  return false;
 }
 
 }  // namespace tcc

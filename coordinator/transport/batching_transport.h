@@ -7,9 +7,11 @@
 // fall due at once, they go a hundred to a call.
 //
 // A target that answers a batch with UNIMPLEMENTED (a participant without
-// the optional ParticipantBatch service) is remembered: that batch, what
-// waits for it and every later call to it go one by one, unlimited, as
-// if this layer were not there. Tries and calls that wait for the
+// the optional ParticipantBatch service) is remembered for
+// `reprobe_after`: that batch, what waits for it and every later call to
+// it meanwhile go one by one, unlimited, as if this layer were not there;
+// after it, batches are tried again (the participant may have been
+// upgraded without tccd restarting). Tries and calls that wait for the
 // connection (an operator's retry) are never held or batched.
 //
 // Thread-safe. The inner transport must outlive this one.
@@ -22,7 +24,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
+#include "absl/time/time.h"
+#include "coordinator/domain/clock.h"
 #include "coordinator/transport/participant_transport.h"
 #include "tcc/common/mutex.h"
 
@@ -44,6 +47,10 @@ struct BatchingOptions {
   int max_batch = 128;
   // May be null; must outlive the transport.
   BatchObserver* observer = nullptr;
+  // How long a target without batches gets every call alone.
+  absl::Duration reprobe_after = absl::Minutes(10);
+  // Null: the real clock. Must outlive the transport.
+  const Clock* clock = nullptr;
 };
 
 class BatchingTransport final : public ParticipantTransport {
@@ -98,12 +105,18 @@ class BatchingTransport final : public ParticipantTransport {
   // it before answering their calls, so that nothing touches this object
   // once the engine has heard every answer.
   Next Finished(const std::string& key, const std::string* unbatched_target);
+  // Whether calls to `target` go alone now (it refused a batch less than
+  // reprobe_after ago); forgets a refusal that is older.
+  bool UnbatchedLocked(const std::string& target) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   ParticipantTransport* const inner_;
   const BatchingOptions options_;
+  const RealClock real_clock_;
+  const Clock* const clock_;
   tcc::Mutex mu_;
   absl::flat_hash_map<std::string, Lane> lanes_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_set<std::string> unbatched_ ABSL_GUARDED_BY(mu_);  // Targets.
+  // Targets that refused a batch, and until when their calls go alone.
+  absl::flat_hash_map<std::string, absl::Time> unbatched_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tcc

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "coordinator/domain/manual_time.h"
+
 namespace tcc {
 namespace {
 
@@ -163,6 +165,40 @@ TEST(BatchingTransport, ATargetWithoutBatchesGetsEveryCallAloneFromThenOn) {
   for (const char* id : {"c1", "c2", "c3"}) batching.Call(Confirm(id, "b:1"), answers.For(id));
   inner.AnswerSingle(Ok());
   EXPECT_EQ(inner.batches.size(), 1u);
+}
+
+TEST(BatchingTransport, ATargetWithoutBatchesIsAskedAgainAfterReprobeAfter) {
+  ManualTransport inner;
+  ManualClock clock;
+  BatchingTransport batching(
+      &inner,
+      {.max_in_flight = 1, .max_batch = 2, .reprobe_after = absl::Minutes(10), .clock = &clock});
+  Answers answers;
+  auto busy_lane = [&](const std::string& prefix) {
+    for (int i = 1; i <= 3; ++i) {
+      std::string id = prefix + std::to_string(i);
+      batching.Call(Confirm(id), answers.For(id));
+    }
+  };
+  busy_lane("a");
+  inner.AnswerSingle(Ok());  // a1; a2 and a3 go as a batch.
+  inner.AnswerBatch(absl::UnimplementedError("unknown service tcc.v1.ParticipantBatch"));
+  while (!inner.singles.empty()) inner.AnswerSingle(Ok());
+  // Just before the deadline: still every call alone.
+  clock.Advance(absl::Minutes(10) - absl::Seconds(1));
+  busy_lane("b");
+  EXPECT_EQ(inner.singles.size(), 3u);
+  EXPECT_TRUE(inner.batches.empty());
+  while (!inner.singles.empty()) inner.AnswerSingle(Ok());
+  // After it (an upgraded participant, say): calls that queue go as a batch.
+  clock.Advance(absl::Seconds(1));
+  busy_lane("c");
+  EXPECT_EQ(inner.singles.size(), 1u);
+  inner.AnswerSingle(Ok());
+  ASSERT_EQ(inner.batches.size(), 1u);
+  EXPECT_EQ(BranchIds(inner.batches.front().calls), (std::vector<std::string>{"c2", "c3"}));
+  inner.AnswerBatch(std::vector<CallResult>{Ok(), Ok()});
+  EXPECT_EQ(answers.by_branch.size(), 9u);
 }
 
 TEST(BatchingTransport, AFailedBatchFailsEachOfItsCallsWithTheReason) {
