@@ -52,7 +52,11 @@ namespace tcc::sdk {
 struct ParticipantServerOptions {
   // Threads running handlers (each holds one database connection while busy).
   int worker_threads = 4;
-  // Calls waiting for a worker before new ones get RESOURCE_EXHAUSTED.
+  // Calls waiting for a worker before new ones get RESOURCE_EXHAUSTED
+  // (tccd retries those with backoff). Each branch of a Confirm / Cancel
+  // batch counts as one call, and tccd may have 8 batches of 128 out to one
+  // participant after an outage (--batch_in_flight, --batch_max): raise it
+  // to take such a recovery without refusals.
   int max_queued_calls = 256;
   // Background deletion of barrier rows: retention 7 days (0 keeps
   // everything), a pass every minute, the first one a minute after Start.
