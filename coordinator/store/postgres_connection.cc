@@ -4,7 +4,6 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "coordinator/store/postgres_status.h"
 #include "tcc/common/status_macros.h"
 
@@ -203,15 +202,8 @@ absl::StatusOr<Rows> Connection::Check(PGresult* raw, absl::string_view what) {
 
 absl::StatusOr<Rows> Connection::Exec(absl::string_view sql) {
   if (!deferred_.empty()) {
-    deferred_failed_ = false;
-    // Rare (the store's statements go through Query): a round trip of their own.
-    std::string joined = absl::StrJoin(deferred_, "; ");
-    deferred_.clear();
-    absl::Status sent = Check(PQexec(conn_.get(), joined.c_str()), joined).status();
-    if (!sent.ok()) {
-      deferred_failed_ = true;
-      return sent;
-    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "postgresql: ", sql, " while statements wait for the next Query; drop them first"));
   }
   return Check(PQexec(conn_.get(), std::string(sql).c_str()), sql);
 }

@@ -90,8 +90,9 @@ class Connection {
   // A statement with values, prepared on first use on this connection.
   absl::StatusOr<Rows> Query(absl::string_view sql, const Params& params);
 
-  // Sends `sql` (one statement, no values) just before the next Exec or
-  // Query, in its round trip; that call answers the first error among them.
+  // Sends `sql` (one statement, no values) just before the next Query, in
+  // its round trip; that call answers the first error among them. Exec
+  // refuses to run while any wait (FAILED_PRECONDITION): drop them first.
   void Defer(std::string sql) { deferred_.push_back(std::move(sql)); }
   // Deferred statements not sent yet.
   bool HasDeferred() const { return !deferred_.empty(); }

@@ -3,13 +3,11 @@
 // commit: one WAL flush for every operation in it; synchronous_commit is
 // left as the server has it, on by default, so a committed batch is
 // durable), and each operation inside it is a savepoint, so a failed
-// operation leaves none of its writes while the rest commits. A batch is
-// bound by the writer's round trips to the server (the server's own work
-// per statement is tens of microseconds), so they are kept few: a kept
-// operation's RELEASE goes with the next SAVEPOINT (or is left to COMMIT),
-// the savepoint goes with the operation's first statement (libpq's pipeline
-// mode), and an update (header, events, new and changed branches) is one
-// statement.
+// operation leaves none of its writes while the rest commits. Round trips
+// are kept to one per operation: its SAVEPOINT (with the previous kept
+// operation's RELEASE; COMMIT releases the last) goes with its first
+// statement (libpq's pipeline mode), and an update (header, events, new and
+// changed branches) is one statement.
 //
 // A connection that breaks (server restart, failover, a terminated backend)
 // fails the batch in flight with UNAVAILABLE; the next BeginBatch connects

@@ -118,6 +118,38 @@ TEST_F(PostgresStoreTest, ReportsDamagedRowsAsDataLoss) {
   EXPECT_THAT(store->Find("g1"), StatusIs(absl::StatusCode::kDataLoss, "unknown state 42"));
 }
 
+// Deferred statements go with the next Query, in its round trip: their
+// effects are there, a failing one is the answer (and the Query's own
+// statement does not run), and Exec refuses while any wait.
+TEST_F(PostgresStoreTest, DeferredStatementsRideWithTheNextQuery) {
+  auto conn = pg::Connection::Open(uri_, "deferred-test");
+  ASSERT_OK(conn);
+  ASSERT_OK(conn->Exec("BEGIN").status());
+  conn->Defer("SAVEPOINT first");
+  conn->Defer("SET LOCAL application_name = 'deferred-ran'");
+  auto name =
+      conn->Query("SELECT current_setting('application_name') || $1", pg::Params().Text("!"));
+  ASSERT_OK(name);
+  EXPECT_EQ(name->Text(0, 0), "deferred-ran!");
+  EXPECT_FALSE(conn->HasDeferred());
+  EXPECT_FALSE(conn->DeferredFailed());
+  ASSERT_OK(conn->Exec("RELEASE SAVEPOINT first").status()) << "the deferred SAVEPOINT ran";
+
+  conn->Defer("RELEASE SAVEPOINT no_such_savepoint");
+  auto refused = conn->Query("SELECT $1::int", pg::Params().Int(1));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("no_such_savepoint"), std::string::npos)
+      << refused.status();
+  EXPECT_TRUE(conn->DeferredFailed());
+  EXPECT_TRUE(conn->InFailedTransaction());
+  ASSERT_OK(conn->Exec("ROLLBACK").status());
+
+  conn->Defer("SAVEPOINT waiting");
+  EXPECT_THAT(conn->Exec("SELECT 1"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  conn->DropDeferred();
+  EXPECT_OK(conn->Exec("SELECT 1").status());
+}
+
 // libpq gives no SQLSTATE for a failed connection: UNAVAILABLE, with the
 // server's reason in the message.
 TEST_F(PostgresStoreTest, AFailedConnectionIsUnavailableAndSaysWhy) {
