@@ -4,9 +4,11 @@
 // guards every ActiveTransaction with its own mutex.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <vector>
@@ -40,6 +42,13 @@ struct ActiveTransaction {
   // branch's first failure and then at most once per interval (see
   // EngineOptions::retry_state_write_interval); memory is ahead meanwhile.
   std::vector<int64_t> retry_state_written_ms;
+  // Per branch: a Confirm / Cancel success applied here but not yet sent
+  // to the store, with its timeline events. The GT's next write takes them
+  // along (usually the final state's, so a 3-branch GT's outcome is one
+  // write, not four). Losing them in a crash loses nothing: recovery asks
+  // those branches again, and Confirm / Cancel are idempotent.
+  std::vector<bool> unwritten;
+  std::vector<TimelineEvent> unwritten_events;
   int64_t drive_at_ms = std::numeric_limits<int64_t>::max();  // Earliest scheduled Drive.
   bool querying = false;                                      // A back-query is outstanding.
   BackQueryProgress back_query;
@@ -58,6 +67,20 @@ struct ActiveTransaction {
     in_flight.resize(gt.branches.size(), false);
     operator_retry.resize(gt.branches.size(), false);
     retry_state_written_ms.resize(gt.branches.size(), now_ms);
+    unwritten.resize(gt.branches.size(), false);
+  }
+  // Adds the branches waiting in `unwritten` to `changed` (once each) and
+  // their events before `events`, and clears both: a write takes them along.
+  void TakeUnwritten(std::vector<size_t>& changed, std::vector<TimelineEvent>& events) {
+    for (size_t i = 0; i < unwritten.size(); ++i) {
+      if (!unwritten[i]) continue;
+      unwritten[i] = false;
+      if (std::find(changed.begin(), changed.end(), i) == changed.end()) changed.push_back(i);
+    }
+    if (unwritten_events.empty()) return;
+    events.insert(events.begin(), std::make_move_iterator(unwritten_events.begin()),
+                  std::make_move_iterator(unwritten_events.end()));
+    unwritten_events.clear();
   }
   bool Idle() const {
     for (bool flying : in_flight) {

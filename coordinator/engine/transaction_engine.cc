@@ -215,21 +215,27 @@ void TransactionEngine::Get(std::string gid, Callback<GlobalTransaction> done) {
         if (!status.ok()) return done(StoreFailure(status, "reading the transaction failed"));
         if (!*loaded)
           return done(absl::NotFoundError(absl::StrCat("no transaction with gid ", gid)));
-        AddLiveRetryState(**loaded);
+        AddLiveBranchState(**loaded);
         done(std::move(**loaded));
       });
   if (!submitted.ok()) done(submitted);
 }
 
-void TransactionEngine::AddLiveRetryState(GlobalTransaction& stored) const {
+void TransactionEngine::AddLiveBranchState(GlobalTransaction& stored) const {
   tcc::MutexLock lock(&mu_);
   auto it = active_.find(stored.gid);
   if (it == active_.end()) return;
-  const std::vector<Branch>& live = it->second->gt.branches;
+  const Active& active = *it->second;
+  const std::vector<Branch>& live = active.gt.branches;
   for (size_t i = 0; i < stored.branches.size() && i < live.size(); ++i) {
     Branch& branch = stored.branches[i];
     const Branch& newer = live[i];
-    if (newer.branch_id != branch.branch_id || newer.state != branch.state) continue;
+    if (newer.branch_id != branch.branch_id) continue;
+    if (i < active.unwritten.size() && active.unwritten[i]) {
+      branch = newer;  // A Confirm / Cancel success waiting for the GT's next write.
+      continue;
+    }
+    if (newer.state != branch.state) continue;
     if (newer.attempts <= branch.attempts) continue;
     branch.attempts = newer.attempts;
     branch.last_error = newer.last_error;
@@ -280,8 +286,9 @@ void TransactionEngine::TouchLocked(Active& active) {
 }
 
 void TransactionEngine::PersistLocked(Active& active, const std::vector<size_t>& added,
-                                      const std::vector<size_t>& changed, StatusFn durable,
+                                      std::vector<size_t> changed, StatusFn durable,
                                       std::vector<TimelineEvent> events) {
+  active.TakeUnwritten(changed, events);
   if (active.gt.stuck && !active.stuck_recorded) {
     active.stuck_recorded = true;
     events.push_back(Event("stuck", "flagged stuck: still retrying; an operator should look"));

@@ -181,10 +181,12 @@ class TransactionEngine {
   // The back-queries of an unfinished GT this engine holds, once one was
   // sent; nullopt otherwise (also for a GT another instance owns).
   std::optional<BackQueryProgress> BackQueryOf(const std::string& gid) const;
-  // Copies into `stored` (a GT read from the store) its branches' retry
-  // state (attempts, last error, next retry) where this engine's memory
-  // holds newer, not yet written (EngineOptions::retry_state_write_interval).
-  void AddLiveRetryState(GlobalTransaction& stored) const;
+  // Copies into `stored` (a GT read from the store) what this engine's
+  // memory holds newer and has not written yet: its branches' retry state
+  // (attempts, last error, next retry; EngineOptions::
+  // retry_state_write_interval) and Confirm / Cancel successes waiting for
+  // the GT's next write (Active::unwritten).
+  void AddLiveBranchState(GlobalTransaction& stored) const;
   // Status endpoints whose back-queries are failing, most failed attempts
   // first: one pass under the lock, for the operator's stats.
   std::vector<FailingEndpoint> FailingStatusEndpoints() const;
@@ -219,11 +221,12 @@ class TransactionEngine {
   // Inserts a new GT, or reads back the stored one with the same gid.
   void CreateOrLoad(GlobalTransaction gt, TimelineEvent first_event, absl::string_view what,
                     Callback<CreateOrLoadResult> done);
-  // Queues the write of what changed. On failure the GT is evicted from
-  // memory (and reloaded from the store) before `durable`, if given, runs.
-  void PersistLocked(Active& active, const std::vector<size_t>& added,
-                     const std::vector<size_t>& changed, StatusFn durable,
-                     std::vector<TimelineEvent> events = {}) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues the write of what changed, and of the changes that waited in
+  // memory (Active::unwritten). On failure the GT is evicted from memory
+  // (and reloaded from the store) before `durable`, if given, runs.
+  void PersistLocked(Active& active, const std::vector<size_t>& added, std::vector<size_t> changed,
+                     StatusFn durable, std::vector<TimelineEvent> events = {})
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinalizeLocked(Active& active, TxState final_state, std::vector<TimelineEvent> events,
                       StatusFn durable) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnFinalDurable(const std::string& gid);
@@ -274,6 +277,10 @@ class TransactionEngine {
   Active* AnsweredLocked(const std::string& gid, size_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LogPhaseFailureLocked(const std::string& log_tag, const Branch& branch, absl::Duration delay)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether a TCC branch's Confirm / Cancel success may wait in memory
+  // (Active::unwritten) for the GT's next write: another call is in flight,
+  // or the GT is final now.
+  bool SuccessCanWaitLocked(const Active& active) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether a Confirm / Cancel result of branch `index` goes to the store
   // now (EngineOptions::retry_state_write_interval).
   bool RetryStateDueLocked(const Active& active, size_t index, bool succeeded) const
@@ -291,6 +298,10 @@ class TransactionEngine {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartTryCalls(std::shared_ptr<TryFanOut> fan_out);
   void OnTryResult(std::shared_ptr<TryFanOut> fan_out, size_t call, CallResult result);
+  // Applies every result of the fan-out to the GT and writes them in one
+  // store write; the fan-out's last part ends when it is durable.
+  void RecordTryResultsLocked(Active& active, std::shared_ptr<TryFanOut> fan_out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // ---- transaction_engine_timeout.cc: deadlines and back-queries.
   void ScheduleDeadlineLocked(const Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

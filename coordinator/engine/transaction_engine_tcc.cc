@@ -2,6 +2,7 @@
 // branch's Confirm or Cancel (with backoff, under the call limiter) until
 // the GT is final. Also the call plumbing the saga driver shares.
 #include <algorithm>
+#include <iterator>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -315,13 +316,23 @@ void TransactionEngine::OnPhaseResult(const std::string& gid, size_t index, Phas
       }
     }
     TouchLocked(active);
-    if (RetryStateDueLocked(active, index, result.outcome == CallOutcome::kSuccess)) {
+    if (result.outcome == CallOutcome::kSuccess && SuccessCanWaitLocked(active)) {
+      active.unwritten[index] = true;
+      std::move(events.begin(), events.end(), std::back_inserter(active.unwritten_events));
+    } else if (RetryStateDueLocked(active, index, result.outcome == CallOutcome::kSuccess)) {
       active.retry_state_written_ms[index] = clock_->NowMs();
       PersistLocked(active, {}, {index}, nullptr, std::move(events));
     }
     DriveLocked(active, after);
   }
   Run(after);
+}
+
+bool TransactionEngine::SuccessCanWaitLocked(const Active& active) const {
+  if (active.gt.mode != TxMode::kTcc) return false;
+  // Another call's result will write it along, or the final state will
+  // (DriveLocked finalizes a GT with nothing left to call at once).
+  return !active.Idle() || FinalStateIfDone(active.gt).has_value();
 }
 
 bool TransactionEngine::RetryStateDueLocked(const Active& active, size_t index,

@@ -1,7 +1,10 @@
 // The Try fan-out: one initiator request registers its branches (durable
 // before any participant sees a Try), calls every branch whose outcome is
-// not known yet, records each result durably, then answers one outcome per
-// requested branch (the bookkeeping is TryFanOut's).
+// not known yet, records their results durably in one write once the last
+// is in, then answers one outcome per requested branch (the bookkeeping is
+// TryFanOut's).
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "coordinator/engine/store_error.h"
 #include "coordinator/engine/transaction_engine.h"
@@ -91,41 +94,48 @@ void TransactionEngine::StartTryCalls(std::shared_ptr<TryFanOut> fan_out) {
 
 void TransactionEngine::OnTryResult(std::shared_ptr<TryFanOut> fan_out, size_t call,
                                     CallResult result) {
-  fan_out->Record(call, result);
-  bool recorded = false;
-  {
-    tcc::MutexLock lock(&mu_);
-    auto it = active_.find(fan_out->gid());
-    if (it == active_.end()) {
-      // Dropped after a store error (or finished): the result cannot be
-      // recorded, and a success the store does not know of must not reach
-      // the initiator, which would commit locally on it.
-      recorded = true;
-      fan_out->Finish(absl::UnavailableError(absl::StrCat(
-          "the Try result of ", fan_out->gid(),
-          " could not be recorded: the transaction left memory meanwhile (after a store error, "
-          "it is reloaded); retry the Try, which is idempotent")));
-    } else if (it->second->gt.state == TxState::kTrying) {
-      Active& active = *it->second;
-      size_t index = fan_out->to_call()[call];
-      Branch& branch = active.gt.branches[index];
-      ApplyTryResult(branch, result);
-      std::string detail = absl::StrCat("branch ", branch.branch_id, " on ", branch.target, ": ",
-                                        BranchStateName(branch.state));
-      if (!branch.last_error.empty()) absl::StrAppend(&detail, " (", branch.last_error, ")");
-      TouchLocked(active);
-      // Durable before the initiator sees it: a Commit can then rely on
-      // every TRIED branch being on disk.
-      PersistLocked(active, {}, {index},
-                    [fan_out](absl::Status status) {
-                      fan_out->Finish(StoreFailure(status, "recording the Try result failed"));
-                    },
-                    {Event("branch", std::move(detail))});
-      recorded = true;
-    }
+  // The results are written together, in one store write once the last is
+  // in: the answer waits for every call anyway. Until then the GT in
+  // memory still shows these branches REGISTERED, as the store does.
+  if (!fan_out->Record(call, result)) return fan_out->Finish(absl::OkStatus());
+  tcc::MutexLock lock(&mu_);
+  auto it = active_.find(fan_out->gid());
+  if (it == active_.end()) {
+    // Dropped after a store error (or finished): the results cannot be
+    // recorded, and a success the store does not know of must not reach
+    // the initiator, which would commit locally on it.
+    return fan_out->Finish(absl::UnavailableError(absl::StrCat(
+        "the Try result of ", fan_out->gid(),
+        " could not be recorded: the transaction left memory meanwhile (after a store error, "
+        "it is reloaded); retry the Try, which is idempotent")));
   }
-  // A GT decided meanwhile (e.g. timed out) no longer needs the result.
-  if (!recorded) fan_out->Finish(absl::OkStatus());
+  // A GT decided meanwhile (e.g. timed out) no longer needs the results.
+  if (it->second->gt.state != TxState::kTrying) return fan_out->Finish(absl::OkStatus());
+  RecordTryResultsLocked(*it->second, std::move(fan_out));
+}
+
+void TransactionEngine::RecordTryResultsLocked(Active& active, std::shared_ptr<TryFanOut> fan_out) {
+  std::vector<size_t> changed;
+  std::vector<TimelineEvent> events;
+  for (size_t call = 0; call < fan_out->to_call().size(); ++call) {
+    size_t index = fan_out->to_call()[call];
+    Branch& branch = active.gt.branches[index];
+    ApplyTryResult(branch, fan_out->ResultOf(call));
+    std::string detail = absl::StrCat("branch ", branch.branch_id, " on ", branch.target, ": ",
+                                      BranchStateName(branch.state));
+    if (!branch.last_error.empty()) absl::StrAppend(&detail, " (", branch.last_error, ")");
+    events.push_back(Event("branch", std::move(detail)));
+    if (std::find(changed.begin(), changed.end(), index) == changed.end()) changed.push_back(index);
+  }
+  TouchLocked(active);
+  // Durable before the initiator sees them: a Commit can then rely on
+  // every TRIED branch being on disk.
+  PersistLocked(
+      active, {}, changed,
+      [fan_out](absl::Status status) {
+        fan_out->Finish(StoreFailure(status, "recording the Try result failed"));
+      },
+      std::move(events));
 }
 
 }  // namespace tcc

@@ -31,12 +31,20 @@ void TryFanOut::Plan(const TryPlan& plan, const std::vector<Branch>& branches) {
 void TryFanOut::Start() {
   tcc::MutexLock lock(&mu_);
   pending_ = to_call_.size() + 1;
+  results_left_ = to_call_.size();
 }
 
-void TryFanOut::Record(size_t call, const CallResult& result) {
+bool TryFanOut::Record(size_t call, const CallResult& result) {
   BranchTryOutcome& outcome = outcomes_[slot_of_call_[call]];
   outcome.outcome = result.outcome;
   outcome.detail = result.detail;
+  tcc::MutexLock lock(&mu_);
+  return --results_left_ == 0;
+}
+
+CallResult TryFanOut::ResultOf(size_t call) const {
+  const BranchTryOutcome& outcome = outcomes_[slot_of_call_[call]];
+  return {outcome.outcome, outcome.detail};
 }
 
 void TryFanOut::Finish(absl::Status status) {

@@ -2,10 +2,12 @@
 // requested branch in request order (seeded from what the GT already knows,
 // so a branch that need not be called answers at once), which call fills
 // which outcome, and the countdown that answers the initiator once every
-// call's result is recorded and durable, or with the first error. Knows
-// nothing of the engine, the store or the transport. Thread-safe: each
-// outcome slot is written by exactly one call and read only after the
-// countdown ends; mu_ guards the countdown and the first error.
+// call's result is recorded and durable, or with the first error; and
+// which result is the last, so that all of them are written to the store
+// in one write. Knows nothing of the engine, the store or the transport.
+// Thread-safe: each outcome slot is written by exactly one call and read
+// only once every call has recorded (the last Record returns true) or
+// after the countdown ends; mu_ guards the counts and the first error.
 #pragma once
 
 #include <functional>
@@ -42,8 +44,11 @@ class TryFanOut {
   // Arms the countdown: one part per call, plus one held by the caller of
   // Start, who gives it back with Finish once every call is started.
   void Start();
-  // Records call number `call`'s result in its outcome slot.
-  void Record(size_t call, const CallResult& result);
+  // Records call number `call`'s result in its outcome slot; true when it
+  // was the last call's result (every slot filled).
+  bool Record(size_t call, const CallResult& result);
+  // Call number `call`'s recorded result; read after the last Record.
+  CallResult ResultOf(size_t call) const;
   // Ends one part (a call whose result is durable, or the starter's), with
   // an error if it failed. The last part answers: the outcomes, or the
   // first error.
@@ -59,6 +64,7 @@ class TryFanOut {
   std::vector<BranchTryOutcome> outcomes_;
   tcc::Mutex mu_;
   size_t pending_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t results_left_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status error_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -154,8 +154,9 @@ grpc::ServerUnaryReactor* AdminService::DescribeTransaction(
              TCC_ASSIGN_OR_RETURN(std::optional<GlobalTransaction> gt, queries.Find(gid));
              if (!gt) return absl::NotFoundError(absl::StrCat("no transaction with gid ", gid));
              // A failing branch's attempts are written at most every few
-             // seconds; the owner's memory has the current ones.
-             engine_->AddLiveRetryState(*gt);
+             // seconds, and a Confirm's success may wait for the GT's next
+             // write; the owner's memory has the current ones.
+             engine_->AddLiveBranchState(*gt);
              ToProto(*gt, *reply->mutable_transaction());
              // Back-queries are counted in the engine's memory, not in the store.
              if (std::optional<BackQueryProgress> back_query = engine_->BackQueryOf(gid)) {

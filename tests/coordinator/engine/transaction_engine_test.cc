@@ -297,6 +297,106 @@ TEST(EngineRetryState, AFailingConfirmIsWrittenAtItsFirstFailureWhenStuckAndOnce
   EXPECT_EQ(done->branches[0].state, BranchState::kConfirmed);
 }
 
+// An engine on SQLite that counts the store updates it sends.
+struct CountedHarness {
+  ::tcc::testing::TempDir dir;
+  std::shared_ptr<std::atomic<int>> updates = std::make_shared<std::atomic<int>>(0);
+  Harness harness{Counted()};
+
+  std::unique_ptr<TransactionStore> Counted() {
+    auto store = std::make_unique<::tcc::testing::FailingStore>(
+        ::tcc::testing::OpenSqliteStore(dir.File("tccd.db")),
+        std::make_shared<std::atomic<int>>(-1));
+    store->FailWhen([updates = updates](const TransactionUpdate&) {
+      ++*updates;
+      return false;
+    });
+    return store;
+  }
+};
+
+std::vector<std::string> Details(const std::vector<TimelineEvent>& timeline) {
+  std::vector<std::string> details;
+  for (const TimelineEvent& event : timeline) details.push_back(event.kind + " " + event.detail);
+  return details;
+}
+
+TEST(EngineWrites, ThreeTryResultsAreOneWriteAndThreeConfirmsGoWithTheOutcome) {
+  CountedHarness counted;
+  Harness& harness = counted.harness;
+  ASSERT_OK(harness.Begin({"g-w"}));
+  const int begun = *counted.updates;
+  ASSERT_OK(harness.Try("g-w", {Spec("b1"), Spec("b2"), Spec("b3")}));
+  EXPECT_EQ(*counted.updates - begun, 2) << "the registration, then the three results together";
+  auto tried = Stored(harness, "g-w");
+  ASSERT_OK(tried);
+  for (const Branch& branch : tried->branches) {
+    EXPECT_EQ(branch.state, BranchState::kTried)
+        << "durable before the answer: " << branch.branch_id;
+  }
+  ASSERT_OK(harness.Decide("g-w", Decision::kCommit));
+  ASSERT_TRUE(harness.WaitForState("g-w", TxState::kCommitted));
+  harness.Flush();
+  EXPECT_EQ(*counted.updates - begun, 4) << "then the decision, then the Confirms with COMMITTED";
+  auto done = Stored(harness, "g-w");
+  ASSERT_OK(done);
+  EXPECT_EQ(done->state, TxState::kCommitted);
+  for (const Branch& branch : done->branches) {
+    EXPECT_EQ(branch.state, BranchState::kConfirmed) << branch.branch_id;
+    EXPECT_EQ(branch.attempts, 1u) << branch.branch_id;
+  }
+  // Every result is on the timeline, in the order things happened.
+  std::vector<std::string> details = Details(harness.Timeline("g-w"));
+  ASSERT_EQ(details.size(), 9u) << ::testing::PrintToString(details);
+  EXPECT_EQ(details[1], "branch branch b1 on 127.0.0.1:7501: TRIED");
+  EXPECT_EQ(details[4], "state COMMITTING (committed by the initiator)");
+  EXPECT_EQ(details[5].rfind("branch branch b", 0), 0u) << details[5];
+  EXPECT_NE(details[7].find("CONFIRMED after 1 attempt(s)"), std::string::npos) << details[7];
+  EXPECT_EQ(details[8], "state COMMITTED");
+}
+
+TEST(EngineWrites, AConfirmThatWaitedInMemoryGoesWithTheNextWrite) {
+  CountedHarness counted;
+  Harness& harness = counted.harness;
+  ASSERT_OK(harness.Begin({"g-wait"}));
+  ASSERT_OK(harness.Try("g-wait", {Spec("b1"), Spec("b2")}));
+  // b1's Confirm succeeds while b2's is still out, then b2's fails.
+  harness.transport().HoldReplies([](const BranchCall& call) {
+    return call.phase == Phase::kConfirm && call.branch_id == "b2";
+  });
+  harness.transport().SetBehavior([](const BranchCall& call) {
+    if (call.phase == Phase::kConfirm && call.branch_id == "b2") {
+      return CallResult{CallOutcome::kUnknown, "down"};
+    }
+    return CallResult{CallOutcome::kSuccess, ""};
+  });
+  ASSERT_OK(harness.Decide("g-wait", Decision::kCommit));
+  ASSERT_TRUE(WaitFor([&] {
+    auto gt = harness.Get("g-wait");
+    return gt.ok() && gt->branches[0].state == BranchState::kConfirmed;
+  }));
+  harness.Flush();
+  const int confirmed = *counted.updates;
+  auto waiting = Stored(harness, "g-wait");
+  ASSERT_OK(waiting);
+  EXPECT_EQ(waiting->branches[0].state, BranchState::kTried) << "b1's success waits in memory";
+  harness.transport().HoldReplies(nullptr);
+  harness.transport().ReleaseHeld();
+  ASSERT_TRUE(WaitFor([&] { return harness.transport().held_replies_handled() == 1; }));
+  harness.Flush();
+  EXPECT_EQ(*counted.updates - confirmed, 1) << "b2's first failure, with b1's success";
+  auto failed = Stored(harness, "g-wait");
+  ASSERT_OK(failed);
+  EXPECT_EQ(failed->branches[0].state, BranchState::kConfirmed);
+  EXPECT_EQ(failed->branches[1].state, BranchState::kTried);
+  EXPECT_EQ(failed->branches[1].last_error, "Confirm failed: down");
+  harness.transport().SetBehavior(nullptr);
+  ASSERT_TRUE(harness.AdvanceUntil([&] {
+    auto gt = Stored(harness, "g-wait");
+    return gt.ok() && gt->state == TxState::kCommitted;
+  }));
+}
+
 TEST_F(EngineTest, TimeoutWithoutStatusEndpointRollsBack) {
   std::string gid = BeginTx("g-timeout", /*timeout_ms=*/300);
   TryAll(gid, {Spec("a")});
