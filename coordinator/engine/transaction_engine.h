@@ -143,9 +143,9 @@ class TransactionEngine {
 
   void Begin(BeginParams params, Callback<BeginResult> done);
   // Registers the branches (refusing a branch id listed twice) and calls
-  // the participants' Try; answers one outcome per requested branch.
-  void Try(std::string gid, std::vector<Branch> branches,
-           Callback<std::vector<BranchTryOutcome>> done);
+  // the participants' Try; answers one outcome per requested branch, and
+  // whether the GT is committable now (TryAnswer).
+  void Try(std::string gid, std::vector<Branch> branches, Callback<TryAnswer> done);
   // Commit or Rollback. Answers with the GT's state once the decision is
   // durable.
   void Decide(std::string gid, Decision decision, Callback<TxState> done);
@@ -291,8 +291,7 @@ class TransactionEngine {
   static std::optional<Phase> PhaseNeeded(const GlobalTransaction& gt, const Branch& branch);
 
   // ---- transaction_engine_try.cc: the Try fan-out.
-  void TryOnce(const std::string& gid, std::vector<Branch> branches,
-               Callback<std::vector<BranchTryOutcome>> done);
+  void TryOnce(const std::string& gid, std::vector<Branch> branches, Callback<TryAnswer> done);
   void PlanTryLocked(Active& active, std::shared_ptr<TryFanOut> fan_out,
                      std::vector<Branch> requested, After& after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -302,6 +301,9 @@ class TransactionEngine {
   // store write; the fan-out's last part ends when it is durable.
   void RecordTryResultsLocked(Active& active, std::shared_ptr<TryFanOut> fan_out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Once the fan-out's results are durable: the GT is TRYING, has a status
+  // endpoint, and every branch of it, all named by this request, is TRIED.
+  bool CommittableAfter(const TryFanOut& fan_out);
 
   // ---- transaction_engine_timeout.cc: deadlines and back-queries.
   void ScheduleDeadlineLocked(const Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -12,21 +12,21 @@
 namespace tcc {
 
 void TransactionEngine::Try(std::string gid, std::vector<Branch> branches,
-                            Callback<std::vector<BranchTryOutcome>> done) {
+                            Callback<TryAnswer> done) {
   if (absl::Status valid = ValidateGid(gid); !valid.ok()) return done(valid);
   if (options_.instance_id.empty()) return TryOnce(gid, std::move(branches), std::move(done));
   // Kept for a second attempt (RetryOnceIfFencedAway): one copy of the
   // payloads, only when instances share the store.
   auto kept = std::make_shared<const std::vector<Branch>>(std::move(branches));
-  RetryOnceIfFencedAway<std::vector<BranchTryOutcome>>(
-      [this, gid, kept](Callback<std::vector<BranchTryOutcome>> attempt_done) {
+  RetryOnceIfFencedAway<TryAnswer>(
+      [this, gid, kept](Callback<TryAnswer> attempt_done) {
         TryOnce(gid, *kept, std::move(attempt_done));
       },
       std::move(done));
 }
 
 void TransactionEngine::TryOnce(const std::string& gid, std::vector<Branch> branches,
-                                Callback<std::vector<BranchTryOutcome>> done) {
+                                Callback<TryAnswer> done) {
   auto fan_out = std::make_shared<TryFanOut>(gid, std::move(done));
   // Shared so the (possibly large) payloads are moved, not copied, into the
   // GT when the lookup completes.
@@ -132,10 +132,30 @@ void TransactionEngine::RecordTryResultsLocked(Active& active, std::shared_ptr<T
   // every TRIED branch being on disk.
   PersistLocked(
       active, {}, changed,
-      [fan_out](absl::Status status) {
+      [this, fan_out](absl::Status status) {
+        if (status.ok() && CommittableAfter(*fan_out)) fan_out->MarkCommittable();
         fan_out->Finish(StoreFailure(status, "recording the Try result failed"));
       },
       std::move(events));
+}
+
+bool TransactionEngine::CommittableAfter(const TryFanOut& fan_out) {
+  tcc::MutexLock lock(&mu_);
+  auto it = active_.find(fan_out.gid());
+  if (it == active_.end()) return false;
+  // Memory is never behind the store; here it is not ahead either for
+  // what counts: the state moves on from TRYING only by a decision, and
+  // each TRIED branch this request named was either tried by it (durable
+  // now) or TRIED when it was planned, by a write queued before its own.
+  // A branch it did not name may have been TRIED by a write not durable
+  // yet: then it answers false and the initiator asks GetTransaction.
+  const GlobalTransaction& gt = it->second->gt;
+  if (gt.state != TxState::kTrying || gt.status_endpoint.empty()) return false;
+  if (gt.branches.size() != fan_out.requested()) return false;
+  for (const Branch& branch : gt.branches) {
+    if (branch.state != BranchState::kTried) return false;
+  }
+  return true;
 }
 
 }  // namespace tcc

@@ -47,16 +47,23 @@ CallResult TryFanOut::ResultOf(size_t call) const {
   return {outcome.outcome, outcome.detail};
 }
 
+void TryFanOut::MarkCommittable() {
+  tcc::MutexLock lock(&mu_);
+  committable_ = true;
+}
+
 void TryFanOut::Finish(absl::Status status) {
   absl::Status error;
+  bool committable = false;
   {
     tcc::MutexLock lock(&mu_);
     if (!status.ok() && error_.ok()) error_ = std::move(status);
     if (--pending_ > 0) return;
     error = error_;
+    committable = committable_;
   }
   if (!error.ok()) return done_(error);
-  done_(std::move(outcomes_));
+  done_(TryAnswer{std::move(outcomes_), committable});
 }
 
 }  // namespace tcc

@@ -27,9 +27,17 @@ struct BranchTryOutcome {
   std::string detail;
 };
 
+// What a Try request is answered: one outcome per requested branch, in
+// request order, and whether the GT was committable once they were
+// durable (TryReply.committable; the engine decides it).
+struct TryAnswer {
+  std::vector<BranchTryOutcome> outcomes;
+  bool committable = false;
+};
+
 class TryFanOut {
  public:
-  using Done = std::function<void(absl::StatusOr<std::vector<BranchTryOutcome>>)>;
+  using Done = std::function<void(absl::StatusOr<TryAnswer>)>;
 
   TryFanOut(std::string gid, Done done) : gid_(std::move(gid)), done_(std::move(done)) {}
 
@@ -40,6 +48,10 @@ class TryFanOut {
   const std::string& gid() const { return gid_; }
   // Branch indexes to call; call number i is to_call()[i].
   const std::vector<size_t>& to_call() const { return to_call_; }
+  // How many branches the request named (each once).
+  size_t requested() const { return outcomes_.size(); }
+  // The answer will say the GT is committable (before the last Finish).
+  void MarkCommittable();
 
   // Arms the countdown: one part per call, plus one held by the caller of
   // Start, who gives it back with Finish once every call is started.
@@ -66,6 +78,7 @@ class TryFanOut {
   size_t pending_ ABSL_GUARDED_BY(mu_) = 0;
   size_t results_left_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status error_ ABSL_GUARDED_BY(mu_);
+  bool committable_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace tcc

@@ -53,16 +53,17 @@ grpc::ServerUnaryReactor* CoordinatorService::Try(grpc::CallbackServerContext* c
   branches.reserve(request->branches_size());
   for (const v1::BranchSpec& spec : request->branches()) branches.push_back(FromProto(spec));
   engine_->Try(request->gid(), std::move(branches),
-               [reactor, reply](absl::StatusOr<std::vector<BranchTryOutcome>> outcomes) {
-                 if (outcomes.ok()) {
-                   for (const BranchTryOutcome& outcome : *outcomes) {
+               [reactor, reply](absl::StatusOr<TryAnswer> answer) {
+                 if (answer.ok()) {
+                   for (const BranchTryOutcome& outcome : answer->outcomes) {
                      v1::BranchTryResult* result = reply->add_results();
                      result->set_branch_id(outcome.branch_id);
                      result->set_result(ToProto(outcome.outcome));
                      result->set_detail(outcome.detail);
                    }
+                   reply->set_committable(answer->committable);
                  }
-                 reactor->Finish(ToGrpcStatus(outcomes.status()));
+                 reactor->Finish(ToGrpcStatus(answer.status()));
                });
   return reactor;
 }

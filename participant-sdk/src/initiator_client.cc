@@ -385,7 +385,7 @@ absl::StatusOr<TransactionOutcome> InitiatorClient::RunTransaction(
   TCC_RETURN_IF_ERROR(tried.status());
   if (AnyRefused(*tried)) return RollBackAndResolve(gid);
   if (!AllTriesSucceeded(*tried)) return Outcome(gid);  // UNAVAILABLE: still TRYING
-  return CommitAndResolve(request);
+  return CommitAndResolve(request, tried->committable());
 }
 
 absl::StatusOr<TransactionOutcome> InitiatorClient::RollBackAndResolve(std::string_view gid) {
@@ -397,7 +397,7 @@ absl::StatusOr<TransactionOutcome> InitiatorClient::RollBackAndResolve(std::stri
 }
 
 absl::StatusOr<TransactionOutcome> InitiatorClient::CommitAndResolve(
-    const TransactionRequest& request) {
+    const TransactionRequest& request, bool committable) {
   const std::string& gid = request.begin.gid;
   TransactionOutcome outcome;
   outcome.gid = gid;
@@ -416,7 +416,7 @@ absl::StatusOr<TransactionOutcome> InitiatorClient::CommitAndResolve(
         writes = request.local_writes(tx);
         return writes;
       },
-      &committed_locally);
+      committable, &committed_locally);
   if (!writes.ok()) {
     // Our own writes said no: nothing was written; undo the branches.
     TCC_RETURN_IF_ERROR(RollBackAndResolve(gid).status());
@@ -461,14 +461,23 @@ absl::StatusOr<SagaOutcome> InitiatorClient::GetSaga(std::string_view gid) {
 absl::StatusOr<LocalCommitResult> InitiatorClient::CommitWithLocalTransaction(
     Database& db, std::string_view gid, absl::FunctionRef<absl::Status(LocalTx&)> fn) {
   bool committed_locally = false;
-  return CommitLocallyThenCommit(db, gid, fn, &committed_locally);
+  return CommitLocallyThenCommit(db, gid, fn, /*committable=*/false, &committed_locally);
+}
+
+absl::StatusOr<LocalCommitResult> InitiatorClient::CommitWithLocalTransaction(
+    Database& db, std::string_view gid, const tcc::v1::TryReply& tried,
+    absl::FunctionRef<absl::Status(LocalTx&)> fn) {
+  bool committed_locally = false;
+  return CommitLocallyThenCommit(db, gid, fn, tried.committable(), &committed_locally);
 }
 
 absl::StatusOr<LocalCommitResult> InitiatorClient::CommitLocallyThenCommit(
     Database& db, std::string_view gid, absl::FunctionRef<absl::Status(LocalTx&)> fn,
-    bool* committed_locally) {
-  TCC_ASSIGN_OR_RETURN(tcc::v1::Transaction gt, Get(gid));
-  TCC_RETURN_IF_ERROR(CheckCommittable(gt));
+    bool committable, bool* committed_locally) {
+  if (!committable) {
+    TCC_ASSIGN_OR_RETURN(tcc::v1::Transaction gt, Get(gid));
+    TCC_RETURN_IF_ERROR(CheckCommittable(gt));
+  }
   const HookRegistry* hooks = impl_->options().hooks;
   LocalCommitResult result;
   TCC_ASSIGN_OR_RETURN(result.local, CommitLocally(db, gid, fn, hooks));

@@ -61,7 +61,7 @@ absl::StatusOr<LocalCommitResult> TransactionGuard::CommitWithLocalTransaction(
     Database& db, absl::FunctionRef<absl::Status(LocalTx&)> fn) {
   bool committed_locally = false;
   absl::StatusOr<LocalCommitResult> result =
-      client_->CommitLocallyThenCommit(db, gid_, fn, &committed_locally);
+      client_->CommitLocallyThenCommit(db, gid_, fn, /*committable=*/false, &committed_locally);
   // Once committed locally, a rollback would contradict the local writes.
   if (committed_locally) decided_ = true;
   return result;

@@ -159,6 +159,35 @@ TEST_F(InitiatorClientTest, CommitWithLocalTransactionCommitsLocallyThenOnTheCoo
   EXPECT_EQ(coordinator_.Calls("Commit"), 2);
 }
 
+TEST_F(InitiatorClientTest, ACommittableTryReplySavesTheGetAndAnOlderReplyDoesNot) {
+  auto pay = [&](const std::string& gid, const tcc::v1::TryReply& tried) {
+    return client_->CommitWithLocalTransaction(*db_, gid, tried, [&](LocalTx& tx) {
+      return tx.Exec("INSERT INTO orders VALUES (?, 'PAID')", {gid}).status();
+    });
+  };
+  BeginAndTry("gid-old");
+  tcc::v1::TryReply without_field;  // A coordinator older than the field.
+  ASSERT_OK(pay("gid-old", without_field));
+  EXPECT_EQ(coordinator_.Calls("GetTransaction"), 1);
+
+  BeginAndTry("gid-new");
+  tcc::v1::TryReply committable;
+  committable.set_committable(true);
+  absl::StatusOr<LocalCommitResult> result = pay("gid-new", committable);
+  ASSERT_OK(result);
+  EXPECT_EQ(result->local, LocalCommit::kCommitted);
+  EXPECT_EQ(coordinator_.Calls("GetTransaction"), 1) << "no Get after a committable reply";
+  EXPECT_EQ(coordinator_.State("gid-new"), TRANSACTION_STATE_COMMITTED);
+  EXPECT_EQ(Orders(), 2);
+
+  // The fence still decides: a committable reply does not outrun the back-query.
+  BeginAndTry("gid-fenced");
+  ASSERT_OK(FenceOrReadDecision(*db_, "gid-fenced"));
+  EXPECT_TRUE(absl::IsFailedPrecondition(pay("gid-fenced", committable).status()));
+  EXPECT_EQ(Orders(), 2);
+  EXPECT_EQ(coordinator_.Calls("Commit"), 2);
+}
+
 TEST_F(InitiatorClientTest, FencedGidDiscardsTheLocalWritesAndSkipsCommit) {
   BeginAndTry("gid-1");
   ASSERT_OK(FenceOrReadDecision(*db_, "gid-1"));

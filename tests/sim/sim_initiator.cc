@@ -144,7 +144,7 @@ void SimFlow::TryFrom(size_t next) {
   std::vector<Branch> branches;
   size_t end = plan_.try_one_by_one ? next + 1 : plan_.branches.size();
   for (size_t i = next; i < end; ++i) branches.push_back(plan_.branches[i]);
-  using Outcomes = std::vector<BranchTryOutcome>;
+  using Outcomes = TryAnswer;
   Call<Outcomes>(
       absl::StrCat("Try ", plan_.gid, " from ", plan_.branches[next].branch_id),
       [gid = plan_.gid, branches](TransactionEngine& engine,
@@ -157,7 +157,7 @@ void SimFlow::TryFrom(size_t next) {
           if (SaysNothing(outcomes.status())) return End("gave up in Try");
           return Decide();
         }
-        for (const BranchTryOutcome& outcome : *outcomes) {
+        for (const BranchTryOutcome& outcome : outcomes->outcomes) {
           if (outcome.outcome != CallOutcome::kSuccess) try_failed_ = true;
         }
         if (try_failed_) return Decide();

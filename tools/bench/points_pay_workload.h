@@ -1,8 +1,9 @@
 // The unit of --mode points-pay: one PayWithPoints call on the example's
 // order service (examples/points-pay/), from the call to its reply. Behind
 // it the order service runs the whole payment: Begin, Try (points.freeze +
-// paylog.pay, which tccd sends to both services), GetTransaction, the local
-// commit of the order with its decision row, and Commit; tccd's Confirms to
+// paylog.pay, which tccd sends to both services; its reply says whether the
+// GT is committable, else a GetTransaction asks), the local commit of the
+// order with its decision row, and Commit; tccd's Confirms to
 // both services follow asynchronously and are not waited for.
 //
 // Each unit pays the next seeded order with its own request id

@@ -35,8 +35,9 @@ struct TransactionFlow::Plan {
 };
 
 struct TransactionFlow::TryRound {
-  std::string refused;  // the first refusal's reason, if any
-  int unknown = 0;      // branches whose outcome is unknown
+  std::string refused;      // the first refusal's reason, if any
+  int unknown = 0;          // branches whose outcome is unknown
+  tcc::v1::TryReply reply;  // the last round's (committable: no Get needed)
 };
 
 TransactionFlow::TransactionFlow(OrderStore& store, tcc::sdk::InitiatorClient& client,
@@ -93,7 +94,7 @@ absl::StatusOr<OperationReply> TransactionFlow::Run(const Plan& plan) {
         absl::StrCat("injected fault fail_try: ", plan.gid, " left undecided"));
   }
   if (faults_.Fires(Fault::kCrashAfterTry)) faults_.Crash(Fault::kCrashAfterTry, plan.gid);
-  return CommitLocallyAndGlobally(plan);
+  return CommitLocallyAndGlobally(plan, tried->reply);
 }
 
 absl::StatusOr<TransactionFlow::TryRound> TransactionFlow::TryAll(const Plan& plan) {
@@ -102,6 +103,7 @@ absl::StatusOr<TransactionFlow::TryRound> TransactionFlow::TryAll(const Plan& pl
   for (int i = 0; i < kTryRounds; ++i) {
     TCC_ASSIGN_OR_RETURN(tcc::v1::TryReply reply, client_.Try(plan.gid, Branches(plan)));
     round = TryRound{};
+    round.reply = reply;
     for (const tcc::v1::BranchTryResult& r : reply.results()) {
       if (r.result() == tcc::v1::TRY_RESULT_REFUSED && round.refused.empty()) {
         round.refused = r.detail();
@@ -118,10 +120,11 @@ absl::StatusOr<TransactionFlow::TryRound> TransactionFlow::TryAll(const Plan& pl
   return round;
 }
 
-absl::StatusOr<OperationReply> TransactionFlow::CommitLocallyAndGlobally(const Plan& plan) {
+absl::StatusOr<OperationReply> TransactionFlow::CommitLocallyAndGlobally(
+    const Plan& plan, const tcc::v1::TryReply& tried) {
   bool order_moved_on = false;
   absl::StatusOr<tcc::sdk::LocalCommitResult> committed = client_.CommitWithLocalTransaction(
-      store_.db(), plan.gid, [&](tcc::sdk::LocalTx& tx) -> absl::Status {
+      store_.db(), plan.gid, tried, [&](tcc::sdk::LocalTx& tx) -> absl::Status {
         TCC_ASSIGN_OR_RETURN(bool moved, OrderStore::MarkPaid(tx, plan.order.order_no, plan.gid));
         if (moved) return absl::OkStatus();
         order_moved_on = true;

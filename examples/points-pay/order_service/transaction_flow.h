@@ -54,7 +54,9 @@ class TransactionFlow {
 
   absl::StatusOr<pointspay::v1::OperationReply> Run(const Plan& plan);
   absl::StatusOr<TryRound> TryAll(const Plan& plan);
-  absl::StatusOr<pointspay::v1::OperationReply> CommitLocallyAndGlobally(const Plan& plan);
+  // `tried`: the last Try's reply (committable saves the SDK a Get).
+  absl::StatusOr<pointspay::v1::OperationReply> CommitLocallyAndGlobally(
+      const Plan& plan, const tcc::v1::TryReply& tried);
   absl::StatusOr<pointspay::v1::OperationReply> RollBack(const Plan& plan,
                                                          pointspay::v1::Outcome outcome,
                                                          const std::string& detail);

@@ -83,10 +83,16 @@ class Harness {
   absl::StatusOr<BeginResult> Begin(BeginParams params) {
     return Await<BeginResult>([&](auto done) { engine_->Begin(params, done); });
   }
+  // The outcomes of a Try; TryAnswered gives the whole answer.
   absl::StatusOr<std::vector<BranchTryOutcome>> Try(const std::string& gid,
                                                     std::vector<Branch> branches) {
-    return Await<std::vector<BranchTryOutcome>>(
-        [&](auto done) { engine_->Try(gid, branches, done); });
+    absl::StatusOr<::tcc::TryAnswer> answer = TryAnswered(gid, std::move(branches));
+    if (!answer.ok()) return answer.status();
+    return std::move(answer->outcomes);
+  }
+  absl::StatusOr<::tcc::TryAnswer> TryAnswered(const std::string& gid,
+                                               std::vector<Branch> branches) {
+    return Await<::tcc::TryAnswer>([&](auto done) { engine_->Try(gid, branches, done); });
   }
   absl::StatusOr<TxState> Decide(const std::string& gid, Decision decision) {
     return Await<TxState>([&](auto done) { engine_->Decide(gid, decision, done); });

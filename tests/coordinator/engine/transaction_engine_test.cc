@@ -397,6 +397,40 @@ TEST(EngineWrites, AConfirmThatWaitedInMemoryGoesWithTheNextWrite) {
   }));
 }
 
+TEST_F(EngineTest, ATryThatTriedEveryBranchSaysTheGtIsCommittable) {
+  const std::string endpoint = "127.0.0.1:7600";
+  BeginTx("g-c", 0, endpoint);
+  auto first = harness_.TryAnswered("g-c", {Spec("b1")});
+  ASSERT_OK(first);
+  EXPECT_TRUE(first->committable);
+  auto second = harness_.TryAnswered("g-c", {Spec("b2")});
+  ASSERT_OK(second);
+  EXPECT_FALSE(second->committable) << "b1 is a branch this request did not name";
+  auto again = harness_.TryAnswered("g-c", {Spec("b1"), Spec("b2")});
+  ASSERT_OK(again);
+  EXPECT_FALSE(again->committable) << "no call made, so no write to wait for";
+
+  BeginTx("g-no-endpoint");
+  auto no_endpoint = harness_.TryAnswered("g-no-endpoint", {Spec("b1"), Spec("b2")});
+  ASSERT_OK(no_endpoint);
+  EXPECT_FALSE(no_endpoint->committable) << "a local commit could not be fenced";
+
+  BeginTx("g-refused", 0, endpoint);
+  harness_.transport().SetBehavior([](const BranchCall& call) {
+    if (call.branch_id == "b2") return CallResult{CallOutcome::kRefused, "no points"};
+    return CallResult{CallOutcome::kSuccess, ""};
+  });
+  auto refused = harness_.TryAnswered("g-refused", {Spec("b1"), Spec("b2")});
+  ASSERT_OK(refused);
+  EXPECT_FALSE(refused->committable);
+
+  BeginTx("g-all", 0, endpoint);
+  auto all = harness_.TryAnswered("g-all", {Spec("b1"), Spec("b3")});
+  ASSERT_OK(all);
+  EXPECT_TRUE(all->committable);
+  EXPECT_EQ(*harness_.Decide("g-all", Decision::kCommit), TxState::kCommitting);
+}
+
 TEST_F(EngineTest, TimeoutWithoutStatusEndpointRollsBack) {
   std::string gid = BeginTx("g-timeout", /*timeout_ms=*/300);
   TryAll(gid, {Spec("a")});
@@ -591,9 +625,9 @@ TEST(EngineStoreFailure, ATryResultThatCannotBeRecordedIsNotReportedAsTried) {
   harness.transport().HoldReplies(
       [](const BranchCall& call) { return call.phase == Phase::kTry && call.branch_id == "b1"; });
   tcc::Notification first_answered;
-  absl::StatusOr<std::vector<BranchTryOutcome>> first;
-  harness.engine().Try("g-unrecorded", {Spec("b1")}, [&](auto outcomes) {
-    first = std::move(outcomes);
+  absl::StatusOr<TryAnswer> first;
+  harness.engine().Try("g-unrecorded", {Spec("b1")}, [&](auto answer) {
+    first = std::move(answer);
     first_answered.Notify();
   });
   ASSERT_TRUE(WaitFor([&] { return harness.transport().CountCalls(Phase::kTry) == 1; }));

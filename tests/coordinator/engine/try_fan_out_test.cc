@@ -16,11 +16,11 @@ using ::tcc::testing::StatusIs;
 
 struct Answer {
   int calls = 0;
-  std::optional<absl::StatusOr<std::vector<BranchTryOutcome>>> value;
+  std::optional<absl::StatusOr<TryAnswer>> value;
 };
 
 TryFanOut::Done Into(Answer& answer) {
-  return [&answer](absl::StatusOr<std::vector<BranchTryOutcome>> value) {
+  return [&answer](absl::StatusOr<TryAnswer> value) {
     ++answer.calls;
     answer.value = std::move(value);
   };
@@ -47,7 +47,7 @@ TEST(TryFanOut, AnswersInRequestOrderAfterTheLastPart) {
   fan_out.Finish(absl::OkStatus());
   ASSERT_EQ(answer.calls, 1);
   ASSERT_TRUE(answer.value->ok());
-  const std::vector<BranchTryOutcome>& outcomes = **answer.value;
+  const std::vector<BranchTryOutcome>& outcomes = (*answer.value)->outcomes;
   ASSERT_EQ(outcomes.size(), 3u);
   EXPECT_EQ(outcomes[0].branch_id, "new");
   EXPECT_EQ(outcomes[0].outcome, CallOutcome::kSuccess);
@@ -55,6 +55,22 @@ TEST(TryFanOut, AnswersInRequestOrderAfterTheLastPart) {
   EXPECT_EQ(outcomes[1].outcome, CallOutcome::kSuccess) << "known already: not called";
   EXPECT_EQ(outcomes[2].outcome, CallOutcome::kRefused);
   EXPECT_EQ(outcomes[2].detail, "no");
+  EXPECT_FALSE((*answer.value)->committable) << "only the engine says so";
+}
+
+TEST(TryFanOut, TheAnswerSaysCommittableWhenMarked) {
+  Answer answer;
+  TryFanOut fan_out("g", Into(answer));
+  fan_out.Plan({.requested = {1}, .added = {1}, .to_call = {1}}, Branches());
+  EXPECT_EQ(fan_out.requested(), 1u);
+  fan_out.Start();
+  EXPECT_TRUE(fan_out.Record(0, {CallOutcome::kSuccess, ""})) << "the last (only) result";
+  fan_out.MarkCommittable();
+  fan_out.Finish(absl::OkStatus());
+  fan_out.Finish(absl::OkStatus());
+  ASSERT_EQ(answer.calls, 1);
+  ASSERT_TRUE(answer.value->ok());
+  EXPECT_TRUE((*answer.value)->committable);
 }
 
 TEST(TryFanOut, AnswersTheFirstErrorOnceEveryPartEnded) {
