@@ -264,7 +264,7 @@ class InitiatorClient:
             return self.outcome(gid)  # raises UNAVAILABLE: still TRYING
         if local_writes is None:
             return self._commit_and_resolve(gid)
-        return self._commit_locally_and_resolve(gid, local_db, local_writes)
+        return self._commit_locally_and_resolve(gid, local_db, local_writes, tried.committable)
 
     def outcome(self, gid: str) -> TransactionOutcome:
         """The outcome of a decided GT (replayed=True); TccError UNAVAILABLE
@@ -290,8 +290,8 @@ class InitiatorClient:
             return self.outcome(gid)
         return TransactionOutcome(gid=gid, replayed=False, state=state)
 
-    def _commit_locally_and_resolve(self, gid: str, db: Database,
-                                    fn: Callable[[LocalTx], None]) -> TransactionOutcome:
+    def _commit_locally_and_resolve(self, gid: str, db: Database, fn: Callable[[LocalTx], None],
+                                    committable: bool) -> TransactionOutcome:
         failed: List[BaseException] = []
 
         def writes(tx: LocalTx) -> None:
@@ -303,7 +303,7 @@ class InitiatorClient:
 
         committed = [False]
         try:
-            result = self._commit_locally_then_commit(db, gid, writes, committed)
+            result = self._commit_locally_then_commit(db, gid, writes, committed, committable)
         except Exception as error:
             if failed:
                 # Our own writes said no: nothing was written; undo the branches.
@@ -344,19 +344,26 @@ class InitiatorClient:
         return self._call("GetTransaction", self._stub.GetTransaction, request)
 
     def commit_with_local_transaction(self, db: Database, gid: str,
-                                      fn: Callable[[LocalTx], None]) -> LocalCommitResult:
+                                      fn: Callable[[LocalTx], None],
+                                      tried: Any = None) -> LocalCommitResult:
         """For an initiator with local writes: checks (get) that the GT is
         TRYING with every branch TRIED and has a status endpoint; runs fn(tx)
         and inserts (gid, 'committed') in ONE local transaction of `db`
         (commit_locally); then sends Commit. Raises FencedError when the
         status endpoint fenced the gid first (nothing written). Calling it
-        again for the same gid is safe: fn does not run twice."""
+        again for the same gid is safe: fn does not run twice. `tried`: the
+        TryReply of the Try that named every branch; when it says
+        committable (tccd checked the same as its results became durable),
+        the get is skipped."""
         committed = [False]
-        return self._commit_locally_then_commit(db, gid, fn, committed)
+        committable = bool(getattr(tried, "committable", False))
+        return self._commit_locally_then_commit(db, gid, fn, committed, committable)
 
     def _commit_locally_then_commit(self, db: Database, gid: str, fn: Callable[[LocalTx], None],
-                                    committed: List[bool]) -> LocalCommitResult:
-        _check_committable(self.get(gid))
+                                    committed: List[bool],
+                                    committable: bool = False) -> LocalCommitResult:
+        if not committable:
+            _check_committable(self.get(gid))
         local = decision.commit_locally(db, gid, fn)
         committed[0] = True
         try:

@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.request
 from typing import Any, Callable, List, Optional
 
 import tcc_participant as tcc
@@ -84,14 +85,26 @@ class Tccd:
             raise RuntimeError(f"TCCD={TCCD!r} is not an executable tccd; build the tccd target "
                                "and run through ctest (sdk_python_test), or set TCCD=path/to/tccd")
         port_file = os.path.join(work_dir, "tccd.port")
+        http_port_file = os.path.join(work_dir, "tccd.http_port")
         self.log_path = os.path.join(work_dir, "tccd.log")
         args = [TCCD, "--listen=127.0.0.1:0", f"--port_file={port_file}",
+                f"--http_port_file={http_port_file}",
                 f"--data={os.path.join(work_dir, 'tccd.db')}", "--sync=normal",
                 "--log_level=warn", "--retry_initial_ms=20", "--retry_max_ms=200"]
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(args + (extra_args or []), stdout=log, stderr=log)
         self.port = self._wait_for_port(port_file)
         self.address = f"127.0.0.1:{self.port}"
+        self.http_port = self._wait_for_port(http_port_file)
+
+    def rpcs(self, method: str) -> int:
+        """Calls of tcc.v1.Coordinator's `method` served so far, every status
+        code, from tccd's /metrics."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/metrics") as page:
+            text = page.read().decode()
+        prefix = f'tcc_rpc_requests_total{{service="tcc.v1.Coordinator",method="{method}",'
+        return sum(int(float(line.split()[-1])) for line in text.splitlines()
+                   if line.startswith(prefix))
 
     def _wait_for_port(self, port_file: str, timeout_s: float = 20.0) -> int:
         deadline = time.monotonic() + timeout_s

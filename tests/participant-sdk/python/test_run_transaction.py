@@ -79,6 +79,33 @@ class RunTransactionTest(TccdFixture):
         self.assertTrue(again.replayed)
         self.assertEqual((len(runs), self.orders(), self.points.effects("try")), (1, 1, 1))
 
+    def test_a_committable_try_reply_saves_the_get(self) -> None:
+        args = dict(gid="order-5", branches=[self.freeze(10)], local_db=self.shop_db,
+                    local_writes=self.insert_order("order-5"),
+                    **{k: v for k, v in self.begin_args("order-5").items() if k != "gid"})
+        self.assertTrue(self.client.run_transaction(**args).committed)
+        self.assertEqual(self.tccd.rpcs("Try"), 1)
+        self.assertEqual(self.tccd.rpcs("GetTransaction"), 0)
+
+        # By hand: with the Try's reply no get; without it (or from an
+        # older tccd, whose reply lacks the field) one get.
+        self.client.begin(**self.begin_args("order-6"))
+        tried = self.client.try_branches("order-6", [self.freeze(10)])
+        self.assertTrue(tried.committable)
+        self.client.commit_with_local_transaction(
+            self.shop_db, "order-6",
+            lambda tx: tx.exec("INSERT INTO orders VALUES ('order-6', 'order-6')"), tried=tried)
+        self.assertEqual(self.tccd.rpcs("GetTransaction"), 0)
+        self.client.begin(**self.begin_args("order-7"))
+        self.client.try_branches("order-7", [self.freeze(10)])
+        self.client.commit_with_local_transaction(
+            self.shop_db, "order-7",
+            lambda tx: tx.exec("INSERT INTO orders VALUES ('order-7', 'order-7')"))
+        self.assertEqual(self.tccd.rpcs("GetTransaction"), 1)
+        for gid in ("order-5", "order-6", "order-7"):
+            self.assertTrue(self.wait_for_state(gid, pb.TRANSACTION_STATE_COMMITTED), gid)
+        self.assertEqual(self.points.balance(), 70)
+
     def test_failed_local_writes_roll_back_and_raise_their_error(self) -> None:
         def writes(tx: tcc.LocalTx) -> None:
             raise ValueError("order is paid")
