@@ -145,6 +145,11 @@ class TransactionEngine {
   // Registers the branches (refusing a branch id listed twice) and calls
   // the participants' Try; answers one outcome per requested branch, and
   // whether the GT is committable now (TryAnswer).
+  // Begin folded into the first Try: an unknown gid is created with
+  // `params` and the branches in one durable write, then tried; a known
+  // one begun with the same parameters is tried as Try does (other
+  // parameters: ALREADY_EXISTS, as Begin).
+  void BeginAndTry(BeginParams params, std::vector<Branch> branches, Callback<TryAnswer> done);
   void Try(std::string gid, std::vector<Branch> branches, Callback<TryAnswer> done);
   // Commit or Rollback. Answers with the GT's state once the decision is
   // durable.
@@ -258,6 +263,13 @@ class TransactionEngine {
 
   // ---- transaction_engine_tcc.cc: Begin, Decide, Confirm / Cancel calls.
   void DecideOnce(const std::string& gid, Decision decision, Callback<TxState> done);
+  // A new TCC GT from Begin's parameters (validated; defaults and a gid
+  // filled in), and its "begin" timeline event.
+  absl::StatusOr<GlobalTransaction> NewTcc(const BeginParams& params);
+  // OK when `existing` was begun with `params` (timeout filled in): a
+  // repeated Begin; ALREADY_EXISTS naming its parameters otherwise.
+  static absl::Status SameBegin(const GlobalTransaction& existing, const BeginParams& params);
+  TimelineEvent BeginEvent(const GlobalTransaction& gt) const;
   void OnBegun(BeginParams params, CreateOrLoadResult created, Callback<BeginResult> done);
   void DecideLocked(Active& active, Decision decision, Callback<TxState> done, After& after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -299,6 +311,8 @@ class TransactionEngine {
   void OnTryResult(std::shared_ptr<TryFanOut> fan_out, size_t call, CallResult result);
   // Applies every result of the fan-out to the GT and writes them in one
   // store write; the fan-out's last part ends when it is durable.
+  // Installs a GT BeginAndTry created with its branches and tries them.
+  void StartCreated(GlobalTransaction gt, const TryPlan& plan, Callback<TryAnswer> done);
   void RecordTryResultsLocked(Active& active, std::shared_ptr<TryFanOut> fan_out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Once the fan-out's results are durable: the GT is TRYING, has a status

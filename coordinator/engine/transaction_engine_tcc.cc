@@ -12,6 +12,7 @@
 #include "coordinator/engine/store_error.h"
 #include "coordinator/engine/transaction_engine.h"
 #include "tcc/common/logging.h"
+#include "tcc/common/status_macros.h"
 
 namespace tcc {
 namespace {
@@ -30,54 +31,69 @@ std::string TraceNote(const GlobalTransaction& gt) {
 }  // namespace
 
 void TransactionEngine::Begin(BeginParams params, Callback<BeginResult> done) {
-  if (params.timeout_ms > options_.limits.max_timeout_ms) {
-    return done(absl::InvalidArgumentError(absl::StrCat("timeout_ms ", params.timeout_ms,
-                                                        " is over the limit of ",
-                                                        options_.limits.max_timeout_ms)));
-  }
-  if (!params.status_endpoint.empty()) {
-    if (absl::Status valid = ValidateTarget(params.status_endpoint, "status_endpoint");
-        !valid.ok()) {
-      return done(valid);
-    }
-  }
-  if (params.timeout_ms == 0) {
-    params.timeout_ms = static_cast<uint32_t>(absl::ToInt64Milliseconds(options_.default_timeout));
-  }
-  if (params.gid.empty()) {
-    tcc::MutexLock lock(&mu_);
-    params.gid = NewGidLocked();
-  }
-  if (absl::Status valid = ValidateGid(params.gid); !valid.ok()) return done(valid);
-  GlobalTransaction gt;
-  gt.gid = params.gid;
-  gt.created_ms = gt.updated_ms = clock_->NowMs();
-  gt.timeout_ms = params.timeout_ms;
-  gt.deadline_ms = gt.created_ms + params.timeout_ms;
-  gt.status_endpoint = params.status_endpoint;
-  gt.traceparent = params.traceparent;
-  TimelineEvent begun =
-      Event("begin", absl::StrCat("begun with timeout ", gt.timeout_ms, "ms",
-                                  gt.status_endpoint.empty()
-                                      ? ", no status endpoint"
-                                      : absl::StrCat(", status endpoint ", gt.status_endpoint),
-                                  TraceNote(gt)));
-  CreateOrLoad(std::move(gt), std::move(begun), "recording the transaction failed",
+  absl::StatusOr<GlobalTransaction> gt = NewTcc(params);
+  if (!gt.ok()) return done(gt.status());
+  TimelineEvent begun = BeginEvent(*gt);
+  params.gid = gt->gid;
+  params.timeout_ms = gt->timeout_ms;
+  CreateOrLoad(*std::move(gt), std::move(begun), "recording the transaction failed",
                [this, params, done](absl::StatusOr<CreateOrLoadResult> created) {
                  if (!created.ok()) return done(created.status());
                  OnBegun(params, std::move(*created), done);
                });
 }
 
+absl::Status TransactionEngine::SameBegin(const GlobalTransaction& existing,
+                                          const BeginParams& params) {
+  if (existing.mode == TxMode::kTcc && existing.timeout_ms == params.timeout_ms &&
+      existing.status_endpoint == params.status_endpoint) {
+    return absl::OkStatus();
+  }
+  return absl::AlreadyExistsError(absl::StrFormat(
+      "transaction %s already exists with other parameters (timeout_ms %d, status_endpoint "
+      "\"%s\"); use a new gid",
+      existing.gid, existing.timeout_ms, existing.status_endpoint));
+}
+
+absl::StatusOr<GlobalTransaction> TransactionEngine::NewTcc(const BeginParams& params) {
+  if (params.timeout_ms > options_.limits.max_timeout_ms) {
+    return absl::InvalidArgumentError(absl::StrCat("timeout_ms ", params.timeout_ms,
+                                                   " is over the limit of ",
+                                                   options_.limits.max_timeout_ms));
+  }
+  if (!params.status_endpoint.empty()) {
+    TCC_RETURN_IF_ERROR(ValidateTarget(params.status_endpoint, "status_endpoint"));
+  }
+  GlobalTransaction gt;
+  gt.gid = params.gid;
+  if (gt.gid.empty()) {
+    tcc::MutexLock lock(&mu_);
+    gt.gid = NewGidLocked();
+  }
+  TCC_RETURN_IF_ERROR(ValidateGid(gt.gid));
+  gt.created_ms = gt.updated_ms = clock_->NowMs();
+  gt.timeout_ms = params.timeout_ms != 0
+                      ? params.timeout_ms
+                      : static_cast<uint32_t>(absl::ToInt64Milliseconds(options_.default_timeout));
+  gt.deadline_ms = gt.created_ms + gt.timeout_ms;
+  gt.status_endpoint = params.status_endpoint;
+  gt.traceparent = params.traceparent;
+  return gt;
+}
+
+TimelineEvent TransactionEngine::BeginEvent(const GlobalTransaction& gt) const {
+  return Event("begin", absl::StrCat("begun with timeout ", gt.timeout_ms, "ms",
+                                     gt.status_endpoint.empty()
+                                         ? ", no status endpoint"
+                                         : absl::StrCat(", status endpoint ", gt.status_endpoint),
+                                     TraceNote(gt)));
+}
+
 void TransactionEngine::OnBegun(BeginParams params, CreateOrLoadResult created,
                                 Callback<BeginResult> done) {
   GlobalTransaction& gt = created.gt;
-  if (!created.created && (gt.mode != TxMode::kTcc || gt.timeout_ms != params.timeout_ms ||
-                           gt.status_endpoint != params.status_endpoint)) {
-    return done(absl::AlreadyExistsError(absl::StrFormat(
-        "transaction %s already exists with other parameters (timeout_ms %d, status_endpoint "
-        "\"%s\"); use a new gid",
-        gt.gid, gt.timeout_ms, gt.status_endpoint)));
+  if (!created.created) {
+    if (absl::Status same = SameBegin(gt, params); !same.ok()) return done(same);
   }
   BeginResult result{gt.gid, created.created, gt.state};
   if (created.created) spdlog::debug("{} begun, timeout {}ms", LogTag(gt), params.timeout_ms);

@@ -25,6 +25,46 @@ void TransactionEngine::Try(std::string gid, std::vector<Branch> branches,
       std::move(done));
 }
 
+void TransactionEngine::BeginAndTry(BeginParams params, std::vector<Branch> branches,
+                                    Callback<TryAnswer> done) {
+  absl::StatusOr<GlobalTransaction> gt = NewTcc(params);
+  if (!gt.ok()) return done(gt.status());
+  params.timeout_ms = gt->timeout_ms;  // The default filled in.
+  // Kept for a plain Try, should the gid turn out to exist.
+  auto kept = std::make_shared<const std::vector<Branch>>(branches);
+  absl::StatusOr<TryPlan> plan = PlanTry(*gt, std::move(branches), options_.limits);
+  if (!plan.ok()) return done(plan.status());
+  TimelineEvent begun = BeginEvent(*gt);
+  // One write: the GT with its branches REGISTERED, durable before any
+  // participant sees a Try (write ahead), where Begin and the registration
+  // take two.
+  CreateOrLoad(*std::move(gt), std::move(begun), "recording the transaction failed",
+               [this, plan = *std::move(plan), kept, params,
+                done = std::move(done)](absl::StatusOr<CreateOrLoadResult> created) mutable {
+                 if (!created.ok()) return done(created.status());
+                 if (!created->created) {
+                   absl::Status same = SameBegin(created->gt, params);
+                   if (!same.ok()) return done(same);
+                   return Try(created->gt.gid, *kept, std::move(done));
+                 }
+                 StartCreated(std::move(created->gt), plan, std::move(done));
+               });
+}
+
+void TransactionEngine::StartCreated(GlobalTransaction gt, const TryPlan& plan,
+                                     Callback<TryAnswer> done) {
+  auto fan_out = std::make_shared<TryFanOut>(gt.gid, std::move(done));
+  fan_out->Plan(plan, gt.branches);
+  After after;
+  {
+    tcc::MutexLock lock(&mu_);
+    // A concurrent Begin of the same gid may have loaded it already.
+    if (!active_.contains(gt.gid)) InstallLocked(std::move(gt), after);
+  }
+  Run(after);
+  StartTryCalls(fan_out);
+}
+
 void TransactionEngine::TryOnce(const std::string& gid, std::vector<Branch> branches,
                                 Callback<TryAnswer> done) {
   auto fan_out = std::make_shared<TryFanOut>(gid, std::move(done));

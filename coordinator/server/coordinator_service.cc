@@ -48,23 +48,39 @@ grpc::ServerUnaryReactor* CoordinatorService::Try(grpc::CallbackServerContext* c
   if (absl::Status denied = Authorize(*context, "Coordinator.Try"); !denied.ok()) {
     return Refuse(context, denied);
   }
+  if (request->has_begin()) {
+    if (absl::Status denied = Authorize(*context, "Coordinator.Begin"); !denied.ok()) {
+      return Refuse(context, denied);
+    }
+  }
   auto* reactor = context->DefaultReactor();
   std::vector<Branch> branches;
   branches.reserve(request->branches_size());
   for (const v1::BranchSpec& spec : request->branches()) branches.push_back(FromProto(spec));
-  engine_->Try(request->gid(), std::move(branches),
-               [reactor, reply](absl::StatusOr<TryAnswer> answer) {
-                 if (answer.ok()) {
-                   for (const BranchTryOutcome& outcome : answer->outcomes) {
-                     v1::BranchTryResult* result = reply->add_results();
-                     result->set_branch_id(outcome.branch_id);
-                     result->set_result(ToProto(outcome.outcome));
-                     result->set_detail(outcome.detail);
-                   }
-                   reply->set_committable(answer->committable);
-                 }
-                 reactor->Finish(ToGrpcStatus(answer.status()));
-               });
+  auto answered = [reactor, reply](absl::StatusOr<TryAnswer> answer) {
+    if (answer.ok()) {
+      for (const BranchTryOutcome& outcome : answer->outcomes) {
+        v1::BranchTryResult* result = reply->add_results();
+        result->set_branch_id(outcome.branch_id);
+        result->set_result(ToProto(outcome.outcome));
+        result->set_detail(outcome.detail);
+      }
+      reply->set_committable(answer->committable);
+    }
+    reactor->Finish(ToGrpcStatus(answer.status()));
+  };
+  if (!request->has_begin()) {
+    engine_->Try(request->gid(), std::move(branches), std::move(answered));
+    return reactor;
+  }
+  if (request->gid().empty()) {
+    answered(absl::InvalidArgumentError(
+        "a Try with begin needs its gid (Begin without a gid generates one; Try cannot)"));
+    return reactor;
+  }
+  BeginParams params{request->gid(), request->begin().timeout_ms(),
+                     request->begin().status_endpoint(), TraceparentOf(*context)};
+  engine_->BeginAndTry(std::move(params), std::move(branches), std::move(answered));
   return reactor;
 }
 

@@ -41,6 +41,20 @@ bool HasAllBranchIds(const std::vector<tcc::v1::BranchSpec>& branches) {
 }
 
 // What CommitWithLocalTransaction needs before it commits locally.
+// Begin's request for `params` under `gid`, checked.
+absl::StatusOr<tcc::v1::BeginRequest> BeginRequestOf(const BeginParams& params,
+                                                     const std::string& gid) {
+  TCC_RETURN_IF_ERROR(internal::ValidateGid(gid));
+  if (params.timeout < absl::ZeroDuration() || params.timeout > absl::Hours(24 * 30)) {
+    return absl::InvalidArgumentError("BeginParams.timeout must be between 0 and 30 days");
+  }
+  tcc::v1::BeginRequest request;
+  request.set_gid(gid);
+  request.set_timeout_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(params.timeout)));
+  request.set_status_endpoint(params.status_endpoint);
+  return request;
+}
+
 absl::Status CheckCommittable(const tcc::v1::Transaction& gt) {
   if (gt.state() == tcc::v1::TRANSACTION_STATE_COMMITTING ||
       gt.state() == tcc::v1::TRANSACTION_STATE_COMMITTED) {
@@ -216,9 +230,12 @@ class InitiatorClient::Impl {
         });
   }
 
-  absl::StatusOr<tcc::v1::TryReply> Try(const tcc::v1::TryRequest& request, bool retryable) {
+  absl::StatusOr<tcc::v1::TryReply> Try(const tcc::v1::TryRequest& request, bool retryable,
+                                        const std::string& traceparent = "") {
     return Call<tcc::v1::TryRequest, tcc::v1::TryReply>(
-        "Try", request, retryable, [this](auto* ctx, auto* req, auto* reply, auto done) {
+        "Try", request, retryable,
+        [this, &traceparent](auto* ctx, auto* req, auto* reply, auto done) {
+          AddTraceparent(*ctx, traceparent);
           stub_->async()->Try(ctx, req, reply, std::move(done));
         });
   }
@@ -315,17 +332,28 @@ absl::StatusOr<std::unique_ptr<InitiatorClient>> InitiatorClient::Connect(
 }
 
 absl::StatusOr<tcc::v1::BeginReply> InitiatorClient::Begin(const BeginParams& params) {
-  tcc::v1::BeginRequest request;
   // A gid chosen here, not by the coordinator, keeps a retried Begin from
   // creating a second GT.
-  request.set_gid(params.gid.empty() ? internal::NewGid() : params.gid);
-  TCC_RETURN_IF_ERROR(internal::ValidateGid(request.gid()));
-  if (params.timeout < absl::ZeroDuration() || params.timeout > absl::Hours(24 * 30)) {
-    return absl::InvalidArgumentError("BeginParams.timeout must be between 0 and 30 days");
-  }
-  request.set_timeout_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(params.timeout)));
-  request.set_status_endpoint(params.status_endpoint);
+  TCC_ASSIGN_OR_RETURN(
+      tcc::v1::BeginRequest request,
+      BeginRequestOf(params, params.gid.empty() ? internal::NewGid() : params.gid));
   return impl_->Begin(request, params.traceparent);
+}
+
+absl::StatusOr<tcc::v1::TryReply> InitiatorClient::BeginAndTry(
+    const BeginParams& params, std::vector<tcc::v1::BranchSpec> branches) {
+  if (params.gid.empty()) return absl::InvalidArgumentError("BeginAndTry needs BeginParams.gid");
+  if (branches.empty()) return absl::InvalidArgumentError("Try needs at least one branch");
+  tcc::v1::TryRequest request;
+  TCC_ASSIGN_OR_RETURN(*request.mutable_begin(), BeginRequestOf(params, params.gid));
+  request.set_gid(params.gid);
+  for (const tcc::v1::BranchSpec& b : branches) *request.add_branches() = b;
+  absl::StatusOr<tcc::v1::TryReply> tried =
+      impl_->Try(request, HasAllBranchIds(branches), params.traceparent);
+  if (!absl::IsNotFound(tried.status())) return tried;
+  // A coordinator older than TryRequest.begin ignored it: Begin, then Try.
+  TCC_RETURN_IF_ERROR(Begin(params).status());
+  return Try(params.gid, std::move(branches));
 }
 
 absl::StatusOr<TransactionGuard> InitiatorClient::BeginGuarded(const BeginParams& params) {
@@ -376,11 +404,9 @@ absl::StatusOr<TransactionOutcome> InitiatorClient::RunTransaction(
     const TransactionRequest& request) {
   TCC_RETURN_IF_ERROR(CheckRequest(request));
   const std::string& gid = request.begin.gid;
-  TCC_ASSIGN_OR_RETURN(tcc::v1::BeginReply begun, Begin(request.begin));
-  // An earlier run of this request decided it: answer what it answered.
-  if (begun.state() != tcc::v1::TRANSACTION_STATE_TRYING) return Outcome(gid);
-  absl::StatusOr<tcc::v1::TryReply> tried = Try(gid, request.branches);
-  // A duplicate running concurrently decided it between our Begin and Try.
+  absl::StatusOr<tcc::v1::TryReply> tried = BeginAndTry(request.begin, request.branches);
+  // An earlier run of this request, or a duplicate running concurrently,
+  // decided it: answer what it answered.
   if (absl::IsFailedPrecondition(tried.status())) return Outcome(gid);
   TCC_RETURN_IF_ERROR(tried.status());
   if (AnyRefused(*tried)) return RollBackAndResolve(gid);

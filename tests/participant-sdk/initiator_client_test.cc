@@ -159,6 +159,20 @@ TEST_F(InitiatorClientTest, CommitWithLocalTransactionCommitsLocallyThenOnTheCoo
   EXPECT_EQ(coordinator_.Calls("Commit"), 2);
 }
 
+TEST_F(InitiatorClientTest, BeginAndTryFallsBackToBeginThenTryOnAnOlderCoordinator) {
+  // The fake knows no TryRequest.begin, as a tccd before it: NOT_FOUND.
+  auto tried = client_->BeginAndTry({.gid = "gid-old", .status_endpoint = "127.0.0.1:1"},
+                                    {Branch("b1"), Branch("b2")});
+  ASSERT_OK(tried);
+  EXPECT_EQ(tried->results_size(), 2);
+  EXPECT_EQ(coordinator_.Calls("Try"), 2);
+  EXPECT_EQ(coordinator_.Calls("Begin"), 1);
+  EXPECT_EQ(coordinator_.Branches("gid-old"), 2);
+  EXPECT_THAT(std::string(client_->BeginAndTry({}, {Branch("b1")}).status().message()),
+              HasSubstr("needs BeginParams.gid"));
+  EXPECT_EQ(coordinator_.Calls("Try"), 2) << "refused before any call";
+}
+
 TEST_F(InitiatorClientTest, ACommittableTryReplySavesTheGetAndAnOlderReplyDoesNot) {
   auto pay = [&](const std::string& gid, const tcc::v1::TryReply& tried) {
     return client_->CommitWithLocalTransaction(*db_, gid, tried, [&](LocalTx& tx) {

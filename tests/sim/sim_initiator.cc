@@ -73,8 +73,10 @@ absl::StatusOr<std::set<std::string>> SimInitiatorService::CommittedOrders() {
 }
 
 void SimFlow::Start() {
-  loop_->At(loop_->start() + plan_.start, absl::StrCat("initiator starts ", plan_.gid),
-            [this] { plan_.saga ? SubmitSaga() : Begin(); });
+  loop_->At(loop_->start() + plan_.start, absl::StrCat("initiator starts ", plan_.gid), [this] {
+    if (plan_.saga) return SubmitSaga();
+    plan_.begin_in_try ? TryFrom(0) : Begin();
+  });
 }
 
 template <typename T>
@@ -145,10 +147,19 @@ void SimFlow::TryFrom(size_t next) {
   size_t end = plan_.try_one_by_one ? next + 1 : plan_.branches.size();
   for (size_t i = next; i < end; ++i) branches.push_back(plan_.branches[i]);
   using Outcomes = TryAnswer;
+  // The first Try of a flow without Begin begins the GT (every attempt of
+  // it: a retry after a lost answer may find it created).
+  std::optional<BeginParams> begin;
+  if (plan_.begin_in_try && next == 0) {
+    begin = BeginParams{
+        .gid = plan_.gid, .timeout_ms = plan_.timeout_ms, .status_endpoint = plan_.endpoint};
+  }
   Call<Outcomes>(
-      absl::StrCat("Try ", plan_.gid, " from ", plan_.branches[next].branch_id),
-      [gid = plan_.gid, branches](TransactionEngine& engine,
-                                  TransactionEngine::Callback<Outcomes> done) {
+      absl::StrCat(begin ? "BeginAndTry " : "Try ", plan_.gid, " from ",
+                   plan_.branches[next].branch_id),
+      [gid = plan_.gid, branches, begin](TransactionEngine& engine,
+                                         TransactionEngine::Callback<Outcomes> done) {
+        if (begin) return engine.BeginAndTry(*begin, branches, std::move(done));
         engine.Try(gid, branches, std::move(done));
       },
       [this, end](absl::StatusOr<Outcomes> outcomes) {

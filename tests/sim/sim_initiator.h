@@ -71,8 +71,9 @@ struct FlowPlan {
   uint32_t timeout_ms = 0;
   std::vector<Branch> branches;
   bool try_one_by_one = false;
-  bool saga = false;        // A saga of `branches` as steps, instead of TCC.
-  bool concurrent = false;  // Saga only: a DAG without edges, steps in parallel.
+  bool begin_in_try = false;  // No Begin: the first Try carries its parameters.
+  bool saga = false;          // A saga of `branches` as steps, instead of TCC.
+  bool concurrent = false;    // Saga only: a DAG without edges, steps in parallel.
   bool want_rollback = false;
   absl::Duration pause;  // Between the last Try and the decision.
   enum class Crash { kNone, kBeforeLocalCommit, kAfterLocalCommit } crash = Crash::kNone;

@@ -130,6 +130,7 @@ FlowPlan World::PlanFlow(int index) {
     plan.branches.push_back(std::move(branch));
   }
   plan.try_one_by_one = loop_.Chance(0.5);
+  plan.begin_in_try = index % 2 == 1;  // Not drawn: seeds keep their schedules.
   plan.want_rollback = loop_.Chance(0.1);
   plan.pause = loop_.Chance(0.3)
                    ? loop_.Between(absl::ZeroDuration(), absl::Milliseconds(2 * plan.timeout_ms))

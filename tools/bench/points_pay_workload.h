@@ -1,6 +1,6 @@
 // The unit of --mode points-pay: one PayWithPoints call on the example's
 // order service (examples/points-pay/), from the call to its reply. Behind
-// it the order service runs the whole payment: Begin, Try (points.freeze +
+// it the order service runs the whole payment: Try with Begin folded in (points.freeze +
 // paylog.pay, which tccd sends to both services; its reply says whether the
 // GT is committable, else a GetTransaction asks), the local commit of the
 // order with its decision row, and Commit; tccd's Confirms to

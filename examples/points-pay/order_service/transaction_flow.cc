@@ -73,12 +73,8 @@ std::vector<tcc::v1::BranchSpec> TransactionFlow::Branches(const Plan& plan) con
 }
 
 absl::StatusOr<OperationReply> TransactionFlow::Run(const Plan& plan) {
-  TCC_ASSIGN_OR_RETURN(tcc::v1::BeginReply begun,
-                       client_.Begin({.gid = plan.gid,
-                                      .timeout = config_.gt_timeout,
-                                      .status_endpoint = config_.status_endpoint}));
-  // An earlier delivery of this request decided it already.
-  if (begun.state() != tcc::v1::TRANSACTION_STATE_TRYING) return Resolve(plan, true);
+  // The first Try begins the GT (one call less); FAILED_PRECONDITION: an
+  // earlier delivery of this request decided it already.
   absl::StatusOr<TryRound> tried = TryAll(plan);
   if (absl::IsFailedPrecondition(tried.status())) return Resolve(plan, true);
   TCC_RETURN_IF_ERROR(tried.status());
@@ -101,7 +97,12 @@ absl::StatusOr<TransactionFlow::TryRound> TransactionFlow::TryAll(const Plan& pl
   TryRound round;
   absl::Duration backoff = kFirstTryBackoff;
   for (int i = 0; i < kTryRounds; ++i) {
-    TCC_ASSIGN_OR_RETURN(tcc::v1::TryReply reply, client_.Try(plan.gid, Branches(plan)));
+    TCC_ASSIGN_OR_RETURN(tcc::v1::TryReply reply,
+                         i == 0 ? client_.BeginAndTry({.gid = plan.gid,
+                                                       .timeout = config_.gt_timeout,
+                                                       .status_endpoint = config_.status_endpoint},
+                                                      Branches(plan))
+                                : client_.Try(plan.gid, Branches(plan)));
     round = TryRound{};
     round.reply = reply;
     for (const tcc::v1::BranchTryResult& r : reply.results()) {

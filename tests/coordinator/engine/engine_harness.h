@@ -90,6 +90,10 @@ class Harness {
     if (!answer.ok()) return answer.status();
     return std::move(answer->outcomes);
   }
+  absl::StatusOr<::tcc::TryAnswer> BeginAndTry(BeginParams params, std::vector<Branch> branches) {
+    return Await<::tcc::TryAnswer>(
+        [&](auto done) { engine_->BeginAndTry(params, branches, done); });
+  }
   absl::StatusOr<::tcc::TryAnswer> TryAnswered(const std::string& gid,
                                                std::vector<Branch> branches) {
     return Await<::tcc::TryAnswer>([&](auto done) { engine_->Try(gid, branches, done); });

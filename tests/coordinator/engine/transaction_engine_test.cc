@@ -397,6 +397,47 @@ TEST(EngineWrites, AConfirmThatWaitedInMemoryGoesWithTheNextWrite) {
   }));
 }
 
+TEST(EngineBeginAndTry, AnUnknownGidIsBegunWithItsBranchesInOneWrite) {
+  CountedHarness counted;
+  Harness& harness = counted.harness;
+  auto answer =
+      harness.BeginAndTry({"g-bt", 0, "127.0.0.1:7600"}, {Spec("b1"), Spec("b2"), Spec("b3")});
+  ASSERT_OK(answer);
+  ASSERT_EQ(answer->outcomes.size(), 3u);
+  for (const auto& outcome : answer->outcomes) EXPECT_EQ(outcome.outcome, CallOutcome::kSuccess);
+  EXPECT_TRUE(answer->committable);
+  EXPECT_EQ(*counted.updates, 1) << "created with its branches; then the results, one update";
+  auto stored = Stored(harness, "g-bt");
+  ASSERT_OK(stored);
+  EXPECT_EQ(stored->state, TxState::kTrying);
+  EXPECT_EQ(stored->timeout_ms, 30000u) << "the default timeout";
+  EXPECT_EQ(stored->status_endpoint, "127.0.0.1:7600");
+  ASSERT_EQ(stored->branches.size(), 3u);
+  for (const Branch& branch : stored->branches) EXPECT_EQ(branch.state, BranchState::kTried);
+  std::vector<std::string> details = Details(harness.Timeline("g-bt"));
+  ASSERT_EQ(details.size(), 4u) << ::testing::PrintToString(details);
+  EXPECT_EQ(details[0], "begin begun with timeout 30000ms, status endpoint 127.0.0.1:7600");
+
+  // Again with the same parameters: a plain Try, nothing called twice.
+  auto again =
+      harness.BeginAndTry({"g-bt", 30000, "127.0.0.1:7600"}, {Spec("b1"), Spec("b2"), Spec("b3")});
+  ASSERT_OK(again);
+  EXPECT_EQ(harness.transport().CountCalls(Phase::kTry), 3);
+  EXPECT_THAT(harness.BeginAndTry({"g-bt", 5000, "127.0.0.1:7600"}, {Spec("b1")}),
+              StatusIs(Code::kAlreadyExists, "other parameters"));
+  EXPECT_THAT(harness.BeginAndTry({"g-bt-bad", 0, "not a target"}, {Spec("b1")}),
+              StatusIs(Code::kInvalidArgument, "status_endpoint"));
+  EXPECT_THAT(harness.BeginAndTry({"g-bt-dup", 0, ""}, {Spec("b1"), Spec("b1")}),
+              StatusIs(Code::kInvalidArgument));
+  EXPECT_THAT(harness.Get("g-bt-dup"), StatusIs(Code::kNotFound)) << "nothing stored";
+
+  ASSERT_OK(harness.Decide("g-bt", Decision::kCommit));
+  ASSERT_TRUE(harness.WaitForState("g-bt", TxState::kCommitted));
+  EXPECT_THAT(harness.BeginAndTry({"g-bt", 0, "127.0.0.1:7600"}, {Spec("b1")}),
+              StatusIs(Code::kFailedPrecondition));
+  EXPECT_EQ(harness.transport().CountCalls(Phase::kTry), 3) << "a decided GT is not tried";
+}
+
 TEST_F(EngineTest, ATryThatTriedEveryBranchSaysTheGtIsCommittable) {
   const std::string endpoint = "127.0.0.1:7600";
   BeginTx("g-c", 0, endpoint);

@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <atomic>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/process/tccd_process.h"
 #include "tests/coordinator/coordinator_client.h"
 #include "tests/coordinator/fake_participant.h"
@@ -97,6 +101,63 @@ TEST(CrashTest, AcknowledgedCommitsSurviveKill9BeforeConfirmsFinish) {
     // The restarted daemon, not the killed one, delivered the Confirms.
     EXPECT_GE(participants[i].Count("Confirm") - confirms_before_restart[i], kTransactions);
     EXPECT_EQ(participants[i].Count("Cancel"), 0);
+  }
+  tccd->Stop();
+}
+
+// Begin folded into Try (TryRequest.begin): its one write, the GT with its
+// branches, is durable before any participant sees a Try. Killed while one
+// participant holds its Try (the others answered; their results wait for
+// it), the restarted tccd knows the GT and its branches, times it out and
+// cancels every branch.
+TEST(CrashTest, ATryWithBeginKilledDuringItsTriesIsCancelledAfterRestart) {
+  ::tcc::testing::TempDir dir;
+  std::atomic<bool> release_tries = false;
+  auto hold_tries = [&](const auto& call, v1::BranchReply&) {
+    while (call.phase == "Try" && !release_tries) absl::SleepFor(absl::Milliseconds(5));
+    return grpc::Status::OK;
+  };
+  FakeParticipant participants[3];
+  // One held handler only: the in-process servers share gRPC's callback threads.
+  participants[2].SetBehavior(hold_tries);
+  for (auto& participant : participants) participant.Start();
+  int port = 0;
+  auto tccd = StartTccd(dir, &port);
+  ASSERT_TRUE(tccd && port > 0) << "tccd did not start";
+  const std::string gid = "begin-and-try";
+  v1::TryRequest request = MakeTry(gid, {{"a", participants[0].address()},
+                                         {"b", participants[1].address()},
+                                         {"c", participants[2].address()}});
+  request.mutable_begin()->set_timeout_ms(1000);
+  std::thread initiator([&] {
+    CoordinatorClient client(absl::StrCat("127.0.0.1:", port));
+    EXPECT_FALSE(client.Try(request).ok()) << "answered, though tccd died first";
+  });
+  ASSERT_TRUE(WaitFor([&] {
+    for (auto& participant : participants) {
+      if (participant.Count("Try") == 0) return false;
+    }
+    return true;
+  }));
+  std::optional<int> status = tccd->Kill();
+  ASSERT_TRUE(status && WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL);
+  release_tries = true;
+  initiator.join();
+
+  tccd = StartTccd(dir, &port);
+  ASSERT_TRUE(tccd && port > 0) << "tccd did not restart";
+  CoordinatorClient client(absl::StrCat("127.0.0.1:", port));
+  ASSERT_TRUE(WaitFor([&] {
+    auto gt = client.Get(gid);
+    return gt.ok() && gt->state() == v1::TRANSACTION_STATE_ROLLED_BACK;
+  })) << "the GT, begun and registered in one write, was not rolled back after the restart";
+  auto gt = client.Get(gid);
+  ASSERT_OK(gt);
+  EXPECT_EQ(gt->timeout_ms(), 1000u) << "Begin's parameters came with the Try";
+  ASSERT_EQ(gt->branches_size(), 3);
+  for (auto& participant : participants) {
+    EXPECT_GE(participant.Count("Cancel"), 1) << participant.address();
+    EXPECT_EQ(participant.Count("Confirm"), 0) << participant.address();
   }
   tccd->Stop();
 }

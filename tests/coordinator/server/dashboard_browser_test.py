@@ -59,11 +59,6 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def read_port(path: str) -> int:
-    assert wait_for(lambda: os.path.exists(path) and open(path).read().strip() != "", 20), path
-    return int(open(path).read().strip())
-
-
 def chromium() -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
@@ -76,14 +71,12 @@ def chromium() -> webdriver.Chrome:
 class DashboardBrowserTest(unittest.TestCase):
     def setUp(self) -> None:
         self.dir = TempDir()
-        http_port_file = self.dir.file("http.port")
         # No automatic retry within the test (only the operator's), and a
         # transaction is stuck after its first failed attempt.
         self.tccd = Tccd(self.dir.path, ["--http_listen=127.0.0.1:0",
-                                         f"--http_port_file={http_port_file}",
                                          "--retry_initial_ms=600000", "--retry_max_ms=600000",
                                          "--stuck_after_attempts=1"])
-        self.base = f"http://127.0.0.1:{read_port(http_port_file)}"
+        self.base = f"http://127.0.0.1:{self.tccd.http_port}"
         self.client = tcc.InitiatorClient(self.tccd.address)
         self.points_db = open_test_db(self.dir.file("points.db"))
         self.points = FlakyPoints(self.points_db)

@@ -181,7 +181,7 @@ class InitiatorClient {
   ~InitiatorClient();
 
   // Runs one request idempotently by request.begin.gid:
-  //   Begin; if the GT was decided already (an earlier run of this request),
+  //   BeginAndTry; if the GT was decided already (an earlier run of this request),
   //   answer its outcome with replayed = true. Otherwise Try every branch
   //   (a GT still TRYING from an earlier, interrupted run is continued: Try
   //   is idempotent by branch id); a refusal rolls back; all tried commits
@@ -210,6 +210,13 @@ class InitiatorClient {
   // never tries to roll it back; check guard.state() before Try.
   absl::StatusOr<TransactionGuard> BeginGuarded(const BeginParams& params);
 
+  // Begin folded into the first Try (TryRequest.begin): an unknown
+  // params.gid (required) is created with the branches in one call and one
+  // durable write; a known one is tried as Try does. A decided one is
+  // FAILED_PRECONDITION, as Try. Against a tccd older than the field
+  // (NOT_FOUND), it sends Begin and then Try.
+  absl::StatusOr<tcc::v1::TryReply> BeginAndTry(const BeginParams& params,
+                                                std::vector<tcc::v1::BranchSpec> branches);
   absl::StatusOr<tcc::v1::TryReply> Try(std::string_view gid,
                                         std::vector<tcc::v1::BranchSpec> branches);
   absl::StatusOr<tcc::v1::TransactionState> Commit(std::string_view gid);
