@@ -45,6 +45,8 @@ void AddLoadFlags(CLI::App& command, LoadOptions& load) {
       ->capture_default_str();
   command.add_option("--channels", load.channels, "client channels (connections) to each server")
       ->capture_default_str();
+  command.add_flag("--begin_in_try", load.begin_in_try,
+                   "TCC: Begin folded into the Try (Try -> Commit, as the SDK's RunTransaction)");
   command.add_option("--payload", load.payload_bytes, "payload bytes per branch")
       ->capture_default_str();
   command.add_option("--concurrency", load.concurrency, "GTs in flight (closed loop)")

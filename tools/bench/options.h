@@ -40,6 +40,8 @@ struct LoadOptions {
   int participants = 1;
   int channels = 2;
   int payload_bytes = 16;
+  // TCC: Begin folded into the Try (TryRequest.begin): Try -> Commit.
+  bool begin_in_try = false;
   // Closed loop: this many units in flight. Open loop (rate > 0): the
   // concurrency of the ceiling run only.
   int concurrency = 64;

@@ -1,6 +1,10 @@
 #include "tools/bench/workloads.h"
 
+#include <atomic>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "tcc/v1/coordinator.grpc.pb.h"
 #include "tcc/v1/participant.grpc.pb.h"
 
@@ -85,17 +89,32 @@ class TccWorkload final : public Workload {
       branch->set_action("bench.reserve");
       branch->set_payload(std::string(static_cast<size_t>(options_.payload_bytes), 'x'));
     }
-    call->stub->async()->Begin(&call->begin_context, &call->begin, &call->begun,
-                               [call](grpc::Status status) { OnBegun(call, status); });
+    if (!options_.begin_in_try) {
+      call->stub->async()->Begin(&call->begin_context, &call->begin, &call->begun,
+                                 [call](grpc::Status status) { OnBegun(call, status); });
+      return;
+    }
+    // The gid is the client's, as Try with begin needs.
+    call->begun.set_gid(absl::StrCat("bench-", gid_prefix_, "-", next_gid_.fetch_add(1)));
+    call->attempt.mutable_begin();
+    SendTry(call);
   }
-  int RpcsPerUnit() const override { return 3 + 2 * options_.branches; }
+  int RpcsPerUnit() const override {
+    return (options_.begin_in_try ? 2 : 3) + 2 * options_.branches;
+  }
   std::string Describe() const override {
-    return absl::StrCat("TCC, ", options_.branches, " branch(es): Begin -> Try -> Commit acked");
+    return absl::StrCat("TCC, ", options_.branches,
+                        " branch(es): ", options_.begin_in_try ? "Try with begin" : "Begin -> Try",
+                        " -> Commit acked");
   }
 
  private:
   static void OnBegun(const std::shared_ptr<TccCall>& call, const grpc::Status& status) {
     if (!status.ok()) return call->done(FromGrpc(status, "Begin"));
+    SendTry(call);
+  }
+
+  static void SendTry(const std::shared_ptr<TccCall>& call) {
     call->attempt.set_gid(call->begun.gid());
     call->stub->async()->Try(&call->try_context, &call->attempt, &call->tried,
                              [call](grpc::Status status) { OnTried(call, status); });
@@ -118,6 +137,9 @@ class TccWorkload final : public Workload {
   const LoadOptions options_;
   StubPool<v1::Coordinator> stubs_;
   const std::vector<std::string> participants_;
+  // --begin_in_try: gids unique across runs against one tccd.
+  const std::string gid_prefix_ = absl::StrFormat("%x", absl::ToUnixMicros(absl::Now()));
+  std::atomic<uint64_t> next_gid_{0};
 };
 
 class SagaWorkload final : public Workload {
