@@ -343,6 +343,20 @@ void TransactionEngine::PersistLocked(Active& active, const std::vector<size_t>&
   }
 }
 
+void TransactionEngine::AfterQueuedWritesLocked(Active& active, StatusFn done) {
+  std::shared_ptr<WriteChain> chain = active.writes;
+  absl::Status submitted = store_->Submit(
+      [chain, gid = active.gt.gid](TransactionStore&) -> absl::Status {
+        if (!chain->broken) return absl::OkStatus();
+        return absl::UnavailableError(
+            absl::StrCat("an earlier store write of ", gid,
+                         " failed; the transaction is reloaded from the store: retry"));
+      },
+      done);
+  // Not inline: the caller holds the engine's lock, which `done` may take.
+  if (!submitted.ok()) scheduler_->Schedule(clock_->Now(), [done, submitted] { done(submitted); });
+}
+
 void TransactionEngine::FinalizeLocked(Active& active, TxState final_state,
                                        std::vector<TimelineEvent> events, StatusFn durable) {
   active.gt.state = final_state;

@@ -226,6 +226,9 @@ class TransactionEngine {
   // Inserts a new GT, or reads back the stored one with the same gid.
   void CreateOrLoad(GlobalTransaction gt, TimelineEvent first_event, absl::string_view what,
                     Callback<CreateOrLoadResult> done);
+  // Runs `done` once every write of `active`'s copy queued so far is
+  // durable: OK, or UNAVAILABLE when one of them was lost (the write chain).
+  void AfterQueuedWritesLocked(Active& active, StatusFn done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues the write of what changed, and of the changes that waited in
   // memory (Active::unwritten). On failure the GT is evicted from memory
   // (and reloaded from the store) before `durable`, if given, runs.
@@ -312,7 +315,9 @@ class TransactionEngine {
   // Applies every result of the fan-out to the GT and writes them in one
   // store write; the fan-out's last part ends when it is durable.
   // Installs a GT BeginAndTry created with its branches and tries them.
-  void StartCreated(GlobalTransaction gt, const TryPlan& plan, Callback<TryAnswer> done);
+  // `kept`: the requested branches, for a plain Try if the fence refuses.
+  void StartCreated(GlobalTransaction gt, const TryPlan& plan,
+                    std::shared_ptr<const std::vector<Branch>> kept, Callback<TryAnswer> done);
   void RecordTryResultsLocked(Active& active, std::shared_ptr<TryFanOut> fan_out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Once the fan-out's results are durable: the GT is TRYING, has a status

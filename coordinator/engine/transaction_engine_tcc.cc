@@ -139,14 +139,11 @@ void TransactionEngine::DecideLocked(Active& active, Decision decision, Callback
   TxState state = active.gt.state;
   if (*check == DecisionCheck::kAlreadyDecided) {
     // The first decision may still be on its way to disk: answer only
-    // after everything queued before this point is durable.
-    absl::Status queued = store_->Submit([](TransactionStore&) { return absl::OkStatus(); },
-                                         [done, state](absl::Status status) {
-                                           if (!status.ok())
-                                             return done(StoreFailure(status, "store"));
-                                           done(state);
-                                         });
-    if (!queued.ok()) after.push_back([done, queued] { done(queued); });
+    // once it is, or with the error that lost it.
+    AfterQueuedWritesLocked(active, [done, state](absl::Status status) {
+      if (!status.ok()) return done(StoreFailure(status, "recording the decision failed"));
+      done(state);
+    });
     return;
   }
   std::string reason =

@@ -47,13 +47,21 @@ void TransactionEngine::BeginAndTry(BeginParams params, std::vector<Branch> bran
                    if (!same.ok()) return done(same);
                    return Try(created->gt.gid, *kept, std::move(done));
                  }
-                 StartCreated(std::move(created->gt), plan, std::move(done));
+                 StartCreated(std::move(created->gt), plan, kept, std::move(done));
                });
 }
 
 void TransactionEngine::StartCreated(GlobalTransaction gt, const TryPlan& plan,
+                                     std::shared_ptr<const std::vector<Branch>> kept,
                                      Callback<TryAnswer> done) {
-  auto fan_out = std::make_shared<TryFanOut>(gt.gid, std::move(done));
+  // Another instance may claim the new GT before its results are written
+  // (this one paused past its lease): the fence refuses them, and the Try
+  // is run once more as a plain one, which claims it back.
+  auto fan_out = std::make_shared<TryFanOut>(
+      gt.gid, [this, gid = gt.gid, kept, done = std::move(done)](absl::StatusOr<TryAnswer> answer) {
+        if (!answer.ok() && FencedAway(answer.status())) return Try(gid, *kept, done);
+        done(std::move(answer));
+      });
   fan_out->Plan(plan, gt.branches);
   After after;
   {
@@ -89,8 +97,21 @@ void TransactionEngine::PlanTryLocked(Active& active, std::shared_ptr<TryFanOut>
   }
   active.FitFlags(clock_->NowMs());
   fan_out->Plan(*plan, active.gt.branches);
-  if (plan->added.empty()) {
+  if (plan->added.empty() && !fan_out->to_call().empty()) {
+    // Its results' write, queued after every earlier one of this copy,
+    // fails if one of those did (the write chain).
     after.push_back([this, fan_out] { StartTryCalls(fan_out); });
+    return;
+  }
+  if (plan->added.empty()) {
+    // Nothing to call or write: the outcomes come from memory, which may
+    // be ahead of the store (another request's results queued, not yet
+    // durable). Answer once they are, or with the error that lost them.
+    AfterQueuedWritesLocked(active, [this, fan_out](absl::Status status) {
+      if (!status.ok())
+        return fan_out->Fail(StoreFailure(status, "recording the Try result failed"));
+      StartTryCalls(fan_out);
+    });
     return;
   }
   // Write ahead: the branches are durable before any participant sees a

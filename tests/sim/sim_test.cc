@@ -79,6 +79,16 @@ void ExpectFoundAndCleanWithoutThePlant(Plants plants, const std::string& invari
       << "seed " << *seed << " fails without the plant too: " << clean.violations.front();
 }
 
+// Found by tcc_sim (seed 54820 with --write_faults --commit_faults): a
+// retried Try with begin found b1 TRIED in memory, its results' write
+// queued but not durable, and answered at once; the write was then lost,
+// the initiator committed locally and Commit was refused (b1 REGISTERED).
+// Such an answer now waits for that write.
+TEST_F(SimTest, ATryAnsweredFromMemoryWaitsForTheWritesBeforeIt) {
+  SimReport run = RunSimulation({.seed = 54820, .write_faults = true, .commit_faults = true});
+  EXPECT_TRUE(run.violations.empty()) << run.violations.front();
+}
+
 TEST_F(SimTest, FindsAStatusEndpointWithoutTheFence) {
   ExpectFoundAndCleanWithoutThePlant({.unfenced_status = true}, "local-commit-mismatch");
 }
