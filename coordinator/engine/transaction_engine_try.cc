@@ -97,16 +97,11 @@ void TransactionEngine::PlanTryLocked(Active& active, std::shared_ptr<TryFanOut>
   }
   active.FitFlags(clock_->NowMs());
   fan_out->Plan(*plan, active.gt.branches);
-  if (plan->added.empty() && !fan_out->to_call().empty()) {
-    // Its results' write, queued after every earlier one of this copy,
-    // fails if one of those did (the write chain).
-    after.push_back([this, fan_out] { StartTryCalls(fan_out); });
-    return;
-  }
   if (plan->added.empty()) {
-    // Nothing to call or write: the outcomes come from memory, which may
-    // be ahead of the store (another request's results queued, not yet
-    // durable). Answer once they are, or with the error that lost them.
+    // Nothing to register: memory may still be ahead of the store (the
+    // registration of these branches, or another request's results, queued
+    // and not durable yet). Neither a Try call (write ahead) nor an answer
+    // from memory may come before they are; if one was lost, UNAVAILABLE.
     AfterQueuedWritesLocked(active, [this, fan_out](absl::Status status) {
       if (!status.ok())
         return fan_out->Fail(StoreFailure(status, "recording the Try result failed"));

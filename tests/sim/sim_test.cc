@@ -89,6 +89,18 @@ TEST_F(SimTest, ATryAnsweredFromMemoryWaitsForTheWritesBeforeIt) {
   EXPECT_TRUE(run.violations.empty()) << run.violations.front();
 }
 
+// Found by tcc_sim (seed 138736 with --write_faults --commit_faults
+// --sagas): a duplicate Try found b2 REGISTERED in memory, its
+// registration queued by the first copy of the request and not durable yet,
+// and sent b2's Try at once; the registration was then lost, and b2 was held
+// at its participant for a branch the store never knew. A Try with nothing
+// to register now waits for the writes queued before it.
+TEST_F(SimTest, ATryCallWaitsForItsBranchesRegistration) {
+  SimReport run =
+      RunSimulation({.seed = 138736, .write_faults = true, .commit_faults = true, .sagas = true});
+  EXPECT_TRUE(run.violations.empty()) << run.violations.front();
+}
+
 TEST_F(SimTest, FindsAStatusEndpointWithoutTheFence) {
   ExpectFoundAndCleanWithoutThePlant({.unfenced_status = true}, "local-commit-mismatch");
 }
