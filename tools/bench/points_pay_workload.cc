@@ -70,8 +70,8 @@ absl::Status PointsPayWorkload::Outcome(const grpc::Status& status,
 
 std::string PointsPayWorkload::Describe() const {
   return absl::StrCat(
-      "points-pay: PayWithPoints on the order service (Begin, Try of 2 branches, Get, local "
-      "commit, Commit; Confirms async), ",
+      "points-pay: PayWithPoints on the order service (Try of 2 branches that begins the GT, "
+      "local commit, Commit; Confirms async), ",
       order_nos_.size(), " seeded orders");
 }
 

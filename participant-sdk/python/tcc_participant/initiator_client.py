@@ -1,7 +1,8 @@
 """InitiatorClient: what the service that starts a global transaction (GT)
 uses to talk to the coordinator (tcc.v1.Coordinator): run_transaction (the
 easy path: one request run idempotently by its gid, a repeat replays the
-first answer); begin, try_branches, commit, rollback, get;
+first answer); begin, begin_and_try (Begin folded into the first Try),
+try_branches, commit, rollback, get;
 commit_with_local_transaction for an initiator with
 writes of its own (the fenced local commit, see decision.py); a
 TransactionGuard that rolls back a GT left undecided; and submit_saga.
@@ -162,6 +163,14 @@ def _check_request(gid: str, branches: List[Any], local_db: Optional[Database],
                                "StatusEndpoint serving local_db)")
 
 
+def _begin_request(gid: str, timeout_s: float, status_endpoint: str) -> Any:
+    validate_gid(gid)
+    if not 0 <= timeout_s <= _MAX_TIMEOUT_S:
+        raise invalid_argument("timeout_s must be between 0 and 30 days")
+    return coordinator_pb2.BeginRequest(gid=gid.encode(), timeout_ms=int(timeout_s * 1000),
+                                        status_endpoint=status_endpoint.encode())
+
+
 def _compensates(state: int) -> bool:
     return state in (coordinator_pb2.TRANSACTION_STATE_COMPENSATING,
                      coordinator_pb2.TRANSACTION_STATE_ROLLED_BACK)
@@ -217,12 +226,34 @@ class InitiatorClient:
         timeout_s: how long it may stay TRYING (0: the coordinator's default).
         status_endpoint: "host:port" of your StatusEndpoint, for the back-query."""
         gid = gid or new_gid()  # chosen here, so a retried Begin finds the same GT
-        validate_gid(gid)
-        if not 0 <= timeout_s <= _MAX_TIMEOUT_S:
-            raise invalid_argument("timeout_s must be between 0 and 30 days")
-        request = coordinator_pb2.BeginRequest(gid=gid.encode(), timeout_ms=int(timeout_s * 1000),
-                                               status_endpoint=status_endpoint.encode())
+        request = _begin_request(gid, timeout_s, status_endpoint)
         return self._call("Begin", self._stub.Begin, request)
+
+    def begin_and_try(self, gid: str, branches: List[Any], timeout_s: float = 0,
+                      status_endpoint: str = "") -> Any:
+        """Begin folded into the first Try (TryRequest.begin); a TryReply. An
+        unknown gid is created with these parameters and its branches in one
+        durable write: one call and one write less than begin then
+        try_branches. A known gid is tried as try_branches tries it
+        (ALREADY_EXISTS when begun with other parameters, FAILED_PRECONDITION
+        once decided). A coordinator older than the field answers NOT_FOUND;
+        then this sends begin and try_branches."""
+        if not gid:
+            raise invalid_argument("begin_and_try needs a gid (it is the request's idempotency "
+                                   "key)")
+        begin = _begin_request(gid, timeout_s, status_endpoint)
+        if not branches:
+            raise invalid_argument("try_branches needs at least one branch")
+        request = coordinator_pb2.TryRequest(gid=gid.encode(), branches=branches, begin=begin)
+        try:
+            return self._call("Try", self._stub.Try, request,
+                              retryable=all(b.branch_id for b in branches))
+        except TccError as error:
+            if error.code != grpc.StatusCode.NOT_FOUND:
+                raise
+        # A coordinator older than TryRequest.begin ignored it: begin, then Try.
+        self.begin(gid, timeout_s, status_endpoint)
+        return self.try_branches(gid, branches)
 
     def begin_guarded(self, gid: str = "", timeout_s: float = 0,
                       status_endpoint: str = "") -> "TransactionGuard":
@@ -238,10 +269,10 @@ class InitiatorClient:
                         local_writes: Optional[Callable[[LocalTx], None]] = None
                         ) -> TransactionOutcome:
         """Runs one request idempotently by gid (your request id), like the
-        C++ InitiatorClient::RunTransaction: begin; a GT decided already (an
-        earlier run) answers its outcome with replayed=True; otherwise try
-        every branch (each needs a branch_id; a GT still TRYING is
-        continued), roll back on a refusal, or commit (with local_writes:
+        C++ InitiatorClient::RunTransaction: begin_and_try (one call); a GT
+        decided already (an earlier run) answers its outcome with
+        replayed=True; otherwise every branch is tried (each needs a
+        branch_id; a GT still TRYING is continued); roll back on a refusal, or commit (with local_writes:
         commit_with_local_transaction). A repeat after COMMITTED answers
         committed again without trying; after a refusal, the same
         refused_branch and refusal. Raises TccError INVALID_ARGUMENT for a
@@ -249,15 +280,13 @@ class InitiatorClient:
         outcome is unknown (repeat the request), local_writes' own exception
         (after rolling back), or the coordinator's errors."""
         _check_request(gid, branches, local_db, local_writes, status_endpoint)
-        begun = self.begin(gid, timeout_s, status_endpoint)
-        if begun.state != coordinator_pb2.TRANSACTION_STATE_TRYING:
-            return self.outcome(gid)  # an earlier run of this request decided it
         try:
-            tried = self.try_branches(gid, branches)
+            tried = self.begin_and_try(gid, branches, timeout_s, status_endpoint)
         except TccError as error:
             if error.code != grpc.StatusCode.FAILED_PRECONDITION:
                 raise
-            return self.outcome(gid)  # a concurrent duplicate decided it
+            # An earlier run of this request, or a concurrent duplicate, decided it.
+            return self.outcome(gid)
         if any(r.result == coordinator_pb2.TRY_RESULT_REFUSED for r in tried.results):
             return self._roll_back_and_resolve(gid)
         if not all_tries_succeeded(tried):

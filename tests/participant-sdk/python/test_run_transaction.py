@@ -3,15 +3,19 @@ a repeat of a finished request with the same gid replays the first answer
 (committed, refused) without trying again or re-running the local writes; a
 Try whose outcome is unknown leaves the GT TRYING and a repeat finishes it;
 begin_guarded tells whether begin created the GT and leaves a decided one
-alone.
+alone. run_transaction folds Begin into its Try, and falls back to Begin
+then Try against a coordinator older than TryRequest.begin.
 """
 
+import threading
 import unittest
+from concurrent import futures
 
 import grpc
 
 import tcc_participant as tcc
 from tcc_participant import coordinator_pb2 as pb
+from tcc_participant._proto import coordinator_pb2_grpc as pb_grpc
 from support import barrier_rows
 from test_tccd_end_to_end import TccdFixture
 
@@ -84,8 +88,13 @@ class RunTransactionTest(TccdFixture):
                     local_writes=self.insert_order("order-5"),
                     **{k: v for k, v in self.begin_args("order-5").items() if k != "gid"})
         self.assertTrue(self.client.run_transaction(**args).committed)
+        # Begin rides in the Try (TryRequest.begin): Try and Commit only.
+        self.assertEqual(self.tccd.rpcs("Begin"), 0)
         self.assertEqual(self.tccd.rpcs("Try"), 1)
         self.assertEqual(self.tccd.rpcs("GetTransaction"), 0)
+        gt = self.client.get("order-5")
+        self.assertEqual((gt.status_endpoint, gt.timeout_ms), (args["status_endpoint"], 30000))
+        self.assertEqual(self.tccd.rpcs("GetTransaction"), 1)
 
         # By hand: with the Try's reply no get; without it (or from an
         # older tccd, whose reply lacks the field) one get.
@@ -95,13 +104,13 @@ class RunTransactionTest(TccdFixture):
         self.client.commit_with_local_transaction(
             self.shop_db, "order-6",
             lambda tx: tx.exec("INSERT INTO orders VALUES ('order-6', 'order-6')"), tried=tried)
-        self.assertEqual(self.tccd.rpcs("GetTransaction"), 0)
+        self.assertEqual(self.tccd.rpcs("GetTransaction"), 1)
         self.client.begin(**self.begin_args("order-7"))
         self.client.try_branches("order-7", [self.freeze(10)])
         self.client.commit_with_local_transaction(
             self.shop_db, "order-7",
             lambda tx: tx.exec("INSERT INTO orders VALUES ('order-7', 'order-7')"))
-        self.assertEqual(self.tccd.rpcs("GetTransaction"), 1)
+        self.assertEqual(self.tccd.rpcs("GetTransaction"), 2)
         for gid in ("order-5", "order-6", "order-7"):
             self.assertTrue(self.wait_for_state(gid, pb.TRANSACTION_STATE_COMMITTED), gid)
         self.assertEqual(self.points.balance(), 70)
@@ -144,6 +153,55 @@ class RunTransactionTest(TccdFixture):
         self.assertEqual(repeat.state, pb.TRANSACTION_STATE_COMMITTED)
         self.assertTrue(repeat.decided)
         self.assertTrue(self.client.outcome("order-7").committed)
+
+
+class OlderCoordinator(pb_grpc.CoordinatorServicer):
+    """A coordinator from before TryRequest.begin: it ignores the field, so
+    a Try of an unknown gid is NOT_FOUND. Records the calls it gets."""
+
+    def __init__(self) -> None:
+        self.calls = []
+        self.begun = set()
+        self.lock = threading.Lock()
+
+    def Begin(self, request, context):
+        with self.lock:
+            self.calls.append("Begin")
+            self.begun.add(request.gid.decode())
+        return pb.BeginReply(gid=request.gid.decode(), created=True, state=pb.TRANSACTION_STATE_TRYING)
+
+    def Try(self, request, context):
+        with self.lock:
+            self.calls.append("Try")
+            known = request.gid.decode() in self.begun
+        if not known:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"transaction {request.gid.decode()} not found")
+        return pb.TryReply(results=[
+            pb.BranchTryResult(branch_id=b.branch_id, result=pb.TRY_RESULT_SUCCEEDED)
+            for b in request.branches])
+
+    def Commit(self, request, context):
+        with self.lock:
+            self.calls.append("Commit")
+        return pb.DecideReply(state=pb.TRANSACTION_STATE_COMMITTING)
+
+
+class OlderCoordinatorTest(unittest.TestCase):
+    def test_run_transaction_falls_back_to_begin_then_try(self) -> None:
+        fake = OlderCoordinator()
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        pb_grpc.add_CoordinatorServicer_to_server(fake, server)
+        port = server.add_insecure_port("127.0.0.1:0")
+        server.start()
+        self.addCleanup(server.stop, None)
+        client = tcc.InitiatorClient(f"127.0.0.1:{port}")
+        self.addCleanup(client.close)
+        outcome = client.run_transaction(
+            "order-old", [tcc.branch("127.0.0.1:1", "points.freeze", b"10", "points")])
+        self.assertTrue(outcome.committed)
+        self.assertFalse(outcome.replayed)
+        self.assertEqual(fake.calls, ["Try", "Begin", "Try", "Commit"])
+        self.assertEqual(fake.begun, {"order-old"})
 
 
 if __name__ == "__main__":
