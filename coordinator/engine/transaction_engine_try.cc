@@ -3,8 +3,6 @@
 // not known yet, records their results durably in one write once the last
 // is in, then answers one outcome per requested branch (the bookkeeping is
 // TryFanOut's).
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 #include "coordinator/engine/store_error.h"
 #include "coordinator/engine/transaction_engine.h"
@@ -181,7 +179,7 @@ void TransactionEngine::RecordTryResultsLocked(Active& active, std::shared_ptr<T
                                       BranchStateName(branch.state));
     if (!branch.last_error.empty()) absl::StrAppend(&detail, " (", branch.last_error, ")");
     events.push_back(Event("branch", std::move(detail)));
-    if (std::find(changed.begin(), changed.end(), index) == changed.end()) changed.push_back(index);
+    changed.push_back(index);  // once: PlanTry refuses a branch listed twice
   }
   TouchLocked(active);
   // Durable before the initiator sees them: a Commit can then rely on
