@@ -30,6 +30,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <random>
 #include <string>
@@ -265,7 +266,10 @@ class TransactionEngine {
   bool FencedAway(const absl::Status& status) const;
 
   // ---- transaction_engine_tcc.cc: Begin, Decide, Confirm / Cancel calls.
-  void DecideOnce(const std::string& gid, Decision decision, Callback<TxState> done);
+  // `may_reask`: a Commit may first ask again the Tries whose result is not
+  // known here (ReaskTriesLocked), once.
+  void DecideOnce(const std::string& gid, Decision decision, bool may_reask,
+                  Callback<TxState> done);
   // A new TCC GT from Begin's parameters (validated; defaults and a gid
   // filled in), and its "begin" timeline event.
   absl::StatusOr<GlobalTransaction> NewTcc(const BeginParams& params);
@@ -312,23 +316,36 @@ class TransactionEngine {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartTryCalls(std::shared_ptr<TryFanOut> fan_out);
   void OnTryResult(std::shared_ptr<TryFanOut> fan_out, size_t call, CallResult result);
-  // Applies every result of the fan-out to the GT and writes them in one
-  // store write; the fan-out's last part ends when it is durable.
   // Installs a GT BeginAndTry created with its branches and tries them.
   // `kept`: the requested branches, for a plain Try if the fence refuses.
   void StartCreated(GlobalTransaction gt, const TryPlan& plan,
                     std::shared_ptr<const std::vector<Branch>> kept, Callback<TryAnswer> done);
-  void RecordTryResultsLocked(Active& active, std::shared_ptr<TryFanOut> fan_out)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Applies every result of the fan-out to the GT. Alone on the store, they
+  // wait in memory for the GT's next write and the fan-out is answered with
+  // the status returned; with other instances they are written first and
+  // nullopt says the write's completion answers.
+  std::optional<absl::Status> RecordTryResults(std::shared_ptr<TryFanOut> fan_out);
   // Once the fan-out's results are durable: the GT is TRYING, has a status
   // endpoint, and every branch of it, all named by this request, is TRIED.
   bool CommittableAfter(const TryFanOut& fan_out);
+  static bool Committable(const GlobalTransaction& gt, const TryFanOut& fan_out);
+  // A TRYING GT with a branch whose Try result is not known here: never
+  // answered, unknown, or lost in a crash before the decision's write.
+  static bool HasUnknownTries(const Active& active);
+  // Asks those Tries again (idempotent at the participant), then `then`.
+  void ReaskTriesLocked(Active& active, After& after, std::function<void()> then)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // ---- transaction_engine_timeout.cc: deadlines and back-queries.
   void ScheduleDeadlineLocked(const Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnDeadline(const std::string& gid);
   void SendBackQueryLocked(Active& active, After& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void OnInitiatorAnswer(const std::string& gid, absl::StatusOr<InitiatorAnswer> answer);
+  // `may_reask`: a COMMITTED answer may first ask again the Tries whose
+  // result is not known here (ReaskTriesLocked), once per answer.
+  void OnInitiatorAnswer(const std::string& gid, absl::StatusOr<InitiatorAnswer> answer,
+                         bool may_reask = true);
+  void JudgeAnswerLocked(Active& active, const absl::StatusOr<InitiatorAnswer>& answer,
+                         bool may_reask, After& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReportBackQuery(const absl::StatusOr<InitiatorAnswer>& answer, absl::Duration latency);
   void RetryQueryLocked(Active& active, const absl::Status& why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RecordBackQueryRecoveredLocked(Active& active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

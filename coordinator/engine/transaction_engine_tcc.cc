@@ -113,17 +113,26 @@ void TransactionEngine::Decide(std::string gid, Decision decision, Callback<TxSt
   if (absl::Status valid = ValidateGid(gid); !valid.ok()) return done(valid);
   RetryOnceIfFencedAway<TxState>(
       [this, gid, decision](Callback<TxState> attempt_done) {
-        DecideOnce(gid, decision, std::move(attempt_done));
+        DecideOnce(gid, decision, /*may_reask=*/true, std::move(attempt_done));
       },
       std::move(done));
 }
 
-void TransactionEngine::DecideOnce(const std::string& gid, Decision decision,
+void TransactionEngine::DecideOnce(const std::string& gid, Decision decision, bool may_reask,
                                    Callback<TxState> done) {
   WithTransaction(
       gid,
-      [this, decision, done](Active& active, After& after) {
+      [this, decision, may_reask, done](Active& active, After& after) {
         mu_.AssertHeld();
+        if (decision == Decision::kCommit && may_reask && HasUnknownTries(active)) {
+          // A branch whose Try result is not known here (lost in a crash
+          // before the decision's write, or not answered): its Try is asked
+          // again, then the Commit is decided on what it answers.
+          ReaskTriesLocked(active, after, [this, gid = active.gt.gid, done] {
+            DecideOnce(gid, Decision::kCommit, /*may_reask=*/false, done);
+          });
+          return;
+        }
         DecideLocked(active, decision, done, after);
       },
       done);

@@ -67,13 +67,33 @@ void TransactionEngine::ReportBackQuery(const absl::StatusOr<InitiatorAnswer>& a
 }
 
 void TransactionEngine::OnInitiatorAnswer(const std::string& gid,
-                                          absl::StatusOr<InitiatorAnswer> answer) {
-  tcc::MutexLock lock(&mu_);
-  auto it = active_.find(gid);
-  if (it == active_.end()) return;
-  Active& active = *it->second;
+                                          absl::StatusOr<InitiatorAnswer> answer, bool may_reask) {
+  After after;
+  {
+    tcc::MutexLock lock(&mu_);
+    auto it = active_.find(gid);
+    if (it == active_.end()) return;
+    JudgeAnswerLocked(*it->second, answer, may_reask, after);
+  }
+  Run(after);
+}
+
+void TransactionEngine::JudgeAnswerLocked(Active& active,
+                                          const absl::StatusOr<InitiatorAnswer>& answer,
+                                          bool may_reask, After& after) {
   active.querying = false;
   if (active.gt.state != TxState::kTrying) return;
+  bool committed = answer.ok() && *answer == InitiatorAnswer::kCommitted;
+  if (committed && may_reask && HasUnknownTries(active)) {
+    // The initiator committed locally on Try answers whose results were
+    // lost here in a crash (or are still unknown): ask those Tries again,
+    // then judge the same answer once more.
+    active.querying = true;  // no second back-query meanwhile
+    ReaskTriesLocked(active, after, [this, gid = active.gt.gid] {
+      OnInitiatorAnswer(gid, InitiatorAnswer::kCommitted, /*may_reask=*/false);
+    });
+    return;
+  }
   BackQueryVerdict verdict = JudgeBackQuery(active.gt, answer);
   if (!verdict.decision) return RetryQueryLocked(active, verdict.ask_again_because);
   if (active.back_query.failing()) RecordBackQueryRecoveredLocked(active);

@@ -3,9 +3,13 @@
 // not known yet, records their results durably in one write once the last
 // is in, then answers one outcome per requested branch (the bookkeeping is
 // TryFanOut's).
+#include <iterator>
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "coordinator/engine/store_error.h"
 #include "coordinator/engine/transaction_engine.h"
+#include "tcc/common/logging.h"
 
 namespace tcc {
 
@@ -148,27 +152,30 @@ void TransactionEngine::StartTryCalls(std::shared_ptr<TryFanOut> fan_out) {
 
 void TransactionEngine::OnTryResult(std::shared_ptr<TryFanOut> fan_out, size_t call,
                                     CallResult result) {
-  // The results are written together, in one store write once the last is
-  // in: the answer waits for every call anyway. Until then the GT in
-  // memory still shows these branches REGISTERED, as the store does.
+  // The results are recorded together once the last is in: the answer
+  // waits for every call anyway. Until then the GT in memory still shows
+  // these branches REGISTERED, as the store does.
   if (!fan_out->Record(call, result)) return fan_out->Finish(absl::OkStatus());
+  std::optional<absl::Status> answer = RecordTryResults(fan_out);
+  if (answer) fan_out->Finish(*std::move(answer));
+}
+
+std::optional<absl::Status> TransactionEngine::RecordTryResults(
+    std::shared_ptr<TryFanOut> fan_out) {
   tcc::MutexLock lock(&mu_);
   auto it = active_.find(fan_out->gid());
   if (it == active_.end()) {
     // Dropped after a store error (or finished): the results cannot be
     // recorded, and a success the store does not know of must not reach
     // the initiator, which would commit locally on it.
-    return fan_out->Finish(absl::UnavailableError(absl::StrCat(
+    return absl::UnavailableError(absl::StrCat(
         "the Try result of ", fan_out->gid(),
         " could not be recorded: the transaction left memory meanwhile (after a store error, "
-        "it is reloaded); retry the Try, which is idempotent")));
+        "it is reloaded); retry the Try, which is idempotent"));
   }
   // A GT decided meanwhile (e.g. timed out) no longer needs the results.
-  if (it->second->gt.state != TxState::kTrying) return fan_out->Finish(absl::OkStatus());
-  RecordTryResultsLocked(*it->second, std::move(fan_out));
-}
-
-void TransactionEngine::RecordTryResultsLocked(Active& active, std::shared_ptr<TryFanOut> fan_out) {
+  if (it->second->gt.state != TxState::kTrying) return absl::OkStatus();
+  Active& active = *it->second;
   std::vector<size_t> changed;
   std::vector<TimelineEvent> events;
   for (size_t call = 0; call < fan_out->to_call().size(); ++call) {
@@ -182,15 +189,29 @@ void TransactionEngine::RecordTryResultsLocked(Active& active, std::shared_ptr<T
     changed.push_back(index);  // once: PlanTry refuses a branch listed twice
   }
   TouchLocked(active);
-  // Durable before the initiator sees them: a Commit can then rely on
-  // every TRIED branch being on disk.
-  PersistLocked(
-      active, {}, changed,
-      [this, fan_out](absl::Status status) {
-        if (status.ok() && CommittableAfter(*fan_out)) fan_out->MarkCommittable();
-        fan_out->Finish(StoreFailure(status, "recording the Try result failed"));
-      },
-      std::move(events));
+  if (!options_.instance_id.empty()) {
+    // Instances share the store, and the Commit may reach another one,
+    // which knows only what is durable: the results are written before
+    // the initiator sees them.
+    PersistLocked(
+        active, {}, changed,
+        [this, fan_out](absl::Status status) {
+          if (status.ok() && CommittableAfter(*fan_out)) fan_out->MarkCommittable();
+          fan_out->Finish(StoreFailure(status, "recording the Try result failed"));
+        },
+        std::move(events));
+    return std::nullopt;  // answered once they are durable
+  }
+  // One instance: the results wait in memory for the GT's next write,
+  // usually the decision's (Active::unwritten). A result lost in a crash
+  // leaves its branch REGISTERED in the store, and a Commit, or a
+  // back-query answered COMMITTED, asks that Try again (idempotent) before
+  // deciding (ReaskTriesLocked).
+  active.FitFlags(clock_->NowMs());
+  for (size_t index : changed) active.unwritten[index] = true;
+  std::move(events.begin(), events.end(), std::back_inserter(active.unwritten_events));
+  if (Committable(active.gt, *fan_out)) fan_out->MarkCommittable();
+  return absl::OkStatus();
 }
 
 bool TransactionEngine::CommittableAfter(const TryFanOut& fan_out) {
@@ -203,13 +224,37 @@ bool TransactionEngine::CommittableAfter(const TryFanOut& fan_out) {
   // now) or TRIED when it was planned, by a write queued before its own.
   // A branch it did not name may have been TRIED by a write not durable
   // yet: then it answers false and the initiator asks GetTransaction.
-  const GlobalTransaction& gt = it->second->gt;
+  return Committable(it->second->gt, fan_out);
+}
+
+bool TransactionEngine::Committable(const GlobalTransaction& gt, const TryFanOut& fan_out) {
   if (gt.state != TxState::kTrying || gt.status_endpoint.empty()) return false;
   if (gt.branches.size() != fan_out.requested()) return false;
   for (const Branch& branch : gt.branches) {
     if (branch.state != BranchState::kTried) return false;
   }
   return true;
+}
+
+bool TransactionEngine::HasUnknownTries(const Active& active) {
+  if (active.gt.state != TxState::kTrying) return false;
+  for (const Branch& branch : active.gt.branches) {
+    if (branch.state == BranchState::kRegistered) return true;
+  }
+  return false;
+}
+
+void TransactionEngine::ReaskTriesLocked(Active& active, After& after, std::function<void()> then) {
+  std::vector<Branch> unknown;
+  for (const Branch& branch : active.gt.branches) {
+    if (branch.state == BranchState::kRegistered) unknown.push_back(branch);
+  }
+  spdlog::info("{} asks {} Try(s) again before deciding: their result is not known here",
+               LogTag(active.gt), unknown.size());
+  after.push_back(
+      [this, gid = active.gt.gid, unknown = std::move(unknown), then = std::move(then)]() mutable {
+        TryOnce(gid, std::move(unknown), [then](absl::StatusOr<TryAnswer>) { then(); });
+      });
 }
 
 }  // namespace tcc

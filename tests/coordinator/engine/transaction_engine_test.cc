@@ -131,11 +131,11 @@ TEST_F(EngineTest, RefusedTryBlocksCommitAndRollbackCancelsEveryBranch) {
   EXPECT_EQ(harness_.transport().CountCalls(Phase::kConfirm), 0);
 }
 
-TEST_F(EngineTest, UnknownTryOutcomeCanBeRetriedThenCommitted) {
+TEST_F(EngineTest, UnknownTryOutcomeIsAskedAgainByCommitOnceThenByTheInitiator) {
   std::string gid = BeginTx("g-unknown");
   std::atomic<int> tries = 0;
   harness_.transport().SetBehavior([&](const BranchCall& call) {
-    if (call.phase == Phase::kTry && tries++ == 0) {
+    if (call.phase == Phase::kTry && tries++ < 2) {
       return CallResult{CallOutcome::kUnknown, "deadline exceeded"};
     }
     return CallResult{CallOutcome::kSuccess, ""};
@@ -143,12 +143,25 @@ TEST_F(EngineTest, UnknownTryOutcomeCanBeRetriedThenCommitted) {
   auto first = harness_.Try(gid, {Spec("a")});
   ASSERT_OK(first);
   EXPECT_EQ((*first)[0].outcome, CallOutcome::kUnknown);
+  // Commit asks the unknown Try once more; still unknown: refused.
   EXPECT_THAT(harness_.Decide(gid, Decision::kCommit),
               StatusIs(Code::kFailedPrecondition, "REGISTERED"));
+  EXPECT_EQ(tries, 2);
   TryAll(gid, {Spec("a")});  // Same branch again: re-driven, not duplicated.
   ASSERT_OK(harness_.Decide(gid, Decision::kCommit));
   ASSERT_TRUE(harness_.WaitForState(gid, TxState::kCommitted));
   EXPECT_EQ(harness_.Get(gid)->branches.size(), 1u);
+  EXPECT_EQ(tries, 3) << "the Commit after a known success asks nothing";
+
+  // An unknown outcome that the Commit's own Try resolves: committed.
+  std::string second = BeginTx("g-unknown-2");
+  tries = 1;
+  auto unknown = harness_.Try(second, {Spec("a")});
+  ASSERT_OK(unknown);
+  EXPECT_EQ((*unknown)[0].outcome, CallOutcome::kUnknown);
+  ASSERT_OK(harness_.Decide(second, Decision::kCommit));
+  EXPECT_EQ(tries, 3);
+  ASSERT_TRUE(harness_.WaitForState(second, TxState::kCommitted));
 }
 
 TEST_F(EngineTest, RepeatedTryOfATriedBranchDoesNotCallAgain) {
@@ -321,23 +334,28 @@ std::vector<std::string> Details(const std::vector<TimelineEvent>& timeline) {
   return details;
 }
 
-TEST(EngineWrites, ThreeTryResultsAreOneWriteAndThreeConfirmsGoWithTheOutcome) {
+TEST(EngineWrites, ThreeTryResultsGoWithTheDecisionAndThreeConfirmsWithTheOutcome) {
   CountedHarness counted;
   Harness& harness = counted.harness;
   ASSERT_OK(harness.Begin({"g-w"}));
   const int begun = *counted.updates;
   ASSERT_OK(harness.Try("g-w", {Spec("b1"), Spec("b2"), Spec("b3")}));
-  EXPECT_EQ(*counted.updates - begun, 2) << "the registration, then the three results together";
+  harness.Flush();
+  EXPECT_EQ(*counted.updates - begun, 1) << "the registration; the results wait in memory";
   auto tried = Stored(harness, "g-w");
   ASSERT_OK(tried);
-  for (const Branch& branch : tried->branches) {
-    EXPECT_EQ(branch.state, BranchState::kTried)
-        << "durable before the answer: " << branch.branch_id;
+  auto live = harness.Get("g-w");
+  ASSERT_OK(live);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(tried->branches[i].state, BranchState::kRegistered) << "not written: " << i;
+    EXPECT_EQ(live->branches[i].state, BranchState::kTried) << "shown from memory: " << i;
   }
   ASSERT_OK(harness.Decide("g-w", Decision::kCommit));
   ASSERT_TRUE(harness.WaitForState("g-w", TxState::kCommitted));
   harness.Flush();
-  EXPECT_EQ(*counted.updates - begun, 4) << "then the decision, then the Confirms with COMMITTED";
+  EXPECT_EQ(*counted.updates - begun, 3)
+      << "then the decision with the results, then the Confirms with COMMITTED";
+  EXPECT_EQ(harness.transport().CountCalls(Phase::kTry), 3) << "nothing asked again";
   auto done = Stored(harness, "g-w");
   ASSERT_OK(done);
   EXPECT_EQ(done->state, TxState::kCommitted);
@@ -406,16 +424,18 @@ TEST(EngineBeginAndTry, AnUnknownGidIsBegunWithItsBranchesInOneWrite) {
   ASSERT_EQ(answer->outcomes.size(), 3u);
   for (const auto& outcome : answer->outcomes) EXPECT_EQ(outcome.outcome, CallOutcome::kSuccess);
   EXPECT_TRUE(answer->committable);
-  EXPECT_EQ(*counted.updates, 1) << "created with its branches; then the results, one update";
+  harness.Flush();
+  EXPECT_EQ(*counted.updates, 0) << "created with its branches; the results wait for the decision";
   auto stored = Stored(harness, "g-bt");
   ASSERT_OK(stored);
   EXPECT_EQ(stored->state, TxState::kTrying);
   EXPECT_EQ(stored->timeout_ms, 30000u) << "the default timeout";
   EXPECT_EQ(stored->status_endpoint, "127.0.0.1:7600");
   ASSERT_EQ(stored->branches.size(), 3u);
-  for (const Branch& branch : stored->branches) EXPECT_EQ(branch.state, BranchState::kTried);
+  for (const Branch& branch : stored->branches) EXPECT_EQ(branch.state, BranchState::kRegistered);
   std::vector<std::string> details = Details(harness.Timeline("g-bt"));
-  ASSERT_EQ(details.size(), 4u) << ::testing::PrintToString(details);
+  ASSERT_EQ(details.size(), 1u) << "the results' events go with the decision: "
+                                << ::testing::PrintToString(details);
   EXPECT_EQ(details[0], "begin begun with timeout 30000ms, status endpoint 127.0.0.1:7600");
 
   // Again with the same parameters: a plain Try, nothing called twice.
@@ -595,24 +615,27 @@ TEST(EngineStoreFailure, AFailedWriteIsReportedAndMemoryFallsBackToTheStore) {
   Harness harness(
       std::make_unique<::tcc::testing::FailingStore>(std::make_unique<MemoryStore>(), budget));
   ASSERT_OK(harness.Begin({"g-disk"}));
-  *budget = 1;  // The branch registration is written; the Try result is not.
-  EXPECT_THAT(harness.Try("g-disk", {Spec("a")}),
-              StatusIs(Code::kUnavailable, "recording the Try result failed"));
-  *budget = -1;
-  // The engine dropped its ahead-of-disk copy (branch TRIED) and reloaded
-  // the stored one (branch REGISTERED): Commit must not go through.
-  ASSERT_TRUE(harness.AdvanceUntil([&] { return harness.engine().ActiveCount() == 1; }));
-  EXPECT_THAT(harness.Decide("g-disk", Decision::kCommit),
-              StatusIs(Code::kFailedPrecondition, "REGISTERED"));
-  // Repeating the Try makes the result durable; then the commit proceeds.
+  // The branch registration is written; the Try result waits in memory for
+  // the decision, whose write fails.
   ASSERT_OK(harness.Try("g-disk", {Spec("a")}));
   *budget = 0;
   EXPECT_THAT(harness.Decide("g-disk", Decision::kCommit),
               StatusIs(Code::kUnavailable, "recording the decision failed"));
   *budget = -1;
+  // The engine dropped its ahead-of-disk copy (branch TRIED) and reloaded
+  // the stored one (branch REGISTERED): the next Commit asks that Try again
+  // before it decides.
+  ASSERT_TRUE(harness.AdvanceUntil([&] { return harness.engine().ActiveCount() == 1; }));
+  EXPECT_EQ(harness.Get("g-disk")->branches[0].state, BranchState::kRegistered);
+  *budget = 0;
+  EXPECT_THAT(harness.Decide("g-disk", Decision::kCommit),
+              StatusIs(Code::kUnavailable, "recording the decision failed"));
+  EXPECT_EQ(harness.transport().CountCalls(Phase::kTry), 2) << "asked again";
+  *budget = -1;
   ASSERT_TRUE(harness.AdvanceUntil([&] { return harness.engine().ActiveCount() == 1; }));
   EXPECT_EQ(harness.Get("g-disk")->state, TxState::kTrying);
   EXPECT_EQ(*harness.Decide("g-disk", Decision::kCommit), TxState::kCommitting);
+  EXPECT_EQ(harness.transport().CountCalls(Phase::kTry), 3) << "asked again";
   ASSERT_TRUE(harness.WaitForState("g-disk", TxState::kCommitted));
 }
 

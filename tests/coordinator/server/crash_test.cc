@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "common/process/tccd_process.h"
 #include "tests/coordinator/coordinator_client.h"
+#include "tests/coordinator/fake_initiator.h"
 #include "tests/coordinator/fake_participant.h"
 #include "tests/test_util/status_matchers.h"
 #include "tests/test_util/temp_dir.h"
@@ -21,6 +22,7 @@ namespace {
 
 using ::tcc::process::TccdProcess;
 using ::tcc::testing::CoordinatorClient;
+using ::tcc::testing::FakeInitiator;
 using ::tcc::testing::FakeParticipant;
 using ::tcc::testing::MakeTry;
 using ::tcc::testing::WaitFor;
@@ -158,6 +160,98 @@ TEST(CrashTest, ATryWithBeginKilledDuringItsTriesIsCancelledAfterRestart) {
   for (auto& participant : participants) {
     EXPECT_GE(participant.Count("Cancel"), 1) << participant.address();
     EXPECT_EQ(participant.Count("Confirm"), 0) << participant.address();
+  }
+  tccd->Stop();
+}
+
+// The Try results of a lone tccd wait in memory for the decision's write.
+// Killed after answering a Try (every branch succeeded) and before the
+// Commit, the restarted tccd knows the branches REGISTERED only: the Commit
+// asks their Tries again (idempotent at the participant), then commits.
+TEST(CrashTest, TryResultsLostInACrashAreAskedAgainBeforeTheCommit) {
+  ::tcc::testing::TempDir dir;
+  FakeParticipant participants[3];
+  for (auto& participant : participants) participant.Start();
+  int port = 0;
+  auto tccd = StartTccd(dir, &port);
+  ASSERT_TRUE(tccd && port > 0) << "tccd did not start";
+  const std::string gid = "tried-then-killed";
+  v1::TryRequest request = MakeTry(gid, {{"a", participants[0].address()},
+                                         {"b", participants[1].address()},
+                                         {"c", participants[2].address()}});
+  request.mutable_begin()->set_timeout_ms(60000);
+  {
+    CoordinatorClient client(absl::StrCat("127.0.0.1:", port));
+    auto tried = client.Try(request);
+    ASSERT_OK(tried);
+    for (const auto& result : tried->results()) {
+      EXPECT_EQ(result.result(), v1::TRY_RESULT_SUCCEEDED) << result.branch_id();
+    }
+  }
+  std::optional<int> status = tccd->Kill();
+  ASSERT_TRUE(status && WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL);
+
+  tccd = StartTccd(dir, &port);
+  ASSERT_TRUE(tccd && port > 0) << "tccd did not restart";
+  CoordinatorClient client(absl::StrCat("127.0.0.1:", port));
+  auto restarted = client.Get(gid);
+  ASSERT_OK(restarted);
+  ASSERT_EQ(restarted->branches_size(), 3);
+  for (const auto& branch : restarted->branches()) {
+    EXPECT_EQ(branch.state(), v1::BRANCH_STATE_REGISTERED)
+        << branch.branch_id() << ": the results were not durable, the crash point was missed";
+  }
+  ASSERT_OK(client.Commit(gid));
+  ASSERT_TRUE(WaitFor([&] {
+    auto gt = client.Get(gid);
+    return gt.ok() && gt->state() == v1::TRANSACTION_STATE_COMMITTED;
+  }));
+  for (auto& participant : participants) {
+    EXPECT_EQ(participant.Count("Try"), 2) << participant.address() << ": asked again once";
+    EXPECT_GE(participant.Count("Confirm"), 1) << participant.address();
+    EXPECT_EQ(participant.Count("Cancel"), 0) << participant.address();
+  }
+  tccd->Stop();
+}
+
+// The same crash point, with no Commit after it: the initiator committed
+// locally and its status endpoint answers COMMITTED to the timeout's
+// back-query. The restarted tccd asks the lost Tries again, then commits.
+TEST(CrashTest, TryResultsLostInACrashAreAskedAgainWhenTheBackQuerySaysCommitted) {
+  ::tcc::testing::TempDir dir;
+  FakeParticipant participants[2];
+  for (auto& participant : participants) participant.Start();
+  FakeInitiator initiator(v1::INITIATOR_DECISION_COMMITTED);
+  ASSERT_GT(initiator.Start(), 0);
+  int port = 0;
+  auto tccd = StartTccd(dir, &port);
+  ASSERT_TRUE(tccd && port > 0) << "tccd did not start";
+  const std::string gid = "tried-killed-queried";
+  v1::TryRequest request =
+      MakeTry(gid, {{"a", participants[0].address()}, {"b", participants[1].address()}});
+  request.mutable_begin()->set_timeout_ms(1000);
+  request.mutable_begin()->set_status_endpoint(initiator.address());
+  {
+    CoordinatorClient client(absl::StrCat("127.0.0.1:", port));
+    auto tried = client.Try(request);
+    ASSERT_OK(tried);
+    EXPECT_TRUE(tried->committable());
+  }
+  std::optional<int> status = tccd->Kill();
+  ASSERT_TRUE(status && WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL);
+
+  tccd = StartTccd(dir, &port);
+  ASSERT_TRUE(tccd && port > 0) << "tccd did not restart";
+  CoordinatorClient client(absl::StrCat("127.0.0.1:", port));
+  ASSERT_TRUE(WaitFor([&] {
+    auto gt = client.Get(gid);
+    return gt.ok() && gt->state() == v1::TRANSACTION_STATE_COMMITTED;
+  })) << "not committed after the back-query answered COMMITTED";
+  EXPECT_GE(initiator.queries(), 1);
+  for (auto& participant : participants) {
+    EXPECT_EQ(participant.Count("Try"), 2) << participant.address() << ": asked again once";
+    EXPECT_GE(participant.Count("Confirm"), 1) << participant.address();
+    EXPECT_EQ(participant.Count("Cancel"), 0) << participant.address();
   }
   tccd->Stop();
 }
