@@ -164,6 +164,47 @@ TEST(CrashTest, ATryWithBeginKilledDuringItsTriesIsCancelledAfterRestart) {
   tccd->Stop();
 }
 
+// Starts tccd, sends `request` (Begin folded into it) and kills tccd with
+// kill -9 once it answered, then restarts it on the same data: the crash
+// point between a Try's answer and the decision. nullptr on failure.
+std::unique_ptr<TccdProcess> TryThenKillAndRestart(const ::tcc::testing::TempDir& dir,
+                                                   const v1::TryRequest& request, int* port,
+                                                   v1::TryReply* reply) {
+  auto tccd = StartTccd(dir, port);
+  if (!tccd) return nullptr;
+  absl::StatusOr<v1::TryReply> tried =
+      CoordinatorClient(absl::StrCat("127.0.0.1:", *port)).Try(request);
+  if (!tried.ok()) {
+    ADD_FAILURE() << "Try: " << tried.status();
+    return nullptr;
+  }
+  *reply = *std::move(tried);
+  std::optional<int> status = tccd->Kill();
+  if (!status || !WIFSIGNALED(*status) || WTERMSIG(*status) != SIGKILL) {
+    ADD_FAILURE() << "tccd did not die of SIGKILL";
+    return nullptr;
+  }
+  return StartTccd(dir, port);
+}
+
+// After the restart every participant was asked its Try once more, then
+// confirmed, and never cancelled.
+template <size_t N>
+void ExpectAskedAgainAndConfirmed(FakeParticipant (&participants)[N]) {
+  for (auto& participant : participants) {
+    EXPECT_EQ(participant.Count("Try"), 2) << participant.address() << ": asked again once";
+    EXPECT_GE(participant.Count("Confirm"), 1) << participant.address();
+    EXPECT_EQ(participant.Count("Cancel"), 0) << participant.address();
+  }
+}
+
+bool WaitForCommitted(CoordinatorClient& client, const std::string& gid) {
+  return WaitFor([&] {
+    auto gt = client.Get(gid);
+    return gt.ok() && gt->state() == v1::TRANSACTION_STATE_COMMITTED;
+  });
+}
+
 // The Try results of a lone tccd wait in memory for the decision's write.
 // Killed after answering a Try (every branch succeeded) and before the
 // Commit, the restarted tccd knows the branches REGISTERED only: the Commit
@@ -172,27 +213,18 @@ TEST(CrashTest, TryResultsLostInACrashAreAskedAgainBeforeTheCommit) {
   ::tcc::testing::TempDir dir;
   FakeParticipant participants[3];
   for (auto& participant : participants) participant.Start();
-  int port = 0;
-  auto tccd = StartTccd(dir, &port);
-  ASSERT_TRUE(tccd && port > 0) << "tccd did not start";
   const std::string gid = "tried-then-killed";
   v1::TryRequest request = MakeTry(gid, {{"a", participants[0].address()},
                                          {"b", participants[1].address()},
                                          {"c", participants[2].address()}});
   request.mutable_begin()->set_timeout_ms(60000);
-  {
-    CoordinatorClient client(absl::StrCat("127.0.0.1:", port));
-    auto tried = client.Try(request);
-    ASSERT_OK(tried);
-    for (const auto& result : tried->results()) {
-      EXPECT_EQ(result.result(), v1::TRY_RESULT_SUCCEEDED) << result.branch_id();
-    }
-  }
-  std::optional<int> status = tccd->Kill();
-  ASSERT_TRUE(status && WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL);
-
-  tccd = StartTccd(dir, &port);
+  int port = 0;
+  v1::TryReply tried;
+  auto tccd = TryThenKillAndRestart(dir, request, &port, &tried);
   ASSERT_TRUE(tccd && port > 0) << "tccd did not restart";
+  for (const auto& result : tried.results()) {
+    EXPECT_EQ(result.result(), v1::TRY_RESULT_SUCCEEDED) << result.branch_id();
+  }
   CoordinatorClient client(absl::StrCat("127.0.0.1:", port));
   auto restarted = client.Get(gid);
   ASSERT_OK(restarted);
@@ -202,15 +234,8 @@ TEST(CrashTest, TryResultsLostInACrashAreAskedAgainBeforeTheCommit) {
         << branch.branch_id() << ": the results were not durable, the crash point was missed";
   }
   ASSERT_OK(client.Commit(gid));
-  ASSERT_TRUE(WaitFor([&] {
-    auto gt = client.Get(gid);
-    return gt.ok() && gt->state() == v1::TRANSACTION_STATE_COMMITTED;
-  }));
-  for (auto& participant : participants) {
-    EXPECT_EQ(participant.Count("Try"), 2) << participant.address() << ": asked again once";
-    EXPECT_GE(participant.Count("Confirm"), 1) << participant.address();
-    EXPECT_EQ(participant.Count("Cancel"), 0) << participant.address();
-  }
+  ASSERT_TRUE(WaitForCommitted(client, gid));
+  ExpectAskedAgainAndConfirmed(participants);
   tccd->Stop();
 }
 
@@ -223,36 +248,21 @@ TEST(CrashTest, TryResultsLostInACrashAreAskedAgainWhenTheBackQuerySaysCommitted
   for (auto& participant : participants) participant.Start();
   FakeInitiator initiator(v1::INITIATOR_DECISION_COMMITTED);
   ASSERT_GT(initiator.Start(), 0);
-  int port = 0;
-  auto tccd = StartTccd(dir, &port);
-  ASSERT_TRUE(tccd && port > 0) << "tccd did not start";
   const std::string gid = "tried-killed-queried";
   v1::TryRequest request =
       MakeTry(gid, {{"a", participants[0].address()}, {"b", participants[1].address()}});
   request.mutable_begin()->set_timeout_ms(1000);
   request.mutable_begin()->set_status_endpoint(initiator.address());
-  {
-    CoordinatorClient client(absl::StrCat("127.0.0.1:", port));
-    auto tried = client.Try(request);
-    ASSERT_OK(tried);
-    EXPECT_TRUE(tried->committable());
-  }
-  std::optional<int> status = tccd->Kill();
-  ASSERT_TRUE(status && WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL);
-
-  tccd = StartTccd(dir, &port);
+  int port = 0;
+  v1::TryReply tried;
+  auto tccd = TryThenKillAndRestart(dir, request, &port, &tried);
   ASSERT_TRUE(tccd && port > 0) << "tccd did not restart";
+  EXPECT_TRUE(tried.committable());
   CoordinatorClient client(absl::StrCat("127.0.0.1:", port));
-  ASSERT_TRUE(WaitFor([&] {
-    auto gt = client.Get(gid);
-    return gt.ok() && gt->state() == v1::TRANSACTION_STATE_COMMITTED;
-  })) << "not committed after the back-query answered COMMITTED";
+  ASSERT_TRUE(WaitForCommitted(client, gid))
+      << "not committed after the back-query answered COMMITTED";
   EXPECT_GE(initiator.queries(), 1);
-  for (auto& participant : participants) {
-    EXPECT_EQ(participant.Count("Try"), 2) << participant.address() << ": asked again once";
-    EXPECT_GE(participant.Count("Confirm"), 1) << participant.address();
-    EXPECT_EQ(participant.Count("Cancel"), 0) << participant.address();
-  }
+  ExpectAskedAgainAndConfirmed(participants);
   tccd->Stop();
 }
 
