@@ -30,8 +30,8 @@
 
 #include <functional>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -271,7 +271,7 @@ class TransactionEngine {
   void DecideOnce(const std::string& gid, Decision decision, bool may_reask,
                   Callback<TxState> done);
   // A new TCC GT from Begin's parameters (validated; defaults and a gid
-  // filled in), and its "begin" timeline event.
+  // filled in); BeginEvent is its "begin" timeline event.
   absl::StatusOr<GlobalTransaction> NewTcc(const BeginParams& params);
   // OK when `existing` was begun with `params` (timeout filled in): a
   // repeated Begin; ALREADY_EXISTS naming its parameters otherwise.

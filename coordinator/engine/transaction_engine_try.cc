@@ -1,8 +1,10 @@
 // The Try fan-out: one initiator request registers its branches (durable
 // before any participant sees a Try), calls every branch whose outcome is
-// not known yet, records their results durably in one write once the last
-// is in, then answers one outcome per requested branch (the bookkeeping is
-// TryFanOut's).
+// not known yet, records their results once the last is in (in memory until
+// the decision's write on a lone tccd; written first when instances share
+// the store), then answers one outcome per requested branch (the
+// bookkeeping is TryFanOut's). Also the re-asking of Tries whose result was
+// lost, before a Commit.
 #include <iterator>
 #include <optional>
 

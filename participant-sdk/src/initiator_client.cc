@@ -40,7 +40,6 @@ bool HasAllBranchIds(const std::vector<tcc::v1::BranchSpec>& branches) {
                      [](const tcc::v1::BranchSpec& b) { return !b.branch_id().empty(); });
 }
 
-// What CommitWithLocalTransaction needs before it commits locally.
 // Begin's request for `params` under `gid`, checked.
 absl::StatusOr<tcc::v1::BeginRequest> BeginRequestOf(const BeginParams& params,
                                                      const std::string& gid) {
@@ -55,6 +54,7 @@ absl::StatusOr<tcc::v1::BeginRequest> BeginRequestOf(const BeginParams& params,
   return request;
 }
 
+// What CommitWithLocalTransaction needs before it commits locally.
 absl::Status CheckCommittable(const tcc::v1::Transaction& gt) {
   if (gt.state() == tcc::v1::TRANSACTION_STATE_COMMITTING ||
       gt.state() == tcc::v1::TRANSACTION_STATE_COMMITTED) {
@@ -347,13 +347,15 @@ absl::StatusOr<tcc::v1::TryReply> InitiatorClient::BeginAndTry(
   tcc::v1::TryRequest request;
   TCC_ASSIGN_OR_RETURN(*request.mutable_begin(), BeginRequestOf(params, params.gid));
   request.set_gid(params.gid);
-  for (const tcc::v1::BranchSpec& b : branches) *request.add_branches() = b;
-  absl::StatusOr<tcc::v1::TryReply> tried =
-      impl_->Try(request, HasAllBranchIds(branches), params.traceparent);
+  bool retryable = HasAllBranchIds(branches);
+  for (tcc::v1::BranchSpec& b : branches) *request.add_branches() = std::move(b);
+  absl::StatusOr<tcc::v1::TryReply> tried = impl_->Try(request, retryable, params.traceparent);
   if (!absl::IsNotFound(tried.status())) return tried;
-  // A coordinator older than TryRequest.begin ignored it: Begin, then Try.
+  // A coordinator older than TryRequest.begin ignored it: Begin, then Try
+  // (the branches taken back from the request, copied only on this path).
   TCC_RETURN_IF_ERROR(Begin(params).status());
-  return Try(params.gid, std::move(branches));
+  request.clear_begin();
+  return impl_->Try(request, retryable, params.traceparent);
 }
 
 absl::StatusOr<TransactionGuard> InitiatorClient::BeginGuarded(const BeginParams& params) {

@@ -181,10 +181,11 @@ class InitiatorClient {
   ~InitiatorClient();
 
   // Runs one request idempotently by request.begin.gid:
-  //   BeginAndTry; if the GT was decided already (an earlier run of this request),
-  //   answer its outcome with replayed = true. Otherwise Try every branch
-  //   (a GT still TRYING from an earlier, interrupted run is continued: Try
-  //   is idempotent by branch id); a refusal rolls back; all tried commits
+  //   BeginAndTry (Begin folded into the Try of every branch); if the GT
+  //   was decided already (an earlier run of this request), answer its
+  //   outcome with replayed = true. A GT still TRYING from an earlier,
+  //   interrupted run is continued (Try is idempotent by branch id); a
+  //   refusal rolls back; all tried commits
   //   (with local_writes: CommitWithLocalTransaction, else Commit).
   // So a repeat after COMMITTED answers committed again without running
   // Try or local_writes; after a refusal, the same refused_branch and
