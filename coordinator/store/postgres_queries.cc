@@ -164,7 +164,7 @@ absl::StatusOr<StoreStats> PostgresQueries::ReadStats() {
       conn_.Exec("SELECT (SELECT COUNT(*) FILTER (WHERE stuck) FROM global_transactions "
                  "WHERE NOT finished), "
                  "(SELECT MIN(created_ms) FROM global_transactions WHERE NOT finished), "
-                 "(SELECT MIN(updated_ms) FROM global_transactions WHERE finished), "
+                 "(SELECT MIN(finished_ms) FROM global_transactions WHERE finished), "
                  "pg_total_relation_size('global_transactions') + "
                  "pg_total_relation_size('branches') + "
                  "pg_total_relation_size('transaction_events')"));
@@ -216,7 +216,7 @@ absl::StatusOr<std::vector<std::string>> PostgresQueries::FinishedBefore(int64_t
   if (conn_.lost()) TCC_RETURN_IF_ERROR(conn_.Reconnect());
   TCC_ASSIGN_OR_RETURN(Rows rows,
                        conn_.Query("SELECT gid FROM global_transactions WHERE finished AND "
-                                   "updated_ms < $1 ORDER BY updated_ms, gid LIMIT $2",
+                                   "finished_ms < $1 ORDER BY finished_ms, gid LIMIT $2",
                                    Params().Int(before_ms).Int(static_cast<int64_t>(limit))));
   std::vector<std::string> gids;
   for (int row = 0; row < rows.size(); ++row) gids.push_back(rows.Text(row, 0));

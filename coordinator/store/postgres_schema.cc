@@ -15,7 +15,7 @@ namespace {
 // cursors and gid prefixes mean the same in both stores whatever the
 // database's locale. uint32 fields are BIGINT (INTEGER is signed 32-bit).
 // Payloads and encoded headers are bytea.
-constexpr std::array<absl::string_view, 3> kMigrations = {
+constexpr std::array<absl::string_view, 4> kMigrations = {
     // 1: the schema of SQLite's version 7 in one step.
     R"sql(
 CREATE TABLE global_transactions (
@@ -83,6 +83,20 @@ CREATE INDEX global_transactions_unfinished_by_owner
     // 3: the initiator's W3C traceparent, passed on to participants.
     R"sql(
 ALTER TABLE global_transactions ADD COLUMN traceparent TEXT NOT NULL DEFAULT '';
+)sql",
+    // 4: a write that leaves a GT unfinished changes no indexed column, so
+    // PostgreSQL keeps the new row version on its page without new index
+    // entries (a heap-only tuple): retention's index moves from updated_ms,
+    // which every write changes, to finished_ms, set when the GT becomes
+    // final (0 until then). Room on each page for those versions.
+    R"sql(
+ALTER TABLE global_transactions ADD COLUMN finished_ms BIGINT NOT NULL DEFAULT 0;
+UPDATE global_transactions SET finished_ms = updated_ms WHERE finished;
+CREATE INDEX global_transactions_finished_by_time
+  ON global_transactions (finished_ms, gid) WHERE finished;
+DROP INDEX global_transactions_finished_by_age;
+ALTER TABLE global_transactions SET (fillfactor = 80);
+ALTER TABLE branches SET (fillfactor = 80);
 )sql",
 };
 

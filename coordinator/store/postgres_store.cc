@@ -112,7 +112,8 @@ std::string UpdateSql(bool events, bool added, bool changed) {
   int next = 11;
   std::string sql =
       "WITH header AS (UPDATE global_transactions SET state = $1, updated_ms = $2, stuck = $3, "
-      "decision_reason = $4, finished = $5, owner = $6, epoch = $7 "
+      "decision_reason = $4, finished = $5, "
+      "finished_ms = CASE WHEN $5::boolean THEN $2::bigint ELSE 0 END, owner = $6, epoch = $7 "
       "WHERE gid = $8 AND owner = $9 AND epoch = $10 RETURNING gid)";
   if (events) {
     absl::StrAppend(&sql,
@@ -256,13 +257,14 @@ void PostgresStore::EndOperation(bool keep) {
 absl::StatusOr<bool> PostgresStore::Create(const GlobalTransaction& gt) {
   static const std::string kSql =
       absl::StrCat("INSERT INTO global_transactions (", kHeaderColumns,
-                   ", finished) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) "
+                   ", finished, finished_ms) "
+                   "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) "
                    "ON CONFLICT (gid) DO NOTHING");
   Params params;
   params.Text(gt.gid).Int(static_cast<int>(gt.state)).Int(gt.created_ms).Int(gt.updated_ms);
   params.Int(gt.timeout_ms).Int(gt.deadline_ms).Text(gt.status_endpoint).Bool(gt.stuck);
   params.Text(gt.decision_reason).Int(static_cast<int>(gt.mode)).Text(gt.owner).Int(gt.epoch);
-  params.Text(gt.traceparent).Bool(IsFinal(gt.state));
+  params.Text(gt.traceparent).Bool(IsFinal(gt.state)).Int(IsFinal(gt.state) ? gt.updated_ms : 0);
   TCC_ASSIGN_OR_RETURN(Rows inserted, conn_.Query(kSql, params));
   if (inserted.Changed() == 0) return false;
   for (size_t i = 0; i < gt.branches.size(); ++i) {
@@ -395,8 +397,8 @@ absl::Status PostgresStore::AppendEvents(absl::string_view gid,
 
 absl::StatusOr<size_t> PostgresStore::DeleteFinishedBefore(int64_t before_ms, size_t limit) {
   constexpr absl::string_view kSql =
-      "SELECT gid FROM global_transactions WHERE finished AND updated_ms < $1 "
-      "ORDER BY updated_ms, gid LIMIT $2";
+      "SELECT gid FROM global_transactions WHERE finished AND finished_ms < $1 "
+      "ORDER BY finished_ms, gid LIMIT $2";
   TCC_ASSIGN_OR_RETURN(Rows rows,
                        conn_.Query(kSql, Params().Int(before_ms).Int(static_cast<int64_t>(limit))));
   std::vector<std::string> gids;

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "coordinator/store/postgres_status.h"
+#include "tests/coordinator/store/store_test_util.h"
 #include "tests/test_util/postgres_cluster.h"
 #include "tests/test_util/status_matchers.h"
 
@@ -106,6 +108,69 @@ TEST_F(PostgresStoreTest, MigratesStepByStepAndRefusesANewerSchema) {
   ASSERT_OK(cluster_->Query(absl::StrCat("INSERT INTO ", schema, ".schema_version VALUES (999)")));
   EXPECT_THAT(PostgresStore::Open({.uri = uri_}),
               StatusIs(absl::StatusCode::kFailedPrecondition, "schema version 999"));
+}
+
+// Schema version 4 moved retention's index from updated_ms to finished_ms:
+// a GT finished before the migration is found by its last write's time.
+TEST_F(PostgresStoreTest, MigrationFourKeepsTheFinishedTimeOfEarlierGts) {
+  {
+    auto at_three = PostgresStore::Open({.uri = uri_, .migrate_to_version = 3});
+    ASSERT_OK(at_three);
+  }
+  const std::string& schema = schema_;
+  ASSERT_OK(cluster_->Query(absl::StrCat(
+      "INSERT INTO ", schema,
+      ".global_transactions (gid, mode, state, finished, created_ms, updated_ms, timeout_ms, "
+      "deadline_ms, status_endpoint, stuck, decision_reason) VALUES "
+      "('old-done', 0, ",
+      static_cast<int>(TxState::kCommitted), ", true, 100, 2000, 0, 0, '', false, ''), ",
+      "('old-open', 0, ", static_cast<int>(TxState::kTrying),
+      ", false, 100, 500, 0, 0, '', false, '')")));
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  auto none = store->DeleteFinishedBefore(2000, 10);
+  ASSERT_OK(none);
+  EXPECT_EQ(*none, 0u) << "finished at 2000, not before";
+  auto deleted = store->DeleteFinishedBefore(2001, 10);
+  ASSERT_OK(deleted);
+  EXPECT_EQ(*deleted, 1u);
+  auto open = store->Find("old-open");
+  ASSERT_OK(open);
+  EXPECT_TRUE(open->has_value()) << "an unfinished GT is never deleted";
+}
+
+// A write that leaves a GT unfinished changes no indexed column, so
+// PostgreSQL writes it as a heap-only tuple (no new index entries): the
+// writes every GT makes between Begin and its outcome stay cheap.
+TEST_F(PostgresStoreTest, WritesThatLeaveAGtUnfinishedAreHeapOnly) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  GlobalTransaction gt = ::tcc::testing::SampleTransaction("g1");
+  ASSERT_OK(::tcc::testing::InBatch(*store, [&] { return store->Create(gt).status(); }));
+  for (TxState state : {TxState::kTrying, TxState::kCommitting, TxState::kCommitting}) {
+    gt.state = state;
+    gt.updated_ms += 10;
+    gt.branches[0].attempts += 1;
+    TransactionUpdate update{.header = &gt, .changed_branches = {&gt.branches[0]}};
+    ASSERT_OK(::tcc::testing::InBatch(*store, [&] { return store->Update(update); }));
+  }
+  gt.state = TxState::kCommitted;
+  gt.updated_ms += 10;
+  TransactionUpdate final_write{.header = &gt};
+  ASSERT_OK(::tcc::testing::InBatch(*store, [&] { return store->Update(final_write); }));
+  // A backend publishes its table counters when it exits.
+  store.reset();
+  const std::string sql = absl::StrCat(
+      "SELECT n_tup_upd || ' ' || n_tup_hot_upd FROM pg_stat_user_tables WHERE schemaname = '",
+      schema_, "' AND relname = 'global_transactions'");
+  std::string counts;
+  for (int i = 0; i < 100 && counts != "4 3"; ++i) {
+    auto read = cluster_->Query(sql);
+    ASSERT_OK(read);
+    counts = *read;
+    if (counts != "4 3") absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(counts, "4 3") << "updates, of them heap-only: the three unfinished ones";
 }
 
 TEST_F(PostgresStoreTest, ReportsDamagedRowsAsDataLoss) {
