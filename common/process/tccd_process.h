@@ -44,6 +44,8 @@ class TccdProcess {
   ~TccdProcess() = default;
 
   int port() const { return port_; }
+  // Its HTTP port (/metrics), or 0 if it serves none.
+  int http_port() const { return http_port_; }
   std::string address() const;
   pid_t pid() const { return child_.pid(); }
   std::string log_path() const { return child_.options().output_path; }
@@ -62,6 +64,7 @@ class TccdProcess {
 
   ChildProcess child_;
   int port_ = 0;
+  int http_port_ = 0;
   absl::Duration startup_time_;
 };
 

@@ -89,6 +89,16 @@ TEST(BenchSmokeTest, PostgresRunSpreadsOverInstancesAndPrintsTheDatabaseFigures)
       << output.text;
   // A 3-branch GT writes its header, branches and events: many rows.
   EXPECT_GT(FigureAfter(output.text, "pg_rows: "), 5) << output.text;
+  // Read from the instances' /metrics: Begin, the branches, the Try
+  // results, the decision and the outcome (more when a Confirm's success
+  // cannot wait for the outcome's write).
+  double operations = FigureAfter(output.text, "pg_store_ops: ");
+  EXPECT_GE(operations, 5) << output.text;
+  EXPECT_LE(operations, 9) << output.text;
+  EXPECT_GT(
+      FigureAfter(output.text, "pg_op_ratio: GT/s / (PG commits/s / store operations per GT) = "),
+      0)
+      << output.text;
   // Every instance owns GTs: three counts, none of them zero.
   size_t spread = output.text.find("pg_gts_per_instance: ");
   ASSERT_NE(spread, std::string::npos) << output.text;

@@ -26,23 +26,25 @@ for r in $(seq "$repeats"); do
   done
 done
 # pg_csv: mode,branches,concurrency,instances,GT/s,p99 ms,PG commits/s,
-# commits per GT,WAL flushes per GT,ratio,rows per GT,row ratio
+# commits per GT,WAL flushes per GT,ratio,rows per GT,row ratio,
+# store operations per GT,operation ratio
 python3 - "$out/pg_sweep.csv" <<'PY'
 import collections, statistics, sys
 runs = collections.defaultdict(list)
 for line in open(sys.argv[1]):
     f = line.strip().split(",")
-    runs[(int(f[3]), int(f[2]))].append([float(x) for x in f[4:]])
+    runs[(int(f[3]), int(f[2]))].append([float(x) for x in f[4:]] + [0.0] * (16 - len(f)))
 names = ["GT/s", "p99 ms", "PG commits/s", "commits/GT", "WAL flushes/GT", "ratio",
-         "rows/GT", "row ratio"]
+         "rows/GT", "row ratio", "ops/GT", "op ratio"]
 print("| instances | concurrency | runs | " + " | ".join(names) + " |")
 print("| ---: | ---: | ---: |" + " ---: |" * len(names))
 for (n, c), rows in sorted(runs.items()):
     cells = []
     for i in range(len(names)):
         values = [row[i] for row in rows]
-        fmt = ("%.3f" if names[i] in ("commits/GT", "WAL flushes/GT", "ratio", "row ratio")
-               else "%.1f" if names[i] == "rows/GT" else "%.0f")
+        fmt = ("%.3f" if names[i] in ("commits/GT", "WAL flushes/GT", "ratio", "row ratio",
+                                      "op ratio")
+               else "%.1f" if names[i] in ("rows/GT", "ops/GT") else "%.0f")
         cells.append((fmt + " (" + fmt + "–" + fmt + ")") %
                      (statistics.median(values), min(values), max(values)))
     print("| %d | %d | %d | %s |" % (n, c, len(rows), " | ".join(cells)))

@@ -19,6 +19,7 @@
 #include "tools/bench/points_pay_command.h"
 #include "tools/bench/postgres_figures.h"
 #include "tools/bench/process_sample.h"
+#include "tools/bench/tccd_metrics.h"
 #include "tools/bench/workloads.h"
 
 namespace tcc::bench {
@@ -141,7 +142,26 @@ void PrintReport(const Workload& workload, const LoadOptions& load, const DriveR
 struct PgFigures {
   PgCeiling ceiling;
   PgCounters idle_start, load_start, load_end;
+  // tccd's store operations (every instance's), at load_start and load_end;
+  // negative if they could not be read.
+  double operations_start = -1, operations_end = -1;
 };
+
+// Every instance's store operations so far: each one an atomic write that
+// a store without group commit would commit on its own.
+double StoreOperations(BenchEnv& env) {
+  double total = 0;
+  for (TccdProcess* tccd : env.tccds()) {
+    absl::StatusOr<double> operations =
+        ReadTccdMetric(tccd->http_port(), "tcc_store_batch_size_sum");
+    if (!operations.ok()) {
+      std::printf("pg_store_ops: not read (%s)\n", operations.status().ToString().c_str());
+      return -1;
+    }
+    total += *operations;
+  }
+  return total;
+}
 
 absl::Status CheckStore(const TccdOptions& tccd, const LoadOptions& load) {
   if (tccd.store != "sqlite" && tccd.store != "postgres") {
@@ -231,13 +251,34 @@ void PrintPgReport(const PgFigures& pg, const LoadOptions& load, const DriveResu
     std::printf("pg_row_ratio: GT/s / (PG commits/s / rows per GT) = %.1f / (%.0f / %.1f) = %.3f\n",
                 result.per_second, pg.ceiling.per_second, rows_per_gt, row_ratio);
   }
+  // The commits a store without group commit would make: one per store
+  // operation (tccd's own count), each weighed as one of the ceiling's.
+  double ops_per_gt = pg.operations_start >= 0 && pg.operations_end >= 0
+                          ? (pg.operations_end - pg.operations_start) / gts
+                          : 0;
+  double op_ratio = ops_per_gt > 0 && pg.ceiling.per_second > 0
+                        ? result.per_second / (pg.ceiling.per_second / ops_per_gt)
+                        : 0;
+  if (ops_per_gt > 0) {
+    std::printf(
+        "pg_store_ops: %.2f per GT (tccd's store operations, each one atomic write, over the "
+        "same span; group commit puts %.1f in one PostgreSQL commit)\n",
+        ops_per_gt, per_gt > 0 ? ops_per_gt / per_gt : 0);
+    if (!load.skip_ceiling) {
+      std::printf(
+          "pg_op_ratio: GT/s / (PG commits/s / store operations per GT) = %.1f / (%.0f / %.2f) "
+          "= %.3f\n",
+          result.per_second, pg.ceiling.per_second, ops_per_gt, op_ratio);
+    }
+  }
   // One line for scripts: mode, branches, concurrency, instances, GT/s, p99,
   // PG commits/s, commits per GT, WAL flushes per GT, ratio, rows per GT,
-  // row ratio.
-  std::printf("pg_csv: %s,%d,%d,%d,%.1f,%.3f,%.0f,%.3f,%.3f,%.3f,%.1f,%.3f\n",
+  // row ratio, store operations per GT, operation ratio.
+  std::printf("pg_csv: %s,%d,%d,%d,%.1f,%.3f,%.0f,%.3f,%.3f,%.3f,%.1f,%.3f,%.2f,%.3f\n",
               load.mode == Mode::kSaga ? "saga" : "tcc", load.branches, load.concurrency, instances,
               result.per_second, result.latency.p99_ms, pg.ceiling.per_second, per_gt,
-              static_cast<double>(syncs) / gts, ratio, rows_per_gt, row_ratio);
+              static_cast<double>(syncs) / gts, ratio, rows_per_gt, row_ratio, ops_per_gt,
+              op_ratio);
 }
 
 // Enough connections for the ceiling's clients at the load's concurrency
@@ -296,6 +337,7 @@ absl::Status RunLoad(const TccdOptions& tccd_options, const LoadOptions& load, b
     absl::SleepFor(absl::Seconds(1));
   }
   TCC_ASSIGN_OR_RETURN(pg.load_start, ReadCountersIfPostgres(*env));
+  if (postgres) pg.operations_start = StoreOperations(*env);
 
   TCC_ASSIGN_OR_RETURN(auto workload,
                        MakeTransactionWorkload(load, ChannelsToEveryInstance(*env, load),
@@ -343,6 +385,7 @@ absl::Status RunLoad(const TccdOptions& tccd_options, const LoadOptions& load, b
     // publishes its counters (at most a second late).
     absl::SleepFor(absl::Seconds(2.5));
     TCC_ASSIGN_OR_RETURN(pg.load_end, ReadPgCounters(env->postgres_uri()));
+    pg.operations_end = StoreOperations(*env);
     PrintPgReport(pg, load, result, window.instances);
     TCC_ASSIGN_OR_RETURN(std::string spread, GtsPerOwner(env->postgres_uri()));
     std::printf("pg_gts_per_instance: %s (GTs in the store by owner)\n", spread.c_str());
