@@ -102,6 +102,21 @@ std::string TextArrays(int& next, int count) {
   return absl::StrJoin(marks, ", ");
 }
 
+// The CTE "added": inserts the new branches (their arrays from $next on,
+// as NewBranchArrays binds them) for the gid the CTE "header" answers, so
+// nothing is inserted when the header's write was refused.
+std::string AddedBranchesSql(int& next) {
+  return absl::StrCat(
+      "added AS (INSERT INTO branches (gid, position, ", kBranchColumns,
+      ") SELECT header.gid, a.position::integer, a.branch_id, a.target, a.action, "
+      "a.payload::bytea, a.headers::bytea, a.state::smallint, a.attempts::bigint, "
+      "a.last_error, a.next_retry_ms::bigint, a.depends_on, a.max_attempts::bigint, "
+      "a.timeout_ms::bigint, a.action_sent::boolean FROM header, unnest(",
+      TextArrays(next, 14),
+      ") AS a(position, branch_id, target, action, payload, headers, state, attempts, "
+      "last_error, next_retry_ms, depends_on, max_attempts, timeout_ms, action_sent))");
+}
+
 // A fenced update as one statement: the header write ($1..$10, as
 // BindHeader binds them) and, joined to its RETURNING row (so a refused
 // write writes none of them), the parts an update has: its events in their
@@ -123,17 +138,7 @@ std::string UpdateSql(bool events, bool added, bool changed) {
                     TextArrays(next, 4),
                     ") WITH ORDINALITY AS e(at_ms, kind, detail, actor, n) ORDER BY e.n)");
   }
-  if (added) {
-    absl::StrAppend(
-        &sql, ", added AS (INSERT INTO branches (gid, position, ", kBranchColumns,
-        ") SELECT header.gid, a.position::integer, a.branch_id, a.target, a.action, "
-        "a.payload::bytea, a.headers::bytea, a.state::smallint, a.attempts::bigint, "
-        "a.last_error, a.next_retry_ms::bigint, a.depends_on, a.max_attempts::bigint, "
-        "a.timeout_ms::bigint, a.action_sent::boolean FROM header, unnest(",
-        TextArrays(next, 14),
-        ") AS a(position, branch_id, target, action, payload, headers, state, attempts, "
-        "last_error, next_retry_ms, depends_on, max_attempts, timeout_ms, action_sent))");
-  }
+  if (added) absl::StrAppend(&sql, ", ", AddedBranchesSql(next));
   if (changed) {
     absl::StrAppend(&sql,
                     ", changed AS (UPDATE branches b SET state = v.state::smallint, "
@@ -255,22 +260,33 @@ void PostgresStore::EndOperation(bool keep) {
 }
 
 absl::StatusOr<bool> PostgresStore::Create(const GlobalTransaction& gt) {
+  // The header, and its branches joined to the inserted row: one round trip
+  // (a GT begun in its first Try comes with them).
   static const std::string kSql =
       absl::StrCat("INSERT INTO global_transactions (", kHeaderColumns,
                    ", finished, finished_ms) "
                    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) "
                    "ON CONFLICT (gid) DO NOTHING");
+  static const std::string kWithBranchesSql = [] {
+    int next = 16;
+    return absl::StrCat("WITH header AS (", kSql, " RETURNING gid), ", AddedBranchesSql(next),
+                        " SELECT count(*) FROM header");
+  }();
   Params params;
   params.Text(gt.gid).Int(static_cast<int>(gt.state)).Int(gt.created_ms).Int(gt.updated_ms);
   params.Int(gt.timeout_ms).Int(gt.deadline_ms).Text(gt.status_endpoint).Bool(gt.stuck);
   params.Text(gt.decision_reason).Int(static_cast<int>(gt.mode)).Text(gt.owner).Int(gt.epoch);
   params.Text(gt.traceparent).Bool(IsFinal(gt.state)).Int(IsFinal(gt.state) ? gt.updated_ms : 0);
-  TCC_ASSIGN_OR_RETURN(Rows inserted, conn_.Query(kSql, params));
-  if (inserted.Changed() == 0) return false;
-  for (size_t i = 0; i < gt.branches.size(); ++i) {
-    TCC_RETURN_IF_ERROR(InsertBranch(gt.gid, gt.branches[i], static_cast<int>(i)));
+  if (gt.branches.empty()) {
+    TCC_ASSIGN_OR_RETURN(Rows inserted, conn_.Query(kSql, params));
+    return inserted.Changed() != 0;
   }
-  return true;
+  std::vector<const Branch*> branches;
+  for (const Branch& branch : gt.branches) branches.push_back(&branch);
+  NewBranchArrays(branches, 0).Bind(params);
+  TCC_ASSIGN_OR_RETURN(Rows inserted, conn_.Query(kWithBranchesSql, params));
+  TCC_ASSIGN_OR_RETURN(int64_t created, inserted.Int(0, 0));
+  return created != 0;
 }
 
 absl::Status PostgresStore::InsertBranch(absl::string_view gid, const Branch& branch,
