@@ -15,7 +15,7 @@ namespace {
 // cursors and gid prefixes mean the same in both stores whatever the
 // database's locale. uint32 fields are BIGINT (INTEGER is signed 32-bit).
 // Payloads and encoded headers are bytea.
-constexpr std::array<absl::string_view, 4> kMigrations = {
+constexpr std::array<absl::string_view, 5> kMigrations = {
     // 1: the schema of SQLite's version 7 in one step.
     R"sql(
 CREATE TABLE global_transactions (
@@ -97,6 +97,12 @@ CREATE INDEX global_transactions_finished_by_time
 DROP INDEX global_transactions_finished_by_age;
 ALTER TABLE global_transactions SET (fillfactor = 80);
 ALTER TABLE branches SET (fillfactor = 80);
+)sql",
+    // 5: events are read and deleted by gid (transaction_events_gid, in
+    // seq order); the primary key on seq only cost every event an index
+    // entry. seq keeps numbering them in the order they were written.
+    R"sql(
+ALTER TABLE transaction_events DROP CONSTRAINT transaction_events_pkey;
 )sql",
 };
 
