@@ -63,6 +63,13 @@ class PostgresStore final : public TransactionStore {
   void AbortBatch() override;
   absl::Status BeginOperation() override;
   void EndOperation(bool keep) override;
+  // Each operation's savepoint is a subtransaction. A backend keeps the
+  // ids of 64 of them in shared memory; past that every snapshot taken
+  // anywhere in the database must consult pg_subtrans (the "suboverflowed"
+  // case) and a batch of 140 operations ran at two thirds of the speed of
+  // batches of 60. So batches stay below 64.
+  size_t MaxOperationsPerBatch() const override { return kMaxOperationsPerBatch; }
+  static constexpr size_t kMaxOperationsPerBatch = 60;
 
   absl::StatusOr<bool> Create(const GlobalTransaction& gt) override;
   absl::Status Update(const TransactionUpdate& update) override;

@@ -21,6 +21,7 @@ StoreQueue::StoreQueue(std::unique_ptr<TransactionStore> store, StoreQueueOption
     : options_(options),
       clock_(RealClockIfNull(options.clock)),
       store_(std::move(store)),
+      max_batch_(std::min(options.max_batch, store_->MaxOperationsPerBatch())),
       writer_([this] { WriterLoop(); }),
       completer_([this] { CompleterLoop(); }) {}
 
@@ -82,7 +83,7 @@ void StoreQueue::WriterLoop() {
         writer_done_ = true;
         return;
       }
-      size_t take = std::min(queue_.size(), options_.max_batch);
+      size_t take = std::min(queue_.size(), max_batch_);
       for (size_t i = 0; i < take; ++i) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();

@@ -43,7 +43,7 @@ class StoreQueueObserver {
 
 struct StoreQueueOptions {
   size_t max_pending = 200000;
-  size_t max_batch = 2048;
+  size_t max_batch = 2048;                 // Or the store's MaxOperationsPerBatch, if smaller.
   StoreQueueObserver* observer = nullptr;  // Not owned; nullptr: none.
   const Clock* clock = nullptr;            // Times commits; nullptr: the real clock.
 };
@@ -89,6 +89,7 @@ class StoreQueue final : public StoreExecutor {
   const StoreQueueOptions options_;
   const Clock* const clock_;
   std::unique_ptr<TransactionStore> store_;  // Used by the writer thread only.
+  const size_t max_batch_;                   // options_'s or the store's, the smaller.
   mutable tcc::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   // Durable (or failed) operations whose completions have not run yet; they

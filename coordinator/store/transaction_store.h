@@ -8,6 +8,8 @@
 // writes share one fsync (group commit).
 #pragma once
 
+#include <cstddef>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +55,9 @@ class TransactionStore {
   // half-way leaves none of its writes while the rest of the batch commits.
   virtual absl::Status BeginOperation() = 0;
   virtual void EndOperation(bool keep) = 0;
+  // The most operations one batch should hold (the queue starts another
+  // beyond it), where a bigger batch costs the store more per operation.
+  virtual size_t MaxOperationsPerBatch() const { return std::numeric_limits<size_t>::max(); }
 
   // Inserts a new GT (header and branches). Returns false, writing nothing,
   // when the gid already exists.

@@ -20,6 +20,7 @@ class TransactionStoreWrapper : public TransactionStore {
   void AbortBatch() override { inner_->AbortBatch(); }
   absl::Status BeginOperation() override { return inner_->BeginOperation(); }
   void EndOperation(bool keep) override { inner_->EndOperation(keep); }
+  size_t MaxOperationsPerBatch() const override { return inner_->MaxOperationsPerBatch(); }
   absl::StatusOr<bool> Create(const GlobalTransaction& gt) override { return inner_->Create(gt); }
   absl::Status Update(const TransactionUpdate& update) override { return inner_->Update(update); }
   absl::StatusOr<std::optional<GlobalTransaction>> Find(absl::string_view gid) override {

@@ -8,6 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "coordinator/store/postgres_status.h"
+#include "coordinator/store/store_queue.h"
+#include "tcc/common/blocking_counter.h"
+#include "tcc/common/notification.h"
 #include "tests/coordinator/store/store_test_util.h"
 #include "tests/test_util/postgres_cluster.h"
 #include "tests/test_util/status_matchers.h"
@@ -171,6 +174,44 @@ TEST_F(PostgresStoreTest, WritesThatLeaveAGtUnfinishedAreHeapOnly) {
     if (counts != "4 3") absl::SleepFor(absl::Milliseconds(50));
   }
   EXPECT_EQ(counts, "4 3") << "updates, of them heap-only: the three unfinished ones";
+}
+
+// Each operation's savepoint is a subtransaction, and a backend caches the
+// ids of 64: the queue keeps PostgreSQL's batches below that.
+TEST_F(PostgresStoreTest, BatchesStayBelowTheSubtransactionsABackendCaches) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_LT(store->MaxOperationsPerBatch(), 64u);
+  tcc::Notification release;  // Before the queue: they outlive its writer thread.
+  tcc::Notification blocked;
+  std::vector<absl::Status> results(130);
+  tcc::BlockingCounter done(130);
+  StoreQueue queue(std::move(store));
+  // The first batch holds the writer until all 130 wait behind it.
+  ASSERT_OK(queue.Submit(
+      [&](TransactionStore&) {
+        blocked.Notify();
+        release.WaitForNotification();
+        return absl::OkStatus();
+      },
+      [](absl::Status) {}));
+  blocked.WaitForNotification();
+  for (int i = 0; i < 130; ++i) {
+    ASSERT_OK(queue.Submit(
+        [i](TransactionStore& store) {
+          return store.Create(::tcc::testing::SampleTransaction(absl::StrCat("g", i))).status();
+        },
+        [&, i](absl::Status status) {
+          results[i] = status;
+          done.DecrementCount();
+        }));
+  }
+  release.Notify();
+  done.Wait();
+  for (const absl::Status& result : results) EXPECT_OK(result);
+  StoreQueue::Stats stats = queue.stats();
+  EXPECT_EQ(stats.operations, 131u);
+  EXPECT_EQ(stats.batches, 4u) << "the holding one, then 130 operations at most 60 at a time";
 }
 
 TEST_F(PostgresStoreTest, ReportsDamagedRowsAsDataLoss) {

@@ -269,6 +269,41 @@ TEST(StoreQueue, ReportsEachBatchsSizeCommitTimeAndResult) {
   EXPECT_EQ(batches[1].code, absl::StatusCode::kOk);
 }
 
+// A store that wants small batches (PostgreSQL: each operation is a
+// subtransaction) gets no more operations per batch than it asks for.
+class SmallBatchStore final : public TransactionStoreWrapper {
+ public:
+  SmallBatchStore() : TransactionStoreWrapper(std::make_unique<MemoryStore>()) {}
+  size_t MaxOperationsPerBatch() const override { return 2; }
+};
+
+TEST(StoreQueue, ABatchHoldsNoMoreOperationsThanTheStoreTakes) {
+  RecordingBatchObserver observer;
+  tcc::Notification release;  // Before the queue: they outlive its writer thread.
+  tcc::Notification blocked;
+  StoreQueue queue(std::make_unique<SmallBatchStore>(), {.max_batch = 100, .observer = &observer});
+  ASSERT_OK(queue.Submit(
+      [&](TransactionStore&) {
+        blocked.Notify();
+        release.WaitForNotification();
+        return absl::OkStatus();
+      },
+      [](absl::Status) {}));
+  blocked.WaitForNotification();
+  tcc::BlockingCounter done(5);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_OK(queue.Submit([](TransactionStore&) { return absl::OkStatus(); },
+                           [&](absl::Status) { done.DecrementCount(); }));
+  }
+  release.Notify();
+  done.Wait();
+  std::vector<size_t> sizes;
+  for (const RecordingBatchObserver::Batch& batch : observer.batches()) {
+    sizes.push_back(batch.operations);
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{1, 2, 2, 1}));
+}
+
 TEST(StoreQueue, ReportsAFailedCommit) {
   ManualClock clock;
   RecordingBatchObserver observer;
