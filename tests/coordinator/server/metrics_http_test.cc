@@ -13,10 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "coordinator/server/readiness.h"
 #include "coordinator/store/memory_store.h"
-#include "tcc/common/notification.h"
 #include "tcc/v1/admin.grpc.pb.h"
 #include "tests/coordinator/fake_participant.h"
 #include "tests/coordinator/server/test_daemon.h"
+#include "tests/coordinator/store/store_test_util.h"
 #include "tests/test_util/status_matchers.h"
 #include "tests/test_util/temp_dir.h"
 #include "tests/test_util/wait.h"
@@ -303,6 +303,7 @@ TEST(DaemonHttpConfigTest, MetricsOffMeansA404AndTransactionsStillRun) {
 }
 
 TEST(ReadinessTest, ReadyOnlyWhileServingAndTheStoreAnswers) {
+  ::tcc::testing::WriterHold hold;  // Before the queue: it outlives the writer.
   StoreQueue queue(std::make_unique<MemoryStore>());
   Readiness readiness(absl::Milliseconds(200));
   EXPECT_EQ(readiness.Healthz().status, 200);
@@ -314,20 +315,11 @@ TEST(ReadinessTest, ReadyOnlyWhileServingAndTheStoreAnswers) {
   EXPECT_EQ(readiness.Readyz().status, 200);
 
   // A writer that does not come back makes the probe time out.
-  tcc::Notification release;
-  tcc::Notification blocked;
-  ASSERT_OK(queue.Submit(
-      [&](TransactionStore&) {
-        blocked.Notify();
-        release.WaitForNotification();
-        return absl::OkStatus();
-      },
-      [](absl::Status) {}));
-  blocked.WaitForNotification();
+  ASSERT_OK(hold.Hold(queue));
   HttpResponse stuck = readiness.Readyz();
   EXPECT_EQ(stuck.status, 503);
   EXPECT_THAT(stuck.body, HasSubstr("the store did not answer: no answer within 200ms"));
-  release.Notify();
+  hold.Release();
   EXPECT_TRUE(WaitFor([&] { return readiness.Readyz().status == 200; }));
 
   readiness.MarkStopping();

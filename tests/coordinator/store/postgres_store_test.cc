@@ -10,7 +10,6 @@
 #include "coordinator/store/postgres_status.h"
 #include "coordinator/store/store_queue.h"
 #include "tcc/common/blocking_counter.h"
-#include "tcc/common/notification.h"
 #include "tests/coordinator/store/store_test_util.h"
 #include "tests/test_util/postgres_cluster.h"
 #include "tests/test_util/status_matchers.h"
@@ -182,20 +181,12 @@ TEST_F(PostgresStoreTest, BatchesStayBelowTheSubtransactionsABackendCaches) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
   EXPECT_LT(store->MaxOperationsPerBatch(), 64u);
-  tcc::Notification release;  // Before the queue: they outlive its writer thread.
-  tcc::Notification blocked;
+  ::tcc::testing::WriterHold hold;  // Before the queue: it outlives the writer.
   std::vector<absl::Status> results(130);
   tcc::BlockingCounter done(130);
   StoreQueue queue(std::move(store));
   // The first batch holds the writer until all 130 wait behind it.
-  ASSERT_OK(queue.Submit(
-      [&](TransactionStore&) {
-        blocked.Notify();
-        release.WaitForNotification();
-        return absl::OkStatus();
-      },
-      [](absl::Status) {}));
-  blocked.WaitForNotification();
+  ASSERT_OK(hold.Hold(queue));
   for (int i = 0; i < 130; ++i) {
     ASSERT_OK(queue.Submit(
         [i](TransactionStore& store) {
@@ -206,7 +197,7 @@ TEST_F(PostgresStoreTest, BatchesStayBelowTheSubtransactionsABackendCaches) {
           done.DecrementCount();
         }));
   }
-  release.Notify();
+  hold.Release();
   done.Wait();
   for (const absl::Status& result : results) EXPECT_OK(result);
   StoreQueue::Stats stats = queue.stats();

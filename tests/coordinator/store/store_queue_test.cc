@@ -12,6 +12,7 @@
 #include "coordinator/store/transaction_store_wrapper.h"
 #include "tcc/common/blocking_counter.h"
 #include "tcc/common/notification.h"
+#include "tests/coordinator/store/store_test_util.h"
 #include "tests/test_util/status_matchers.h"
 #include "tests/test_util/temp_dir.h"
 
@@ -177,26 +178,16 @@ TEST(StoreQueue, AFailedBatchsCompletionsRunBeforeTheNextBatch) {
 }
 
 TEST(StoreQueue, RefusesWorkBeyondItsBound) {
-  // Declared before the queue, so they outlive its writer thread, which may
-  // still be leaving WaitForNotification when the test ends.
-  tcc::Notification release;
-  tcc::Notification blocked;
+  ::tcc::testing::WriterHold hold;  // Before the queue: it outlives the writer.
   StoreQueue queue(std::make_unique<MemoryStore>(), {.max_pending = 2, .max_batch = 1});
   // The first operation blocks the writer so that the queue fills up.
-  ASSERT_OK(queue.Submit(
-      [&](TransactionStore&) {
-        blocked.Notify();
-        release.WaitForNotification();
-        return absl::OkStatus();
-      },
-      [](absl::Status) {}));
-  blocked.WaitForNotification();
+  ASSERT_OK(hold.Hold(queue));
   auto noop = [](TransactionStore&) { return absl::OkStatus(); };
   EXPECT_OK(queue.Submit(noop, [](absl::Status) {}));
   EXPECT_OK(queue.Submit(noop, [](absl::Status) {}));
   EXPECT_THAT(queue.Submit(noop, [](absl::Status) {}),
               StatusIs(absl::StatusCode::kResourceExhausted, "store queue is full"));
-  release.Notify();
+  hold.Release();
 }
 
 // Records what the queue reports per batch.
@@ -240,26 +231,18 @@ class TimedCommitStore final : public TransactionStoreWrapper {
 TEST(StoreQueue, ReportsEachBatchsSizeCommitTimeAndResult) {
   ManualClock clock;
   RecordingBatchObserver observer;
-  tcc::Notification release;  // Before the queue: they outlive its writer thread.
-  tcc::Notification blocked;
+  ::tcc::testing::WriterHold hold;  // Before the queue: it outlives the writer.
   StoreQueue queue(std::make_unique<TimedCommitStore>(&clock, absl::OkStatus()),
                    {.observer = &observer, .clock = &clock});
   // The first batch holds the writer while three operations queue behind it.
-  ASSERT_OK(queue.Submit(
-      [&](TransactionStore&) {
-        blocked.Notify();
-        release.WaitForNotification();
-        return absl::OkStatus();
-      },
-      [](absl::Status) {}));
-  blocked.WaitForNotification();
+  ASSERT_OK(hold.Hold(queue));
   tcc::BlockingCounter done(3);
   for (int i = 0; i < 3; ++i) {
     ASSERT_OK(queue.Submit([](TransactionStore&) { return absl::OkStatus(); },
                            [&](absl::Status) { done.DecrementCount(); }));
   }
   EXPECT_EQ(queue.depth(), 3u);
-  release.Notify();
+  hold.Release();
   done.Wait();
   std::vector<RecordingBatchObserver::Batch> batches = observer.batches();
   ASSERT_EQ(batches.size(), 2u);
@@ -279,23 +262,15 @@ class SmallBatchStore final : public TransactionStoreWrapper {
 
 TEST(StoreQueue, ABatchHoldsNoMoreOperationsThanTheStoreTakes) {
   RecordingBatchObserver observer;
-  tcc::Notification release;  // Before the queue: they outlive its writer thread.
-  tcc::Notification blocked;
+  ::tcc::testing::WriterHold hold;  // Before the queue: it outlives the writer.
   StoreQueue queue(std::make_unique<SmallBatchStore>(), {.max_batch = 100, .observer = &observer});
-  ASSERT_OK(queue.Submit(
-      [&](TransactionStore&) {
-        blocked.Notify();
-        release.WaitForNotification();
-        return absl::OkStatus();
-      },
-      [](absl::Status) {}));
-  blocked.WaitForNotification();
+  ASSERT_OK(hold.Hold(queue));
   tcc::BlockingCounter done(5);
   for (int i = 0; i < 5; ++i) {
     ASSERT_OK(queue.Submit([](TransactionStore&) { return absl::OkStatus(); },
                            [&](absl::Status) { done.DecrementCount(); }));
   }
-  release.Notify();
+  hold.Release();
   done.Wait();
   std::vector<size_t> sizes;
   for (const RecordingBatchObserver::Batch& batch : observer.batches()) {

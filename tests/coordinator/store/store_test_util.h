@@ -1,12 +1,15 @@
 // Helpers the store tests share: a sample GT with a binary payload and
-// headers, and running work inside one batch as the StoreQueue does.
+// headers, running work inside one batch as the StoreQueue does, and
+// holding a queue's writer while operations queue up.
 #pragma once
 
 #include <functional>
 #include <string>
 
 #include "absl/status/status.h"
+#include "coordinator/store/store_executor.h"
 #include "coordinator/store/transaction_store.h"
+#include "tcc/common/notification.h"
 
 namespace tcc::testing {
 
@@ -35,5 +38,30 @@ inline absl::Status InBatch(TransactionStore& store, const std::function<absl::S
   }
   return store.CommitBatch();
 }
+
+// Holds a queue's writer inside one operation until Release, so that the
+// operations submitted meanwhile wait behind it (and go in the next batch).
+// Declare it before the queue: the writer may still be leaving the held
+// operation when a test ends.
+class WriterHold {
+ public:
+  // Submits the holding operation and returns once the writer runs it.
+  absl::Status Hold(StoreExecutor& queue) {
+    absl::Status submitted = queue.Submit(
+        [this](TransactionStore&) {
+          held_.Notify();
+          release_.WaitForNotification();
+          return absl::OkStatus();
+        },
+        [](absl::Status) {});
+    if (submitted.ok()) held_.WaitForNotification();
+    return submitted;
+  }
+  void Release() { release_.Notify(); }
+
+ private:
+  tcc::Notification held_;
+  tcc::Notification release_;
+};
 
 }  // namespace tcc::testing
