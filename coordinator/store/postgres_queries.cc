@@ -159,15 +159,15 @@ absl::StatusOr<StoreStats> PostgresQueries::ReadStats() {
   // tables with their indexes and TOAST on disk. Free space inside them is
   // not cheap to know in PostgreSQL (VACUUM makes dead rows' space
   // reusable): free_bytes stays 0.
-  TCC_ASSIGN_OR_RETURN(
-      Rows summary,
-      conn_.Exec("SELECT (SELECT COUNT(*) FILTER (WHERE stuck) FROM global_transactions "
-                 "WHERE NOT finished), "
-                 "(SELECT MIN(created_ms) FROM global_transactions WHERE NOT finished), "
-                 "(SELECT MIN(finished_ms) FROM global_transactions WHERE finished), "
-                 "pg_total_relation_size('global_transactions') + "
-                 "pg_total_relation_size('branches') + "
-                 "pg_total_relation_size('transaction_events')"));
+  static const std::string kSummarySql = absl::StrCat(
+      "SELECT (SELECT COUNT(*) FILTER (WHERE stuck) FROM global_transactions WHERE NOT finished), "
+      "(SELECT MIN(created_ms) FROM global_transactions WHERE NOT finished), "
+      "(SELECT MIN",
+      pg::kFinishedAt,
+      " FROM global_transactions WHERE finished), "
+      "pg_total_relation_size('global_transactions') + pg_total_relation_size('branches') + "
+      "pg_total_relation_size('transaction_events')");
+  TCC_ASSIGN_OR_RETURN(Rows summary, conn_.Exec(kSummarySql));
   TCC_ASSIGN_OR_RETURN(int64_t stuck, summary.Int(0, 0));
   stats.stuck = static_cast<uint64_t>(stuck);
   TCC_ASSIGN_OR_RETURN(stats.oldest_unfinished_created_ms, summary.Int(0, 1));
@@ -215,8 +215,7 @@ absl::StatusOr<std::vector<std::string>> PostgresQueries::FinishedBefore(int64_t
                                                                          size_t limit) {
   if (conn_.lost()) TCC_RETURN_IF_ERROR(conn_.Reconnect());
   TCC_ASSIGN_OR_RETURN(Rows rows,
-                       conn_.Query("SELECT gid FROM global_transactions WHERE finished AND "
-                                   "finished_ms < $1 ORDER BY finished_ms, gid LIMIT $2",
+                       conn_.Query(pg::kFinishedBeforeSql,
                                    Params().Int(before_ms).Int(static_cast<int64_t>(limit))));
   std::vector<std::string> gids;
   for (int row = 0; row < rows.size(); ++row) gids.push_back(rows.Text(row, 0));

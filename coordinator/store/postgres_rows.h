@@ -24,6 +24,18 @@ inline constexpr absl::string_view kBranchColumns =
     "branch_id, target, action, payload, headers, state, attempts, last_error, next_retry_ms, "
     "depends_on, max_attempts, timeout_ms, action_sent";
 
+// When a GT became final: finished_ms (schema 4 on), or updated_ms for a
+// row that a tccd from before schema 4 finished (finished_ms stays 0).
+inline constexpr absl::string_view kFinishedAt =
+    "(CASE WHEN finished_ms = 0 THEN updated_ms ELSE finished_ms END)";
+
+// Up to $2 gids of GTs final before $1 (ms), oldest first: retention's
+// query, on the index by finished_ms (the rows an older tccd finished, at
+// 0, are filtered by updated_ms).
+inline constexpr absl::string_view kFinishedBeforeSql =
+    "SELECT gid FROM global_transactions WHERE finished AND finished_ms < $1 AND "
+    "(finished_ms <> 0 OR updated_ms < $1) ORDER BY finished_ms, gid LIMIT $2";
+
 // "a, b" -> "g.a, g.b", for joins of tables sharing column names.
 std::string Qualified(absl::string_view prefix, absl::string_view columns);
 

@@ -412,11 +412,9 @@ absl::Status PostgresStore::AppendEvents(absl::string_view gid,
 }
 
 absl::StatusOr<size_t> PostgresStore::DeleteFinishedBefore(int64_t before_ms, size_t limit) {
-  constexpr absl::string_view kSql =
-      "SELECT gid FROM global_transactions WHERE finished AND finished_ms < $1 "
-      "ORDER BY finished_ms, gid LIMIT $2";
   TCC_ASSIGN_OR_RETURN(Rows rows,
-                       conn_.Query(kSql, Params().Int(before_ms).Int(static_cast<int64_t>(limit))));
+                       conn_.Query(pg::kFinishedBeforeSql,
+                                   Params().Int(before_ms).Int(static_cast<int64_t>(limit))));
   std::vector<std::string> gids;
   for (int row = 0; row < rows.size(); ++row) gids.push_back(rows.Text(row, 0));
   return DeleteFinished(gids);

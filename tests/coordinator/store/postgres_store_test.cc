@@ -113,7 +113,8 @@ TEST_F(PostgresStoreTest, MigratesStepByStepAndRefusesANewerSchema) {
 }
 
 // Schema version 4 moved retention's index from updated_ms to finished_ms:
-// a GT finished before the migration is found by its last write's time.
+// a GT finished before the migration, or by an older tccd after it, is
+// found by its last write's time.
 TEST_F(PostgresStoreTest, MigrationFourKeepsTheFinishedTimeOfEarlierGts) {
   {
     auto at_three = PostgresStore::Open({.uri = uri_, .migrate_to_version = 3});
@@ -130,15 +131,27 @@ TEST_F(PostgresStoreTest, MigrationFourKeepsTheFinishedTimeOfEarlierGts) {
       ", false, 100, 500, 0, 0, '', false, '')")));
   auto store = Open();
   ASSERT_NE(store, nullptr);
+  // A tccd from before version 4, still running beside this one, finishes
+  // a GT without finished_ms (it stays 0).
+  ASSERT_OK(cluster_->Query(absl::StrCat(
+      "UPDATE ", schema, ".global_transactions SET finished = true, state = ",
+      static_cast<int>(TxState::kCommitted), ", updated_ms = 3000 WHERE gid = 'old-open'")));
+  auto queries = store->OpenQueries();
+  ASSERT_OK(queries);
+  auto stats = (*queries)->Stats();
+  ASSERT_OK(stats);
+  EXPECT_EQ(stats->oldest_finished_updated_ms, 2000);
   auto none = store->DeleteFinishedBefore(2000, 10);
   ASSERT_OK(none);
-  EXPECT_EQ(*none, 0u) << "finished at 2000, not before";
+  EXPECT_EQ(*none, 0u) << "finished at 2000 and 3000, not before";
   auto deleted = store->DeleteFinishedBefore(2001, 10);
   ASSERT_OK(deleted);
   EXPECT_EQ(*deleted, 1u);
-  auto open = store->Find("old-open");
-  ASSERT_OK(open);
-  EXPECT_TRUE(open->has_value()) << "an unfinished GT is never deleted";
+  EXPECT_OK(store->Find("old-open"));
+  EXPECT_TRUE(store->Find("old-open")->has_value()) << "finished at 3000: kept until then";
+  auto later = store->DeleteFinishedBefore(3001, 10);
+  ASSERT_OK(later);
+  EXPECT_EQ(*later, 1u);
 }
 
 // A write that leaves a GT unfinished changes no indexed column, so
