@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -77,6 +78,20 @@ std::string FormatLabels(const std::vector<std::string>& names,
   }
   out += "}";
   return out;
+}
+
+std::optional<double> FindSample(absl::string_view page, absl::string_view series) {
+  const std::string line_start = absl::StrCat(series, " ");
+  size_t at = absl::StartsWith(page, line_start) ? 0 : page.find(absl::StrCat("\n", line_start));
+  if (at == absl::string_view::npos) return std::nullopt;
+  if (at != 0) ++at;  // past the newline
+  absl::string_view rest = page.substr(at + line_start.size());
+  // The value ends the line or is followed by a timestamp.
+  std::string value(rest.substr(0, rest.find_first_of(" \n")));
+  char* end = nullptr;
+  double parsed = std::strtod(value.c_str(), &end);
+  if (value.empty() || end != value.c_str() + value.size()) return std::nullopt;
+  return parsed;
 }
 
 bool IsValidMetricName(absl::string_view name) { return IsName(name, /*colon=*/true); }

@@ -4,6 +4,7 @@
 // whole families with these; they are pure functions, thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,12 @@ std::string FormatValue(double value);
 // `names` and `values` have the same length.
 std::string FormatLabels(const std::vector<std::string>& names,
                          const std::vector<std::string>& values);
+
+// Reading a scrape back (tests, the benchmark): the value of the sample
+// `series` (its name and labels as rendered, e.g. `tcc_store_batch_size_sum`
+// or `tcc_rpc_total{method="Try"}`) in the text `page`; nullopt if there is
+// no such line or its value is not a number.
+std::optional<double> FindSample(absl::string_view page, absl::string_view series);
 
 // Metric names match [a-zA-Z_:][a-zA-Z0-9_:]*, label names
 // [a-zA-Z_][a-zA-Z0-9_]* and do not start with "__" (reserved).

@@ -351,8 +351,8 @@ absl::StatusOr<tcc::v1::TryReply> InitiatorClient::BeginAndTry(
   for (tcc::v1::BranchSpec& b : branches) *request.add_branches() = std::move(b);
   absl::StatusOr<tcc::v1::TryReply> tried = impl_->Try(request, retryable, params.traceparent);
   if (!absl::IsNotFound(tried.status())) return tried;
-  // A coordinator older than TryRequest.begin ignored it: Begin, then Try
-  // (the branches taken back from the request, copied only on this path).
+  // A coordinator older than TryRequest.begin ignored it: Begin, then the
+  // same request without `begin` as a plain Try.
   TCC_RETURN_IF_ERROR(Begin(params).status());
   request.clear_begin();
   return impl_->Try(request, retryable, params.traceparent);

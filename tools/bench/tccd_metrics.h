@@ -14,7 +14,4 @@ namespace tcc::bench {
 // UNAVAILABLE if the page cannot be read.
 absl::StatusOr<double> ReadTccdMetric(int http_port, absl::string_view name);
 
-// A whole /metrics page's sample `name` (as above).
-absl::StatusOr<double> MetricValue(absl::string_view page, absl::string_view name);
-
 }  // namespace tcc::bench

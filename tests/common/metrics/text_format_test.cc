@@ -14,6 +14,25 @@ TEST(TextFormatTest, EscapesLabelValuesBackslashQuoteAndNewline) {
   EXPECT_EQ(EscapeLabelValue("two\nlines"), R"(two\nlines)");
 }
 
+TEST(TextFormatTest, FindsASamplesValueByItsNameAndLabels) {
+  const std::string page =
+      "tcc_up 1\n"
+      "# HELP tcc_batch_size Operations per batch.\n"
+      "tcc_batch_size_sum 12345\n"
+      "tcc_batch_size_sum_extra 7\n"
+      "tcc_rpc_total{method=\"Try\"} 2.5e+06\n"
+      "tcc_bad 12x\n"
+      "tcc_inf +Inf";
+  EXPECT_EQ(FindSample(page, "tcc_up"), 1) << "the first line";
+  EXPECT_EQ(FindSample(page, "tcc_batch_size_sum"), 12345) << "not the longer name";
+  EXPECT_EQ(FindSample(page, R"(tcc_rpc_total{method="Try"})"), 2.5e6);
+  EXPECT_EQ(FindSample(page, "tcc_inf"), std::numeric_limits<double>::infinity()) << "the last";
+  EXPECT_EQ(FindSample(page, "tcc_batch_size"), std::nullopt) << "a HELP line is no sample";
+  EXPECT_EQ(FindSample(page, "tcc_rpc_total"), std::nullopt) << "labels are part of the series";
+  EXPECT_EQ(FindSample(page, "tcc_missing"), std::nullopt);
+  EXPECT_EQ(FindSample(page, "tcc_bad"), std::nullopt) << "not a number";
+}
+
 TEST(TextFormatTest, EscapesHelpBackslashAndNewlineButNotQuotes) {
   EXPECT_EQ(EscapeHelp("a \"quoted\" \\ word\nand more"), R"(a "quoted" \\ word\nand more)");
 }

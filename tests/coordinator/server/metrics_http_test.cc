@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/metrics/text_format.h"
 #include "coordinator/server/readiness.h"
 #include "coordinator/store/memory_store.h"
 #include "tcc/v1/admin.grpc.pb.h"
@@ -127,11 +128,7 @@ TEST_F(MetricsHttpTest, ATccTransactionMovesTheCounters) {
 
 // The value of the sample `series` (name and labels) in `scrape`; -1 if absent.
 double Sample(const std::string& scrape, const std::string& series) {
-  const std::string key = absl::StrCat("\n", series, " ");
-  size_t at = scrape.find(key);
-  if (at == std::string::npos) return -1;
-  size_t start = at + key.size();
-  return std::stod(scrape.substr(start, scrape.find('\n', start) - start));
+  return metrics::FindSample(scrape, series).value_or(-1);
 }
 
 // Four clients run 100 transactions, every other one refused at Try and

@@ -185,8 +185,8 @@ class InitiatorClient {
   //   was decided already (an earlier run of this request), answer its
   //   outcome with replayed = true. A GT still TRYING from an earlier,
   //   interrupted run is continued (Try is idempotent by branch id); a
-  //   refusal rolls back; all tried commits
-  //   (with local_writes: CommitWithLocalTransaction, else Commit).
+  //   refusal rolls back; all tried commits (with local_writes:
+  //   CommitWithLocalTransaction, else Commit).
   // So a repeat after COMMITTED answers committed again without running
   // Try or local_writes; after a refusal, the same refused_branch and
   // refusal. A duplicate that runs concurrently ends with the same outcome.
