@@ -251,7 +251,8 @@ void TransactionEngine::CreateOrLoad(GlobalTransaction gt, TimelineEvent first_e
   auto candidate = std::make_shared<GlobalTransaction>(std::move(gt));
   absl::Status submitted = store_->Submit(
       [result, candidate, first_event](TransactionStore& store) -> absl::Status {
-        *result = ::tcc::CreateOrLoad(store, std::move(*candidate), first_event);
+        // A copy: the store queue may run this operation twice.
+        *result = ::tcc::CreateOrLoad(store, *candidate, first_event);
         return result->status();
       },
       [this, result, done, mode, gid = candidate->gid,

@@ -97,23 +97,19 @@ void StoreQueue::WriterLoop() {
 
 void StoreQueue::RunBatch(std::deque<Pending>& batch) {
   std::vector<absl::Status> results;
-  results.reserve(batch.size());
-  absl::Status batch_status = store_->BeginBatch();
-  for (Pending& pending : batch) {
-    if (!batch_status.ok()) {
-      results.push_back(batch_status);
-      continue;
+  absl::Duration commit;
+  absl::Status batch_status = RunOnce(batch, /*replayable=*/true, results, commit);
+  if (!batch_status.ok() && store_->ReplayBatch()) {
+    store_->AbortBatch();
+    {
+      tcc::MutexLock lock(&mu_);
+      ++stats_.replayed;
     }
-    absl::Status result = store_->BeginOperation();
-    if (result.ok()) result = pending.operation(*store_);
-    store_->EndOperation(result.ok());
-    results.push_back(std::move(result));
+    if (options_.observer) options_.observer->BatchReplayed();
+    batch_status = RunOnce(batch, /*replayable=*/false, results, commit);
   }
-  absl::Time commit_started = clock_->Now();
-  if (batch_status.ok()) batch_status = store_->CommitBatch();
-  if (options_.observer) {
-    options_.observer->BatchFinished(batch.size(), clock_->Now() - commit_started, batch_status);
-  }
+  // Once per batch, replayed or not: the metrics count operations once.
+  if (options_.observer) options_.observer->BatchFinished(batch.size(), commit, batch_status);
   if (!batch_status.ok()) {
     store_->AbortBatch();
     // Only the operations that succeeded lose their writes with the batch; a
@@ -133,6 +129,27 @@ void StoreQueue::RunBatch(std::deque<Pending>& batch) {
   // next batch, so their callers can stop later operations from landing.
   auto completed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return completed_ >= posted_; };
   mu_.Await(tcc::Condition(&completed));
+}
+
+absl::Status StoreQueue::RunOnce(std::deque<Pending>& batch, bool replayable,
+                                 std::vector<absl::Status>& results, absl::Duration& commit) {
+  results.clear();
+  results.reserve(batch.size());
+  absl::Status batch_status = replayable ? store_->BeginReplayableBatch() : store_->BeginBatch();
+  for (Pending& pending : batch) {
+    if (!batch_status.ok()) {
+      results.push_back(batch_status);
+      continue;
+    }
+    absl::Status result = store_->BeginOperation();
+    if (result.ok()) result = pending.operation(*store_);
+    store_->EndOperation(result.ok());
+    results.push_back(std::move(result));
+  }
+  absl::Time commit_started = clock_->Now();
+  if (batch_status.ok()) batch_status = store_->CommitBatch();
+  commit = clock_->Now() - commit_started;
+  return batch_status;
 }
 
 void StoreQueue::CompleterLoop() {

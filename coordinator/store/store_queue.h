@@ -10,6 +10,13 @@
 // submitting; and the writer starts the next batch's fsync while the
 // previous batch's completions (which send replies and start participant
 // calls) still run. Thread-safe.
+//
+// Batches are begun replayable (TransactionStore::BeginReplayableBatch):
+// when the store says a batch failed only because an answer differed from
+// the one it presumed, the queue runs the same operations again in an
+// ordinary batch, and each completion hears the second run's result. So an
+// operation may run twice, the first run's writes undone: it must assign
+// its outputs, never accumulate them, and leave its inputs as they were.
 #pragma once
 
 #include <cstddef>
@@ -17,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -39,6 +47,9 @@ class StoreQueueObserver {
   // operations'.
   virtual void BatchFinished(size_t operations, absl::Duration commit,
                              const absl::Status& status) = 0;
+  // A batch is run a second time (TransactionStore::ReplayBatch); its
+  // BatchFinished comes once, after the second run.
+  virtual void BatchReplayed() {}
 };
 
 struct StoreQueueOptions {
@@ -66,6 +77,7 @@ class StoreQueue final : public StoreExecutor {
   struct Stats {
     uint64_t batches = 0;
     uint64_t operations = 0;
+    uint64_t replayed = 0;  // Batches run a second time (ReplayBatch).
   };
   Stats stats() const;
   // Operations queued or waiting for their completion to run.
@@ -84,6 +96,11 @@ class StoreQueue final : public StoreExecutor {
 
   void WriterLoop();
   void RunBatch(std::deque<Pending>& batch);
+  // Runs every operation of `batch` in one store batch, begun replayable or
+  // not; `results` gets each one's result and `commit` the time its commit
+  // took. Returns the batch's own status (begin or commit).
+  absl::Status RunOnce(std::deque<Pending>& batch, bool replayable,
+                       std::vector<absl::Status>& results, absl::Duration& commit);
   void CompleterLoop();
 
   const StoreQueueOptions options_;

@@ -48,6 +48,18 @@ class TransactionStore {
   virtual ~TransactionStore() = default;
 
   virtual absl::Status BeginBatch() = 0;
+  // A batch its caller can run again from the start (the StoreQueue keeps
+  // its operations): the store may then send the writes without waiting
+  // for their answers, presuming each succeeds, and judge the answers at
+  // CommitBatch. If one differs from the presumed one, CommitBatch writes
+  // nothing and fails, and ReplayBatch says so: the caller runs the batch
+  // again with BeginBatch, which answers every call as it happens.
+  virtual absl::Status BeginReplayableBatch() { return BeginBatch(); }
+  // After CommitBatch (or a call in the batch) failed: whether the batch
+  // was replayable and only an answer differing from the presumed one
+  // failed it, so that running it again with BeginBatch gives each
+  // operation its true answer.
+  virtual bool ReplayBatch() const { return false; }
   virtual absl::Status CommitBatch() = 0;
   // Discards the batch after a failure. Best effort.
   virtual void AbortBatch() = 0;

@@ -16,6 +16,9 @@ class TransactionStoreWrapper : public TransactionStore {
       : inner_(std::move(inner)) {}
 
   absl::Status BeginBatch() override { return inner_->BeginBatch(); }
+  // BeginReplayableBatch and ReplayBatch are left to TransactionStore's
+  // defaults (an ordinary batch): forwarded, they would bypass a wrapper's
+  // own BeginBatch, and a wrapper that injects answers cannot presume them.
   absl::Status CommitBatch() override { return inner_->CommitBatch(); }
   void AbortBatch() override { inner_->AbortBatch(); }
   absl::Status BeginOperation() override { return inner_->BeginOperation(); }

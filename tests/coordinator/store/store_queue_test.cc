@@ -291,5 +291,90 @@ TEST(StoreQueue, ReportsAFailedCommit) {
   EXPECT_EQ(batches[0].code, absl::StatusCode::kUnavailable);
 }
 
+// A store (SQLite underneath, which can undo a batch) whose replayable
+// batches presume every Create succeeds: a replayable batch that created a
+// gid already present fails at commit and asks for the replay, as the
+// PostgreSQL store does with its sent writes.
+class PresumingStore final : public TransactionStoreWrapper {
+ public:
+  explicit PresumingStore(std::unique_ptr<TransactionStore> inner)
+      : TransactionStoreWrapper(std::move(inner)) {}
+
+  absl::Status BeginReplayableBatch() override {
+    presuming_ = true;
+    presumed_wrong_ = false;
+    ++replayable_batches_;
+    return TransactionStoreWrapper::BeginBatch();
+  }
+  absl::Status BeginBatch() override {
+    presuming_ = false;
+    presumed_wrong_ = false;
+    return TransactionStoreWrapper::BeginBatch();
+  }
+  bool ReplayBatch() const override { return presumed_wrong_; }
+  absl::StatusOr<bool> Create(const GlobalTransaction& gt) override {
+    absl::StatusOr<bool> created = TransactionStoreWrapper::Create(gt);
+    if (!presuming_ || !created.ok()) return created;
+    if (!*created) presumed_wrong_ = true;
+    return true;
+  }
+  absl::Status CommitBatch() override {
+    if (presumed_wrong_) return absl::AbortedError("presumed wrong");
+    return TransactionStoreWrapper::CommitBatch();
+  }
+  int replayable_batches() const { return replayable_batches_; }
+
+ private:
+  bool presuming_ = false;
+  bool presumed_wrong_ = false;
+  int replayable_batches_ = 0;
+};
+
+TEST(StoreQueue, ABatchWhosePresumedAnswerWasWrongRunsAgainAndAnswersTruly) {
+  ::tcc::testing::TempDir dir;
+  auto sqlite = SqliteStore::Open({.path = dir.File("tccd.db")});
+  ASSERT_OK(sqlite);
+  RecordingBatchObserver observer;
+  ::tcc::testing::WriterHold hold;  // Before the queue: it outlives the writer.
+  auto owned = std::make_unique<PresumingStore>(std::move(*sqlite));
+  PresumingStore* store = owned.get();
+  StoreQueue queue(std::move(owned), {.observer = &observer});
+  ASSERT_OK(queue.RunAndWait([](TransactionStore& s) { return s.Create(Tx("old")).status(); }));
+  ASSERT_OK(hold.Hold(queue));
+  // One batch: a new gid, one already present, and an operation counting
+  // its runs.
+  std::vector<absl::StatusOr<bool>> created(2, false);
+  std::atomic<int> runs = 0;
+  tcc::BlockingCounter done(3);
+  const std::vector<std::string> gids = {"new", "old"};
+  for (size_t i = 0; i < gids.size(); ++i) {
+    ASSERT_OK(queue.Submit(
+        [&, i](TransactionStore& s) {
+          created[i] = s.Create(Tx(gids[i]));
+          return created[i].status();
+        },
+        [&](absl::Status) { done.DecrementCount(); }));
+  }
+  ASSERT_OK(queue.Submit(
+      [&](TransactionStore&) {
+        ++runs;
+        return absl::OkStatus();
+      },
+      [&](absl::Status) { done.DecrementCount(); }));
+  hold.Release();
+  done.Wait();
+  ASSERT_OK(created[0]);
+  ASSERT_OK(created[1]);
+  EXPECT_TRUE(*created[0]);
+  EXPECT_FALSE(*created[1]) << "the replay's true answer, not the presumed one";
+  EXPECT_EQ(runs.load(), 2) << "every operation of the batch ran again";
+  EXPECT_EQ(queue.stats().replayed, 1u);
+  EXPECT_EQ(store->replayable_batches(), 3) << "the replay itself was an ordinary batch";
+  std::vector<RecordingBatchObserver::Batch> batches = observer.batches();
+  ASSERT_EQ(batches.size(), 3u) << "the replayed batch reported once";
+  EXPECT_EQ(batches[2].operations, 3u);
+  EXPECT_EQ(batches[2].code, absl::StatusCode::kOk);
+}
+
 }  // namespace
 }  // namespace tcc
