@@ -115,6 +115,12 @@ DaemonMetrics::DaemonMetrics(metrics::Registry* registry, const std::string& sto
                         ->AddCounter("tcc_store_errors_total",
                                      "Store batches that failed to begin or commit.")
                         .Get()),
+      store_replays_(registry
+                         ->AddCounter("tcc_store_batches_replayed_total",
+                                      "Store batches run a second time, one answer at a time, "
+                                      "because a write sent without waiting (PostgreSQL) was "
+                                      "not answered as presumed.")
+                         .Get()),
       retention_deleted_(registry
                              ->AddCounter("tcc_retention_deleted_total",
                                           "Finished transactions deleted by retention.")
@@ -258,6 +264,8 @@ void DaemonMetrics::TransactionsTakenOver(size_t count) { taken_over_.Increment(
 void DaemonMetrics::TransactionClaimed() { claimed_by_request_.Increment(); }
 
 void DaemonMetrics::WriteFenced() { fenced_writes_.Increment(); }
+
+void DaemonMetrics::BatchReplayed() { store_replays_.Increment(); }
 
 void DaemonMetrics::BatchFinished(size_t operations, absl::Duration commit,
                                   const absl::Status& status) {

@@ -45,6 +45,7 @@ class DaemonMetrics final : public EngineObserver,
   void WriteFenced() override;
   // StoreQueueObserver
   void BatchFinished(size_t operations, absl::Duration commit, const absl::Status& status) override;
+  void BatchReplayed() override;
   // RetentionObserver
   void RetentionBatchFinished(size_t deleted, size_t archived, const absl::Status& status) override;
   // BatchObserver
@@ -71,6 +72,7 @@ class DaemonMetrics final : public EngineObserver,
   metrics::Histogram& batch_size_;
   metrics::Histogram& commit_duration_;
   metrics::Counter& store_errors_;
+  metrics::Counter& store_replays_;
   metrics::Counter& retention_deleted_;
   metrics::Counter& retention_archived_;
   metrics::Counter& retention_errors_;

@@ -1,6 +1,7 @@
 #include "coordinator/store/postgres_connection.h"
 
 #include <array>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -180,6 +181,8 @@ absl::Status Connection::Reconnect() {
   TCC_ASSIGN_OR_RETURN(ConnHandle conn, Connect(uri_, app_));
   conn_ = std::move(conn);
   prepared_.clear();
+  sent_.clear();
+  sent_failure_ = absl::OkStatus();
   lost_ = false;
   return absl::OkStatus();
 }
@@ -201,6 +204,8 @@ absl::StatusOr<Rows> Connection::Check(PGresult* raw, absl::string_view what) {
 }
 
 absl::StatusOr<Rows> Connection::Exec(absl::string_view sql) {
+  ReadSent();
+  ++statements_;
   if (!deferred_.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "postgresql: ", sql, " while statements wait for the next Query; drop them first"));
@@ -219,6 +224,8 @@ absl::StatusOr<std::string> Connection::Prepared(absl::string_view sql) {
 }
 
 absl::StatusOr<Rows> Connection::Query(absl::string_view sql, const Params& params) {
+  ReadSent();
+  ++statements_;
   TCC_ASSIGN_OR_RETURN(std::string name, Prepared(sql));
   if (!deferred_.empty()) return Pipelined(name, sql, params);
   std::vector<const char*> values = params.Values();
@@ -265,6 +272,85 @@ absl::StatusOr<Rows> Connection::Pipelined(const std::string& name, absl::string
     }
   }
   return Check(results.back().release(), sql);
+}
+
+absl::Status Connection::Send(absl::string_view sql, const Params& params, AnswerCheck check) {
+  ++statements_;
+  if (!deferred_.empty()) {
+    return absl::FailedPreconditionError(
+        "postgresql: Send while statements wait for the next Query; drop them first");
+  }
+  PGconn* conn = conn_.get();
+  std::string name;
+  const bool with_values = params.size() > 0;
+  if (with_values) {
+    if (auto it = prepared_.find(std::string(sql)); it != prepared_.end()) {
+      name = it->second;
+    } else if (sent_.empty()) {
+      // Not in pipeline mode yet: prepared the usual way.
+      TCC_ASSIGN_OR_RETURN(name, Prepared(sql));
+    }
+  }
+  if (sent_.empty() && PQenterPipelineMode(conn) != 1) {
+    lost_ = PQstatus(conn) == CONNECTION_BAD;
+    return PostgresError(conn, nullptr, "entering pipeline mode");
+  }
+  bool sent = true;
+  if (with_values && name.empty()) {
+    // First used inside the pipeline: prepared there, answered in turn.
+    name = absl::StrCat("tcc_", prepared_.size() + 1);
+    sent = PQsendPrepare(conn, name.c_str(), std::string(sql).c_str(), 0, nullptr) == 1;
+    prepared_.emplace(std::string(sql), name);
+    sent_.push_back({.what = std::string(sql), .prepared_sql = std::string(sql)});
+  }
+  sent = sent && SendInPipeline(name, sql, params);
+  sent_.push_back({.what = std::string(sql), .check = std::move(check)});
+  // Flushed now, so the server works on it while the next one is built.
+  sent = sent && PQflush(conn) == 0;
+  if (sent) return absl::OkStatus();
+  lost_ = true;
+  return PostgresError(conn, nullptr, sql);
+}
+
+bool Connection::SendInPipeline(absl::string_view name, absl::string_view sql,
+                                const Params& params) {
+  PGconn* conn = conn_.get();
+  if (name.empty()) {
+    return PQsendQueryParams(conn, std::string(sql).c_str(), 0, nullptr, nullptr, nullptr, nullptr,
+                             /*resultFormat=*/0) == 1;
+  }
+  std::vector<const char*> values = params.Values();
+  std::vector<int> lengths = params.Lengths();
+  return PQsendQueryPrepared(conn, std::string(name).c_str(), params.size(), values.data(),
+                             lengths.data(), params.Formats(), /*resultFormat=*/0) == 1;
+}
+
+absl::Status Connection::FinishSent() {
+  ReadSent();
+  return std::exchange(sent_failure_, absl::OkStatus());
+}
+
+void Connection::ReadSent() {
+  if (sent_.empty()) return;
+  std::vector<Sent> sent = std::move(sent_);
+  sent_.clear();
+  PGconn* conn = conn_.get();
+  std::vector<ResultHandle> results =
+      PQpipelineSync(conn) == 1 ? PipelineResults(sent.size()) : std::vector<ResultHandle>();
+  const bool exited = PQexitPipelineMode(conn) == 1;
+  for (size_t i = 0; i < sent.size(); ++i) {
+    absl::Status judged;
+    if (i >= results.size()) {
+      judged = PostgresError(conn, nullptr, absl::StrCat("reading the answer to ", sent[i].what));
+    } else {
+      absl::StatusOr<Rows> rows = Check(results[i].release(), sent[i].what);
+      judged = rows.ok() && sent[i].check ? sent[i].check(*rows) : rows.status();
+    }
+    if (!judged.ok() && !sent[i].prepared_sql.empty()) prepared_.erase(sent[i].prepared_sql);
+    sent_failure_.Update(judged);
+  }
+  // Only a broken connection leaves answers unread.
+  if (!exited || results.size() != sent.size()) lost_ = true;
 }
 
 std::vector<ResultHandle> Connection::PipelineResults(size_t commands) {

@@ -6,12 +6,16 @@
 // prepared statements. Statements without values may be deferred: they go
 // to the server with the next statement, in the same round trip (libpq's
 // pipeline mode), which is how the store's savepoints cost no round trip of
-// their own. Not thread-safe: one owner thread per connection.
+// their own. Statements may also be sent without waiting for their answers
+// (Send): a whole batch of writes then costs one round trip, and each
+// answer is judged when it is read. Not thread-safe: one owner thread per
+// connection.
 #pragma once
 
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -101,6 +105,23 @@ class Connection {
   // sent with them did not run).
   bool DeferredFailed() const { return deferred_failed_; }
 
+  // Judges the answer of a statement sent with Send: OK, or why it is not
+  // the answer the sender presumed.
+  using AnswerCheck = std::function<absl::Status(const Rows&)>;
+  // Sends a statement (prepared on first use) without waiting for its
+  // answer; `check` (if any) judges the answer once it is read. The answers
+  // are read by FinishSent, and by Exec and Query before they run: they
+  // keep the first failure (an error, or a check's refusal) for FinishSent.
+  // An error other than a broken connection makes the server skip the
+  // statements sent after it until then. Fails at once only when the
+  // statement cannot be sent (the connection broke).
+  absl::Status Send(absl::string_view sql, const Params& params, AnswerCheck check = nullptr);
+  // Reads every answer outstanding and returns the first failure among the
+  // statements sent since the last call (OK if none), forgetting it.
+  absl::Status FinishSent();
+  // Statements run or sent so far: whether anything ran between two calls.
+  int64_t statements() const { return statements_; }
+
   // True once an error said the connection is gone or unusable for writes.
   bool lost() const { return lost_; }
   absl::Status Reconnect();
@@ -123,13 +144,28 @@ class Connection {
   // Reads every result up to the pipeline's sync point; fewer than
   // `commands` results means the connection broke.
   std::vector<ResultHandle> PipelineResults(size_t commands);
+  // Sends the statement prepared as `name`, or `sql` itself when it takes
+  // no values, in pipeline mode; false if the connection broke.
+  bool SendInPipeline(absl::string_view name, absl::string_view sql, const Params& params);
+  // Reads the answers of everything sent, judges them, leaves pipeline
+  // mode; the first failure goes to sent_failure_.
+  void ReadSent();
 
+  // A statement sent and not yet answered, or a statement's preparation.
+  struct Sent {
+    std::string what;  // Its SQL, for error messages.
+    AnswerCheck check;
+    std::string prepared_sql;  // A preparation: forgotten if it fails.
+  };
   ConnHandle conn_;
   std::string uri_;
   std::string app_;
   std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name.
   std::vector<std::string> deferred_;
   bool deferred_failed_ = false;
+  std::vector<Sent> sent_;  // Non-empty: in pipeline mode, answers unread.
+  absl::Status sent_failure_;
+  int64_t statements_ = 0;
   bool lost_ = false;
 };
 

@@ -154,6 +154,13 @@ std::string UpdateSql(bool events, bool added, bool changed) {
   return sql;
 }
 
+// The judgement of a sent write's answer: a refusal only makes the batch
+// run again, where the write's true answer is found and given.
+absl::Status Presumed(bool as_presumed) {
+  if (as_presumed) return absl::OkStatus();
+  return absl::AbortedError("a write's answer was not the one presumed");
+}
+
 // Whether one statement can write `update`: every branch it names once (a
 // CTE cannot change a row twice, nor see a row another CTE inserts).
 bool FitsOneStatement(const TransactionUpdate& update) {
@@ -194,7 +201,11 @@ absl::Status PostgresStore::ConfigureSession() {
 
 absl::StatusOr<int> PostgresStore::SchemaVersion() { return pg::SchemaVersion(conn_); }
 
-absl::Status PostgresStore::BeginBatch() {
+absl::Status PostgresStore::BeginBatch() { return StartBatch(/*replayable=*/false); }
+
+absl::Status PostgresStore::BeginReplayableBatch() { return StartBatch(/*replayable=*/true); }
+
+absl::Status PostgresStore::StartBatch(bool replayable) {
   // The batch that met a broken connection failed with UNAVAILABLE; this
   // one starts on a new connection (to whichever host is the primary now).
   if (conn_.lost()) {
@@ -202,7 +213,10 @@ absl::Status PostgresStore::BeginBatch() {
     TCC_RETURN_IF_ERROR(ConfigureSession());
   }
   release_pending_ = false;
+  replay_ = false;
+  sending_ = replayable;
   conn_.DropDeferred();
+  if (sending_) return conn_.Send("BEGIN", Params());
   return conn_.Exec("BEGIN").status();
 }
 
@@ -210,6 +224,18 @@ absl::Status PostgresStore::CommitBatch() {
   // The last operation's savepoint needs no RELEASE: COMMIT keeps its writes.
   release_pending_ = false;
   conn_.DropDeferred();
+  if (sending_) {
+    absl::Status answers = conn_.FinishSent();
+    if (conn_.lost()) return answers;
+    if (!answers.ok() || replay_) {
+      // Nothing of it commits; the queue runs it again, one answer at a time.
+      replay_ = true;
+      return absl::AbortedError(
+          absl::StrCat("postgresql: an answer in the batch was not the one presumed (",
+                       answers.ok() ? "an operation failed after writing" : answers.message(),
+                       "); the batch is rolled back and runs again"));
+    }
+  }
   if (conn_.InFailedTransaction()) {
     return absl::AbortedError(
         "postgresql: the batch's transaction failed and was rolled back; retry");
@@ -226,10 +252,17 @@ absl::Status PostgresStore::CommitBatch() {
 void PostgresStore::AbortBatch() {
   release_pending_ = false;
   conn_.DropDeferred();
+  conn_.FinishSent().IgnoreError();  // Answers of a failed batch: not needed.
   if (!conn_.lost()) conn_.Exec("ROLLBACK").IgnoreError();
 }
 
 absl::Status PostgresStore::BeginOperation() {
+  if (sending_) {
+    // No savepoint: an operation failing after it wrote fails the batch,
+    // whose replay has them (EndOperation).
+    operation_start_ = conn_.statements();
+    return absl::OkStatus();
+  }
   // The savepoint (and the previous operation's RELEASE) ride in the round
   // trip of the operation's first statement: the writer's round trips, not
   // the server's work, bound a batch's length.
@@ -239,6 +272,10 @@ absl::Status PostgresStore::BeginOperation() {
 }
 
 void PostgresStore::EndOperation(bool keep) {
+  if (sending_) {
+    if (!keep && conn_.statements() != operation_start_) replay_ = true;
+    return;
+  }
   if (conn_.HasDeferred()) {
     // The operation sent nothing: no savepoint of its own to release or to
     // roll back to (the previous one's RELEASE stays pending).
@@ -278,12 +315,24 @@ absl::StatusOr<bool> PostgresStore::Create(const GlobalTransaction& gt) {
   params.Text(gt.decision_reason).Int(static_cast<int>(gt.mode)).Text(gt.owner).Int(gt.epoch);
   params.Text(gt.traceparent).Bool(IsFinal(gt.state)).Int(IsFinal(gt.state) ? gt.updated_ms : 0);
   if (gt.branches.empty()) {
+    if (sending_) {
+      TCC_RETURN_IF_ERROR(
+          conn_.Send(kSql, params, [](const Rows& rows) { return Presumed(rows.Changed() == 1); }));
+      return true;  // A new gid, presumed.
+    }
     TCC_ASSIGN_OR_RETURN(Rows inserted, conn_.Query(kSql, params));
     return inserted.Changed() != 0;
   }
   std::vector<const Branch*> branches;
   for (const Branch& branch : gt.branches) branches.push_back(&branch);
   NewBranchArrays(branches, 0).Bind(params);
+  if (sending_) {
+    TCC_RETURN_IF_ERROR(conn_.Send(kWithBranchesSql, params, [](const Rows& rows) {
+      absl::StatusOr<int64_t> created = rows.Int(0, 0);
+      return created.ok() ? Presumed(*created == 1) : created.status();
+    }));
+    return true;
+  }
   TCC_ASSIGN_OR_RETURN(Rows inserted, conn_.Query(kWithBranchesSql, params));
   TCC_ASSIGN_OR_RETURN(int64_t created, inserted.Int(0, 0));
   return created != 0;
@@ -369,9 +418,18 @@ absl::Status PostgresStore::UpdateInOneStatement(const TransactionUpdate& update
   if (events) EventArrays(update.events).Bind(params);
   if (added) NewBranchArrays(update.new_branches, update.first_new_position).Bind(params);
   if (changed) ProgressArrays(update.changed_branches).Bind(params);
-  TCC_ASSIGN_OR_RETURN(
-      Rows updated,
-      conn_.Query(kSql[(events ? 1 : 0) | (added ? 2 : 0) | (changed ? 4 : 0)], params));
+  const std::string& sql = kSql[(events ? 1 : 0) | (added ? 2 : 0) | (changed ? 4 : 0)];
+  if (sending_) {
+    // Presumed written: the header within the fence, every changed branch.
+    return conn_.Send(sql, params, [expected = update.changed_branches.size()](const Rows& rows) {
+      absl::StatusOr<int64_t> written = rows.Int(0, 0);
+      absl::StatusOr<int64_t> changed_count = rows.Int(0, 1);
+      if (!written.ok()) return written.status();
+      if (!changed_count.ok()) return changed_count.status();
+      return Presumed(*written == 1 && *changed_count == static_cast<int64_t>(expected));
+    });
+  }
+  TCC_ASSIGN_OR_RETURN(Rows updated, conn_.Query(sql, params));
   TCC_ASSIGN_OR_RETURN(int64_t written, updated.Int(0, 0));
   if (written == 0) return FenceFailure(gt.gid);
   TCC_ASSIGN_OR_RETURN(int64_t changed_count, updated.Int(0, 1));
@@ -406,7 +464,7 @@ absl::Status PostgresStore::AppendEvents(absl::string_view gid,
   for (const TimelineEvent& event : events) {
     Params params;
     params.Text(gid).Int(event.at_ms).Text(event.kind).Text(event.detail).Text(event.actor);
-    TCC_RETURN_IF_ERROR(conn_.Query(kSql, params).status());
+    TCC_RETURN_IF_ERROR(sending_ ? conn_.Send(kSql, params) : conn_.Query(kSql, params).status());
   }
   return absl::OkStatus();
 }

@@ -7,7 +7,9 @@
 // are kept to one per operation: its SAVEPOINT (with the previous kept
 // operation's RELEASE; COMMIT releases the last) goes with its first
 // statement (libpq's pipeline mode), and an update (header, events, new and
-// changed branches) is one statement.
+// changed branches) is one statement. The StoreQueue's batches, which it
+// can run again, go further (BeginReplayableBatch): their writes are sent
+// without waiting, so a batch is one round trip and its COMMIT.
 //
 // A connection that breaks (server restart, failover, a terminated backend)
 // fails the batch in flight with UNAVAILABLE; the next BeginBatch connects
@@ -59,6 +61,14 @@ class PostgresStore final : public TransactionStore {
   int BackendPid() const { return conn_.BackendPid(); }
 
   absl::Status BeginBatch() override;
+  // Writes (creates, updates, events) are sent without waiting for their
+  // answers, and without savepoints: the batch costs one round trip and its
+  // COMMIT. Each is presumed to succeed (a new gid, the fence held); when
+  // one did not, or an operation failed after writing, CommitBatch rolls
+  // the batch back and ReplayBatch says so. Reads wait for the answers
+  // sent before them and are answered as they happen.
+  absl::Status BeginReplayableBatch() override;
+  bool ReplayBatch() const override { return replay_; }
   absl::Status CommitBatch() override;
   void AbortBatch() override;
   absl::Status BeginOperation() override;
@@ -87,6 +97,7 @@ class PostgresStore final : public TransactionStore {
       : conn_(std::move(conn)), options_(std::move(options)) {}
 
   absl::Status ConfigureSession();
+  absl::Status StartBatch(bool replayable);
   absl::Status InsertBranch(absl::string_view gid, const Branch& branch, int position);
   absl::Status UpdateBranch(absl::string_view gid, const Branch& branch);
   // The whole update as one statement; only for updates naming each
@@ -104,6 +115,12 @@ class PostgresStore final : public TransactionStore {
   const PostgresStoreOptions options_;
   // The last operation kept its writes and its savepoint is still open.
   bool release_pending_ = false;
+  // This batch is replayable and sends its writes (BeginReplayableBatch).
+  bool sending_ = false;
+  // It failed only because of an answer that differed from the presumed one.
+  bool replay_ = false;
+  // conn_.statements() when the operation in progress began.
+  int64_t operation_start_ = 0;
 };
 
 }  // namespace tcc

@@ -122,6 +122,7 @@ TEST_F(MetricsHttpTest, ATccTransactionMovesTheCounters) {
   EXPECT_THAT(scrape,
               HasSubstr(Line("tcc_participant_call_duration_seconds_count{phase=\"try\"} 1")));
   EXPECT_THAT(scrape, HasSubstr(Line("tcc_store_errors_total 0")));
+  EXPECT_THAT(scrape, HasSubstr(Line("tcc_store_batches_replayed_total 0")));
   EXPECT_THAT(scrape, Not(HasSubstr(Line("tcc_store_batch_size_count 0"))));
   EXPECT_THAT(scrape, Not(HasSubstr("order-1"))) << "no gid in any label";
 }

@@ -8,6 +8,8 @@
 #include "coordinator/store/ownership.h"
 #include "coordinator/store/postgres_instances.h"
 #include "coordinator/store/postgres_store.h"
+#include "coordinator/store/store_queue.h"
+#include "tcc/common/blocking_counter.h"
 #include "tests/coordinator/store/store_test_util.h"
 #include "tests/test_util/postgres_cluster.h"
 #include "tests/test_util/status_matchers.h"
@@ -142,6 +144,80 @@ TEST_F(PostgresOwnershipTest, ARefusedOperationLeavesTheRestOfItsBatch) {
   ASSERT_OK(a_->CommitBatch());
   EXPECT_EQ(Stored(*b_, "gt-4").owner, "a");
   EXPECT_EQ(Stored(*b_, "gt-3").state, TxState::kTrying);
+}
+
+// The StoreQueue's batches send their writes without waiting, presuming
+// each succeeds. One whose answer differs (a gid already present, a fence
+// that moved, an operation failing after it wrote) makes the whole batch
+// run again one answer at a time: every operation gets its true answer,
+// the failed ones leave nothing, the rest commits.
+TEST_F(PostgresOwnershipTest, ABatchWithAWrongPresumptionRunsAgainWithTrueAnswers) {
+  CreateOwned(*a_, SampleTransaction("moved"));
+  GlobalTransaction stale = Stored(*a_, "moved");
+  ASSERT_EQ(Claim(*b_).size(), 1u);
+  CreateOwned(*a_, SampleTransaction("present"));
+  GlobalTransaction present = Stored(*a_, "present");
+  ::tcc::testing::WriterHold hold;  // Before the queue: it outlives the writer.
+  StoreQueue queue(std::move(a_));
+  ASSERT_OK(hold.Hold(queue));
+  std::vector<absl::Status> results(5);
+  absl::StatusOr<bool> created_new = false;
+  absl::StatusOr<bool> created_present = true;
+  tcc::BlockingCounter done(5);
+  auto submit = [&](int i, StoreQueue::Operation operation) {
+    ASSERT_OK(queue.Submit(std::move(operation), [&, i](absl::Status status) {
+      results[i] = status;
+      done.DecrementCount();
+    }));
+  };
+  submit(0, [&](TransactionStore& store) {
+    GlobalTransaction gt = SampleTransaction("new");
+    gt.owner = "a";
+    created_new = store.Create(gt);
+    return created_new.status();
+  });
+  submit(1, [&](TransactionStore& store) {
+    created_present = store.Create(SampleTransaction("present"));
+    return created_present.status();
+  });
+  submit(2, [&](TransactionStore& store) {
+    GlobalTransaction header = stale;
+    header.state = TxState::kCommitting;
+    return store.Update({.header = &header, .expected_owner = "a", .expected_epoch = 0});
+  });
+  submit(3, [&](TransactionStore& store) {
+    GlobalTransaction header = present;
+    header.state = TxState::kCommitting;
+    return store.Update({.header = &header, .expected_owner = "a", .expected_epoch = 0});
+  });
+  submit(4, [&](TransactionStore& store) -> absl::Status {
+    absl::StatusOr<bool> created = store.Create(SampleTransaction("half-done"));
+    if (!created.ok()) return created.status();
+    return absl::InternalError("failed after writing");
+  });
+  hold.Release();
+  done.Wait();
+  EXPECT_OK(results[0]);
+  ASSERT_OK(created_new);
+  EXPECT_TRUE(*created_new);
+  EXPECT_OK(results[1]);
+  ASSERT_OK(created_present);
+  EXPECT_FALSE(*created_present) << "the true answer, not the presumed one";
+  EXPECT_THAT(results[2], StatusIs(absl::StatusCode::kAborted, "moved to b"));
+  EXPECT_OK(results[3]);
+  EXPECT_THAT(results[4], StatusIs(absl::StatusCode::kInternal, "failed after writing"));
+  EXPECT_EQ(queue.stats().replayed, 1u);
+  EXPECT_EQ(Stored(*b_, "new").owner, "a");
+  EXPECT_EQ(Stored(*b_, "present").state, TxState::kCommitting);
+  EXPECT_EQ(Stored(*b_, "moved").state, TxState::kTrying);
+  EXPECT_EQ(Stored(*b_, "moved").owner, "b");
+  EXPECT_FALSE(b_->Find("half-done")->has_value()) << "a failed operation leaves nothing";
+
+  // A batch whose answers are all as presumed commits at once.
+  ASSERT_OK(queue.RunAndWait(
+      [](TransactionStore& store) { return store.Create(SampleTransaction("another")).status(); }));
+  EXPECT_EQ(queue.stats().replayed, 1u);
+  EXPECT_TRUE(b_->Find("another")->has_value());
 }
 
 TEST_F(PostgresOwnershipTest, ALiveInstanceKeepsItsTransactionsUntilItLeaves) {
