@@ -146,78 +146,100 @@ TEST_F(PostgresOwnershipTest, ARefusedOperationLeavesTheRestOfItsBatch) {
   EXPECT_EQ(Stored(*b_, "gt-3").state, TxState::kTrying);
 }
 
+// Runs `operations` in one batch of `queue` (held behind `hold` while they
+// queue up) and returns their results.
+std::vector<absl::Status> InOneBatch(StoreQueue& queue, ::tcc::testing::WriterHold& hold,
+                                     std::vector<StoreQueue::Operation> operations) {
+  std::vector<absl::Status> results(operations.size());
+  tcc::BlockingCounter done(static_cast<int>(operations.size()));
+  EXPECT_OK(hold.Hold(queue));
+  for (size_t i = 0; i < operations.size(); ++i) {
+    absl::Status submitted =
+        queue.Submit(std::move(operations[i]), [&results, &done, i](absl::Status status) {
+          results[i] = std::move(status);
+          done.DecrementCount();
+        });
+    if (!submitted.ok()) {
+      results[i] = submitted;
+      done.DecrementCount();
+    }
+  }
+  hold.Release();
+  done.Wait();
+  return results;
+}
+
 // The StoreQueue's batches send their writes without waiting, presuming
 // each succeeds. One whose answer differs (a gid already present, a fence
-// that moved, an operation failing after it wrote) makes the whole batch
-// run again one answer at a time: every operation gets its true answer,
-// the failed ones leave nothing, the rest commits.
+// that moved) makes the whole batch run again one answer at a time: every
+// operation gets its true answer, the refused ones leave nothing, the rest
+// commits.
 TEST_F(PostgresOwnershipTest, ABatchWithAWrongPresumptionRunsAgainWithTrueAnswers) {
   CreateOwned(*a_, SampleTransaction("moved"));
   GlobalTransaction stale = Stored(*a_, "moved");
   ASSERT_EQ(Claim(*b_).size(), 1u);
   CreateOwned(*a_, SampleTransaction("present"));
   GlobalTransaction present = Stored(*a_, "present");
-  ::tcc::testing::WriterHold hold;  // Before the queue: it outlives the writer.
+  ::tcc::testing::WriterHold first, second;  // Before the queue: they outlive the writer.
   StoreQueue queue(std::move(a_));
-  ASSERT_OK(hold.Hold(queue));
-  std::vector<absl::Status> results(5);
-  absl::StatusOr<bool> created_new = false;
-  absl::StatusOr<bool> created_present = true;
-  tcc::BlockingCounter done(5);
-  auto submit = [&](int i, StoreQueue::Operation operation) {
-    ASSERT_OK(queue.Submit(std::move(operation), [&, i](absl::Status status) {
-      results[i] = status;
-      done.DecrementCount();
-    }));
-  };
-  submit(0, [&](TransactionStore& store) {
-    GlobalTransaction gt = SampleTransaction("new");
-    gt.owner = "a";
-    created_new = store.Create(gt);
-    return created_new.status();
-  });
-  submit(1, [&](TransactionStore& store) {
-    created_present = store.Create(SampleTransaction("present"));
-    return created_present.status();
-  });
-  submit(2, [&](TransactionStore& store) {
-    GlobalTransaction header = stale;
-    header.state = TxState::kCommitting;
-    return store.Update({.header = &header, .expected_owner = "a", .expected_epoch = 0});
-  });
-  submit(3, [&](TransactionStore& store) {
-    GlobalTransaction header = present;
-    header.state = TxState::kCommitting;
-    return store.Update({.header = &header, .expected_owner = "a", .expected_epoch = 0});
-  });
-  submit(4, [&](TransactionStore& store) -> absl::Status {
-    absl::StatusOr<bool> created = store.Create(SampleTransaction("half-done"));
-    if (!created.ok()) return created.status();
-    return absl::InternalError("failed after writing");
-  });
-  hold.Release();
-  done.Wait();
+  // As presumed: one round, no replay.
+  std::vector<absl::Status> results = InOneBatch(queue, first, {[&](TransactionStore& store) {
+                                                   GlobalTransaction gt = SampleTransaction("new");
+                                                   gt.owner = "a";
+                                                   return store.Create(gt).status();
+                                                 }});
   EXPECT_OK(results[0]);
-  ASSERT_OK(created_new);
-  EXPECT_TRUE(*created_new);
-  EXPECT_OK(results[1]);
+  EXPECT_EQ(queue.stats().replayed, 0u);
+
+  absl::StatusOr<bool> created_present = true;
+  results = InOneBatch(
+      queue, second,
+      {[&](TransactionStore& store) {
+         created_present = store.Create(SampleTransaction("present"));
+         return created_present.status();
+       },
+       [&](TransactionStore& store) {
+         GlobalTransaction header = stale;
+         header.state = TxState::kCommitting;
+         return store.Update({.header = &header, .expected_owner = "a", .expected_epoch = 0});
+       },
+       [&](TransactionStore& store) {
+         GlobalTransaction header = present;
+         header.state = TxState::kCommitting;
+         return store.Update({.header = &header, .expected_owner = "a", .expected_epoch = 0});
+       }});
+  EXPECT_EQ(queue.stats().replayed, 1u);
+  EXPECT_OK(results[0]);
   ASSERT_OK(created_present);
   EXPECT_FALSE(*created_present) << "the true answer, not the presumed one";
-  EXPECT_THAT(results[2], StatusIs(absl::StatusCode::kAborted, "moved to b"));
-  EXPECT_OK(results[3]);
-  EXPECT_THAT(results[4], StatusIs(absl::StatusCode::kInternal, "failed after writing"));
-  EXPECT_EQ(queue.stats().replayed, 1u);
+  EXPECT_THAT(results[1], StatusIs(absl::StatusCode::kAborted, "moved to b"));
+  EXPECT_OK(results[2]);
   EXPECT_EQ(Stored(*b_, "new").owner, "a");
   EXPECT_EQ(Stored(*b_, "present").state, TxState::kCommitting);
   EXPECT_EQ(Stored(*b_, "moved").state, TxState::kTrying);
   EXPECT_EQ(Stored(*b_, "moved").owner, "b");
-  EXPECT_FALSE(b_->Find("half-done")->has_value()) << "a failed operation leaves nothing";
+}
 
-  // A batch whose answers are all as presumed commits at once.
-  ASSERT_OK(queue.RunAndWait(
-      [](TransactionStore& store) { return store.Create(SampleTransaction("another")).status(); }));
+// Without savepoints, an operation that fails after it wrote cannot be
+// undone alone: the batch runs again, and there it leaves nothing.
+TEST_F(PostgresOwnershipTest, AnOperationFailingAfterItWroteIsUndoneByTheReplay) {
+  ::tcc::testing::WriterHold hold;  // Before the queue: it outlives the writer.
+  StoreQueue queue(std::move(a_));
+  std::vector<absl::Status> results =
+      InOneBatch(queue, hold,
+                 {[](TransactionStore& store) -> absl::Status {
+                    absl::StatusOr<bool> created = store.Create(SampleTransaction("half-done"));
+                    if (!created.ok()) return created.status();
+                    return absl::InternalError("failed after writing");
+                  },
+                  [](TransactionStore& store) {
+                    return store.Create(SampleTransaction("neighbour")).status();
+                  }});
+  EXPECT_THAT(results[0], StatusIs(absl::StatusCode::kInternal, "failed after writing"));
+  EXPECT_OK(results[1]);
   EXPECT_EQ(queue.stats().replayed, 1u);
-  EXPECT_TRUE(b_->Find("another")->has_value());
+  EXPECT_FALSE(b_->Find("half-done")->has_value()) << "a failed operation leaves nothing";
+  EXPECT_TRUE(b_->Find("neighbour")->has_value());
 }
 
 TEST_F(PostgresOwnershipTest, ALiveInstanceKeepsItsTransactionsUntilItLeaves) {
