@@ -2,6 +2,7 @@
 
 #include <array>
 #include <limits>
+#include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
@@ -224,7 +225,7 @@ absl::Status PostgresStore::CommitBatch() {
   // The last operation's savepoint needs no RELEASE: COMMIT keeps its writes.
   release_pending_ = false;
   conn_.DropDeferred();
-  if (sending_) {
+  if (std::exchange(sending_, false)) {
     absl::Status answers = conn_.FinishSent();
     if (conn_.lost()) return answers;
     if (!answers.ok() || replay_) {
@@ -251,6 +252,7 @@ absl::Status PostgresStore::CommitBatch() {
 
 void PostgresStore::AbortBatch() {
   release_pending_ = false;
+  sending_ = false;
   conn_.DropDeferred();
   conn_.FinishSent().IgnoreError();  // Answers of a failed batch: not needed.
   if (!conn_.lost()) conn_.Exec("ROLLBACK").IgnoreError();
