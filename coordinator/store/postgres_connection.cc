@@ -247,13 +247,9 @@ absl::StatusOr<Rows> Connection::Pipelined(const std::string& name, absl::string
   }
   bool sent = true;
   for (const std::string& statement : deferred) {
-    sent = sent && PQsendQueryParams(conn, statement.c_str(), 0, nullptr, nullptr, nullptr, nullptr,
-                                     /*resultFormat=*/0) == 1;
+    sent = sent && SendInPipeline("", statement, Params());
   }
-  std::vector<const char*> values = params.Values();
-  std::vector<int> lengths = params.Lengths();
-  sent = sent && PQsendQueryPrepared(conn, name.c_str(), params.size(), values.data(),
-                                     lengths.data(), params.Formats(), /*resultFormat=*/0) == 1;
+  sent = sent && SendInPipeline(name, sql, params);
   sent = sent && PQpipelineSync(conn) == 1;
   std::vector<ResultHandle> results =
       sent ? PipelineResults(deferred.size() + 1) : std::vector<ResultHandle>();
@@ -281,10 +277,11 @@ absl::Status Connection::Send(absl::string_view sql, const Params& params, Answe
         "postgresql: Send while statements wait for the next Query; drop them first");
   }
   PGconn* conn = conn_.get();
+  std::string text(sql);
   std::string name;
   const bool with_values = params.size() > 0;
   if (with_values) {
-    if (auto it = prepared_.find(std::string(sql)); it != prepared_.end()) {
+    if (auto it = prepared_.find(text); it != prepared_.end()) {
       name = it->second;
     } else if (sent_.empty()) {
       // Not in pipeline mode yet: prepared the usual way.
@@ -299,12 +296,12 @@ absl::Status Connection::Send(absl::string_view sql, const Params& params, Answe
   if (with_values && name.empty()) {
     // First used inside the pipeline: prepared there, answered in turn.
     name = absl::StrCat("tcc_", prepared_.size() + 1);
-    sent = PQsendPrepare(conn, name.c_str(), std::string(sql).c_str(), 0, nullptr) == 1;
-    prepared_.emplace(std::string(sql), name);
-    sent_.push_back({.what = std::string(sql), .prepared_sql = std::string(sql)});
+    sent = PQsendPrepare(conn, name.c_str(), text.c_str(), 0, nullptr) == 1;
+    prepared_.emplace(text, name);
+    sent_.push_back({.what = text, .prepared_sql = text});
   }
-  sent = sent && SendInPipeline(name, sql, params);
-  sent_.push_back({.what = std::string(sql), .check = std::move(check)});
+  sent = sent && SendInPipeline(name, text, params);
+  sent_.push_back({.what = std::move(text), .check = std::move(check)});
   // Flushed now, so the server works on it while the next one is built.
   sent = sent && PQflush(conn) == 0;
   if (sent) return absl::OkStatus();

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -155,11 +156,21 @@ std::string UpdateSql(bool events, bool added, bool changed) {
   return sql;
 }
 
-// The judgement of a sent write's answer: a refusal only makes the batch
-// run again, where the write's true answer is found and given.
-absl::Status Presumed(bool as_presumed) {
-  if (as_presumed) return absl::OkStatus();
+// The judgement of a sent write's answer, `as_presumed` read from it: a
+// refusal only makes the batch run again, where the write's true answer is
+// found and given.
+absl::Status Presumed(absl::StatusOr<bool> as_presumed) {
+  if (!as_presumed.ok()) return as_presumed.status();
+  if (*as_presumed) return absl::OkStatus();
   return absl::AbortedError("a write's answer was not the one presumed");
+}
+
+// Whether an update's answer says it wrote: the header within the fence
+// (column 0) and each of its `changed` branches (column 1).
+absl::StatusOr<bool> UpdateWrote(const Rows& rows, size_t changed) {
+  TCC_ASSIGN_OR_RETURN(int64_t written, rows.Int(0, 0));
+  TCC_ASSIGN_OR_RETURN(int64_t changed_count, rows.Int(0, 1));
+  return written == 1 && changed_count == static_cast<int64_t>(changed);
 }
 
 // Whether one statement can write `update`: every branch it names once (a
@@ -316,28 +327,33 @@ absl::StatusOr<bool> PostgresStore::Create(const GlobalTransaction& gt) {
   params.Int(gt.timeout_ms).Int(gt.deadline_ms).Text(gt.status_endpoint).Bool(gt.stuck);
   params.Text(gt.decision_reason).Int(static_cast<int>(gt.mode)).Text(gt.owner).Int(gt.epoch);
   params.Text(gt.traceparent).Bool(IsFinal(gt.state)).Int(IsFinal(gt.state) ? gt.updated_ms : 0);
-  if (gt.branches.empty()) {
-    if (sending_) {
-      TCC_RETURN_IF_ERROR(
-          conn_.Send(kSql, params, [](const Rows& rows) { return Presumed(rows.Changed() == 1); }));
-      return true;  // A new gid, presumed.
-    }
-    TCC_ASSIGN_OR_RETURN(Rows inserted, conn_.Query(kSql, params));
-    return inserted.Changed() != 0;
+  const bool with_branches = !gt.branches.empty();
+  if (with_branches) {
+    std::vector<const Branch*> branches;
+    for (const Branch& branch : gt.branches) branches.push_back(&branch);
+    NewBranchArrays(branches, 0).Bind(params);
   }
-  std::vector<const Branch*> branches;
-  for (const Branch& branch : gt.branches) branches.push_back(&branch);
-  NewBranchArrays(branches, 0).Bind(params);
+  auto created = [with_branches](const Rows& rows) -> absl::StatusOr<bool> {
+    if (!with_branches) return rows.Changed() == 1;
+    TCC_ASSIGN_OR_RETURN(int64_t headers, rows.Int(0, 0));
+    return headers == 1;
+  };
+  TCC_ASSIGN_OR_RETURN(std::optional<Rows> inserted,
+                       Write(with_branches ? kWithBranchesSql : kSql, params,
+                             [created](const Rows& rows) { return Presumed(created(rows)); }));
+  if (!inserted) return true;  // Sent: a new gid, presumed.
+  return created(*inserted);
+}
+
+absl::StatusOr<std::optional<Rows>> PostgresStore::Write(absl::string_view sql,
+                                                         const Params& params,
+                                                         pg::Connection::AnswerCheck check) {
   if (sending_) {
-    TCC_RETURN_IF_ERROR(conn_.Send(kWithBranchesSql, params, [](const Rows& rows) {
-      absl::StatusOr<int64_t> created = rows.Int(0, 0);
-      return created.ok() ? Presumed(*created == 1) : created.status();
-    }));
-    return true;
+    TCC_RETURN_IF_ERROR(conn_.Send(sql, params, std::move(check)));
+    return std::nullopt;
   }
-  TCC_ASSIGN_OR_RETURN(Rows inserted, conn_.Query(kWithBranchesSql, params));
-  TCC_ASSIGN_OR_RETURN(int64_t created, inserted.Int(0, 0));
-  return created != 0;
+  TCC_ASSIGN_OR_RETURN(Rows rows, conn_.Query(sql, params));
+  return std::optional<Rows>(std::move(rows));
 }
 
 absl::Status PostgresStore::InsertBranch(absl::string_view gid, const Branch& branch,
@@ -420,26 +436,19 @@ absl::Status PostgresStore::UpdateInOneStatement(const TransactionUpdate& update
   if (events) EventArrays(update.events).Bind(params);
   if (added) NewBranchArrays(update.new_branches, update.first_new_position).Bind(params);
   if (changed) ProgressArrays(update.changed_branches).Bind(params);
-  const std::string& sql = kSql[(events ? 1 : 0) | (added ? 2 : 0) | (changed ? 4 : 0)];
-  if (sending_) {
-    // Presumed written: the header within the fence, every changed branch.
-    return conn_.Send(sql, params, [expected = update.changed_branches.size()](const Rows& rows) {
-      absl::StatusOr<int64_t> written = rows.Int(0, 0);
-      absl::StatusOr<int64_t> changed_count = rows.Int(0, 1);
-      if (!written.ok()) return written.status();
-      if (!changed_count.ok()) return changed_count.status();
-      return Presumed(*written == 1 && *changed_count == static_cast<int64_t>(expected));
-    });
-  }
-  TCC_ASSIGN_OR_RETURN(Rows updated, conn_.Query(sql, params));
-  TCC_ASSIGN_OR_RETURN(int64_t written, updated.Int(0, 0));
+  const size_t expected = update.changed_branches.size();
+  TCC_ASSIGN_OR_RETURN(
+      std::optional<Rows> updated,
+      Write(kSql[(events ? 1 : 0) | (added ? 2 : 0) | (changed ? 4 : 0)], params,
+            [expected](const Rows& rows) { return Presumed(UpdateWrote(rows, expected)); }));
+  if (!updated) return absl::OkStatus();  // Sent: written, presumed.
+  TCC_ASSIGN_OR_RETURN(bool wrote, UpdateWrote(*updated, expected));
+  if (wrote) return absl::OkStatus();
+  // Which part was refused: the fence, or a branch the store lacks (the
+  // operation's savepoint takes the header and the rest back).
+  TCC_ASSIGN_OR_RETURN(int64_t written, updated->Int(0, 0));
   if (written == 0) return FenceFailure(gt.gid);
-  TCC_ASSIGN_OR_RETURN(int64_t changed_count, updated.Int(0, 1));
-  if (changed_count != static_cast<int64_t>(update.changed_branches.size())) {
-    // The operation's savepoint takes the header and the rest back.
-    return MissingBranches(gt.gid, update.changed_branches);
-  }
-  return absl::OkStatus();
+  return MissingBranches(gt.gid, update.changed_branches);
 }
 
 absl::Status PostgresStore::MissingBranches(absl::string_view gid,
@@ -466,7 +475,7 @@ absl::Status PostgresStore::AppendEvents(absl::string_view gid,
   for (const TimelineEvent& event : events) {
     Params params;
     params.Text(gid).Int(event.at_ms).Text(event.kind).Text(event.detail).Text(event.actor);
-    TCC_RETURN_IF_ERROR(sending_ ? conn_.Send(kSql, params) : conn_.Query(kSql, params).status());
+    TCC_RETURN_IF_ERROR(Write(kSql, params, nullptr).status());
   }
   return absl::OkStatus();
 }

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "coordinator/store/postgres_connection.h"
@@ -98,6 +99,11 @@ class PostgresStore final : public TransactionStore {
 
   absl::Status ConfigureSession();
   absl::Status StartBatch(bool replayable);
+  // Runs a write. In a replayable batch it is sent without waiting and
+  // `check` judges its answer at COMMIT; nullopt then stands for the answer
+  // presumed. Otherwise it runs now and its rows are returned.
+  absl::StatusOr<std::optional<pg::Rows>> Write(absl::string_view sql, const pg::Params& params,
+                                                pg::Connection::AnswerCheck check);
   absl::Status InsertBranch(absl::string_view gid, const Branch& branch, int position);
   absl::Status UpdateBranch(absl::string_view gid, const Branch& branch);
   // The whole update as one statement; only for updates naming each
