@@ -92,13 +92,23 @@ bool Mutex::Sleep(Waiter& me, Deadline deadline) {
 
 // Runs with mu_ held, so the conditions read their state safely; a woken
 // waiter leaves waiters_ here, so its Waiter may go as soon as it runs.
+//
+// Wakes one waiter, as absl::Mutex wakes one writer: every waiter takes the
+// mutex exclusively, so a second one woken now could only queue on mu_ behind
+// the first, and when the first releases mu_ (Unlock, or Await again) this
+// runs again and wakes the next whose condition holds. Waking them all made
+// a pool of N idle threads switch N times per task (a thundering herd). The
+// most recent waiter goes first: in a pool, the thread that slept last is the
+// one whose stack and caches are still warm, and the rest stay asleep.
 void Mutex::BeforeRelease() {
-  std::erase_if(waiters_, [](Waiter* w) {
-    if (!w->cond->Eval()) return false;
+  for (auto it = waiters_.rbegin(); it != waiters_.rend(); ++it) {
+    Waiter* w = *it;
+    if (!w->cond->Eval()) continue;
     w->woken = true;
     w->cv.notify_one();
-    return true;
-  });
+    waiters_.erase(std::next(it).base());
+    break;
+  }
   owner_.store(std::thread::id(), std::memory_order_relaxed);
 }
 

@@ -154,6 +154,73 @@ TEST(MutexTest, AwaitReleasingTheMutexWakesOtherAwaiters) {
   EXPECT_EQ(stage, 3);
 }
 
+// Consumers await a token; the test hands out one token at a time. Each
+// consumer counts how often its condition was false when evaluated on its
+// own thread: once before it first sleeps, and once more for every wake-up
+// that found nothing (a herd woken for one token).
+TEST(MutexTest, AReleaseWakesOneOfTheWaitersWhoseConditionHolds) {
+  constexpr int kConsumers = 8;
+  Mutex mu;
+  int tokens = 0, waiting = 0, consumed = 0;
+  std::vector<int> own_false(kConsumers, 0);
+  std::vector<std::thread> consumers;
+  for (int i = 0; i < kConsumers; ++i) {
+    consumers.emplace_back([&, i] {
+      const std::thread::id me = std::this_thread::get_id();
+      auto has_token = [&] {
+        bool holds = tokens > 0;
+        if (!holds && std::this_thread::get_id() == me) ++own_false[i];
+        return holds;
+      };
+      MutexLock lock(&mu);
+      ++waiting;
+      mu.Await(Condition(&has_token));
+      --tokens;
+      ++consumed;
+    });
+  }
+  MutexLock lock(&mu);
+  auto all_waiting = [&] { return waiting == kConsumers; };
+  mu.Await(Condition(&all_waiting));
+  for (int i = 1; i <= kConsumers; ++i) {
+    ++tokens;
+    auto taken = [&, i] { return consumed == i; };
+    mu.Await(Condition(&taken));
+  }
+  mu.Unlock();
+  for (std::thread& t : consumers) t.join();
+  mu.Lock();
+  for (int i = 0; i < kConsumers; ++i) EXPECT_EQ(own_false[i], 1) << "consumer " << i;
+}
+
+TEST(MutexTest, WaitersWokenOneAtATimeAllRunWhenTheirConditionsHold) {
+  // Tokens for every waiter in one release: each woken waiter's own release
+  // must wake the next.
+  constexpr int kConsumers = 8;
+  Mutex mu;
+  int tokens = 0, waiting = 0, consumed = 0;
+  std::vector<std::thread> consumers;
+  for (int i = 0; i < kConsumers; ++i) {
+    consumers.emplace_back([&] {
+      MutexLock lock(&mu);
+      ++waiting;
+      auto has_token = [&] { return tokens > 0; };
+      mu.Await(Condition(&has_token));
+      --tokens;
+      ++consumed;
+    });
+  }
+  MutexLock lock(&mu);
+  auto all_waiting = [&] { return waiting == kConsumers; };
+  mu.Await(Condition(&all_waiting));
+  tokens = kConsumers;
+  auto all_consumed = [&] { return consumed == kConsumers; };
+  EXPECT_TRUE(mu.AwaitWithTimeout(Condition(&all_consumed), kPrompt));
+  mu.Unlock();
+  for (std::thread& t : consumers) t.join();
+  mu.Lock();
+}
+
 TEST(MutexTest, AwaitWithTimeoutGivesUpAfterTheTimeout) {
   Mutex mu;
   bool never = false;

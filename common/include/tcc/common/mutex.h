@@ -12,10 +12,14 @@
 // Semantics follow absl::Mutex: Await(cond) releases the mutex until `cond`
 // holds; conditions are evaluated with the mutex held, by whichever thread
 // releases it (not necessarily the waiter), so they must only read state the
-// mutex guards. ReaderLock takes the mutex exclusively (there is no shared
-// mode); the annotations still treat it as shared. Not recursive. Lock and
-// AssertHeld are cheap: the owner thread is kept for AssertHeld, which aborts
-// with a message when the caller does not hold the mutex.
+// mutex guards. A release wakes at most one waiter whose condition holds
+// (the one that began waiting last); that waiter's own release wakes the
+// next, so every waiter whose condition stays true is woken in turn, without
+// a herd of threads that would only queue for the mutex. ReaderLock takes
+// the mutex exclusively (there is no shared mode); the annotations still
+// treat it as shared. Not recursive. Lock and AssertHeld are cheap: the
+// owner thread is kept for AssertHeld, which aborts with a message when the
+// caller does not hold the mutex.
 //
 // Thread-safety: every member may be called from any thread; a CondVar may
 // be signalled with or without its mutex held.
