@@ -154,71 +154,72 @@ TEST(MutexTest, AwaitReleasingTheMutexWakesOtherAwaiters) {
   EXPECT_EQ(stage, 3);
 }
 
-// Consumers await a token; the test hands out one token at a time. Each
-// consumer counts how often its condition was false when evaluated on its
-// own thread: once before it first sleeps, and once more for every wake-up
-// that found nothing (a herd woken for one token).
-TEST(MutexTest, AReleaseWakesOneOfTheWaitersWhoseConditionHolds) {
-  constexpr int kConsumers = 8;
+// Threads that each await a token under `mu`, take one and leave. Each
+// counts how often its condition was false when evaluated on its own
+// thread: once before it first sleeps, and once more for every wake-up that
+// found nothing (a herd woken for one token).
+class TokenConsumers {
+ public:
+  static constexpr int kCount = 8;
+
+  TokenConsumers() {
+    for (int i = 0; i < kCount; ++i) threads_.emplace_back([this, i] { Consume(i); });
+    MutexLock lock(&mu);
+    auto all_waiting = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return waiting_ == kCount; };
+    mu.Await(Condition(&all_waiting));
+  }
+  ~TokenConsumers() {
+    for (std::thread& t : threads_) t.join();
+  }
+
+  // Adds tokens; true once `consumed` tokens have been taken in all.
+  bool Give(int tokens, int consumed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    tokens_ += tokens;
+    auto taken = [this, consumed]()
+                     ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return consumed_ == consumed; };
+    return mu.AwaitWithTimeout(Condition(&taken), kPrompt);
+  }
+  int own_false(int i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return own_false_[i]; }
+
   Mutex mu;
-  int tokens = 0, waiting = 0, consumed = 0;
-  std::vector<int> own_false(kConsumers, 0);
-  std::vector<std::thread> consumers;
-  for (int i = 0; i < kConsumers; ++i) {
-    consumers.emplace_back([&, i] {
-      const std::thread::id me = std::this_thread::get_id();
-      auto has_token = [&] {
-        bool holds = tokens > 0;
-        if (!holds && std::this_thread::get_id() == me) ++own_false[i];
-        return holds;
-      };
-      MutexLock lock(&mu);
-      ++waiting;
-      mu.Await(Condition(&has_token));
-      --tokens;
-      ++consumed;
-    });
+
+ private:
+  void Consume(int i) {
+    const std::thread::id me = std::this_thread::get_id();
+    MutexLock lock(&mu);
+    auto has_token = [this, i, me]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+      bool holds = tokens_ > 0;
+      if (!holds && std::this_thread::get_id() == me) ++own_false_[i];
+      return holds;
+    };
+    ++waiting_;
+    mu.Await(Condition(&has_token));
+    --tokens_;
+    ++consumed_;
   }
-  MutexLock lock(&mu);
-  auto all_waiting = [&] { return waiting == kConsumers; };
-  mu.Await(Condition(&all_waiting));
-  for (int i = 1; i <= kConsumers; ++i) {
-    ++tokens;
-    auto taken = [&, i] { return consumed == i; };
-    mu.Await(Condition(&taken));
+
+  int tokens_ ABSL_GUARDED_BY(mu) = 0;
+  int waiting_ ABSL_GUARDED_BY(mu) = 0;
+  int consumed_ ABSL_GUARDED_BY(mu) = 0;
+  std::vector<int> own_false_ ABSL_GUARDED_BY(mu) = std::vector<int>(kCount, 0);
+  std::vector<std::thread> threads_;
+};
+
+TEST(MutexTest, AReleaseWakesOneOfTheWaitersWhoseConditionHolds) {
+  TokenConsumers consumers;
+  MutexLock lock(&consumers.mu);
+  for (int i = 1; i <= TokenConsumers::kCount; ++i) ASSERT_TRUE(consumers.Give(1, i));
+  for (int i = 0; i < TokenConsumers::kCount; ++i) {
+    EXPECT_EQ(consumers.own_false(i), 1) << "consumer " << i;
   }
-  mu.Unlock();
-  for (std::thread& t : consumers) t.join();
-  mu.Lock();
-  for (int i = 0; i < kConsumers; ++i) EXPECT_EQ(own_false[i], 1) << "consumer " << i;
 }
 
 TEST(MutexTest, WaitersWokenOneAtATimeAllRunWhenTheirConditionsHold) {
   // Tokens for every waiter in one release: each woken waiter's own release
   // must wake the next.
-  constexpr int kConsumers = 8;
-  Mutex mu;
-  int tokens = 0, waiting = 0, consumed = 0;
-  std::vector<std::thread> consumers;
-  for (int i = 0; i < kConsumers; ++i) {
-    consumers.emplace_back([&] {
-      MutexLock lock(&mu);
-      ++waiting;
-      auto has_token = [&] { return tokens > 0; };
-      mu.Await(Condition(&has_token));
-      --tokens;
-      ++consumed;
-    });
-  }
-  MutexLock lock(&mu);
-  auto all_waiting = [&] { return waiting == kConsumers; };
-  mu.Await(Condition(&all_waiting));
-  tokens = kConsumers;
-  auto all_consumed = [&] { return consumed == kConsumers; };
-  EXPECT_TRUE(mu.AwaitWithTimeout(Condition(&all_consumed), kPrompt));
-  mu.Unlock();
-  for (std::thread& t : consumers) t.join();
-  mu.Lock();
+  TokenConsumers consumers;
+  MutexLock lock(&consumers.mu);
+  EXPECT_TRUE(consumers.Give(TokenConsumers::kCount, TokenConsumers::kCount));
 }
 
 TEST(MutexTest, AwaitWithTimeoutGivesUpAfterTheTimeout) {
