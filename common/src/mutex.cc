@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/time/clock.h"
 
 namespace tcc {
@@ -93,21 +94,30 @@ bool Mutex::Sleep(Waiter& me, Deadline deadline) {
 // Runs with mu_ held, so the conditions read their state safely; a woken
 // waiter leaves waiters_ here, so its Waiter may go as soon as it runs.
 //
-// Wakes one waiter, as absl::Mutex wakes one writer: every waiter takes the
-// mutex exclusively, so a second one woken now could only queue on mu_ behind
-// the first, and when the first releases mu_ (Unlock, or Await again) this
-// runs again and wakes the next whose condition holds. Waking them all made
-// a pool of N idle threads switch N times per task (a thundering herd). The
-// most recent waiter goes first: in a pool, the thread that slept last is the
-// one whose stack and caches are still warm, and the rest stay asleep.
+// Of the waiters with the same condition code it wakes one: every waiter
+// takes the mutex exclusively, so a second one woken now could only queue
+// on mu_ behind the first, and when the first releases mu_ (Unlock, or Await
+// again) this runs again and wakes the next whose condition holds. Waking
+// them all made a pool of N idle threads switch N times per task (a
+// thundering herd). Waiters with different code wait for different things
+// and are all woken, so that one (the store's writer, say) does not wait for
+// another (its completion thread) to be scheduled and release the mutex.
+// The most recent waiter goes first: in a pool, the thread that slept last
+// is the one whose stack and caches are still warm, and the rest sleep on.
 void Mutex::BeforeRelease() {
-  for (auto it = waiters_.rbegin(); it != waiters_.rend(); ++it) {
+  absl::InlinedVector<const Condition*, 4> woken;  // one per condition code
+  for (auto it = waiters_.rbegin(); it != waiters_.rend();) {
     Waiter* w = *it;
-    if (!w->cond->Eval()) continue;
+    bool seen = std::any_of(woken.begin(), woken.end(),
+                            [w](const Condition* c) { return c->SameCode(*w->cond); });
+    if (seen || !w->cond->Eval()) {
+      ++it;
+      continue;
+    }
+    woken.push_back(w->cond);
     w->woken = true;
     w->cv.notify_one();
-    waiters_.erase(std::next(it).base());
-    break;
+    it = std::make_reverse_iterator(waiters_.erase(std::next(it).base()));
   }
   owner_.store(std::thread::id(), std::memory_order_relaxed);
 }

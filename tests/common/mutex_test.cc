@@ -222,6 +222,42 @@ TEST(MutexTest, WaitersWokenOneAtATimeAllRunWhenTheirConditionsHold) {
   EXPECT_TRUE(consumers.Give(TokenConsumers::kCount, TokenConsumers::kCount));
 }
 
+TEST(MutexTest, AReleaseWakesWaitersForDifferentThingsTogether) {
+  // Two waiters with different conditions that one release makes true: the
+  // releasing thread evaluates both true and wakes both, rather than leaving
+  // the second to be woken by the first's release.
+  Mutex mu;
+  bool go = false;
+  int waiting = 0, true_on_releaser = 0;
+  const std::thread::id releaser = std::this_thread::get_id();
+  auto counted = [&](bool holds) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (holds && std::this_thread::get_id() == releaser) ++true_on_releaser;
+    return holds;
+  };
+  std::thread first([&] {
+    MutexLock lock(&mu);
+    ++waiting;
+    auto go_first = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return counted(go); };
+    mu.Await(Condition(&go_first));
+  });
+  std::thread second([&] {
+    MutexLock lock(&mu);
+    ++waiting;
+    auto go_second = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return counted(go); };
+    mu.Await(Condition(&go_second));
+  });
+  {
+    MutexLock lock(&mu);
+    auto both_waiting = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return waiting == 2; };
+    mu.Await(Condition(&both_waiting));
+    go = true;
+  }
+  first.join();
+  second.join();
+  MutexLock lock(&mu);
+  EXPECT_EQ(true_on_releaser, 2);
+}
+
 TEST(MutexTest, AwaitWithTimeoutGivesUpAfterTheTimeout) {
   Mutex mu;
   bool never = false;

@@ -12,10 +12,13 @@
 // Semantics follow absl::Mutex: Await(cond) releases the mutex until `cond`
 // holds; conditions are evaluated with the mutex held, by whichever thread
 // releases it (not necessarily the waiter), so they must only read state the
-// mutex guards. A release wakes at most one waiter whose condition holds
-// (the one that began waiting last); that waiter's own release wakes the
-// next, so every waiter whose condition stays true is woken in turn, without
-// a herd of threads that would only queue for the mutex. ReaderLock takes
+// mutex guards. A release wakes, of the waiters whose condition holds, one
+// per condition code (Condition::SameCode: the idle threads of a pool wait
+// with the same lambda), the one that began waiting last; that waiter's own
+// release wakes the next, so every waiter whose condition stays true is
+// woken in turn, without a herd of threads that would only queue for the
+// mutex, while waiters for different things (a writer and a completion
+// thread) still wake together. ReaderLock takes
 // the mutex exclusively (there is no shared mode); the annotations still
 // treat it as shared. Not recursive. Lock and AssertHeld are cheap: the
 // owner thread is kept for AssertHeld, which aborts with a message when the
@@ -54,6 +57,12 @@ class Condition {
       : eval_(&CallFunction<T>), arg_(arg), func_(reinterpret_cast<void (*)()>(func)) {}
 
   bool Eval() const { return eval_(*this); }
+  // Whether two conditions are the same code (the same lambda or function,
+  // whatever it captures or is called with): threads that wait for the same
+  // thing, such as the idle workers of a pool.
+  bool SameCode(const Condition& other) const {
+    return eval_ == other.eval_ && func_ == other.func_;
+  }
 
  private:
   // The callable's own annotations name the mutex its caller holds, which
