@@ -18,11 +18,11 @@
 // release wakes the next, so every waiter whose condition stays true is
 // woken in turn, without a herd of threads that would only queue for the
 // mutex, while waiters for different things (a writer and a completion
-// thread) still wake together. ReaderLock takes
-// the mutex exclusively (there is no shared mode); the annotations still
-// treat it as shared. Not recursive. Lock and AssertHeld are cheap: the
-// owner thread is kept for AssertHeld, which aborts with a message when the
-// caller does not hold the mutex.
+// thread) still wake together. ReaderLock takes the mutex exclusively
+// (there is no shared mode); the annotations still treat it as shared. Not
+// recursive. Lock and AssertHeld are cheap: the owner thread is kept for
+// AssertHeld, which aborts with a message when the caller does not hold the
+// mutex.
 //
 // Thread-safety: every member may be called from any thread; a CondVar may
 // be signalled with or without its mutex held.
@@ -59,7 +59,8 @@ class Condition {
   bool Eval() const { return eval_(*this); }
   // Whether two conditions are the same code (the same lambda or function,
   // whatever it captures or is called with): threads that wait for the same
-  // thing, such as the idle workers of a pool.
+  // thing, such as the idle workers of a pool. Conditions on a bool flag
+  // are all one code, whichever flag they read.
   bool SameCode(const Condition& other) const {
     return eval_ == other.eval_ && func_ == other.func_;
   }
