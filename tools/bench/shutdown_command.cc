@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "common/process/silent_connection.h"
 #include "tcc/common/status_macros.h"
 #include "tcc/v1/admin.grpc.pb.h"
@@ -137,7 +136,6 @@ absl::Status RunShutdown(const TccdOptions& tccd_options, const ShutdownOptions&
     return absl::InvalidArgumentError("shutdown measures tccd on SQLite (--store sqlite)");
   }
   if (options.rounds < 1) return absl::InvalidArgumentError("--rounds must be at least 1");
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::vector<double> idle, loaded;
   bool lost = false;
   for (int i = 1; i <= options.rounds; ++i) {

@@ -7,7 +7,6 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "tcc/common/status_macros.h"
 #include "tools/bench/bench_env.h"
 #include "tools/bench/driver.h"
@@ -105,10 +104,6 @@ absl::Status RunUnfinished(const TccdOptions& tccd_options, const UnfinishedOpti
                            bool keep) {
   if (!tccd_options.addr.empty())
     return absl::InvalidArgumentError("unfinished starts tccd itself");
-  // The null participants share the 2 cores with the tccd being measured:
-  // Debian's debug-mode Abseil would otherwise record every lock (gRPC's
-  // too) in its deadlock graph, as tccd's main also turns off.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   TccdOptions with_retries = tccd_options;
   with_retries.extra_args.insert(with_retries.extra_args.end(), kRetryFlags.begin(),
                                  kRetryFlags.end());
