@@ -9,6 +9,7 @@ PACKAGES=(
   libabsl-dev libspdlog-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libcpp-httplib-dev
   python3 python3-grpcio python3-protobuf postgresql-15 libpq-dev openssl
+  libjemalloc-dev  # tccd's allocator (TCC_JEMALLOC)
   systemd dpkg-dev file  # tests/packaging: systemd-analyze, cpack (dpkg-shlibdeps, file)
   python3-selenium chromium chromium-driver  # the dashboard's browser test
 )

@@ -46,7 +46,10 @@ class DebPackagesTest(unittest.TestCase):
         self.assertEqual(self.contents("tccd"), {"/usr/bin/tccd", "/lib/systemd/system/tccd.service",
                                                  "/etc/tccd/tccd.conf"})
         depends = self.field("tccd", "Depends")
-        for dependency in ["adduser", "libgrpc++1.51", "libprotobuf32", "libsqlite3-0", "libpq5"]:
+        expected = ["adduser", "libgrpc++1.51", "libprotobuf32", "libsqlite3-0", "libpq5"]
+        if os.environ.get("TCC_JEMALLOC") == "ON":
+            expected.append("libjemalloc2")  # tccd's allocator (TCC_JEMALLOC)
+        for dependency in expected:
             self.assertIn(dependency, depends)
         info = run(["dpkg-deb", "-I", self.debs["tccd"]]).stdout
         for script in ["conffiles", "postinst", "prerm", "postrm"]:
